@@ -1,0 +1,70 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Folders and what they must not import: the dependency direction main → {http, worker, cli} → core ← {store, channels}. */
+const layers = [
+  {
+    files: ['src/core/**/*.ts'],
+    patterns: [
+      '**/http/**',
+      '**/store/**',
+      '**/channels/**',
+      '**/worker/**',
+      '**/cli/**',
+      '**/main.js',
+      'fastify',
+      'better-sqlite3',
+      'nodemailer',
+      'pg',
+    ],
+    message: 'core imports no framework, driver, provider or outer layer',
+  },
+  {
+    files: ['src/store/**/*.ts'],
+    patterns: ['**/http/**', '**/channels/**', '**/worker/**', '**/cli/**', '**/main.js', 'fastify', 'nodemailer'],
+    message: 'stores depend only on core',
+  },
+  {
+    files: ['src/channels/**/*.ts'],
+    patterns: ['**/http/**', '**/store/**', '**/worker/**', '**/cli/**', '**/main.js', 'fastify', 'better-sqlite3'],
+    message: 'channels depend only on core',
+  },
+  {
+    files: ['src/http/**/*.ts', 'src/worker/**/*.ts'],
+    patterns: ['**/store/**', '**/cli/**', '**/main.js', 'better-sqlite3'],
+    message: 'http and worker receive their store from main.ts',
+  },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'test-artifacts/**', '.herald/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        setImmediate: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        AbortSignal: 'readonly',
+        AbortController: 'readonly',
+        performance: 'readonly',
+        fetch: 'readonly',
+      },
+    },
+    rules: {
+      'no-control-regex': 'off', // validators match control characters on purpose
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  ...layers.map((layer) => ({
+    files: layer.files,
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer.patterns, message: layer.message }] }] },
+  })),
+);

@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+
+/** A parsed sender such as `Herald <noreply@example.com>`. */
+export interface Mailbox {
+  address: string;
+  name?: string | null;
+}
+
+export interface MimeInput {
+  from: Mailbox;
+  to: Mailbox;
+  subject: string;
+  text: string;
+  html?: string | null;
+  /** Extra headers, already single-line ASCII-safe names; values are encoded here. */
+  headers: Record<string, string>;
+  date: Date;
+}
+
+const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
+
+/** RFC 2047 encoded words, split on character boundaries and folded so no line passes 78 octets. */
+function encodeWords(value: string): string {
+  const words: string[] = [];
+  let chunk = '';
+  let chunkBytes = 0;
+  for (const char of value) {
+    const bytes = Buffer.byteLength(char);
+    if (chunkBytes + bytes > 45) {
+      words.push(chunk);
+      chunk = '';
+      chunkBytes = 0;
+    }
+    chunk += char;
+    chunkBytes += bytes;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((word) => `=?UTF-8?B?${Buffer.from(word).toString('base64')}?=`).join('\r\n ');
+}
+
+/** A header value safe to put on the wire: one line, printable ASCII or encoded words. */
+export function encodeHeaderValue(value: string): string {
+  const oneLine = value.replace(/[\r\n\t]+/g, ' ');
+  if (ASCII_PRINTABLE.test(oneLine) && oneLine.length <= 900 && !/=\?/.test(oneLine)) return oneLine;
+  return encodeWords(oneLine);
+}
+
+export function formatMailbox(mailbox: Mailbox): string {
+  const name = mailbox.name?.replace(/[\r\n\t]+/g, ' ').trim();
+  if (!name) return `<${mailbox.address}>`;
+  if (ASCII_PRINTABLE.test(name) && !/=\?/.test(name)) {
+    return `"${name.replace(/(["\\])/g, '\\$1')}" <${mailbox.address}>`;
+  }
+  return `${encodeWords(name)} <${mailbox.address}>`;
+}
+
+/** `Sat, 28 Nov 2026 14:09:00 +0000`, the RFC 5322 date form. */
+export function formatDate(date: Date): string {
+  return date.toUTCString().replace(/GMT$/, '+0000');
+}
+
+const NEEDS_BASE64 = /[^\x09\x20-\x7e\r\n]|[^\r\n]{999}/;
+
+function encodeBody(body: string, contentType: string): string {
+  if (!NEEDS_BASE64.test(body)) {
+    return (
+      `Content-Type: ${contentType}; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n` +
+      body.replace(/\r\n|\r|\n/g, '\r\n')
+    );
+  }
+  const encoded = Buffer.from(body).toString('base64');
+  let wrapped = '';
+  for (let i = 0; i < encoded.length; i += 76) wrapped += encoded.slice(i, i + 76) + '\r\n';
+  return `Content-Type: ${contentType}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n` + wrapped;
+}
+
+/**
+ * Composes the MIME message directly: plain text alone, or multipart/alternative with text and
+ * HTML. Building it here rather than through a general-purpose composer is what keeps sending
+ * cheap (composition was most of the CPU per email in our measurements).
+ */
+export function buildMime(input: MimeInput): Buffer {
+  let head =
+    `From: ${formatMailbox(input.from)}\r\n` +
+    `To: ${formatMailbox(input.to)}\r\n` +
+    `Subject: ${encodeHeaderValue(input.subject)}\r\n` +
+    `Date: ${formatDate(input.date)}\r\n`;
+  for (const [name, value] of Object.entries(input.headers)) head += `${name}: ${encodeHeaderValue(value)}\r\n`;
+  head += 'MIME-Version: 1.0\r\n';
+  if (!input.html) return Buffer.from(head + encodeBody(input.text, 'text/plain') + '\r\n');
+  // Base64 and 7-bit bodies cannot contain this boundary: it has "=_" and 24 random hex digits.
+  const boundary = `=_herald_${randomBytes(12).toString('hex')}`;
+  return Buffer.from(
+    head +
+      `Content-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n` +
+      `--${boundary}\r\n${encodeBody(input.text, 'text/plain')}\r\n` +
+      `--${boundary}\r\n${encodeBody(input.html, 'text/html')}\r\n` +
+      `--${boundary}--\r\n`,
+  );
+}
+
+/** Parses `Name <address>` or a bare address. */
+export function parseMailbox(value: string): Mailbox {
+  const match = /^\s*(.*?)\s*<([^<>]+)>\s*$/.exec(value);
+  if (!match) return { address: value.trim() };
+  const name = match[1]!.replace(/^"(.*)"$/, '$1');
+  return { address: match[2]!.trim(), name: name || null };
+}
+
+/** A deliberately plain check: one @, no spaces or control characters, sane lengths. */
+export function isDeliverableAddress(address: string): boolean {
+  return (
+    address.length <= 254 &&
+    /^[^\s@<>()[\]\\,;:"\x00-\x1f\x7f]{1,64}@[^\s@<>()[\]\\,;:"\x00-\x1f\x7f]+\.[^\s@<>()[\]\\,;:"\x00-\x1f\x7f]+$/.test(
+      address,
+    )
+  );
+}

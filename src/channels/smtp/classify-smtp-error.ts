@@ -1,0 +1,27 @@
+import type { DeliveryOutcome } from '../../core/types.js';
+
+interface SmtpErrorLike {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  message?: string;
+}
+
+/** Connection-level failures: the message may not have reached the server, so try again. */
+const TRANSIENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNRESET', 'EPROTOCOL', 'ETLS']);
+
+/**
+ * Maps an SMTP failure to an outcome: 4xx replies and connection problems are transient, 5xx
+ * replies are permanent (RFC 5321 §4.2.1). Anything unrecognised is treated as transient.
+ */
+export function classifySmtpError(error: unknown): DeliveryOutcome {
+  const e = (error ?? {}) as SmtpErrorLike;
+  const reply = (e.response ?? e.message ?? String(error)).slice(0, 500);
+  if (typeof e.responseCode === 'number') {
+    if (e.responseCode >= 500) return { status: 'failed', reason: `SMTP ${e.responseCode}: ${reply}` };
+    if (e.responseCode >= 400) return { status: 'retry', reason: `SMTP ${e.responseCode}: ${reply}` };
+  }
+  if (e.code && TRANSIENT_CODES.has(e.code)) return { status: 'retry', reason: `${e.code}: ${reply}` };
+  if (e.code === 'EENVELOPE') return { status: 'failed', reason: `invalid envelope: ${reply}` };
+  return { status: 'retry', reason: e.code ? `${e.code}: ${reply}` : reply };
+}

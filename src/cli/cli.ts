@@ -1,0 +1,150 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, envName, resolveConfig, SETTINGS, type ServeConfig } from '../config/settings.js';
+import { generateApiKey, hashApiKey } from '../http/auth.js';
+import { databasePath, openStore, startHerald, VERSION } from '../main.js';
+import { migrateSqlite } from '../store/sqlite/migrate.js';
+import { openSqlite } from '../store/sqlite/sqlite-store.js';
+
+/** Exit codes: 0 done, 1 failed while running, 2 bad invocation or configuration. */
+const EXIT_CONFIG = 2;
+
+function addSettings(command: Command, flags: readonly string[] | 'all'): Command {
+  for (const setting of SETTINGS) {
+    if (flags !== 'all' && !flags.includes(setting.flag)) continue;
+    const option = new Option(`--${setting.flag} <${setting.placeholder}>`, setting.description).env(
+      envName(setting.flag),
+    );
+    if (setting.default !== undefined) option.default(setting.default);
+    command.addOption(option);
+  }
+  return command;
+}
+
+function configFrom(options: Record<string, string | undefined>): ServeConfig {
+  // Commander has already applied flag > env > default; resolveConfig parses and validates.
+  const raw: Record<string, string | undefined> = {};
+  for (const setting of SETTINGS) {
+    const camel = setting.flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    raw[setting.flag] = options[camel];
+  }
+  return resolveConfig(raw, {});
+}
+
+function banner(url: string, config: ServeConfig, createdKey: string | undefined): string {
+  const lines = [`Herald ${VERSION} listening on ${url}`, `  database: ${databasePath(config)}`];
+  lines.push(
+    config.smtpUrl
+      ? `  email: SMTP ${new URL(config.smtpUrl).host}`
+      : `  email: no SMTP configured — email is captured in the dev mailbox: GET ${url}/v1/dev/mail`,
+  );
+  if (createdKey) lines.push(`  API key (shown once): ${createdKey}`);
+  else if (config.apiKey) lines.push('  API key: from HERALD_API_KEY');
+  return lines.join('\n');
+}
+
+async function serve(config: ServeConfig): Promise<number> {
+  let createdKey: string | undefined;
+  if (!config.apiKey) {
+    // A first-time user gets a working key without a second command.
+    createdKey = generateApiKey();
+    const store = openStore(config);
+    await store.addApiKey({
+      environmentId: await store.defaultEnvironmentId(),
+      name: 'serve',
+      hash: hashApiKey(createdKey),
+      createdAt: Date.now(),
+    });
+    await store.close();
+  }
+  const herald = await startHerald(config);
+  process.stdout.write(banner(herald.url, config, createdKey) + '\n');
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      herald.logger.info({ signal }, 'shutting down');
+      herald.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          herald.logger.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+export function buildCli(exitCodes: { code: number }): Command {
+  const program = new Command('herald')
+    .description('Herald: durable notifications on embedded SQLite')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError();
+
+  addSettings(
+    program.command('serve').description('run the API and the delivery workers in one process'),
+    'all',
+  ).action(async (options: Record<string, string | undefined>) => {
+    exitCodes.code = await serve(configFrom(options));
+  });
+
+  addSettings(program.command('migrate').description('create or upgrade the database schema'), [
+    'data-dir',
+    'database',
+  ]).action((options: Record<string, string | undefined>) => {
+    const config = configFrom(options);
+    const db = openSqlite(databasePath(config));
+    const applied = migrateSqlite(db);
+    db.close();
+    process.stdout.write(
+      applied.length ? `applied migrations ${applied.join(', ')}\n` : 'database schema is up to date\n',
+    );
+  });
+
+  const keys = program.command('keys').description('manage API keys');
+  addSettings(
+    keys
+      .command('create')
+      .description('create an API key and print it once')
+      .option('--name <name>', 'a label for the key', 'cli'),
+    ['data-dir', 'database'],
+  ).action(async (options: Record<string, string | undefined>) => {
+    const config = configFrom(options);
+    const store = openStore(config);
+    const key = generateApiKey();
+    await store.addApiKey({
+      environmentId: await store.defaultEnvironmentId(),
+      name: options['name'] ?? 'cli',
+      hash: hashApiKey(key),
+      createdAt: Date.now(),
+    });
+    await store.close();
+    process.stdout.write(key + '\n');
+  });
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const exit = { code: 0 };
+  const program = buildCli(exit);
+  try {
+    await program.parseAsync(argv);
+    return exit.code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+      if (error.code === 'commander.help') return 0;
+      return EXIT_CONFIG;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`herald: ${error.message}\n`);
+      return EXIT_CONFIG;
+    }
+    process.stderr.write(`herald: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,227 @@
+import { parseDuration, parseDurationList } from '../core/durations.js';
+import { DEFAULT_RETRY_SCHEDULE } from '../core/retry-policy.js';
+import { isDeliverableAddress, parseMailbox, type Mailbox } from '../channels/email/mime.js';
+
+/**
+ * Every setting once: its flag, environment variable, default, help text and parser. The CLI,
+ * `--help`, the README table and validation all come from this list.
+ */
+export interface Setting<T> {
+  /** Flag name without dashes; the env var is HERALD_ + upper snake case of it. */
+  flag: string;
+  key: keyof ServeConfig;
+  placeholder: string;
+  description: string;
+  default?: string;
+  /** Returns the value, or a sentence saying what is wrong. */
+  parse(raw: string): T | { error: string };
+}
+
+export interface ServeConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** SQLite file path; empty means `<dataDir>/herald.db`. */
+  database: string;
+  apiKey: string | undefined;
+  smtpUrl: string | undefined;
+  emailFrom: Mailbox;
+  smtpPool: number;
+  concurrency: number;
+  jobLeaseMs: number;
+  retryScheduleMs: number[];
+  sendTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  logLevel: string;
+}
+
+const integer =
+  (min: number, max: number) =>
+  (raw: string): number | { error: string } => {
+    const value = Number(raw);
+    return /^\d+$/.test(raw.trim()) && value >= min && value <= max
+      ? value
+      : { error: `must be a whole number from ${min} to ${max}` };
+  };
+
+const duration =
+  (minMs: number) =>
+  (raw: string): number | { error: string } => {
+    const value = parseDuration(raw);
+    return value !== undefined && value >= minMs
+      ? value
+      : { error: `must be a duration such as 500ms, 30s, 5m or 1h, at least ${minMs} ms` };
+  };
+
+export const SETTINGS: Setting<unknown>[] = [
+  {
+    flag: 'host',
+    key: 'host',
+    placeholder: 'address',
+    description: 'interface the API listens on',
+    default: '127.0.0.1',
+    parse: (raw) => (raw.trim() ? raw.trim() : { error: 'must not be empty' }),
+  },
+  {
+    flag: 'port',
+    key: 'port',
+    placeholder: 'number',
+    description: 'TCP port of the API (0 picks a free one)',
+    default: '8750',
+    parse: integer(0, 65535),
+  },
+  {
+    flag: 'data-dir',
+    key: 'dataDir',
+    placeholder: 'path',
+    description: 'folder for the embedded database',
+    default: './.herald',
+    parse: (raw) => (raw.trim() ? raw : { error: 'must not be empty' }),
+  },
+  {
+    flag: 'database',
+    key: 'database',
+    placeholder: 'path or url',
+    description: 'SQLite file path or sqlite: URL (default: <data-dir>/herald.db)',
+    parse: (raw) => {
+      if (raw === '') return '';
+      if (/^postgres(ql)?:\/\//.test(raw)) return { error: 'PostgreSQL is not supported yet; use a SQLite path' };
+      if (raw.startsWith('sqlite:')) {
+        const path = raw.replace(/^sqlite:(\/\/)?/, '');
+        return path ? path : { error: 'sqlite: URL has no path' };
+      }
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return { error: 'must be a file path or a sqlite: URL' };
+      return raw;
+    },
+  },
+  {
+    flag: 'api-key',
+    key: 'apiKey',
+    placeholder: 'key',
+    description: 'registers this value as an API key at start (idempotent), for scripts and CI',
+    parse: (raw) => (raw === '' ? undefined : raw.length >= 16 ? raw : { error: 'must be at least 16 characters' }),
+  },
+  {
+    flag: 'smtp-url',
+    key: 'smtpUrl',
+    placeholder: 'url',
+    description: 'smtp://user:pass@host:port or smtps://…; unset captures email in the dev mailbox',
+    parse: (raw) => {
+      if (raw === '') return undefined;
+      try {
+        const url = new URL(raw);
+        if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')
+          return { error: 'must start with smtp:// or smtps://' };
+        return raw;
+      } catch {
+        return { error: 'must be a URL such as smtp://user:pass@host:587' };
+      }
+    },
+  },
+  {
+    flag: 'email-from',
+    key: 'emailFrom',
+    placeholder: 'mailbox',
+    description: 'sender of every email, "Name <address>" or an address',
+    default: 'Herald <herald@localhost.localdomain>',
+    parse: (raw) => {
+      const mailbox = parseMailbox(raw);
+      return isDeliverableAddress(mailbox.address)
+        ? mailbox
+        : { error: 'must be an email address or "Name <address>"' };
+    },
+  },
+  {
+    flag: 'smtp-pool',
+    key: 'smtpPool',
+    placeholder: 'number',
+    description: 'SMTP connections kept open',
+    default: '5',
+    parse: integer(1, 100),
+  },
+  {
+    flag: 'concurrency',
+    key: 'concurrency',
+    placeholder: 'number',
+    description: 'sends in flight at most, per process',
+    default: '32',
+    parse: integer(1, 1000),
+  },
+  {
+    flag: 'job-lease',
+    key: 'jobLeaseMs',
+    placeholder: 'duration',
+    description: 'how long a claimed job is held before another worker may take it',
+    default: '30s',
+    parse: duration(1000),
+  },
+  {
+    flag: 'retry-schedule',
+    key: 'retryScheduleMs',
+    placeholder: 'durations',
+    description: 'delays before each retry of a transient failure (±20% jitter), then failed',
+    default: DEFAULT_RETRY_SCHEDULE,
+    parse: (raw) =>
+      raw.trim() === 'none'
+        ? []
+        : (parseDurationList(raw) ?? { error: 'must be durations separated by commas, e.g. 5s,30s,2m, or none' }),
+  },
+  {
+    flag: 'send-timeout',
+    key: 'sendTimeoutMs',
+    placeholder: 'duration',
+    description: 'longest wait for one provider call; keep it below the job lease',
+    default: '20s',
+    parse: duration(100),
+  },
+  {
+    flag: 'shutdown-timeout',
+    key: 'shutdownTimeoutMs',
+    placeholder: 'duration',
+    description: 'on SIGTERM/SIGINT, how long in-flight sends may take to finish',
+    default: '10s',
+    parse: duration(0),
+  },
+  {
+    flag: 'log-level',
+    key: 'logLevel',
+    placeholder: 'level',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+    default: 'info',
+    parse: (raw) =>
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)
+        ? raw
+        : { error: 'must be one of fatal, error, warn, info, debug, trace, silent' },
+  },
+];
+
+export function envName(flag: string): string {
+  return 'HERALD_' + flag.toUpperCase().replace(/-/g, '_');
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Builds the config from raw strings (flag values, else env vars, else defaults). Throws a
+ * ConfigError with one line naming the option when a value is invalid.
+ */
+export function resolveConfig(raw: Partial<Record<string, string | undefined>>, env = process.env): ServeConfig {
+  const config: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const value = raw[setting.flag] ?? env[envName(setting.flag)] ?? setting.default ?? '';
+    const parsed = setting.parse(value);
+    if (parsed !== null && typeof parsed === 'object' && 'error' in parsed) {
+      throw new ConfigError(
+        `invalid --${setting.flag} (${envName(setting.flag)}=${JSON.stringify(value)}): ${parsed.error}`,
+      );
+    }
+    config[setting.key] = parsed;
+  }
+  const result = config as unknown as ServeConfig;
+  if (result.sendTimeoutMs >= result.jobLeaseMs) {
+    throw new ConfigError(
+      `invalid --send-timeout (${envName('send-timeout')}): must be shorter than --job-lease, or a slow send could be claimed twice`,
+    );
+  }
+  return result;
+}

@@ -1,0 +1,44 @@
+/**
+ * The error catalogue. Every error Herald reports to a caller has a code here; the HTTP layer turns
+ * it into RFC 9457 problem+json with this status and title.
+ */
+export const ERRORS = {
+  UNAUTHORIZED: { status: 401, title: 'Missing or invalid API key' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  WORKFLOW_NOT_FOUND: { status: 404, title: 'Workflow not found' },
+  SUBSCRIBER_NOT_FOUND: { status: 404, title: 'Subscriber not found' },
+  MESSAGE_NOT_FOUND: { status: 404, title: 'Message not found' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  INVALID_REQUEST: { status: 400, title: 'Invalid request' },
+  INVALID_JSON: { status: 400, title: 'Malformed JSON body' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  VALIDATION_FAILED: { status: 422, title: 'Validation failed' },
+  TEMPLATE_INVALID: { status: 422, title: 'Template does not parse' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different body' },
+  IDEMPOTENCY_KEY_IN_FLIGHT: { status: 409, title: 'A request with this Idempotency-Key is in progress' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class HeraldError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors: FieldError[] | undefined;
+
+  constructor(code: ErrorCode, detail: string, errors?: FieldError[]) {
+    super(detail);
+    this.name = 'HeraldError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.errors = errors;
+  }
+}

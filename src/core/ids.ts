@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+
+const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+function random10(): Buffer {
+  // Draw randomness in blocks: one syscall per 409 ids instead of one per id.
+  if (poolOffset + 10 > pool.length) {
+    pool = randomBytes(4096);
+    poolOffset = 0;
+  }
+  const slice = pool.subarray(poolOffset, poolOffset + 10);
+  poolOffset += 10;
+  return slice;
+}
+
+/**
+ * A time-ordered, URL-safe id such as `msg_01jd9x…`: 48 bits of milliseconds then 80 random bits,
+ * in Crockford base32. Sorting ids sorts by creation time, which cursor pagination relies on.
+ */
+export function newId(prefix: string, now = Date.now()): string {
+  let out = prefix + '_';
+  let time = now;
+  const timeChars: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    timeChars.push(CROCKFORD[time % 32]!);
+    time = Math.floor(time / 32);
+  }
+  out += timeChars.reverse().join('');
+  const bytes = random10();
+  // 80 bits → 16 base32 characters, 5 bits at a time.
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += CROCKFORD[(buffer >> bits) & 31];
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  return out;
+}

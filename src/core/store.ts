@@ -1,0 +1,166 @@
+import type {
+  Attempt,
+  DevMail,
+  Message,
+  MessageStatus,
+  MessageWithAttempts,
+  Page,
+  Subscriber,
+  SubscriberFields,
+  Workflow,
+  WorkflowStep,
+} from './types.js';
+
+/** A recipient as the trigger names it: either a reference, or a reference with fields to upsert. */
+export interface RecipientUpsert {
+  subscriberId: string;
+  /** Present when the trigger gave fields: they are merged into the stored subscriber. */
+  fields?: SubscriberFields;
+}
+
+export interface PlannedMessage {
+  id: string;
+  subscriberId: string;
+  stepIndex: number;
+  channel: 'email';
+}
+
+/** Everything one accepted trigger writes, committed together or not at all. */
+export interface TriggerPlan {
+  environmentId: string;
+  triggerId: string;
+  workflowKey: string;
+  workflowVersionId: string;
+  /** The trigger's payload, already serialised. */
+  dataJson: string;
+  recipients: RecipientUpsert[];
+  messages: PlannedMessage[];
+  createdAt: number;
+  idempotency?: { key: string; bodyHash: string; responseJson: string };
+}
+
+export interface StoredIdempotency {
+  bodyHash: string;
+  responseJson: string;
+}
+
+export interface MessageFilter {
+  triggerId?: string;
+  subscriberId?: string;
+  status?: MessageStatus;
+  limit: number;
+  cursor?: string;
+}
+
+/** A job handed to one worker, with what is needed to run it. */
+export interface ClaimedJob {
+  jobId: string;
+  /** How many times this job has been claimed, this claim included. */
+  claims: number;
+  messageId: string;
+  environmentId: string;
+  triggerId: string;
+  workflowKey: string;
+  workflowVersionId: string;
+  stepIndex: number;
+  /** Earlier attempts that did not end in `sent`; picks the retry delay. */
+  failedAttempts: number;
+  subscriber: Subscriber | null;
+}
+
+export interface WorkflowVersion {
+  versionId: string;
+  key: string;
+  name: string;
+  steps: WorkflowStep[];
+}
+
+/** The result of one job, recorded with its attempt in one transaction. */
+export interface JobCompletion {
+  jobId: string;
+  workerId: string;
+  messageId: string;
+  at: number;
+  /** null when no provider was called (the message was skipped). */
+  attempt: Omit<Attempt, 'at'> | null;
+  status: 'sent' | 'failed' | 'skipped' | 'retrying';
+  reason: string | null;
+  /** For `retrying`: when the job is due again. */
+  retryAt?: number;
+  recipient?: string | null;
+  subject?: string | null;
+  content?: { html: string | null; text: string } | null;
+  providerMessageId?: string | null;
+}
+
+export interface QueueStats {
+  /** Jobs not yet finished, due or not. */
+  depth: number;
+  /** Age of the oldest job that is due and unclaimed, 0 when none. */
+  oldestDueAgeMs: number;
+}
+
+/**
+ * Herald's persistence. Every method is scoped by environment where data belongs to one. Writes
+ * resolve only after they are durable.
+ */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // Environments and API keys
+  defaultEnvironmentId(): Promise<string>;
+  /** Registers a key hash for an environment; registering the same hash again changes nothing. */
+  addApiKey(input: { environmentId: string; name: string; hash: string; createdAt: number }): Promise<void>;
+  findEnvironmentByKeyHash(hash: string): Promise<string | undefined>;
+
+  // Subscribers
+  putSubscriber(
+    environmentId: string,
+    subscriberId: string,
+    fields: SubscriberFields,
+    now: number,
+  ): Promise<Subscriber>;
+  getSubscriber(environmentId: string, subscriberId: string): Promise<Subscriber | undefined>;
+  /** Deletes the subscriber and erases their address and rendered content from their messages. */
+  deleteSubscriber(environmentId: string, subscriberId: string): Promise<boolean>;
+
+  // Workflows
+  putWorkflow(
+    environmentId: string,
+    input: { key: string; name: string; steps: WorkflowStep[]; versionId: string },
+    now: number,
+  ): Promise<Workflow>;
+  getWorkflow(environmentId: string, key: string): Promise<Workflow | undefined>;
+  listWorkflows(environmentId: string, limit: number, cursor?: string): Promise<Page<Workflow>>;
+  deleteWorkflow(environmentId: string, key: string): Promise<boolean>;
+  getWorkflowVersions(versionIds: readonly string[]): Promise<WorkflowVersion[]>;
+
+  // Triggers
+  findIdempotency(environmentId: string, key: string, since: number): Promise<StoredIdempotency | undefined>;
+  /** Commits a trigger, its subscribers, messages, jobs and idempotency record in one transaction. */
+  commitTrigger(plan: TriggerPlan): Promise<void>;
+  getTriggerData(triggerIds: readonly string[]): Promise<Map<string, Record<string, unknown>>>;
+
+  // Delivery log
+  listMessages(environmentId: string, filter: MessageFilter): Promise<Page<Message>>;
+  getMessage(environmentId: string, messageId: string): Promise<MessageWithAttempts | undefined>;
+
+  // Jobs
+  /** Leases up to `limit` due jobs to a worker until `now + leaseMs`; their messages become `sending`. */
+  claimJobs(workerId: string, limit: number, now: number, leaseMs: number): Promise<ClaimedJob[]>;
+  completeJobs(completions: readonly JobCompletion[]): Promise<void>;
+  /** Makes the jobs a worker still holds due again at once (graceful shutdown). */
+  releaseJobs(workerId: string, now: number): Promise<number>;
+  /** Earliest time a job becomes due (or its lease expires); undefined when there are no jobs. */
+  nextJobDueAt(): Promise<number | undefined>;
+  queueStats(now: number): Promise<QueueStats>;
+  /** Deletes idempotency records older than `before`; returns how many. */
+  pruneIdempotency(before: number): Promise<number>;
+
+  // Dev mailbox
+  addDevMail(mail: DevMail): Promise<void>;
+  listDevMail(environmentId: string, limit: number, cursor?: string): Promise<Page<DevMail>>;
+}

@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from './clock.js';
+import { HeraldError } from './errors.js';
+import { newId } from './ids.js';
+import type { PlannedMessage, RecipientUpsert, Store, TriggerPlan } from './store.js';
+import type { SubscriberFields } from './types.js';
+
+export type RecipientInput = string | ({ subscriberId: string } & SubscriberFields);
+
+export interface TriggerInput {
+  environmentId: string;
+  workflowKey: string;
+  to: RecipientInput | RecipientInput[];
+  data?: Record<string, unknown>;
+  idempotencyKey?: string;
+}
+
+export interface TriggerResult {
+  triggerId: string;
+  messageIds: string[];
+}
+
+export interface TriggerOutcome {
+  result: TriggerResult;
+  /** True when an earlier request with the same Idempotency-Key already produced this result. */
+  replayed: boolean;
+}
+
+export interface TriggerDeps {
+  store: Store;
+  clock: Clock;
+  idempotencyWindowMs: number;
+  /** Requests with an Idempotency-Key not yet committed in this process, by environment and key. */
+  inFlight: Map<string, { bodyHash: string; done: Promise<TriggerResult> }>;
+  /** Called after a commit, so local workers start at once instead of at their next poll. */
+  onCommitted?: () => void;
+}
+
+const FIELDS = ['email', 'phone', 'name', 'locale', 'timezone', 'data'] as const;
+
+/** One entry per subscriber, in first-seen order; fields given twice for one subscriber merge. */
+function normaliseRecipients(to: TriggerInput['to']): RecipientUpsert[] {
+  const list = Array.isArray(to) ? to : [to];
+  const byId = new Map<string, RecipientUpsert>();
+  for (const recipient of list) {
+    const subscriberId = typeof recipient === 'string' ? recipient : recipient.subscriberId;
+    const entry = byId.get(subscriberId) ?? { subscriberId };
+    if (typeof recipient !== 'string') {
+      const fields: SubscriberFields = { ...entry.fields };
+      for (const field of FIELDS) if (recipient[field] !== undefined) fields[field] = recipient[field] as never;
+      entry.fields = fields;
+    }
+    byId.set(subscriberId, entry);
+  }
+  return [...byId.values()];
+}
+
+function hashBody(input: TriggerInput): string {
+  return createHash('sha256')
+    .update(input.workflowKey + '\n' + JSON.stringify({ to: input.to, data: input.data ?? {} }))
+    .digest('base64url');
+}
+
+async function plan(deps: TriggerDeps, input: TriggerInput, bodyHash: string | undefined): Promise<TriggerResult> {
+  const workflow = await deps.store.getWorkflow(input.environmentId, input.workflowKey);
+  if (!workflow)
+    throw new HeraldError('WORKFLOW_NOT_FOUND', `No workflow with key ${JSON.stringify(input.workflowKey)}`);
+  const now = deps.clock.now();
+  const recipients = normaliseRecipients(input.to);
+  const triggerId = newId('trg', now);
+  const messages: PlannedMessage[] = [];
+  for (const recipient of recipients) {
+    workflow.steps.forEach((step, stepIndex) => {
+      messages.push({ id: newId('msg', now), subscriberId: recipient.subscriberId, stepIndex, channel: step.type });
+    });
+  }
+  const result: TriggerResult = { triggerId, messageIds: messages.map((m) => m.id) };
+  const triggerPlan: TriggerPlan = {
+    environmentId: input.environmentId,
+    triggerId,
+    workflowKey: workflow.key,
+    workflowVersionId: workflow.versionId,
+    dataJson: JSON.stringify(input.data ?? {}),
+    recipients,
+    messages,
+    createdAt: now,
+  };
+  if (input.idempotencyKey !== undefined && bodyHash !== undefined) {
+    triggerPlan.idempotency = { key: input.idempotencyKey, bodyHash, responseJson: JSON.stringify(result) };
+  }
+  await deps.store.commitTrigger(triggerPlan);
+  deps.onCommitted?.();
+  return result;
+}
+
+/**
+ * Accepts a trigger: the trigger, its messages and their jobs are committed together or not at
+ * all, and only then does this resolve. With an Idempotency-Key, a repeat of the same body within
+ * the window returns the first result and sends nothing new; a different body is refused.
+ */
+export async function triggerWorkflow(deps: TriggerDeps, input: TriggerInput): Promise<TriggerOutcome> {
+  const key = input.idempotencyKey;
+  if (key === undefined) return { result: await plan(deps, input, undefined), replayed: false };
+
+  const bodyHash = hashBody(input);
+  const slot = `${input.environmentId}\u0000${key}`;
+  const reused = () =>
+    new HeraldError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${JSON.stringify(key)} was used with a different body`);
+
+  const pending = deps.inFlight.get(slot);
+  if (pending) {
+    if (pending.bodyHash !== bodyHash) throw reused();
+    return { result: await pending.done, replayed: true };
+  }
+  const stored = await deps.store.findIdempotency(
+    input.environmentId,
+    key,
+    deps.clock.now() - deps.idempotencyWindowMs,
+  );
+  if (stored) {
+    if (stored.bodyHash !== bodyHash) throw reused();
+    return { result: JSON.parse(stored.responseJson) as TriggerResult, replayed: true };
+  }
+  // Re-check: another request may have registered while we read the store.
+  const raced = deps.inFlight.get(slot);
+  if (raced) {
+    if (raced.bodyHash !== bodyHash) throw reused();
+    return { result: await raced.done, replayed: true };
+  }
+  const done = plan(deps, input, bodyHash);
+  deps.inFlight.set(slot, { bodyHash, done });
+  try {
+    return { result: await done, replayed: false };
+  } finally {
+    deps.inFlight.delete(slot);
+  }
+}

@@ -1,0 +1,120 @@
+/** Domain types shared by every layer. Timestamps are epoch milliseconds. */
+
+export type ChannelType = 'email';
+
+export interface EmailStep {
+  type: 'email';
+  subject: string;
+  html?: string;
+  text?: string;
+}
+
+export type WorkflowStep = EmailStep;
+
+export interface Workflow {
+  key: string;
+  name: string;
+  steps: WorkflowStep[];
+  /** Increases on every save; messages render the version their trigger saw. */
+  version: number;
+  versionId: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SubscriberFields {
+  email?: string | null;
+  phone?: string | null;
+  name?: string | null;
+  locale?: string | null;
+  timezone?: string | null;
+  data?: Record<string, unknown> | null;
+}
+
+export interface Subscriber {
+  subscriberId: string;
+  email: string | null;
+  phone: string | null;
+  name: string | null;
+  locale: string | null;
+  timezone: string | null;
+  data: Record<string, unknown> | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'retrying', 'failed', 'skipped'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export type AttemptOutcome = 'sent' | 'retry' | 'failed';
+
+export interface Attempt {
+  at: number;
+  outcome: AttemptOutcome;
+  detail: string;
+  durationMs: number;
+}
+
+export interface Message {
+  id: string;
+  triggerId: string;
+  workflowKey: string;
+  subscriberId: string;
+  channel: ChannelType;
+  stepIndex: number;
+  status: MessageStatus;
+  /** Why the message is skipped or failed, or the last transient error while retrying. */
+  reason: string | null;
+  recipient: string | null;
+  subject: string | null;
+  attemptCount: number;
+  providerMessageId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  sentAt: number | null;
+}
+
+export interface MessageWithAttempts extends Message {
+  attempts: Attempt[];
+}
+
+/** What a channel reports after one delivery attempt. A thrown error means "transient, retry". */
+export type DeliveryOutcome =
+  | { status: 'sent'; providerMessageId?: string; detail?: string }
+  | { status: 'retry'; reason: string; retryAfterMs?: number } // 4xx, resets, timeouts
+  | { status: 'failed'; reason: string }; // rejected address or payload
+
+/** An email ready for a provider: rendered, addressed, with its stable ids. */
+export interface EmailMessage {
+  messageId: string;
+  environmentId: string;
+  to: string;
+  toName?: string | null;
+  subject: string;
+  html?: string;
+  text: string;
+}
+
+export interface EmailChannel {
+  readonly provider: string;
+  send(message: EmailMessage, signal: AbortSignal): Promise<DeliveryOutcome>;
+  close(): Promise<void>;
+}
+
+export interface DevMail {
+  id: string;
+  environmentId: string;
+  messageId: string;
+  from: string;
+  to: string;
+  subject: string;
+  html: string | null;
+  text: string;
+  headers: Record<string, string>;
+  createdAt: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,86 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ERRORS, HeraldError, type ErrorCode, type FieldError } from '../core/errors.js';
+
+export const PROBLEM_TYPE_BASE = 'urn:herald:error:';
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  errors?: FieldError[];
+  requestId?: string;
+}
+
+export function problem(code: ErrorCode, detail: string, errors?: FieldError[]): ProblemBody {
+  const { status, title } = ERRORS[code];
+  const body: ProblemBody = { type: PROBLEM_TYPE_BASE + code.toLowerCase(), title, status, detail, code };
+  if (errors && errors.length > 0) body.errors = errors;
+  return body;
+}
+
+export function sendProblem(reply: FastifyReply, body: ProblemBody): FastifyReply {
+  if (body.status === 503) reply.header('Retry-After', '1');
+  return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+interface AjvError {
+  instancePath?: string;
+  message?: string;
+  params?: { missingProperty?: string; additionalProperty?: string };
+}
+
+function fieldErrors(validation: AjvError[]): FieldError[] {
+  const seen = new Set<string>();
+  const errors: FieldError[] = [];
+  for (const error of validation) {
+    let path = error.instancePath || '/';
+    if (error.params?.missingProperty) path = `${error.instancePath ?? ''}/${error.params.missingProperty}`;
+    if (error.params?.additionalProperty) path = `${error.instancePath ?? ''}/${error.params.additionalProperty}`;
+    const message = error.params?.additionalProperty ? 'is not a known field' : (error.message ?? 'is invalid');
+    const key = `${path} ${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    errors.push({ path, message });
+    if (errors.length >= 20) break;
+  }
+  return errors;
+}
+
+/** Store failures that mean "try again shortly" rather than "Herald is broken". */
+const UNAVAILABLE = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY']);
+
+/** Maps any error to problem+json: catalogue errors keep their status, unknown ones become a logged 500. */
+export function toProblem(error: unknown, request: FastifyRequest): ProblemBody {
+  if (error instanceof HeraldError) return problem(error.code, error.message, error.errors);
+  const e = error as FastifyError & { validation?: AjvError[]; validationContext?: string };
+  if (e.validation) {
+    const errors = fieldErrors(e.validation);
+    const part = e.validationContext ?? 'body';
+    const detail = `Invalid ${part}: ` + errors.map((x) => `${x.path} ${x.message}`).join('; ');
+    return problem(part === 'body' ? 'VALIDATION_FAILED' : 'INVALID_REQUEST', detail, errors);
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return problem('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problem('INVALID_JSON', 'The body is empty; send a JSON object');
+  }
+  if (typeof e.code === 'string' && UNAVAILABLE.has(e.code)) {
+    request.log.warn({ err: error }, 'store unavailable');
+    return problem('SERVICE_UNAVAILABLE', 'The database is busy or unavailable; try again shortly');
+  }
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    return { ...problem('INVALID_REQUEST', e.message || 'Invalid request'), status };
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return {
+    ...problem('INTERNAL', 'Something went wrong; the request id identifies it in the logs'),
+    requestId: request.id,
+  };
+}

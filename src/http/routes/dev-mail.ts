@@ -1,0 +1,20 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppDeps } from '../app.js';
+import { DevMail, ListQuery, pageOf, Problem } from '../schemas.js';
+
+export const devMailRoutes =
+  (deps: AppDeps): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.get(
+      '/dev/mail',
+      {
+        schema: {
+          tags: ['dev mailbox'],
+          summary: 'Email captured while no SMTP server is configured, newest first',
+          querystring: ListQuery,
+          response: { 200: pageOf(DevMail), '4xx': Problem },
+        },
+      },
+      async (request) => deps.store.listDevMail(request.environmentId, request.query.limit ?? 50, request.query.cursor),
+    );
+  };

@@ -1,0 +1,61 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { HeraldError } from '../../core/errors.js';
+import type { AppDeps } from '../app.js';
+import { Problem, Subscriber, SubscriberBody, SubscriberParams } from '../schemas.js';
+
+export const subscriberRoutes =
+  (deps: AppDeps): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['subscribers'];
+    const notFound = (id: string) => new HeraldError('SUBSCRIBER_NOT_FOUND', `No subscriber ${JSON.stringify(id)}`);
+
+    app.put(
+      '/subscribers/:subscriberId',
+      {
+        schema: {
+          tags,
+          summary: 'Create or replace a subscriber',
+          params: SubscriberParams,
+          body: SubscriberBody,
+          response: { 200: Subscriber, '4xx': Problem },
+        },
+      },
+      async (request) =>
+        deps.store.putSubscriber(request.environmentId, request.params.subscriberId, request.body, deps.clock.now()),
+    );
+
+    app.get(
+      '/subscribers/:subscriberId',
+      {
+        schema: {
+          tags,
+          summary: 'Get a subscriber',
+          params: SubscriberParams,
+          response: { 200: Subscriber, '4xx': Problem },
+        },
+      },
+      async (request) => {
+        const subscriber = await deps.store.getSubscriber(request.environmentId, request.params.subscriberId);
+        if (!subscriber) throw notFound(request.params.subscriberId);
+        return subscriber;
+      },
+    );
+
+    app.delete(
+      '/subscribers/:subscriberId',
+      {
+        schema: {
+          tags,
+          summary: 'Delete a subscriber and erase their personal data from the delivery log',
+          params: SubscriberParams,
+          response: { 204: Type.Null(), '4xx': Problem },
+        },
+      },
+      async (request, reply) => {
+        const found = await deps.store.deleteSubscriber(request.environmentId, request.params.subscriberId);
+        if (!found) throw notFound(request.params.subscriberId);
+        return reply.code(204).send(null);
+      },
+    );
+  };

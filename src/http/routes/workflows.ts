@@ -1,0 +1,94 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { HeraldError, type FieldError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import { compileSteps } from '../../core/templates.js';
+import type { AppDeps } from '../app.js';
+import { ListQuery, pageOf, Problem, Workflow, WorkflowBody, WorkflowParams } from '../schemas.js';
+
+export const workflowRoutes =
+  (deps: AppDeps): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['workflows'];
+    const notFound = (key: string) =>
+      new HeraldError('WORKFLOW_NOT_FOUND', `No workflow with key ${JSON.stringify(key)}`);
+
+    app.put(
+      '/workflows/:key',
+      {
+        schema: {
+          tags,
+          summary: 'Create or replace a workflow; templates are checked on save',
+          params: WorkflowParams,
+          body: WorkflowBody,
+          response: { 200: Workflow, '4xx': Problem },
+        },
+      },
+      async (request) => {
+        const { key } = request.params;
+        const missingBody: FieldError[] = request.body.steps.flatMap((step, index) =>
+          step.html === undefined && step.text === undefined
+            ? [{ path: `/steps/${index}`, message: 'needs html, text or both' }]
+            : [],
+        );
+        if (missingBody.length > 0) {
+          throw new HeraldError('VALIDATION_FAILED', 'Every email step needs html, text or both', missingBody);
+        }
+        compileSteps(request.body.steps); // throws a 422 naming the step, field and line
+        return deps.store.putWorkflow(
+          request.environmentId,
+          { key, name: request.body.name ?? key, steps: request.body.steps, versionId: newId('wfv') },
+          deps.clock.now(),
+        );
+      },
+    );
+
+    app.get(
+      '/workflows/:key',
+      {
+        schema: {
+          tags,
+          summary: 'Get a workflow',
+          params: WorkflowParams,
+          response: { 200: Workflow, '4xx': Problem },
+        },
+      },
+      async (request) => {
+        const workflow = await deps.store.getWorkflow(request.environmentId, request.params.key);
+        if (!workflow) throw notFound(request.params.key);
+        return workflow;
+      },
+    );
+
+    app.get(
+      '/workflows',
+      {
+        schema: {
+          tags,
+          summary: 'List workflows, ordered by key',
+          querystring: ListQuery,
+          response: { 200: pageOf(Workflow), '4xx': Problem },
+        },
+      },
+      async (request) =>
+        deps.store.listWorkflows(request.environmentId, request.query.limit ?? 50, request.query.cursor),
+    );
+
+    app.delete(
+      '/workflows/:key',
+      {
+        schema: {
+          tags,
+          summary: 'Delete a workflow; messages already accepted are still delivered',
+          params: WorkflowParams,
+          response: { 204: Type.Null(), '4xx': Problem },
+        },
+      },
+      async (request, reply) => {
+        if (!(await deps.store.deleteWorkflow(request.environmentId, request.params.key))) {
+          throw notFound(request.params.key);
+        }
+        return reply.code(204).send(null);
+      },
+    );
+  };

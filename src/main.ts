@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { createEmailChannel } from './channels/registry.js';
+import { isDeliverableAddress } from './channels/email/mime.js';
+import { systemClock, type Clock } from './core/clock.js';
+import type { Store } from './core/store.js';
+import type { TriggerDeps } from './core/trigger-workflow.js';
+import type { EmailChannel } from './core/types.js';
+import type { ServeConfig } from './config/settings.js';
+import { buildApp, type App } from './http/app.js';
+import { hashApiKey } from './http/auth.js';
+import { createMetrics } from './observability/metrics.js';
+import { createSqliteStore } from './store/sqlite/sqlite-store.js';
+import { createWorker, type Worker } from './worker/worker.js';
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
+/** A job claimed this many times more than the retry schedule allows keeps killing its worker. */
+const EXTRA_CLAIMS = 5;
+
+export const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** The SQLite file a config points at. */
+export function databasePath(config: Pick<ServeConfig, 'database' | 'dataDir'>): string {
+  return resolve(config.database || join(config.dataDir, 'herald.db'));
+}
+
+export function openStore(config: Pick<ServeConfig, 'database' | 'dataDir'>, migrate = true): Store {
+  return createSqliteStore({ path: databasePath(config), idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS, migrate });
+}
+
+export interface Herald {
+  url: string;
+  app: App;
+  store: Store;
+  worker: Worker;
+  channel: EmailChannel;
+  logger: Logger;
+  /** Graceful stop: no new requests, in-flight sends finish (bounded), held jobs released. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** The composition root: the one place that picks the store and the channels and wires them up. */
+export async function startHerald(config: ServeConfig, options: StartOptions = {}): Promise<Herald> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const store = openStore(config);
+  const environmentId = await store.defaultEnvironmentId();
+  if (config.apiKey) {
+    await store.addApiKey({
+      environmentId,
+      name: 'HERALD_API_KEY',
+      hash: hashApiKey(config.apiKey),
+      createdAt: clock.now(),
+    });
+  }
+  const metrics = createMetrics(store, clock);
+  const channel = createEmailChannel(
+    { smtpUrl: config.smtpUrl, from: config.emailFrom, smtpPool: config.smtpPool, sendTimeoutMs: config.sendTimeoutMs },
+    store,
+  );
+  const worker = createWorker(
+    {
+      store,
+      clock,
+      logger,
+      metrics,
+      deliver: {
+        channel,
+        clock,
+        retryPolicy: { schedule: config.retryScheduleMs, jitter: 0.2 },
+        random: Math.random,
+        isDeliverableAddress,
+        maxClaims: config.retryScheduleMs.length + 1 + EXTRA_CLAIMS,
+        sendTimeoutMs: config.sendTimeoutMs,
+      },
+    },
+    { concurrency: config.concurrency, leaseMs: config.jobLeaseMs, pollIntervalMs: 1000 },
+  );
+  const trigger: TriggerDeps = {
+    store,
+    clock,
+    idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
+    inFlight: new Map(),
+    onCommitted: () => worker.notify(),
+  };
+  const app = await buildApp({ store, clock, logger, metrics, trigger, version: VERSION });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  worker.start();
+
+  const pruneTimer = setInterval(() => {
+    store.pruneIdempotency(clock.now() - IDEMPOTENCY_WINDOW_MS).catch((err: unknown) => {
+      logger.warn({ err }, 'pruning idempotency keys failed');
+    });
+  }, 3_600_000);
+  pruneTimer.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    app,
+    store,
+    worker,
+    channel,
+    logger,
+    close() {
+      closing ??= (async () => {
+        clearInterval(pruneTimer);
+        await app.close();
+        await worker.stop(config.shutdownTimeoutMs);
+        await channel.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Store } from '../core/store.js';
+
+export interface Metrics {
+  readonly registry: Registry;
+  triggerAccepted(messages: number): void;
+  messageStatus(channel: string, status: string, count?: number): void;
+  deliveryDuration(channel: string, outcome: string, seconds: number): void;
+}
+
+/** Prometheus metrics; queue gauges are read from the store at scrape time. */
+export function createMetrics(store: Store, clock: { now(): number }): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const triggers = new Counter({
+    name: 'herald_triggers_total',
+    help: 'Triggers accepted (committed and answered 202).',
+    registers: [registry],
+  });
+  const messages = new Counter({
+    name: 'herald_messages_total',
+    help: 'Messages reaching a status, by channel and status.',
+    labelNames: ['channel', 'status'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'herald_delivery_duration_seconds',
+    help: 'Time of one delivery attempt, render and provider call.',
+    labelNames: ['channel', 'outcome'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  let stats: Promise<{ depth: number; oldestDueAgeMs: number }> | undefined;
+  // Both gauges come from one query per scrape.
+  const readStats = () =>
+    (stats ??= store.queueStats(clock.now()).finally(() => setImmediate(() => (stats = undefined))));
+  new Gauge({
+    name: 'herald_queue_depth',
+    help: 'Jobs not yet finished (due, scheduled for retry, or in flight).',
+    registers: [registry],
+    async collect() {
+      this.set((await readStats()).depth);
+    },
+  });
+  new Gauge({
+    name: 'herald_oldest_due_job_age_seconds',
+    help: 'How long the oldest due job has waited to be claimed; 0 when none is waiting.',
+    registers: [registry],
+    async collect() {
+      this.set((await readStats()).oldestDueAgeMs / 1000);
+    },
+  });
+  return {
+    registry,
+    triggerAccepted(count) {
+      triggers.inc();
+      messages.inc({ channel: 'email', status: 'queued' }, count);
+    },
+    messageStatus(channel, status, count = 1) {
+      messages.inc({ channel, status }, count);
+    },
+    deliveryDuration(channel, outcome, seconds) {
+      duration.observe({ channel, outcome }, seconds);
+    },
+  };
+}

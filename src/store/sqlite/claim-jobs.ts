@@ -1,0 +1,69 @@
+import type { Database } from 'better-sqlite3';
+import type { ClaimedJob } from '../../core/store.js';
+import { toSubscriber, type SubscriberRow } from './rows.js';
+
+interface ClaimedRow {
+  id: string;
+  message_id: string;
+  claims: number;
+}
+
+interface DetailRow {
+  message_id: string;
+  environment_id: string;
+  trigger_id: string;
+  workflow_key: string;
+  workflow_version_id: string;
+  step_index: number;
+  failed_attempts: number;
+  s_subscriber_id: string | null;
+}
+
+/**
+ * Leases due jobs. The inner SELECT walks jobs_by_available_at; the message and subscriber reads
+ * are primary-key lookups for the whole batch at once (json_each over the claimed ids).
+ */
+export function prepareClaimJobs(db: Database) {
+  const claim = db.prepare(`
+    UPDATE jobs SET available_at = @leaseUntil, locked_by = @workerId, claims = claims + 1
+    WHERE id IN (SELECT id FROM jobs WHERE available_at <= @now ORDER BY available_at LIMIT @limit)
+    RETURNING id, message_id, claims`);
+  const markSending = db.prepare(`
+    UPDATE messages SET status = 'sending', updated_at = ?
+    WHERE id IN (SELECT value FROM json_each(?))`);
+  const details = db.prepare(`
+    SELECT m.id AS message_id, m.environment_id, m.trigger_id, m.workflow_key, m.workflow_version_id,
+           m.step_index, m.failed_attempts,
+           s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale,
+           s.timezone, s.data, s.created_at, s.updated_at
+    FROM messages m
+    LEFT JOIN subscribers s ON s.environment_id = m.environment_id AND s.subscriber_id = m.subscriber_id
+    WHERE m.id IN (SELECT value FROM json_each(?))`);
+
+  return (workerId: string, limit: number, now: number, leaseMs: number): ClaimedJob[] => {
+    const claimed = claim.all({ workerId, limit, now, leaseUntil: now + leaseMs }) as ClaimedRow[];
+    if (claimed.length === 0) return [];
+    const ids = JSON.stringify(claimed.map((row) => row.message_id));
+    markSending.run(now, ids);
+    const byMessage = new Map<string, DetailRow & SubscriberRow>();
+    for (const row of details.all(ids) as (DetailRow & SubscriberRow)[]) byMessage.set(row.message_id, row);
+    const jobs: ClaimedJob[] = [];
+    for (const row of claimed) {
+      const detail = byMessage.get(row.message_id);
+      if (!detail) continue; // the message was deleted with its environment; nothing to deliver
+      jobs.push({
+        jobId: row.id,
+        claims: row.claims,
+        messageId: row.message_id,
+        environmentId: detail.environment_id,
+        triggerId: detail.trigger_id,
+        workflowKey: detail.workflow_key,
+        workflowVersionId: detail.workflow_version_id,
+        stepIndex: detail.step_index,
+        failedAttempts: detail.failed_attempts,
+        subscriber: detail.s_subscriber_id === null ? null : toSubscriber(detail),
+      });
+    }
+    return jobs;
+  };
+}

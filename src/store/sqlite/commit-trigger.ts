@@ -1,0 +1,93 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { HeraldError } from '../../core/errors.js';
+import type { TriggerPlan } from '../../core/store.js';
+
+/**
+ * Writes one accepted trigger. Runs inside the writer's batch transaction, in its own savepoint.
+ * Uses the primary keys of subscribers and idempotency_keys; inserts append to time-ordered ids.
+ */
+export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) {
+  const claimKey: Statement = db.prepare(`
+    INSERT INTO idempotency_keys (environment_id, key, body_hash, response, created_at)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (environment_id, key) DO UPDATE
+      SET body_hash = excluded.body_hash, response = excluded.response, created_at = excluded.created_at
+      WHERE idempotency_keys.created_at < ?`);
+  const ensureSubscriber = db.prepare(`
+    INSERT INTO subscribers (environment_id, subscriber_id, created_at, updated_at)
+    VALUES (?, ?, ?, ?)
+    ON CONFLICT (environment_id, subscriber_id) DO NOTHING`);
+  // Inline upserts merge: a field the trigger leaves out keeps its stored value.
+  const mergeSubscriber = db.prepare(`
+    INSERT INTO subscribers (environment_id, subscriber_id, email, phone, name, locale, timezone, data, created_at, updated_at)
+    VALUES (@env, @id, @email, @phone, @name, @locale, @timezone, @data, @now, @now)
+    ON CONFLICT (environment_id, subscriber_id) DO UPDATE SET
+      email = CASE WHEN @hasEmail THEN excluded.email ELSE subscribers.email END,
+      phone = CASE WHEN @hasPhone THEN excluded.phone ELSE subscribers.phone END,
+      name = CASE WHEN @hasName THEN excluded.name ELSE subscribers.name END,
+      locale = CASE WHEN @hasLocale THEN excluded.locale ELSE subscribers.locale END,
+      timezone = CASE WHEN @hasTimezone THEN excluded.timezone ELSE subscribers.timezone END,
+      data = CASE WHEN @hasData THEN excluded.data ELSE subscribers.data END,
+      updated_at = excluded.updated_at`);
+  const insertTrigger = db.prepare(`
+    INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, created_at)
+    VALUES (?, ?, ?, ?, ?, ?)`);
+  const insertMessage = db.prepare(`
+    INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
+                          channel, step_index, status, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`);
+  // A delivery job shares its message's id: one pending job per message at most.
+  const insertJob = db.prepare(`
+    INSERT INTO jobs (id, message_id, available_at, created_at) VALUES (?, ?, ?, ?)`);
+
+  return (plan: TriggerPlan): void => {
+    const { environmentId: env, createdAt: now } = plan;
+    if (plan.idempotency) {
+      const { key, bodyHash, responseJson } = plan.idempotency;
+      const result = claimKey.run(env, key, bodyHash, responseJson, now, now - idempotencyWindowMs);
+      if (result.changes === 0) {
+        throw new HeraldError('IDEMPOTENCY_KEY_IN_FLIGHT', `Idempotency-Key ${JSON.stringify(key)} was just used`);
+      }
+    }
+    for (const recipient of plan.recipients) {
+      const fields = recipient.fields;
+      if (!fields) {
+        ensureSubscriber.run(env, recipient.subscriberId, now, now);
+        continue;
+      }
+      mergeSubscriber.run({
+        env,
+        id: recipient.subscriberId,
+        email: fields.email ?? null,
+        phone: fields.phone ?? null,
+        name: fields.name ?? null,
+        locale: fields.locale ?? null,
+        timezone: fields.timezone ?? null,
+        data: fields.data == null ? null : JSON.stringify(fields.data),
+        now,
+        hasEmail: fields.email !== undefined ? 1 : 0,
+        hasPhone: fields.phone !== undefined ? 1 : 0,
+        hasName: fields.name !== undefined ? 1 : 0,
+        hasLocale: fields.locale !== undefined ? 1 : 0,
+        hasTimezone: fields.timezone !== undefined ? 1 : 0,
+        hasData: fields.data !== undefined ? 1 : 0,
+      });
+    }
+    insertTrigger.run(plan.triggerId, env, plan.workflowKey, plan.workflowVersionId, plan.dataJson, now);
+    for (const message of plan.messages) {
+      insertMessage.run(
+        message.id,
+        env,
+        plan.triggerId,
+        plan.workflowKey,
+        plan.workflowVersionId,
+        message.subscriberId,
+        message.channel,
+        message.stepIndex,
+        now,
+        now,
+      );
+      insertJob.run(message.id, message.id, now, now);
+    }
+  };
+}

@@ -1,0 +1,52 @@
+import type { Database } from 'better-sqlite3';
+import type { JobCompletion } from '../../core/store.js';
+
+/**
+ * Records job outcomes: the attempt, the message's new state, and the job deleted (finished) or
+ * made due again (retry). A retry only reschedules a job the worker still holds; if its lease
+ * was lost to another worker, that worker's outcome decides the message state.
+ */
+export function prepareCompleteJobs(db: Database) {
+  const insertAttempt = db.prepare(`
+    INSERT INTO attempts (message_id, at, outcome, detail, duration_ms) VALUES (?, ?, ?, ?, ?)`);
+  const finishMessage = db.prepare(`
+    UPDATE messages SET status = @status, reason = @reason, recipient = @recipient, subject = @subject,
+      content = @content, provider_message_id = @providerMessageId,
+      attempt_count = attempt_count + @attempted, failed_attempts = failed_attempts + @failed,
+      sent_at = @sentAt, updated_at = @at
+    WHERE id = @messageId`);
+  const deleteJob = db.prepare('DELETE FROM jobs WHERE id = ?');
+  const rescheduleJob = db.prepare(`
+    UPDATE jobs SET available_at = ?, locked_by = NULL WHERE id = ? AND locked_by = ?`);
+  const retryMessage = db.prepare(`
+    UPDATE messages SET status = 'retrying', reason = ?, recipient = ?, attempt_count = attempt_count + 1,
+      failed_attempts = failed_attempts + 1, updated_at = ?
+    WHERE id = ?`);
+
+  return (completions: readonly JobCompletion[]): void => {
+    for (const c of completions) {
+      if (c.attempt) {
+        insertAttempt.run(c.messageId, c.at, c.attempt.outcome, c.attempt.detail, c.attempt.durationMs);
+      }
+      if (c.status === 'retrying') {
+        const held = rescheduleJob.run(c.retryAt ?? c.at, c.jobId, c.workerId).changes > 0;
+        if (held) retryMessage.run(c.reason, c.recipient ?? null, c.at, c.messageId);
+        continue;
+      }
+      finishMessage.run({
+        messageId: c.messageId,
+        status: c.status,
+        reason: c.reason,
+        recipient: c.recipient ?? null,
+        subject: c.subject ?? null,
+        content: c.content ? JSON.stringify(c.content) : null,
+        providerMessageId: c.providerMessageId ?? null,
+        attempted: c.attempt ? 1 : 0,
+        failed: c.attempt && c.status !== 'sent' ? 1 : 0,
+        sentAt: c.status === 'sent' ? c.at : null,
+        at: c.at,
+      });
+      deleteJob.run(c.jobId);
+    }
+  };
+}

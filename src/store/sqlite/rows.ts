@@ -1,0 +1,129 @@
+import type { Attempt, DevMail, Message, MessageStatus, Subscriber, Workflow } from '../../core/types.js';
+
+export interface SubscriberRow {
+  subscriber_id: string;
+  email: string | null;
+  phone: string | null;
+  name: string | null;
+  locale: string | null;
+  timezone: string | null;
+  data: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toSubscriber(row: SubscriberRow): Subscriber {
+  return {
+    subscriberId: row.subscriber_id,
+    email: row.email,
+    phone: row.phone,
+    name: row.name,
+    locale: row.locale,
+    timezone: row.timezone,
+    data: row.data === null ? null : (JSON.parse(row.data) as Record<string, unknown>),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface WorkflowRow {
+  key: string;
+  name: string;
+  version: number;
+  version_id: string;
+  steps: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toWorkflow(row: WorkflowRow): Workflow {
+  return {
+    key: row.key,
+    name: row.name,
+    steps: JSON.parse(row.steps) as Workflow['steps'],
+    version: row.version,
+    versionId: row.version_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface MessageRow {
+  id: string;
+  trigger_id: string;
+  workflow_key: string;
+  subscriber_id: string;
+  channel: string;
+  step_index: number;
+  status: string;
+  reason: string | null;
+  recipient: string | null;
+  subject: string | null;
+  attempt_count: number;
+  provider_message_id: string | null;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+}
+
+export const MESSAGE_COLUMNS = `id, trigger_id, workflow_key, subscriber_id, channel, step_index, status, reason,
+  recipient, subject, attempt_count, provider_message_id, created_at, updated_at, sent_at`;
+
+export function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    triggerId: row.trigger_id,
+    workflowKey: row.workflow_key,
+    subscriberId: row.subscriber_id,
+    channel: row.channel as Message['channel'],
+    stepIndex: row.step_index,
+    status: row.status as MessageStatus,
+    reason: row.reason,
+    recipient: row.recipient,
+    subject: row.subject,
+    attemptCount: row.attempt_count,
+    providerMessageId: row.provider_message_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    sentAt: row.sent_at,
+  };
+}
+
+export interface AttemptRow {
+  at: number;
+  outcome: string;
+  detail: string;
+  duration_ms: number;
+}
+
+export function toAttempt(row: AttemptRow): Attempt {
+  return { at: row.at, outcome: row.outcome as Attempt['outcome'], detail: row.detail, durationMs: row.duration_ms };
+}
+
+export interface DevMailRow {
+  id: string;
+  environment_id: string;
+  message_id: string;
+  sender: string;
+  recipient: string;
+  subject: string;
+  html: string | null;
+  text: string;
+  headers: string;
+  created_at: number;
+}
+
+export function toDevMail(row: DevMailRow): DevMail {
+  return {
+    id: row.id,
+    environmentId: row.environment_id,
+    messageId: row.message_id,
+    from: row.sender,
+    to: row.recipient,
+    subject: row.subject,
+    html: row.html,
+    text: row.text,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import { deliverJob, type DeliverDeps, type PreparedWorkflow } from '../core/deliver-job.js';
+import type { ClaimedJob, JobCompletion, Store } from '../core/store.js';
+import { compileSteps } from '../core/templates.js';
+import type { Logger } from 'pino';
+import type { Metrics } from '../observability/metrics.js';
+
+export interface WorkerOptions {
+  /** Sends in flight at most; a slot is freed only once its outcome is committed. */
+  concurrency: number;
+  leaseMs: number;
+  /** Longest wait between looks at the queue when nothing wakes the worker. */
+  pollIntervalMs: number;
+}
+
+export interface WorkerDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  deliver: DeliverDeps;
+}
+
+export interface Worker {
+  readonly id: string;
+  start(): void;
+  /** Something was committed: look for due jobs now. */
+  notify(): void;
+  /** Stops claiming, waits for in-flight sends up to `timeoutMs`, then releases what it holds. */
+  stop(timeoutMs: number): Promise<void>;
+  /** Sends currently in flight (for tests and metrics). */
+  inFlight(): number;
+}
+
+const CACHE_LIMIT = 500;
+
+/** Claims due jobs, runs them with bounded concurrency, and records each outcome. */
+export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
+  const id = `wrk_${randomBytes(6).toString('hex')}`;
+  const { store, clock, logger, metrics } = deps;
+  const workflows = new Map<string, PreparedWorkflow>();
+  let active = 0;
+  let running = false;
+  let claiming = false;
+  let wakeAgain = false;
+  let timer: NodeJS.Timeout | undefined;
+  let idle: (() => void) | undefined;
+  // Claim in batches: one claim per freed slot would cost one query per job.
+  const claimThreshold = Math.max(1, Math.ceil(options.concurrency / 4));
+
+  async function prepare(jobs: ClaimedJob[]): Promise<Map<string, Record<string, unknown>>> {
+    const missing = [...new Set(jobs.map((job) => job.workflowVersionId))].filter((v) => !workflows.has(v));
+    if (missing.length > 0) {
+      for (const version of await store.getWorkflowVersions(missing)) {
+        if (workflows.size >= CACHE_LIMIT) workflows.delete(workflows.keys().next().value!);
+        workflows.set(version.versionId, { key: version.key, name: version.name, steps: compileSteps(version.steps) });
+      }
+    }
+    return store.getTriggerData([...new Set(jobs.map((job) => job.triggerId))]);
+  }
+
+  async function run(job: ClaimedJob, data: Record<string, unknown>): Promise<void> {
+    let completion: JobCompletion;
+    try {
+      completion = await deliverJob(deps.deliver, job, {
+        workflow: workflows.get(job.workflowVersionId),
+        data,
+        workerId: id,
+      });
+    } catch (error) {
+      logger.error({ err: error, messageId: job.messageId }, 'delivery crashed; the job will be retried');
+      return; // the lease expires and the job is claimed again
+    }
+    // Retry on a store hiccup: the send happened, so its outcome should be kept if at all possible.
+    for (let tries = 0; ; tries++) {
+      try {
+        await store.completeJobs([completion]);
+        break;
+      } catch (error) {
+        if (tries >= 5 || !running) {
+          logger.error({ err: error, messageId: job.messageId }, 'could not record outcome; the job will run again');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** tries));
+      }
+    }
+    metrics.messageStatus('email', completion.status);
+    if (completion.attempt) {
+      metrics.deliveryDuration('email', completion.attempt.outcome, completion.attempt.durationMs / 1000);
+    }
+  }
+
+  function schedule(delayMs: number): void {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(pump, Math.max(0, delayMs));
+    timer.unref?.();
+  }
+
+  async function pump(): Promise<void> {
+    if (!running) return;
+    if (claiming) {
+      wakeAgain = true;
+      return;
+    }
+    const free = options.concurrency - active;
+    if (free <= 0 || (free < claimThreshold && active > 0)) return; // a finishing job pumps again
+    claiming = true;
+    wakeAgain = false;
+    let jobs: ClaimedJob[] = [];
+    try {
+      jobs = await store.claimJobs(id, free, clock.now(), options.leaseMs);
+      if (jobs.length > 0) {
+        const data = await prepare(jobs);
+        for (const job of jobs) {
+          active++;
+          void run(job, data.get(job.triggerId) ?? {}).finally(() => {
+            active--;
+            if (active === 0 && idle) idle();
+            else void pump();
+          });
+        }
+      }
+    } catch (error) {
+      logger.error({ err: error }, 'claiming jobs failed; backing off');
+      claiming = false;
+      schedule(options.pollIntervalMs);
+      return;
+    }
+    claiming = false;
+    if (!running) return;
+    if (jobs.length === free || wakeAgain) {
+      setImmediate(pump);
+      return;
+    }
+    const next = await store.nextJobDueAt().catch(() => undefined);
+    const wait = next === undefined ? options.pollIntervalMs : Math.min(next - clock.now(), options.pollIntervalMs);
+    schedule(wait);
+  }
+
+  return {
+    id,
+    start() {
+      running = true;
+      void pump();
+    },
+    notify() {
+      if (running) void pump();
+    },
+    inFlight: () => active,
+    async stop(timeoutMs) {
+      running = false;
+      if (timer) clearTimeout(timer);
+      if (active > 0) {
+        await new Promise<void>((resolve) => {
+          idle = resolve;
+          setTimeout(resolve, timeoutMs).unref();
+        });
+      }
+      const released = await store.releaseJobs(id, clock.now());
+      if (released > 0) logger.info({ released }, 'released unfinished jobs for another worker');
+    },
+  };
+}
