@@ -91,7 +91,15 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     inFlight: new Map(),
     onCommitted: () => worker.notify(),
   };
-  const app = await buildApp({ store, clock, logger, metrics, trigger, version: VERSION });
+  const app = await buildApp({
+    store,
+    clock,
+    logger,
+    metrics,
+    trigger,
+    version: VERSION,
+    benchRoutes: config.benchRoutes,
+  });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

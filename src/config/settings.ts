@@ -33,6 +33,7 @@ export interface ServeConfig {
   sendTimeoutMs: number;
   shutdownTimeoutMs: number;
   logLevel: string;
+  benchRoutes: boolean;
 }
 
 const integer =
@@ -192,6 +193,14 @@ export const SETTINGS: Setting<unknown>[] = [
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)
         ? raw
         : { error: 'must be one of fatal, error, warn, info, debug, trace, silent' },
+  },
+  {
+    flag: 'bench-routes',
+    key: 'benchRoutes',
+    placeholder: 'true|false',
+    description: 'adds POST /v1/bench/noop-trigger/{key}, the no-database ceiling npm run bench compares with',
+    default: 'false',
+    parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : { error: 'must be true or false' }),
   },
 ];
 

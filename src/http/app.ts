@@ -12,6 +12,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { createApiKeyAuthenticator } from './auth.js';
 import { parseJsonBody } from './json-body.js';
 import { problem, sendProblem, toProblem } from './problem.js';
+import { benchRoutes } from './routes/bench.js';
 import { devMailRoutes } from './routes/dev-mail.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
@@ -26,6 +27,8 @@ export interface AppDeps {
   metrics: Metrics;
   trigger: TriggerDeps;
   version: string;
+  /** Adds the no-op trigger route that benchmarks use as their ceiling. */
+  benchRoutes?: boolean;
 }
 
 declare module 'fastify' {
@@ -111,5 +114,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(triggerRoutes(deps), { prefix: '/v1' });
   await app.register(messageRoutes(deps), { prefix: '/v1' });
   await app.register(devMailRoutes(deps), { prefix: '/v1' });
+  if (deps.benchRoutes) await app.register(benchRoutes(), { prefix: '/v1' });
   return app;
 }
