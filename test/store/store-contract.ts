@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import { newId } from '../../src/core/ids.js';
+import type { Store, TriggerPlan } from '../../src/core/store.js';
+
+export interface OpenedStore {
+  store: Store;
+  environmentId: string;
+  close(): Promise<void>;
+}
+
+const T0 = 1_800_000_000_000;
+const LEASE = 30_000;
+
+async function seedWorkflow(store: Store, env: string) {
+  return store.putWorkflow(
+    env,
+    { key: 'w', name: 'W', steps: [{ type: 'email', subject: 's', text: 't' }], versionId: newId('wfv', T0) },
+    T0,
+  );
+}
+
+async function seedMessages(store: Store, env: string, count: number, at = T0): Promise<TriggerPlan> {
+  const workflow = (await store.getWorkflow(env, 'w')) ?? (await seedWorkflow(store, env));
+  const plan: TriggerPlan = {
+    environmentId: env,
+    triggerId: newId('trg', at),
+    workflowKey: 'w',
+    workflowVersionId: workflow.versionId,
+    dataJson: '{"n":1}',
+    recipients: Array.from({ length: count }, (_, i) => ({
+      subscriberId: `s${i}`,
+      fields: { email: `s${i}@example.com` },
+    })),
+    messages: Array.from({ length: count }, (_, i) => ({
+      id: newId('msg', at),
+      subscriberId: `s${i}`,
+      stepIndex: 0,
+      channel: 'email' as const,
+    })),
+    createdAt: at,
+  };
+  await store.commitTrigger(plan);
+  return plan;
+}
+
+/** One contract, every store: the behaviour the worker and the API rely on. */
+export function describeStoreContract(name: string, open: () => Promise<OpenedStore>) {
+  describe(`${name} store`, () => {
+    it('never hands the same job to two workers', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 10);
+      const [a, b] = await Promise.all([store.claimJobs('w1', 10, T0, LEASE), store.claimJobs('w2', 10, T0, LEASE)]);
+      const ids = [...a, ...b].map((job) => job.jobId);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBe(10);
+      await close();
+    });
+
+    it('claims a job again only after its lease expires', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 1);
+      const [first] = await store.claimJobs('w1', 5, T0, LEASE);
+      expect(first?.claims).toBe(1);
+      expect(await store.claimJobs('w2', 5, T0 + LEASE - 1, LEASE)).toHaveLength(0);
+      const [again] = await store.claimJobs('w2', 5, T0 + LEASE, LEASE);
+      expect(again?.jobId).toBe(first?.jobId);
+      expect(again?.claims).toBe(2);
+      await close();
+    });
+
+    it('hands out the subscriber with each claimed job and marks the message sending', async () => {
+      const { store, environmentId, close } = await open();
+      const plan = await seedMessages(store, environmentId, 2);
+      const jobs = await store.claimJobs('w1', 5, T0, LEASE);
+      expect(jobs.map((job) => job.subscriber?.email).sort()).toEqual(['s0@example.com', 's1@example.com']);
+      const message = await store.getMessage(environmentId, plan.messages[0]!.id);
+      expect(message?.status).toBe('sending');
+      expect((await store.getTriggerData([plan.triggerId])).get(plan.triggerId)).toEqual({ n: 1 });
+      await close();
+    });
+
+    it('records a sent outcome and removes the job', async () => {
+      const { store, environmentId, close } = await open();
+      const plan = await seedMessages(store, environmentId, 1);
+      const [job] = await store.claimJobs('w1', 1, T0, LEASE);
+      await store.completeJobs([
+        {
+          jobId: job!.jobId,
+          workerId: 'w1',
+          messageId: job!.messageId,
+          at: T0 + 5,
+          attempt: { outcome: 'sent', detail: '250 ok', durationMs: 5 },
+          status: 'sent',
+          reason: null,
+          recipient: 's0@example.com',
+          subject: 'hello',
+          content: { html: null, text: 't' },
+        },
+      ]);
+      const message = await store.getMessage(environmentId, plan.messages[0]!.id);
+      expect(message).toMatchObject({ status: 'sent', recipient: 's0@example.com', subject: 'hello', attemptCount: 1 });
+      expect(message?.attempts).toEqual([{ at: T0 + 5, outcome: 'sent', detail: '250 ok', durationMs: 5 }]);
+      expect(await store.queueStats(T0 + 10)).toEqual({ depth: 0, oldestDueAgeMs: 0 });
+      expect(await store.claimJobs('w1', 1, T0 + 10 * LEASE, LEASE)).toHaveLength(0);
+      await close();
+    });
+
+    it('reschedules a retry only while the worker still holds the job', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 1);
+      const [job] = await store.claimJobs('w1', 1, T0, LEASE);
+      const retry = (workerId: string, at: number) =>
+        store.completeJobs([
+          {
+            jobId: job!.jobId,
+            workerId,
+            messageId: job!.messageId,
+            at,
+            attempt: { outcome: 'retry', detail: '451 later', durationMs: 1 },
+            status: 'retrying',
+            reason: '451 later',
+            retryAt: at + 1_000,
+          },
+        ]);
+      await retry('w1', T0 + 1);
+      expect(await store.nextJobDueAt()).toBe(T0 + 1_001);
+      const [again] = await store.claimJobs('w2', 1, T0 + 1_001, LEASE);
+      expect(again?.failedAttempts).toBe(1);
+      // w1 no longer holds it: its late retry must not move w2's lease.
+      await retry('w1', T0 + 2_000);
+      expect(await store.nextJobDueAt()).toBe(T0 + 1_001 + LEASE);
+      const message = await store.getMessage(environmentId, job!.messageId);
+      expect(message?.attempts.map((a) => a.outcome)).toEqual(['retry', 'retry']);
+      await close();
+    });
+
+    it('releases the jobs a worker holds', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 3);
+      await store.claimJobs('w1', 3, T0, LEASE);
+      expect(await store.releaseJobs('w1', T0 + 1)).toBe(3);
+      expect(await store.claimJobs('w2', 3, T0 + 1, LEASE)).toHaveLength(3);
+      await close();
+    });
+
+    it('keeps an idempotency record for the window only', async () => {
+      const { store, environmentId, close } = await open();
+      const workflow = await seedWorkflow(store, environmentId);
+      const plan: TriggerPlan = {
+        environmentId,
+        triggerId: newId('trg', T0),
+        workflowKey: 'w',
+        workflowVersionId: workflow.versionId,
+        dataJson: '{}',
+        recipients: [],
+        messages: [],
+        createdAt: T0,
+        idempotency: { key: 'k1', bodyHash: 'h', responseJson: '{"triggerId":"x"}' },
+      };
+      await store.commitTrigger(plan);
+      expect(await store.findIdempotency(environmentId, 'k1', T0)).toEqual({
+        bodyHash: 'h',
+        responseJson: '{"triggerId":"x"}',
+      });
+      expect(await store.findIdempotency(environmentId, 'k1', T0 + 1)).toBeUndefined();
+      // A second commit with a live key is refused, and nothing of it is written.
+      const twin = { ...plan, triggerId: newId('trg', T0) };
+      await expect(store.commitTrigger(twin)).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_FLIGHT' });
+      expect(await store.getTriggerData([twin.triggerId])).toEqual(new Map());
+      expect(await store.pruneIdempotency(T0 + 1)).toBe(1);
+      await close();
+    });
+
+    it('lists messages newest first and pages without repeats', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 3, T0);
+      await seedMessages(store, environmentId, 2, T0 + 1_000);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listMessages(environmentId, { limit: 2, cursor });
+        seen.push(...page.items.map((m) => m.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(seen).toHaveLength(5);
+      expect([...seen].sort().reverse()).toEqual(seen);
+      await close();
+    });
+
+    it('erases a deleted subscriber from the delivery log', async () => {
+      const { store, environmentId, close } = await open();
+      const plan = await seedMessages(store, environmentId, 1);
+      const [job] = await store.claimJobs('w1', 1, T0, LEASE);
+      await store.completeJobs([
+        {
+          jobId: job!.jobId,
+          workerId: 'w1',
+          messageId: job!.messageId,
+          at: T0,
+          attempt: { outcome: 'sent', detail: '250 ok s0@example.com', durationMs: 1 },
+          status: 'sent',
+          reason: null,
+          recipient: 's0@example.com',
+          subject: 'secret',
+          content: { html: null, text: 'secret' },
+        },
+      ]);
+      expect(await store.deleteSubscriber(environmentId, 's0')).toBe(true);
+      const message = await store.getMessage(environmentId, plan.messages[0]!.id);
+      expect(message).toMatchObject({ recipient: null, subject: null, status: 'sent' });
+      expect(message?.attempts[0]?.detail).toBe('[erased]');
+      expect(await store.getSubscriber(environmentId, 's0')).toBeUndefined();
+      await close();
+    });
+
+    it('scopes data by environment', async () => {
+      const { store, environmentId, close } = await open();
+      const plan = await seedMessages(store, environmentId, 1);
+      expect(await store.getMessage('env_other', plan.messages[0]!.id)).toBeUndefined();
+      expect((await store.listMessages('env_other', { limit: 10 })).items).toEqual([]);
+      expect(await store.getWorkflow('env_other', 'w')).toBeUndefined();
+      await close();
+    });
+  });
+}
