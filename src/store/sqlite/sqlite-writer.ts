@@ -59,25 +59,21 @@ export class SqliteWriter {
     const results: { ok: boolean; value: unknown }[] = [];
     try {
       this.begin.run();
-    } catch (error) {
-      for (const item of batch) item.reject(error);
-      return;
-    }
-    for (const item of batch) {
-      this.savepoint.run();
-      try {
-        const value = item.operation(this.db);
-        this.release.run();
-        results.push({ ok: true, value });
-      } catch (error) {
-        this.rollbackTo.run();
-        this.release.run();
-        results.push({ ok: false, value: error });
+      for (const item of batch) {
+        this.savepoint.run();
+        try {
+          results.push({ ok: true, value: item.operation(this.db) });
+          this.release.run();
+        } catch (error) {
+          this.rollbackTo.run();
+          this.release.run();
+          results.push({ ok: false, value: error });
+        }
       }
-    }
-    try {
       this.commit.run();
     } catch (error) {
+      // The transaction itself failed (disk full, I/O error, lock timeout): nothing in it is
+      // committed, so every caller hears about it; none is answered as if it were durable.
       if (this.db.inTransaction) this.rollback.run();
       for (const item of batch) item.reject(error);
       return;
