@@ -77,12 +77,23 @@ async function serve(config: ServeConfig): Promise<number> {
   });
 }
 
+/** Every setting with its env var and default, for `herald --help`. */
+function settingsHelp(): string {
+  const rows = SETTINGS.map((s) => {
+    const flag = `  --${s.flag} <${s.placeholder}>`.padEnd(34);
+    const fallback = s.default === undefined ? '' : ` (default: ${s.default})`;
+    return `${flag}${envName(s.flag)}${fallback}\n${' '.repeat(34)}${s.description}`;
+  });
+  return `\nSettings of \`herald serve\` (flag, environment variable, default; the flag wins):\n${rows.join('\n')}\n`;
+}
+
 export function buildCli(exitCodes: { code: number }): Command {
   const program = new Command('herald')
     .description('Herald: durable notifications on embedded SQLite')
     .version(VERSION)
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addHelpText('after', settingsHelp);
 
   addSettings(
     program.command('serve').description('run the API and the delivery workers in one process'),

@@ -55,9 +55,20 @@ function normaliseRecipients(to: TriggerInput['to']): RecipientUpsert[] {
   return [...byId.values()];
 }
 
+/** JSON with object keys sorted, so `{"a":1,"b":2}` and `{"b":2,"a":1}` are the same body. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const entries = Object.keys(value)
+    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+  return `{${entries.join(',')}}`;
+}
+
 function hashBody(input: TriggerInput): string {
   return createHash('sha256')
-    .update(input.workflowKey + '\n' + JSON.stringify({ to: input.to, data: input.data ?? {} }))
+    .update(input.workflowKey + '\n' + canonicalJson({ to: input.to, data: input.data ?? {} }))
     .digest('base64url');
 }
 

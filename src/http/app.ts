@@ -11,7 +11,7 @@ import type { TriggerDeps } from '../core/trigger-workflow.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createApiKeyAuthenticator } from './auth.js';
 import { parseJsonBody } from './json-body.js';
-import { problem, sendProblem, toProblem } from './problem.js';
+import { clientErrorProblem, problem, sendProblem, toProblem } from './problem.js';
 import { benchRoutes } from './routes/bench.js';
 import { devMailRoutes } from './routes/dev-mail.js';
 import { healthRoutes } from './routes/health.js';
@@ -66,6 +66,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     requestIdHeader: 'x-request-id',
+    // Subscriber ids may be 255 characters, i.e. up to 510 UTF-16 units; the schemas check the real limits.
+    routerOptions: { maxParamLength: 512 },
+    // Malformed percent-encoding and over-long path segments are refused by the router, before any
+    // hook: without this they would answer plain JSON instead of problem+json.
+    frameworkErrors: (error, request, reply) => sendProblem(reply, toProblem(error, request)),
+    // Requests that do not even parse as HTTP never reach a route: answer them in the same shape.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const { status, body } = clientErrorProblem(error);
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Connection: close\r\n\r\n${body}`,
+      );
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   const bodyAjv = createAjv(false);
@@ -75,9 +90,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (_request, body, done) => {
+  // Fastify matches the whole header, parameters included (`application/json; charset=utf-8`).
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json(;.*)?$/, { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      done(null, parseJsonBody(body as string));
+      done(null, parseJsonBody(body as Buffer));
     } catch (error) {
       done(error as Error, undefined);
     }
@@ -104,7 +120,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const authenticate = createApiKeyAuthenticator(deps.store);
   app.decorateRequest('environmentId', '');
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;
+    // The matched route decides, not the raw URL: `/%761/workflows` is routed to /v1/workflows.
+    const path = request.routeOptions.url ?? request.url;
+    if (!path.startsWith('/v1/') && path !== '/v1') return;
     request.environmentId = await authenticate(request.headers.authorization);
   });
 

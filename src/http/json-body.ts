@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { HeraldError } from '../core/errors.js';
 
 /** Objects nested deeper than this are refused rather than walked. */
@@ -27,10 +28,15 @@ function check(value: unknown, depth: number, path: string): void {
 }
 
 /**
- * Parses a JSON request body. Beyond JSON.parse, it refuses what would break later: prototype
- * keys, unpaired surrogates, NUL characters and extreme nesting, each as a 400.
+ * Parses a JSON request body. Beyond JSON.parse, it refuses what would break later: bytes that
+ * are not UTF-8 (rather than storing U+FFFD in their place), prototype keys, unpaired
+ * surrogates, NUL characters and extreme nesting, each as a 400. A leading byte-order mark is
+ * ignored, as RFC 8259 allows.
  */
-export function parseJsonBody(text: string): unknown {
+export function parseJsonBody(body: Buffer): unknown {
+  if (!isUtf8(body)) throw new HeraldError('INVALID_JSON', 'The body is not valid UTF-8');
+  let text = body.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let value: unknown;
   try {
     value = JSON.parse(text);

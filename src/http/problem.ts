@@ -69,6 +69,10 @@ export function toProblem(error: unknown, request: FastifyRequest): ProblemBody 
       return problem('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem('INVALID_JSON', 'The body is empty; send a JSON object');
+    case 'FST_ERR_BAD_URL':
+      return problem('INVALID_REQUEST', 'The URL path holds malformed percent-encoding');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return problem('INVALID_REQUEST', 'A path segment of the URL is too long');
   }
   if (typeof e.code === 'string' && UNAVAILABLE.has(e.code)) {
     request.log.warn({ err: error }, 'store unavailable');
@@ -83,4 +87,15 @@ export function toProblem(error: unknown, request: FastifyRequest): ProblemBody 
     ...problem('INTERNAL', 'Something went wrong; the request id identifies it in the logs'),
     requestId: request.id,
   };
+}
+
+/** The answer to a request that is not valid HTTP (bad request line, header too large, …). */
+export function clientErrorProblem(error: Error & { code?: string }): { status: number; body: string } {
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const body = problem(
+    'INVALID_REQUEST',
+    tooLarge ? 'The request headers are too large' : 'The request is not valid HTTP',
+  );
+  const status = tooLarge ? 431 : 400;
+  return { status, body: JSON.stringify({ ...body, status }) };
 }

@@ -16,6 +16,16 @@ export function prepareCompleteJobs(db: Database) {
       sent_at = @sentAt, updated_at = @at
     WHERE id = @messageId`);
   const deleteJob = db.prepare('DELETE FROM jobs WHERE id = ?');
+  // Primary-key lookups on messages and subscribers.
+  const subscriberGone = db
+    .prepare(
+      `SELECT NOT EXISTS (
+        SELECT 1 FROM messages m JOIN subscribers s
+          ON s.environment_id = m.environment_id AND s.subscriber_id = m.subscriber_id
+        WHERE m.id = ?)`,
+    )
+    .pluck();
+  const deleteDevMail = db.prepare('DELETE FROM dev_mail WHERE message_id = ?');
   const rescheduleJob = db.prepare(`
     UPDATE jobs SET available_at = ?, locked_by = NULL WHERE id = ? AND locked_by = ?`);
   const retryMessage = db.prepare(`
@@ -25,21 +35,26 @@ export function prepareCompleteJobs(db: Database) {
 
   return (completions: readonly JobCompletion[]): void => {
     for (const c of completions) {
+      // The subscriber was deleted while this send was in flight: their erasure has already run,
+      // so record the outcome without the personal data it would bring back.
+      const erase = c.attempt !== null && subscriberGone.get(c.messageId) === 1;
+      if (erase) deleteDevMail.run(c.messageId);
       if (c.attempt) {
-        insertAttempt.run(c.messageId, c.at, c.attempt.outcome, c.attempt.detail, c.attempt.durationMs);
+        const detail = erase ? '[erased]' : c.attempt.detail;
+        insertAttempt.run(c.messageId, c.at, c.attempt.outcome, detail, c.attempt.durationMs);
       }
       if (c.status === 'retrying') {
         const held = rescheduleJob.run(c.retryAt ?? c.at, c.jobId, c.workerId).changes > 0;
-        if (held) retryMessage.run(c.reason, c.recipient ?? null, c.at, c.messageId);
+        if (held) retryMessage.run(erase ? null : c.reason, erase ? null : (c.recipient ?? null), c.at, c.messageId);
         continue;
       }
       finishMessage.run({
         messageId: c.messageId,
         status: c.status,
-        reason: c.reason,
-        recipient: c.recipient ?? null,
-        subject: c.subject ?? null,
-        content: c.content ? JSON.stringify(c.content) : null,
+        reason: erase ? null : c.reason,
+        recipient: erase ? null : (c.recipient ?? null),
+        subject: erase ? null : (c.subject ?? null),
+        content: c.content && !erase ? JSON.stringify(c.content) : null,
         providerMessageId: c.providerMessageId ?? null,
         attempted: c.attempt ? 1 : 0,
         failed: c.attempt && c.status !== 'sent' ? 1 : 0,

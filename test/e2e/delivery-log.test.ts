@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from '../support/expect-problem.js';
+import { startTestHerald, type TestHerald } from '../support/herald.js';
+import { startSmtpSink } from '../support/smtp-sink.js';
+import { waitFor } from '../support/wait-for.js';
+
+let h: TestHerald;
+/** Message ids of every trigger made in beforeAll, oldest trigger first. */
+const triggers: { triggerId: string; messageIds: string[] }[] = [];
+
+beforeAll(async () => {
+  h = await startTestHerald(); // no smtp-url: email goes to the dev mailbox
+  await h.api('PUT', '/v1/workflows/log', { steps: [{ type: 'email', subject: 'Hi', text: 'Hello' }] });
+  await h.api('PUT', '/v1/workflows/log-broken', {
+    steps: [{ type: 'email', subject: 'Hi', text: "{% include 'missing' %}" }],
+  });
+  const bodies: [string, unknown][] = [
+    ['log', { to: { subscriberId: 'alice', email: 'alice@example.com' } }],
+    ['log', { to: ['bob', { subscriberId: 'carol', email: 'carol@example.com' }] }],
+    ['log-broken', { to: 'alice' }], // render fails
+    ['log', { to: ['alice', 'bob', 'carol', 'dave'] }], // bob and dave have no email: skipped
+    ['log', { to: 'carol' }],
+  ];
+  for (const [key, body] of bodies) {
+    const res = await h.api('POST', `/v1/workflows/${key}/trigger`, body);
+    expect(res.status).toBe(202);
+    triggers.push(res.body);
+    // The next trigger gets a later millisecond, so "newest first" has one right answer.
+    const { createdAt } = (await h.api('GET', `/v1/messages/${res.body.messageIds[0]}`)).body;
+    await waitFor(() => Date.now() > createdAt);
+  }
+  await waitFor(
+    async () => {
+      const res = await h.api('GET', '/v1/messages?limit=100');
+      return res.body.items.every((m: any) => ['sent', 'failed', 'skipped'].includes(m.status));
+    },
+    { what: 'every message to finish' },
+  );
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const allMessageIds = () => triggers.flatMap((t) => t.messageIds);
+
+/** Follows nextCursor from the first page to the last. */
+async function walk(query: string, limit: number): Promise<any[]> {
+  const items: any[] = [];
+  let cursor: string | null = null;
+  for (let pages = 0; pages < 100; pages++) {
+    const page: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+    const res = await h.api('GET', `/v1/messages?limit=${limit}${query}${page}`);
+    expect(res.status).toBe(200);
+    expect(res.body.items.length).toBeLessThanOrEqual(limit);
+    items.push(...res.body.items);
+    cursor = res.body.nextCursor;
+    if (cursor === null) return items;
+  }
+  throw new Error('pagination did not end');
+}
+
+describe('GET /v1/messages', () => {
+  it('lists every message, newest first', async () => {
+    const res = await h.api('GET', '/v1/messages');
+    expect(res.status).toBe(200);
+    expect(res.body.nextCursor).toBeNull();
+    const items: any[] = res.body.items;
+    expect(items.map((m) => m.id).sort()).toEqual(allMessageIds().sort());
+    const triggerOrder = [...new Set(items.map((m) => m.triggerId))];
+    expect(triggerOrder).toEqual(triggers.map((t) => t.triggerId).reverse());
+    const createdAt = items.map((m) => m.createdAt);
+    expect(createdAt).toEqual([...createdAt].sort((a, b) => b - a));
+  });
+
+  it('filters by trigger, subscriber and status', async () => {
+    const byTrigger = await h.api('GET', `/v1/messages?triggerId=${triggers[1]!.triggerId}`);
+    expect(byTrigger.body.items.map((m: any) => m.id).sort()).toEqual([...triggers[1]!.messageIds].sort());
+
+    const bySubscriber = await h.api('GET', '/v1/messages?subscriberId=alice');
+    expect(bySubscriber.body.items).toHaveLength(3);
+    expect(bySubscriber.body.items.every((m: any) => m.subscriberId === 'alice')).toBe(true);
+
+    const skipped = await h.api('GET', '/v1/messages?status=skipped');
+    expect(skipped.body.items.map((m: any) => m.subscriberId).sort()).toEqual(['bob', 'bob', 'dave']);
+    const failed = await h.api('GET', '/v1/messages?status=failed');
+    expect(failed.body.items.map((m: any) => m.id)).toEqual(triggers[2]!.messageIds);
+    expect(failed.body.items[0].reason).toMatch(/^template render failed/);
+
+    const combined = await h.api('GET', '/v1/messages?subscriberId=carol&status=sent');
+    expect(combined.body.items).toHaveLength(3);
+    const none = await h.api('GET', '/v1/messages?subscriberId=nobody');
+    expect(none.body).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('walks every message once with limit and cursor', async () => {
+    for (const limit of [1, 2, 3, 100]) {
+      const items = await walk('', limit);
+      const ids = items.map((m) => m.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.sort()).toEqual(allMessageIds().sort());
+    }
+    const carol = await walk('&subscriberId=carol', 1);
+    expect(carol.map((m) => m.subscriberId)).toEqual(['carol', 'carol', 'carol']);
+  });
+
+  it.each(['status=bogus', 'limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'unknown=1'])(
+    'answers 400 for ?%s',
+    async (query) => {
+      expectProblem(await h.api('GET', `/v1/messages?${query}`), 400, 'INVALID_REQUEST');
+    },
+  );
+});
+
+describe('GET /v1/messages/{id}', () => {
+  it('answers 404 for an unknown message', async () => {
+    expectProblem(await h.api('GET', '/v1/messages/msg_unknown'), 404, 'MESSAGE_NOT_FOUND');
+  });
+
+  it('shows a sent message with its attempt', async () => {
+    const res = await h.api('GET', `/v1/messages/${triggers[0]!.messageIds[0]}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      status: 'sent',
+      recipient: 'alice@example.com',
+      subject: 'Hi',
+      attemptCount: 1,
+      providerMessageId: expect.stringMatching(/^mail_/),
+      sentAt: expect.any(Number),
+    });
+    expect(res.body.attempts).toEqual([
+      { at: expect.any(Number), outcome: 'sent', detail: expect.any(String), durationMs: expect.any(Number) },
+    ]);
+  });
+
+  it('lists every attempt in order, retries included', async () => {
+    const sink = await startSmtpSink({
+      reject: (_id, attempt) => (attempt < 3 ? { code: 451, message: `busy ${attempt}` } : undefined),
+    });
+    const smtp = await startTestHerald({ 'smtp-url': sink.url, 'retry-schedule': '20ms,20ms,20ms' });
+    try {
+      await smtp.api('PUT', '/v1/workflows/w', { steps: [{ type: 'email', subject: 'Hi', text: 'Hello' }] });
+      const res = await smtp.api('POST', '/v1/workflows/w/trigger', { to: { subscriberId: 'a', email: 'a@x.org' } });
+      const message = await waitFor(
+        async () => {
+          const m = await smtp.api('GET', `/v1/messages/${res.body.messageIds[0]}`);
+          return m.body.status === 'sent' ? m.body : undefined;
+        },
+        { what: 'the message to be sent after two retries' },
+      );
+      expect(message.attemptCount).toBe(3);
+      expect(message.attempts.map((a: any) => a.outcome)).toEqual(['retry', 'retry', 'sent']);
+      expect(message.attempts[0].detail).toMatch(/busy 1/);
+      expect(message.attempts[1].detail).toMatch(/busy 2/);
+      const times = message.attempts.map((a: any) => a.at);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+    } finally {
+      await smtp.close();
+      await sink.close();
+    }
+  });
+});
