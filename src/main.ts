@@ -124,6 +124,10 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     close() {
       closing ??= (async () => {
         clearInterval(pruneTimer);
+        // server.close() waits for every connection to end, and a keep-alive connection whose
+        // request finishes during the close would idle for the full keep-alive timeout (72 s in
+        // Fastify), holding the exit. From now on, a connection is closed once it goes idle.
+        app.server.keepAliveTimeout = 1;
         await app.close();
         await worker.stop(config.shutdownTimeoutMs);
         await channel.close();

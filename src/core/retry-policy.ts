@@ -30,10 +30,11 @@ export function nextStep(
   if (outcome.status === 'failed') return { kind: 'done', status: 'failed', reason: outcome.reason };
   const base = policy.schedule[failedAttempts];
   if (base === undefined) {
+    const attempts = failedAttempts + 1;
     return {
       kind: 'done',
       status: 'failed',
-      reason: `gave up after ${failedAttempts + 1} attempts: ${outcome.reason}`,
+      reason: `gave up after ${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}: ${outcome.reason}`,
     };
   }
   const jittered = base * (1 - policy.jitter + 2 * policy.jitter * random);

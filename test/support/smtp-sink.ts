@@ -68,6 +68,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       });
     },
   });
+  // A client killed mid-session resets its socket; smtp-server reports that as an 'error' event,
+  // which would be thrown as unhandled without a listener. Crash tests kill clients on purpose.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -19,6 +19,12 @@ export interface MimeInput {
 
 const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
 
+/**
+ * Bytes of text per encoded word: 42 bytes are 56 base64 characters, 68 with the `=?UTF-8?B?…?=`
+ * wrapper, so even the first line `Subject: ` + word stays within 78 octets (RFC 5322 §2.1.1).
+ */
+const WORD_BYTES = 42;
+
 /** RFC 2047 encoded words, split on character boundaries and folded so no line passes 78 octets. */
 function encodeWords(value: string): string {
   const words: string[] = [];
@@ -26,7 +32,7 @@ function encodeWords(value: string): string {
   let chunkBytes = 0;
   for (const char of value) {
     const bytes = Buffer.byteLength(char);
-    if (chunkBytes + bytes > 45) {
+    if (chunkBytes + bytes > WORD_BYTES) {
       words.push(chunk);
       chunk = '';
       chunkBytes = 0;

@@ -35,7 +35,11 @@ export function createSmtpChannel(options: SmtpChannelOptions): EmailChannel {
 
     async send(email: EmailMessage, signal: AbortSignal): Promise<DeliveryOutcome> {
       const { raw } = composeEmail(email, options.from);
-      const sending = transport.sendMail({ envelope: { from: options.from.address, to: [email.to] }, raw });
+      // The signal cancels the send inside nodemailer too (dequeued, or its connection closed):
+      // a send merely abandoned here would still go out later and then again on retry.
+      // `signal` is nodemailer ≥ 10.5; @types/nodemailer does not declare it yet.
+      const mail = { envelope: { from: options.from.address, to: [email.to] }, raw, signal };
+      const sending = transport.sendMail(mail as Parameters<Transporter['sendMail']>[0]);
       let onAbort: (() => void) | undefined;
       const aborted = new Promise<DeliveryOutcome>((resolve) => {
         onAbort = () => resolve({ status: 'retry', reason: 'timed out waiting for the SMTP server' });
@@ -55,7 +59,10 @@ export function createSmtpChannel(options: SmtpChannelOptions): EmailChannel {
     },
 
     async close() {
-      transport.close();
+      // Callers close the channel once they stop waiting for sends (shutdown): connections still
+      // delivering are ended too, or a stalled server would hold the process until socket timeout.
+      // `force` is nodemailer ≥ 10.4; @types/nodemailer does not declare it yet.
+      (transport as unknown as { close(options: { force: boolean }): void }).close({ force: true });
     },
   };
 }
