@@ -1,3 +1,4 @@
+/** The named entities email HTML actually uses; numeric ones are decoded generally. */
 const ENTITIES: Record<string, string> = {
   amp: '&',
   lt: '<',
@@ -5,7 +6,26 @@ const ENTITIES: Record<string, string> = {
   quot: '"',
   apos: "'",
   nbsp: ' ',
-  '#39': "'",
+  mdash: '—',
+  ndash: '–',
+  hellip: '…',
+  lsquo: '‘',
+  rsquo: '’',
+  ldquo: '“',
+  rdquo: '”',
+  laquo: '«',
+  raquo: '»',
+  bull: '•',
+  middot: '·',
+  copy: '©',
+  reg: '®',
+  trade: '™',
+  euro: '€',
+  pound: '£',
+  yen: '¥',
+  cent: '¢',
+  deg: '°',
+  times: '×',
 };
 
 function decodeEntities(text: string): string {
@@ -29,11 +49,14 @@ export function htmlToText(html: string): string {
   const text = html
     .replace(/<(head|style|script|title)\b[\s\S]*?<\/\1\s*>/gi, '')
     .replace(/<!--[\s\S]*?-->/g, '')
+    // Line breaks in the source are layout, not content: only tags make lines.
+    .replace(/\s*[\r\n]\s*/g, ' ')
     .replace(/<a\b[^>]*?href\s*=\s*["']([^"']+)["'][^>]*>([\s\S]*?)<\/a\s*>/gi, (_m, href: string, inner: string) =>
       inner.trim() && inner.trim() !== href ? `${inner} (${href})` : href,
     )
     .replace(/<br\s*\/?>/gi, '\n')
     .replace(/<li\b[^>]*>/gi, '\n- ')
+    .replace(/<\/t[dh]\s*>/gi, ' ')
     .replace(/<\/(p|div|h[1-6]|tr|table|ul|ol|blockquote|section|article|header|footer)\s*>/gi, '\n\n')
     .replace(/<[^>]+>/g, '');
   return decodeEntities(text)

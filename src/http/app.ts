@@ -6,6 +6,7 @@ import addFormats from 'ajv-formats';
 import type { Logger } from 'pino';
 import { isDeliverableAddress } from '../channels/email/mime.js';
 import type { Clock } from '../core/clock.js';
+import { HeraldError } from '../core/errors.js';
 import type { Store } from '../core/store.js';
 import type { TriggerDeps } from '../core/trigger-workflow.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -64,7 +65,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: BODY_LIMIT,
     // Per-request logs would cost more than the request itself on the hot path.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // Closing is answered by our own hook below, as problem+json.
+    return503OnClosing: false,
     requestIdHeader: 'x-request-id',
     // Subscriber ids may be 255 characters, i.e. up to 510 UTF-16 units; the schemas check the real limits.
     routerOptions: { maxParamLength: 512 },
@@ -115,6 +117,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
+  });
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('Connection', 'close');
+    throw new HeraldError('SERVICE_UNAVAILABLE', 'Herald is shutting down; retry on another instance or shortly');
   });
 
   const authenticate = createApiKeyAuthenticator(deps.store);

@@ -78,7 +78,12 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
         await store.completeJobs([completion]);
         break;
       } catch (error) {
-        if (tries >= 5 || !running) {
+        if (!running) {
+          // Shutting down: the job was released and will run again, with the same message id.
+          logger.warn({ messageId: job.messageId }, 'outcome not recorded at shutdown; the job will run again');
+          return;
+        }
+        if (tries >= 5) {
           logger.error({ err: error, messageId: job.messageId }, 'could not record outcome; the job will run again');
           return;
         }
@@ -112,6 +117,11 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
       jobs = await store.claimJobs(id, free, clock.now(), options.leaseMs);
       if (jobs.length > 0) {
         const data = await prepare(jobs);
+        // stop() came while claiming: its release (queued after this claim) hands these back.
+        if (!running) {
+          claiming = false;
+          return;
+        }
         for (const job of jobs) {
           active++;
           void run(job, data.get(job.triggerId) ?? {}).finally(() => {

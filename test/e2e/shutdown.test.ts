@@ -168,11 +168,11 @@ describe('graceful shutdown', () => {
 
     const statuses = new Set(answers.map((a) => a.status));
     for (const status of statuses) expect([200, 202, 503]).toContain(status);
-    // A 503 says "closing", never an error from a store that is already closed.
+    // A 503 says "closing" as problem+json, never an error from a store that is already closed.
     for (const answer of answers.filter((a) => a.status === 503)) {
       const body = JSON.parse(answer.body) as Record<string, unknown>;
-      expect(body.status ?? body.statusCode).toBe(503);
-      expect(answer.body).not.toMatch(/INTERNAL|database|SQLITE/i);
+      expect(body).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+      expect(body.detail).toMatch(/shutting down/);
     }
     // Refusals are at the connection level: refused, or closed by the server before answering.
     for (const failure of failures) expect(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET']).toContain(failure);

@@ -132,9 +132,9 @@ describe('classifySmtpError on nodemailer errors', () => {
     expect(outcome).toMatchObject({ status: 'retry', reason: expect.stringMatching(/^E[A-Z]+: .*ECONNREFUSED/) });
   });
 
-  it('fails on rejected credentials (535), a permanent reply', async () => {
+  it('retries on rejected credentials (535): the server is misconfigured, not the message', async () => {
     const error = await errorOf('ada@example.com', { auth: { user: 'herald', pass: 'wrong' } });
     expect(error).toMatchObject({ code: 'EAUTH', responseCode: 535 });
-    expect(classifySmtpError(error).status).toBe('failed');
+    expect(classifySmtpError(error)).toMatchObject({ status: 'retry', reason: expect.stringMatching(/credentials/) });
   });
 });

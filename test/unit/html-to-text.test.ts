@@ -55,6 +55,18 @@ describe('htmlToText', () => {
     expect(htmlToText('<p>a</p><p></p><div></div><p>b</p>')).toBe('a\n\nb');
   });
 
+  it('treats line breaks in the HTML source as spaces', () => {
+    expect(htmlToText('<p>\n  Hello\n  world\n</p>\n<p>again</p>')).toBe('Hello world\n\nagain');
+  });
+
+  it('keeps table cells apart and rows on their own lines', () => {
+    expect(htmlToText('<table><tr><td>a</td><td>b</td></tr><tr><th>c</th><td>d</td></tr></table>')).toBe('a b\n\nc d');
+  });
+
+  it('decodes the named entities email HTML commonly uses', () => {
+    expect(htmlToText('a &mdash; b &ndash; c&hellip; &ldquo;q&rdquo; &copy; &euro;5')).toBe('a — b – c… “q” © €5');
+  });
+
   it('returns plain text unchanged and empty input as empty', () => {
     expect(htmlToText('just text')).toBe('just text');
     expect(htmlToText('')).toBe('');

@@ -193,6 +193,13 @@ describe('buildMime', () => {
     for (const line of headerSection(raw)) expect(line.length, line).toBeLessThanOrEqual(78);
   });
 
+  it('folds a long ASCII subject at spaces and it reads back unchanged', async () => {
+    const subject = 'Your weekly summary of comments, mentions and reactions across all projects '.repeat(4).trim();
+    const raw = buildMime({ ...base, subject });
+    for (const line of headerSection(raw)) expect(line.length, line).toBeLessThanOrEqual(78);
+    expect((await simpleParser(raw)).subject).toBe(subject);
+  });
+
   it('writes only 7-bit bytes, whatever the content', () => {
     const raw = buildMime({
       ...base,
@@ -248,6 +255,8 @@ describe('isDeliverableAddress', () => {
     'a@example.com,b@example.com',
     'a@[127.0.0.1]',
     'a\x00@example.com',
+    'josé@example.com',
+    'a@bücher.example',
     `${'a'.repeat(65)}@example.com`,
     `a@${'b'.repeat(250)}.com`,
   ])('refuses %j', (address) => {

@@ -44,10 +44,29 @@ function encodeWords(value: string): string {
   return words.map((word) => `=?UTF-8?B?${Buffer.from(word).toString('base64')}?=`).join('\r\n ');
 }
 
-/** A header value safe to put on the wire: one line, printable ASCII or encoded words. */
-export function encodeHeaderValue(value: string): string {
+/** Folds a long ASCII value at spaces so lines stay within 78 octets where words allow (RFC 5322 §2.2.3). */
+function foldAscii(value: string, nameLength: number): string {
+  const lines: string[] = [];
+  let current = '';
+  let room = 78 - nameLength - 2; // the first line also holds "Name: "
+  for (const word of value.split(' ')) {
+    if (current && current.length + 1 + word.length > room) {
+      lines.push(current);
+      current = word;
+      room = 77; // continuation lines start with one space
+    } else {
+      current = current ? `${current} ${word}` : word;
+    }
+  }
+  lines.push(current);
+  return lines.join('\r\n ');
+}
+
+/** A header value safe to put on the wire: printable ASCII (folded) or encoded words, no CR/LF of its own. */
+export function encodeHeaderValue(value: string, nameLength = 'Subject'.length): string {
   const oneLine = value.replace(/[\r\n\t]+/g, ' ');
-  if (ASCII_PRINTABLE.test(oneLine) && oneLine.length <= 900 && !/=\?/.test(oneLine)) return oneLine;
+  // Words over 900 characters cannot be folded below the 998-octet line limit: encode those.
+  if (ASCII_PRINTABLE.test(oneLine) && !/=\?|[^ ]{900}/.test(oneLine)) return foldAscii(oneLine, nameLength);
   return encodeWords(oneLine);
 }
 
@@ -91,7 +110,9 @@ export function buildMime(input: MimeInput): Buffer {
     `To: ${formatMailbox(input.to)}\r\n` +
     `Subject: ${encodeHeaderValue(input.subject)}\r\n` +
     `Date: ${formatDate(input.date)}\r\n`;
-  for (const [name, value] of Object.entries(input.headers)) head += `${name}: ${encodeHeaderValue(value)}\r\n`;
+  for (const [name, value] of Object.entries(input.headers)) {
+    head += `${name}: ${encodeHeaderValue(value, name.length)}\r\n`;
+  }
   head += 'MIME-Version: 1.0\r\n';
   if (!input.html) return Buffer.from(head + encodeBody(input.text, 'text/plain') + '\r\n');
   // Base64 and 7-bit bodies cannot contain this boundary: it has "=_" and 24 random hex digits.
@@ -113,11 +134,15 @@ export function parseMailbox(value: string): Mailbox {
   return { address: match[2]!.trim(), name: name || null };
 }
 
-/** A deliberately plain check: one @, no spaces or control characters, sane lengths. */
+/**
+ * A deliberately plain check: one @, printable ASCII only, no spaces or specials, sane lengths.
+ * Non-ASCII addresses need SMTPUTF8 end to end, which most servers lack; international domains
+ * are accepted in their punycode form (`xn--…`).
+ */
 export function isDeliverableAddress(address: string): boolean {
   return (
     address.length <= 254 &&
-    /^[^\s@<>()[\]\\,;:"\x00-\x1f\x7f]{1,64}@[^\s@<>()[\]\\,;:"\x00-\x1f\x7f]+\.[^\s@<>()[\]\\,;:"\x00-\x1f\x7f]+$/.test(
+    /^[^\s@<>()[\]\\,;:"\x00-\x1f\x7f-\uffff]{1,64}@[^\s@<>()[\]\\,;:"\x00-\x1f\x7f-\uffff]+\.[^\s@<>()[\]\\,;:"\x00-\x1f\x7f-\uffff]+$/.test(
       address,
     )
   );
