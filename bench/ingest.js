@@ -1,0 +1,174 @@
+/**
+ * Ingest: how many triggers per second Herald accepts (202 after the durable commit), against
+ * the ceiling of the same route without the database (POST /v1/bench/noop-trigger/{key}).
+ *
+ * Three autocannon runs of `durationSec` each, 50 connections, distinct subscriber per request:
+ *   ceiling    noop-trigger, delivery parked
+ *   ingest     trigger, delivery parked: the accept path alone, which the ≥ 0.30 target is about
+ *   + delivery trigger while Herald also delivers every accepted message to the SMTP sink process
+ *
+ * "Delivery parked" means Herald's SMTP URL points at a loopback socket that accepts connections
+ * and never greets, so the worker holds its first 32 jobs and sends nothing; every accepted
+ * trigger still writes its message and job. Nothing goes to the dev mailbox in any run.
+ */
+import net from 'node:net';
+import autocannon from 'autocannon';
+import { track } from './support/cleanup.js';
+import { startHerald } from './support/herald-process.js';
+import { createApiClient, expectStatus } from './support/http-client.js';
+import { cpuMeter, round, waitForIdleMachine } from './support/measure.js';
+import { startSinkProcess } from './support/smtp-sink.js';
+import { triggerBody, WORKFLOW, WORKFLOW_KEY } from './support/workload.js';
+
+const WARMUP_SECONDS = 1;
+export const INGEST_TARGET = 0.3;
+
+/** An SMTP "server" that accepts connections and never answers: Herald's sends wait, costing nothing. */
+async function startParkedRelay() {
+  const sockets = new Set();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const close = () => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  };
+  const stop = track('parked SMTP relay', { stop: async () => close(), kill: close });
+  return { url: `smtp://127.0.0.1:${server.address().port}`, stop };
+}
+
+let subscriberCounter = 0;
+
+/** One autocannon run; every request gets a new subscriber id, so each trigger upserts a new subscriber. */
+async function load(herald, path, { connections, durationSec, pids, log }) {
+  const options = {
+    url: herald.url + path,
+    method: 'POST',
+    connections,
+    duration: durationSec,
+    headers: { authorization: `Bearer ${herald.apiKey}`, 'content-type': 'application/json' },
+    requests: [
+      {
+        setupRequest(request) {
+          request.body = triggerBody(`sub-${String(subscriberCounter++).padStart(8, '0')}`);
+          return request;
+        },
+      },
+    ],
+  };
+  const machine = await waitForIdleMachine();
+  if (!machine.idle)
+    log(`  warning: the machine is busy (${machine.busyCores} cores) with other work; figures will be low`);
+  await autocannon({ ...options, duration: WARMUP_SECONDS });
+  const meter = cpuMeter(pids);
+  const result = await autocannon(options);
+  const { cores, cpuSeconds } = meter();
+  const accepted = result.statusCodeStats['202']?.count ?? 0;
+  return {
+    path,
+    connections,
+    durationSec: result.duration,
+    requestsPerSec: round(accepted / result.duration),
+    accepted,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count])),
+    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+    cores,
+    heraldCpuUsPerRequest: round((cpuSeconds.herald * 1e6) / (result.requests.total || 1)),
+    machineBeforeRun: machine,
+  };
+}
+
+async function createWorkflow(herald) {
+  const api = createApiClient(herald.url, herald.apiKey);
+  try {
+    await expectStatus(api.request('PUT', `/v1/workflows/${WORKFLOW_KEY}`, WORKFLOW), 200, 'creating the workflow');
+  } finally {
+    api.close();
+  }
+}
+
+function checkClean(run, label) {
+  if (run.accepted === 0)
+    throw new Error(`${label}: no request was answered 202 (status codes ${JSON.stringify(run.statusCodes)})`);
+  return run.non2xx === 0 && run.errors === 0 && run.timeouts === 0;
+}
+
+export async function runIngest({
+  durationSec = 10,
+  connections = 50,
+  withDelivery = true,
+  cpuProfileDir,
+  log = console.log,
+}) {
+  const settings = { connections, durationSec };
+
+  log(`ingest: ceiling and accept path (delivery parked), ${connections} connections, ${durationSec} s each`);
+  const relay = await startParkedRelay();
+  // Long timeouts keep the parked sends waiting for the whole run instead of retrying.
+  const herald = await startHerald({
+    env: { HERALD_SMTP_URL: relay.url },
+    args: ['--send-timeout', '5m', '--job-lease', '10m'],
+    cpuProfileDir,
+  });
+  let ceiling;
+  let ingest;
+  try {
+    await createWorkflow(herald);
+    const pids = { herald: herald.pid };
+    ceiling = await load(herald, `/v1/bench/noop-trigger/${WORKFLOW_KEY}`, { ...settings, pids, log });
+    log(`  ceiling  ${ceiling.requestsPerSec} req/s`);
+    ingest = await load(herald, `/v1/workflows/${WORKFLOW_KEY}/trigger`, { ...settings, pids, log });
+    log(`  ingest   ${ingest.requestsPerSec} req/s`);
+    if (!herald.isRunning()) throw new Error(`herald exited during the run:\n${herald.output()}`);
+  } finally {
+    // Together: dropping the relay's sockets fails the parked sends, so Herald can finish its shutdown.
+    await Promise.all([herald.stop(), relay.stop()]);
+  }
+
+  let withLiveDelivery;
+  if (withDelivery) {
+    log('ingest: accept path while delivering to the SMTP sink process');
+    const sink = await startSinkProcess();
+    const live = await startHerald({ env: { HERALD_SMTP_URL: sink.url }, cpuProfileDir });
+    try {
+      await createWorkflow(live);
+      const before = await sink.stats();
+      const run = await load(live, `/v1/workflows/${WORKFLOW_KEY}/trigger`, {
+        ...settings,
+        pids: { herald: live.pid, sink: sink.pid },
+        log,
+      });
+      const after = await sink.stats();
+      // Messages accepted in the warm-up are delivered first, so this counts deliveries, not these triggers.
+      run.deliveredPerSec = round((after.distinct - before.distinct) / run.durationSec);
+      withLiveDelivery = run;
+      log(`  ingest   ${run.requestsPerSec} req/s while delivering ${run.deliveredPerSec} msg/s`);
+    } finally {
+      await live.stop();
+      await sink.stop();
+    }
+  }
+
+  const clean = checkClean(ceiling, 'ceiling') && checkClean(ingest, 'ingest');
+  return {
+    settings: {
+      ...settings,
+      warmupSec: WARMUP_SECONDS,
+      bodyBytes: Buffer.byteLength(triggerBody('sub-00000000')),
+      bodies: 'distinct subscriberId per request (autocannon setupRequest)',
+      email: 'SMTP: parked relay for ceiling and ingest; SMTP sink process for the live-delivery run',
+    },
+    ceiling,
+    ingest,
+    withLiveDelivery,
+    ratio: round(ingest.requestsPerSec / ceiling.requestsPerSec, 3),
+    target: INGEST_TARGET,
+    clean,
+  };
+}
