@@ -82,7 +82,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
         sendTimeoutMs: config.sendTimeoutMs,
       },
     },
-    { concurrency: config.concurrency, leaseMs: config.jobLeaseMs, pollIntervalMs: 1000 },
+    { concurrency: config.concurrency, leaseMs: config.jobLeaseMs, pollIntervalMs: 1000, completionDelayMs: 5 },
   );
   const trigger: TriggerDeps = {
     store,

@@ -71,6 +71,9 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
   }
 
   let outcome: DeliveryOutcome;
+  // Not AbortSignal.timeout(): its timer outlives the send by the whole timeout; this one is cleared.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), deps.sendTimeoutMs);
   try {
     outcome = await deps.channel.send(
       {
@@ -82,10 +85,12 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
         html: rendered.html ?? undefined,
         text: rendered.text,
       },
-      AbortSignal.timeout(deps.sendTimeoutMs),
+      deadline.signal,
     );
   } catch (error) {
     outcome = { status: 'retry', reason: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
   }
   const at = deps.clock.now();
   const durationMs = at - startedAt;

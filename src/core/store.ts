@@ -1,5 +1,6 @@
 import type {
   Attempt,
+  MessageContent,
   DevMail,
   Message,
   MessageStatus,
@@ -89,7 +90,7 @@ export interface JobCompletion {
   retryAt?: number;
   recipient?: string | null;
   subject?: string | null;
-  content?: { html: string | null; text: string } | null;
+  content?: MessageContent | null;
   providerMessageId?: string | null;
 }
 

@@ -74,8 +74,16 @@ export interface Message {
   sentAt: number | null;
 }
 
+/** What was sent: the rendered subject is on the message, the bodies here. */
+export interface MessageContent {
+  html: string | null;
+  text: string;
+}
+
 export interface MessageWithAttempts extends Message {
   attempts: Attempt[];
+  /** The rendered bodies of the last attempt; null before one, or once erased. */
+  content: MessageContent | null;
 }
 
 /** What a channel reports after one delivery attempt. A thrown error means "transient, retry". */

@@ -141,7 +141,13 @@ export const Message = Type.Object({
   sentAt: NullableNumber,
 });
 
-export const MessageWithAttempts = Type.Object({ ...Message.properties, attempts: Type.Array(Attempt) });
+export const MessageWithAttempts = Type.Object({
+  ...Message.properties,
+  attempts: Type.Array(Attempt),
+  content: Type.Union([Type.Object({ html: NullableString, text: Type.String() }), Type.Null()], {
+    description: 'The rendered bodies that were sent; null before the first attempt or once erased',
+  }),
+});
 
 export const MessageParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 

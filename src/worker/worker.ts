@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { deliverJob, type DeliverDeps, type PreparedWorkflow } from '../core/deliver-job.js';
 import type { ClaimedJob, JobCompletion, Store } from '../core/store.js';
+import { createCompletionBatcher } from './completion-batcher.js';
 import { compileSteps } from '../core/templates.js';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
@@ -12,6 +13,11 @@ export interface WorkerOptions {
   leaseMs: number;
   /** Longest wait between looks at the queue when nothing wakes the worker. */
   pollIntervalMs: number;
+  /**
+   * How long an outcome may wait to be recorded with others (one commit for many sends). It
+   * holds the send's slot meanwhile, so duplicates after a crash stay bounded by the concurrency.
+   */
+  completionDelayMs: number;
 }
 
 export interface WorkerDeps {
@@ -48,6 +54,11 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
   let idle: (() => void) | undefined;
   // Claim in batches: one claim per freed slot would cost one query per job.
   const claimThreshold = Math.max(1, Math.ceil(options.concurrency / 4));
+  const completions = createCompletionBatcher<JobCompletion>({
+    flushAfterMs: options.completionDelayMs,
+    maxPending: claimThreshold,
+    record: (completion) => store.completeJobs([completion]),
+  });
 
   async function prepare(jobs: ClaimedJob[]): Promise<Map<string, Record<string, unknown>>> {
     const missing = [...new Set(jobs.map((job) => job.workflowVersionId))].filter((v) => !workflows.has(v));
@@ -75,7 +86,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
     // Retry on a store hiccup: the send happened, so its outcome should be kept if at all possible.
     for (let tries = 0; ; tries++) {
       try {
-        await store.completeJobs([completion]);
+        await completions.add(completion);
         break;
       } catch (error) {
         if (!running) {

@@ -130,6 +130,11 @@ describe('GET /v1/messages/{id}', () => {
     expect(res.body.attempts).toEqual([
       { at: expect.any(Number), outcome: 'sent', detail: expect.any(String), durationMs: expect.any(Number) },
     ]);
+    // The rendered bodies are kept with the message: the log says exactly what was sent.
+    const mail = (await h.api('GET', '/v1/dev/mail?limit=100')).body.items.find(
+      (m: any) => m.messageId === triggers[0]!.messageIds[0],
+    );
+    expect(res.body.content).toEqual({ html: mail.html, text: mail.text });
   });
 
   it('lists every attempt in order, retries included', async () => {

@@ -115,7 +115,7 @@ describe('deleting a subscriber erases their personal data', () => {
 
     const erased = await h.api('GET', `/v1/messages/${messageId}`);
     expect(erased.status).toBe(200);
-    expect(erased.body).toMatchObject({ status: 'sent', recipient: null, subject: null });
+    expect(erased.body).toMatchObject({ status: 'sent', recipient: null, subject: null, content: null });
     expect(erased.body.attempts.length).toBeGreaterThan(0);
     for (const attempt of erased.body.attempts) expect(attempt.detail).toBe('[erased]');
     const mailAfter = await h.api('GET', '/v1/dev/mail?limit=100');

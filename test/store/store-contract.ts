@@ -100,6 +100,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       const message = await store.getMessage(environmentId, plan.messages[0]!.id);
       expect(message).toMatchObject({ status: 'sent', recipient: 's0@example.com', subject: 'hello', attemptCount: 1 });
       expect(message?.attempts).toEqual([{ at: T0 + 5, outcome: 'sent', detail: '250 ok', durationMs: 5 }]);
+      expect(message?.content).toEqual({ html: null, text: 't' });
       expect(await store.queueStats(T0 + 10)).toEqual({ depth: 0, oldestDueAgeMs: 0 });
       expect(await store.claimJobs('w1', 1, T0 + 10 * LEASE, LEASE)).toHaveLength(0);
       await close();
@@ -207,7 +208,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       ]);
       expect(await store.deleteSubscriber(environmentId, 's0')).toBe(true);
       const message = await store.getMessage(environmentId, plan.messages[0]!.id);
-      expect(message).toMatchObject({ recipient: null, subject: null, status: 'sent' });
+      expect(message).toMatchObject({ recipient: null, subject: null, status: 'sent', content: null });
       expect(message?.attempts[0]?.detail).toBe('[erased]');
       expect(await store.getSubscriber(environmentId, 's0')).toBeUndefined();
       await close();

@@ -19,6 +19,10 @@ export interface MimeInput {
 
 const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
 
+/** Random per process, then a counter: unique boundaries without a random draw per email. */
+const BOUNDARY_TOKEN = randomBytes(9).toString('base64url');
+let boundaryCount = 0;
+
 /**
  * Bytes of text per encoded word: 42 bytes are 56 base64 characters, 68 with the `=?UTF-8?B?…?=`
  * wrapper, so even the first line `Subject: ` + word stays within 78 octets (RFC 5322 §2.1.1).
@@ -84,10 +88,26 @@ export function formatDate(date: Date): string {
   return date.toUTCString().replace(/GMT$/, '+0000');
 }
 
-const NEEDS_BASE64 = /[^\x09\x20-\x7e\r\n]|[^\r\n]{999}/;
+const NOT_7BIT = /[^\x09\x20-\x7e\r\n]/;
+
+/** True when some line passes SMTP's 998-octet limit. A scan, not a regex: this runs per email. */
+function hasOverlongLine(body: string): boolean {
+  for (let start = 0; start < body.length;) {
+    const newline = body.indexOf('\n', start);
+    const end = newline === -1 ? body.length : newline;
+    if (end - start > 998) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+/** 7-bit text is sent as it is; anything else, or a line over 998 octets, as base64. */
+function needsBase64(body: string): boolean {
+  return NOT_7BIT.test(body) || hasOverlongLine(body);
+}
 
 function encodeBody(body: string, contentType: string): string {
-  if (!NEEDS_BASE64.test(body)) {
+  if (!needsBase64(body)) {
     return (
       `Content-Type: ${contentType}; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n` +
       body.replace(/\r\n|\r|\n/g, '\r\n')
@@ -115,8 +135,8 @@ export function buildMime(input: MimeInput): Buffer {
   }
   head += 'MIME-Version: 1.0\r\n';
   if (!input.html) return Buffer.from(head + encodeBody(input.text, 'text/plain') + '\r\n');
-  // Base64 and 7-bit bodies cannot contain this boundary: it has "=_" and 24 random hex digits.
-  const boundary = `=_herald_${randomBytes(12).toString('hex')}`;
+  // Base64 bodies cannot contain "=_"; 7-bit bodies would have to guess the process token.
+  const boundary = `=_herald_${BOUNDARY_TOKEN}_${(boundaryCount++).toString(36)}`;
   return Buffer.from(
     head +
       `Content-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n` +

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { JobCompletion } from '../../core/store.js';
+import { packContent } from './content.js';
 
 /**
  * Records job outcomes: the attempt, the message's new state, and the job deleted (finished) or
@@ -54,7 +55,7 @@ export function prepareCompleteJobs(db: Database) {
         reason: erase ? null : c.reason,
         recipient: erase ? null : (c.recipient ?? null),
         subject: erase ? null : (c.subject ?? null),
-        content: c.content && !erase ? JSON.stringify(c.content) : null,
+        content: c.content && !erase ? packContent(c.content) : null,
         providerMessageId: c.providerMessageId ?? null,
         attempted: c.attempt ? 1 : 0,
         failed: c.attempt && c.status !== 'sent' ? 1 : 0,

@@ -86,7 +86,7 @@ CREATE TABLE messages (
   reason TEXT,
   recipient TEXT,
   subject TEXT,
-  content TEXT,
+  content BLOB, -- deflated JSON {html, text}: see content.ts
   attempt_count INTEGER NOT NULL DEFAULT 0,
   failed_attempts INTEGER NOT NULL DEFAULT 0,
   provider_message_id TEXT,

@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import type { Store, StoredIdempotency, WorkflowVersion } from '../../core/store.js';
-import type { DevMail, Page, Subscriber } from '../../core/types.js';
+import type { DevMail, Page, Subscriber, Workflow } from '../../core/types.js';
 import { prepareClaimJobs } from './claim-jobs.js';
 import { prepareCommitTrigger } from './commit-trigger.js';
 import { prepareCompleteJobs } from './complete-jobs.js';
+import { unpackContent } from './content.js';
 import { migrateSqlite, sqliteSchemaIsCurrent } from './migrate.js';
 import {
   MESSAGE_COLUMNS,
@@ -73,12 +74,34 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return row ? toSubscriber(row) : undefined;
   };
 
-  const getWorkflow = (env: string, key: string) => {
+  // Versions are immutable, so their parsed steps can be kept: a trigger then reads one small
+  // row instead of parsing the templates again.
+  const stepsByVersion = new Map<string, Workflow['steps']>();
+  const stepsOf = (versionId: string): Workflow['steps'] => {
+    let steps = stepsByVersion.get(versionId);
+    if (!steps) {
+      const row = prepared('SELECT steps FROM workflow_versions WHERE id = ?').get(versionId) as { steps: string };
+      steps = JSON.parse(row.steps) as Workflow['steps'];
+      if (stepsByVersion.size >= 1000) stepsByVersion.delete(stepsByVersion.keys().next().value!);
+      stepsByVersion.set(versionId, steps);
+    }
+    return steps;
+  };
+
+  const getWorkflow = (env: string, key: string): Workflow | undefined => {
     const row = prepared(`
-      SELECT w.key, w.name, w.version, w.version_id, v.steps, w.created_at, w.updated_at
-      FROM workflows w JOIN workflow_versions v ON v.id = w.version_id
-      WHERE w.environment_id = ? AND w.key = ?`).get(env, key) as WorkflowRow | undefined;
-    return row ? toWorkflow(row) : undefined;
+      SELECT key, name, version, version_id, created_at, updated_at
+      FROM workflows WHERE environment_id = ? AND key = ?`).get(env, key) as Omit<WorkflowRow, 'steps'> | undefined;
+    if (!row) return undefined;
+    return {
+      key: row.key,
+      name: row.name,
+      steps: stepsOf(row.version_id),
+      version: row.version,
+      versionId: row.version_id,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
   };
 
   function page<Row, T>(rows: Row[], limit: number, map: (row: Row) => T, cursorOf: (row: Row) => string): Page<T> {
@@ -266,15 +289,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async getMessage(env, messageId) {
-      const row = prepared(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ? AND environment_id = ?`).get(
+      const row = prepared(`SELECT ${MESSAGE_COLUMNS}, content FROM messages WHERE id = ? AND environment_id = ?`).get(
         messageId,
         env,
-      ) as MessageRow | undefined;
+      ) as (MessageRow & { content: Buffer | null }) | undefined;
       if (!row) return undefined;
       const attempts = prepared(
         'SELECT at, outcome, detail, duration_ms FROM attempts WHERE message_id = ? ORDER BY at, rowid',
       ).all(messageId) as AttemptRow[];
-      return { ...toMessage(row), attempts: attempts.map(toAttempt) };
+      return { ...toMessage(row), attempts: attempts.map(toAttempt), content: unpackContent(row.content) };
     },
 
     claimJobs(workerId, limit, now, leaseMs) {
