@@ -11,7 +11,7 @@ import type { ServeConfig } from './config/settings.js';
 import { buildApp, type App } from './http/app.js';
 import { hashApiKey } from './http/auth.js';
 import { createMetrics } from './observability/metrics.js';
-import { createSqliteStore } from './store/sqlite/sqlite-store.js';
+import { createThreadedSqliteStore } from './store/sqlite/threaded-sqlite-store.js';
 import { createWorker, type Worker } from './worker/worker.js';
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
@@ -27,8 +27,21 @@ export function databasePath(config: Pick<ServeConfig, 'database' | 'dataDir'>):
   return resolve(config.database || join(config.dataDir, 'herald.db'));
 }
 
-export function openStore(config: Pick<ServeConfig, 'database' | 'dataDir'>, migrate = true): Store {
-  return createSqliteStore({ path: databasePath(config), idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS, migrate });
+export function openStore(
+  config: Pick<ServeConfig, 'database' | 'dataDir'>,
+  onFatal: (error: Error) => void = exitOnStoreFailure,
+): Promise<Store> {
+  return createThreadedSqliteStore({
+    path: databasePath(config),
+    idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
+    onFatal,
+  });
+}
+
+/** Without its store Herald can accept nothing safely: stop, and let the supervisor restart it. */
+function exitOnStoreFailure(error: Error): void {
+  process.stderr.write(`herald: the database thread failed, exiting: ${error.message}\n`);
+  process.exit(1);
 }
 
 export interface Herald {
@@ -45,13 +58,15 @@ export interface Herald {
 export interface StartOptions {
   clock?: Clock;
   logger?: Logger;
+  /** What to do if the database thread dies; the default exits the process with code 1. */
+  onStoreFailure?: (error: Error) => void;
 }
 
 /** The composition root: the one place that picks the store and the channels and wires them up. */
 export async function startHerald(config: ServeConfig, options: StartOptions = {}): Promise<Herald> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const store = openStore(config);
+  const store = await openStore(config, options.onStoreFailure);
   const environmentId = await store.defaultEnvironmentId();
   if (config.apiKey) {
     await store.addApiKey({

@@ -47,7 +47,7 @@ async function serve(config: ServeConfig): Promise<number> {
   if (!config.apiKey) {
     // A first-time user gets a working key without a second command.
     createdKey = generateApiKey();
-    const store = openStore(config);
+    const store = await openStore(config);
     await store.addApiKey({
       environmentId: await store.defaultEnvironmentId(),
       name: 'serve',
@@ -124,7 +124,7 @@ export function buildCli(exitCodes: { code: number }): Command {
     ['data-dir', 'database'],
   ).action(async (options: Record<string, string | undefined>) => {
     const config = configFrom(options);
-    const store = openStore(config);
+    const store = await openStore(config);
     const key = generateApiKey();
     await store.addApiKey({
       environmentId: await store.defaultEnvironmentId(),

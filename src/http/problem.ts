@@ -49,7 +49,14 @@ function fieldErrors(validation: AjvError[]): FieldError[] {
 }
 
 /** Store failures that mean "try again shortly" rather than "Herald is broken". */
-const UNAVAILABLE = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY']);
+const UNAVAILABLE = new Set([
+  'SQLITE_THREAD_EXITED',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_FULL',
+  'SQLITE_IOERR',
+  'SQLITE_READONLY',
+]);
 
 /** Maps any error to problem+json: catalogue errors keep their status, unknown ones become a logged 500. */
 export function toProblem(error: unknown, request: FastifyRequest): ProblemBody {
