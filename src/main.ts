@@ -11,6 +11,7 @@ import type { ServeConfig } from './config/settings.js';
 import { buildApp, type App } from './http/app.js';
 import { hashApiKey } from './http/auth.js';
 import { createMetrics } from './observability/metrics.js';
+import { withCachedWorkflows } from './store/cached-workflows.js';
 import { createThreadedSqliteStore } from './store/sqlite/threaded-sqlite-store.js';
 import { createWorker, type Worker } from './worker/worker.js';
 
@@ -66,7 +67,7 @@ export interface StartOptions {
 export async function startHerald(config: ServeConfig, options: StartOptions = {}): Promise<Herald> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const store = await openStore(config, options.onStoreFailure);
+  const store = withCachedWorkflows(await openStore(config, options.onStoreFailure));
   const environmentId = await store.defaultEnvironmentId();
   if (config.apiKey) {
     await store.addApiKey({
