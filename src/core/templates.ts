@@ -21,6 +21,19 @@ const SANDBOX = {
 const plainLiquid = new Liquid(SANDBOX);
 const htmlLiquid = new Liquid({ ...SANDBOX, outputEscape: 'escape' });
 
+// Templates live in the database, never in files: tags that load other templates are refused when
+// a workflow is saved, with the line, rather than failing each message later.
+for (const liquid of [plainLiquid, htmlLiquid]) {
+  for (const tag of ['include', 'render', 'layout']) {
+    liquid.registerTag(tag, {
+      parse() {
+        throw new Error(`{% ${tag} %} is not available: templates cannot load other templates or files`);
+      },
+      *render() {},
+    });
+  }
+}
+
 export interface CompiledEmailStep {
   type: 'email';
   subject: Template[];

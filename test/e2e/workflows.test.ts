@@ -166,20 +166,22 @@ describe('template sandbox', () => {
     expect(mail.text).toBe(`||${mail.to}`);
   });
 
-  it('cannot include files: saving works, the message fails with a render reason', async () => {
+  it('refuses tags that load files when the workflow is saved', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-include-'));
     const secret = join(dir, 'secret.liquid');
     writeFileSync(secret, 'TOP-SECRET-FILE-CONTENT');
     try {
-      const saved = await h.api('PUT', '/v1/workflows/includer', {
-        steps: [emailStep({ html: `<p>{% include '${secret}' %}</p>` })],
-      });
-      expect(saved.status).toBe(200);
-      const { message, mail } = await deliverOnce('includer');
-      expect(message.status).toBe('failed');
-      expect(message.reason).toMatch(/^template render failed: /);
-      expect(message.reason).not.toContain('TOP-SECRET');
-      expect(mail).toBeUndefined();
+      for (const tag of [`include '${secret}'`, `render '${secret}'`, `layout '${secret}'`]) {
+        const saved = await h.api('PUT', '/v1/workflows/includer', {
+          steps: [emailStep({ html: `<p>ok</p>\n<p>{% ${tag} %}</p>` })],
+        });
+        expectProblem(saved, 422, 'TEMPLATE_INVALID');
+        expect(saved.body.errors).toEqual([
+          { path: '/steps/0/html', message: expect.stringMatching(/^line 2: .*not available/) },
+        ]);
+        expect(saved.text).not.toContain('TOP-SECRET');
+      }
+      expectProblem(await h.api('GET', '/v1/workflows/includer'), 404, 'WORKFLOW_NOT_FOUND');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
