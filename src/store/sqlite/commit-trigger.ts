@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { HeraldError } from '../../core/errors.js';
 import type { TriggerPlan } from '../../core/store.js';
+import { subscriberParams } from './rows.js';
 
 /**
  * Writes one accepted trigger. Runs inside the writer's batch transaction, in its own savepoint.
@@ -56,15 +57,7 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
         continue;
       }
       mergeSubscriber.run({
-        env,
-        id: recipient.subscriberId,
-        email: fields.email ?? null,
-        phone: fields.phone ?? null,
-        name: fields.name ?? null,
-        locale: fields.locale ?? null,
-        timezone: fields.timezone ?? null,
-        data: fields.data == null ? null : JSON.stringify(fields.data),
-        now,
+        ...subscriberParams(env, recipient.subscriberId, fields, now),
         hasEmail: fields.email !== undefined ? 1 : 0,
         hasPhone: fields.phone !== undefined ? 1 : 0,
         hasName: fields.name !== undefined ? 1 : 0,

@@ -1,4 +1,12 @@
-import type { Attempt, DevMail, Message, MessageStatus, Subscriber, Workflow } from '../../core/types.js';
+import type {
+  Attempt,
+  DevMail,
+  Message,
+  MessageStatus,
+  Subscriber,
+  SubscriberFields,
+  Workflow,
+} from '../../core/types.js';
 
 export interface SubscriberRow {
   subscriber_id: string;
@@ -10,6 +18,21 @@ export interface SubscriberRow {
   data: string | null;
   created_at: number;
   updated_at: number;
+}
+
+/** Named parameters @env, @id, @email … @data, @now for statements that write a subscriber. */
+export function subscriberParams(env: string, id: string, fields: SubscriberFields, now: number) {
+  return {
+    env,
+    id,
+    email: fields.email ?? null,
+    phone: fields.phone ?? null,
+    name: fields.name ?? null,
+    locale: fields.locale ?? null,
+    timezone: fields.timezone ?? null,
+    data: fields.data == null ? null : JSON.stringify(fields.data),
+    now,
+  };
 }
 
 export function toSubscriber(row: SubscriberRow): Subscriber {

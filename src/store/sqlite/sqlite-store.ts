@@ -13,6 +13,7 @@ import {
   toAttempt,
   toDevMail,
   toMessage,
+  subscriberParams,
   toSubscriber,
   toWorkflow,
   type AttemptRow,
@@ -141,25 +142,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async putSubscriber(env, subscriberId, fields, now) {
-      await writer.run(() =>
-        prepared(`
-          INSERT INTO subscribers (environment_id, subscriber_id, email, phone, name, locale, timezone, data, created_at, updated_at)
-          VALUES (@env, @id, @email, @phone, @name, @locale, @timezone, @data, @now, @now)
-          ON CONFLICT (environment_id, subscriber_id) DO UPDATE SET
-            email = excluded.email, phone = excluded.phone, name = excluded.name, locale = excluded.locale,
-            timezone = excluded.timezone, data = excluded.data, updated_at = excluded.updated_at`).run({
-          env,
-          id: subscriberId,
-          email: fields.email ?? null,
-          phone: fields.phone ?? null,
-          name: fields.name ?? null,
-          locale: fields.locale ?? null,
-          timezone: fields.timezone ?? null,
-          data: fields.data == null ? null : JSON.stringify(fields.data),
-          now,
-        }),
+      const row = await writer.run(
+        () =>
+          prepared(`
+            INSERT INTO subscribers (environment_id, subscriber_id, email, phone, name, locale, timezone, data, created_at, updated_at)
+            VALUES (@env, @id, @email, @phone, @name, @locale, @timezone, @data, @now, @now)
+            ON CONFLICT (environment_id, subscriber_id) DO UPDATE SET
+              email = excluded.email, phone = excluded.phone, name = excluded.name, locale = excluded.locale,
+              timezone = excluded.timezone, data = excluded.data, updated_at = excluded.updated_at
+            RETURNING *`).get(subscriberParams(env, subscriberId, fields, now)) as SubscriberRow,
       );
-      return getSubscriber(env, subscriberId)!;
+      return toSubscriber(row);
     },
 
     async getSubscriber(env, subscriberId) {
