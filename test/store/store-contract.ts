@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.js';
-import type { Store, TriggerPlan } from '../../src/core/store.js';
+import type { ClaimedJob, JobCompletion, Store, TriggerPlan } from '../../src/core/store.js';
 
 export interface OpenedStore {
   store: Store;
@@ -43,6 +43,22 @@ async function seedMessages(store: Store, env: string, count: number, at = T0): 
   return plan;
 }
 
+/** The completion a worker records after the provider accepted the email. */
+function sent(job: ClaimedJob, at: number, detail: string, subject: string, durationMs: number): JobCompletion {
+  return {
+    jobId: job.jobId,
+    workerId: 'w1',
+    messageId: job.messageId,
+    at,
+    attempt: { outcome: 'sent', detail, durationMs },
+    status: 'sent',
+    reason: null,
+    recipient: job.subscriber?.email ?? null,
+    subject,
+    content: { html: null, text: `body of ${subject}` },
+  };
+}
+
 /** One contract, every store: the behaviour the worker and the API rely on. */
 export function describeStoreContract(name: string, open: () => Promise<OpenedStore>) {
   describe(`${name} store`, () => {
@@ -83,24 +99,11 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       const { store, environmentId, close } = await open();
       const plan = await seedMessages(store, environmentId, 1);
       const [job] = await store.claimJobs('w1', 1, T0, LEASE);
-      await store.completeJobs([
-        {
-          jobId: job!.jobId,
-          workerId: 'w1',
-          messageId: job!.messageId,
-          at: T0 + 5,
-          attempt: { outcome: 'sent', detail: '250 ok', durationMs: 5 },
-          status: 'sent',
-          reason: null,
-          recipient: 's0@example.com',
-          subject: 'hello',
-          content: { html: null, text: 't' },
-        },
-      ]);
+      await store.completeJobs([sent(job!, T0 + 5, '250 ok', 'hello', 5)]);
       const message = await store.getMessage(environmentId, plan.messages[0]!.id);
       expect(message).toMatchObject({ status: 'sent', recipient: 's0@example.com', subject: 'hello', attemptCount: 1 });
       expect(message?.attempts).toEqual([{ at: T0 + 5, outcome: 'sent', detail: '250 ok', durationMs: 5 }]);
-      expect(message?.content).toEqual({ html: null, text: 't' });
+      expect(message?.content).toEqual({ html: null, text: 'body of hello' });
       expect(await store.queueStats(T0 + 10)).toEqual({ depth: 0, oldestDueAgeMs: 0 });
       expect(await store.claimJobs('w1', 1, T0 + 10 * LEASE, LEASE)).toHaveLength(0);
       await close();
@@ -192,20 +195,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       const { store, environmentId, close } = await open();
       const plan = await seedMessages(store, environmentId, 1);
       const [job] = await store.claimJobs('w1', 1, T0, LEASE);
-      await store.completeJobs([
-        {
-          jobId: job!.jobId,
-          workerId: 'w1',
-          messageId: job!.messageId,
-          at: T0,
-          attempt: { outcome: 'sent', detail: '250 ok s0@example.com', durationMs: 1 },
-          status: 'sent',
-          reason: null,
-          recipient: 's0@example.com',
-          subject: 'secret',
-          content: { html: null, text: 'secret' },
-        },
-      ]);
+      await store.completeJobs([sent(job!, T0, '250 ok s0@example.com', 'secret', 1)]);
       expect(await store.deleteSubscriber(environmentId, 's0')).toBe(true);
       const message = await store.getMessage(environmentId, plan.messages[0]!.id);
       expect(message).toMatchObject({ recipient: null, subject: null, status: 'sent', content: null });
