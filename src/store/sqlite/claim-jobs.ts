@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { ClaimedJob } from '../../core/store.js';
-import { toSubscriber, type SubscriberRow } from './rows.js';
+import { toSubscriber, type SubscriberRow } from '../rows.js';
 
 interface ClaimedRow {
   id: string;

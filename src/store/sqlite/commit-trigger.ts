@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { HeraldError } from '../../core/errors.js';
 import type { TriggerPlan } from '../../core/store.js';
-import { subscriberParams } from './rows.js';
+import { subscriberParams } from '../rows.js';
 
 /**
  * Writes one accepted trigger. Runs inside the writer's batch transaction, in its own savepoint.

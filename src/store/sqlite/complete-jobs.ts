@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { JobCompletion } from '../../core/store.js';
-import { packContent } from './content.js';
+import { packContent } from '../content.js';
 
 /**
  * Records job outcomes: the attempt, the message's new state, and the job deleted (finished) or

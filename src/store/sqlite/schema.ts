@@ -1,13 +1,6 @@
-/**
- * Versioned schema migrations for SQLite. A migration is applied once, in order, inside a
- * transaction; `herald_migrations` records which ones ran.
- */
-export interface Migration {
-  id: number;
-  name: string;
-  sql: string;
-}
+import type { Migration } from '../migration.js';
 
+/** The SQLite schema, in order; `migrate.ts` applies what `herald_migrations` does not list yet. */
 export const SQLITE_MIGRATIONS: Migration[] = [
   {
     id: 1,
@@ -86,7 +79,7 @@ CREATE TABLE messages (
   reason TEXT,
   recipient TEXT,
   subject TEXT,
-  content BLOB, -- deflated JSON {html, text}: see content.ts
+  content BLOB, -- deflated JSON {html, text}: see ../content.ts
   attempt_count INTEGER NOT NULL DEFAULT 0,
   failed_attempts INTEGER NOT NULL DEFAULT 0,
   provider_message_id TEXT,

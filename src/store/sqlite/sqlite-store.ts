@@ -6,7 +6,7 @@ import type { DevMail, Page, Subscriber, Workflow } from '../../core/types.js';
 import { prepareClaimJobs } from './claim-jobs.js';
 import { prepareCommitTrigger } from './commit-trigger.js';
 import { prepareCompleteJobs } from './complete-jobs.js';
-import { unpackContent } from './content.js';
+import { unpackContent } from '../content.js';
 import { migrateSqlite, sqliteSchemaIsCurrent } from './migrate.js';
 import {
   MESSAGE_COLUMNS,
@@ -21,7 +21,7 @@ import {
   type MessageRow,
   type SubscriberRow,
   type WorkflowRow,
-} from './rows.js';
+} from '../rows.js';
 import { SqliteWriter } from './sqlite-writer.js';
 
 export const DEFAULT_ENVIRONMENT_ID = 'env_development';

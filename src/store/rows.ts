@@ -6,7 +6,7 @@ import type {
   Subscriber,
   SubscriberFields,
   Workflow,
-} from '../../core/types.js';
+} from '../core/types.js';
 
 export interface SubscriberRow {
   subscriber_id: string;

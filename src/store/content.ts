@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { MessageContent } from '../../core/types.js';
+import type { MessageContent } from '../core/types.js';
 
 /**
  * Rendered content is stored deflated. An HTML email of ~7 KB becomes ~2 KB, small enough to stay

@@ -1,0 +1,65 @@
+import type pg from 'pg';
+import type { ClaimedJob } from '../../core/store.js';
+import { toSubscriber, type SubscriberRow } from '../rows.js';
+
+interface ClaimedRow extends SubscriberRow {
+  id: string;
+  message_id: string;
+  claims: number;
+  environment_id: string;
+  trigger_id: string;
+  workflow_key: string;
+  workflow_version_id: string;
+  step_index: number;
+  failed_attempts: number;
+  s_subscriber_id: string | null;
+}
+
+/**
+ * Leases due jobs in one statement, so the lease and the messages' `sending` status commit
+ * together. The SELECT walks jobs_by_available_at; FOR UPDATE SKIP LOCKED lets concurrent workers
+ * (any process) each take different rows without waiting on one another. The messages UPDATE and
+ * the subscriber join are primary-key lookups for the whole batch (no query per job).
+ */
+const CLAIM = `
+  WITH c AS (
+    SELECT id FROM jobs WHERE available_at <= $1 ORDER BY available_at LIMIT $2 FOR UPDATE SKIP LOCKED
+  ), j AS (
+    UPDATE jobs SET available_at = $3, locked_by = $4, claims = jobs.claims + 1
+    FROM c WHERE jobs.id = c.id
+    RETURNING jobs.id, jobs.message_id, jobs.claims
+  ), m AS (
+    UPDATE messages SET status = 'sending', updated_at = $1
+    FROM j WHERE messages.id = j.message_id
+    RETURNING messages.id, messages.environment_id, messages.trigger_id, messages.workflow_key,
+              messages.workflow_version_id, messages.step_index, messages.failed_attempts, messages.subscriber_id
+  )
+  SELECT j.id, j.message_id, j.claims, m.environment_id, m.trigger_id, m.workflow_key, m.workflow_version_id,
+         m.step_index, m.failed_attempts,
+         s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale, s.timezone,
+         s.data, s.created_at, s.updated_at
+  FROM j
+  JOIN m ON m.id = j.message_id -- a job whose message is gone has nothing to deliver
+  LEFT JOIN subscribers s ON s.environment_id = m.environment_id AND s.subscriber_id = m.subscriber_id`;
+
+export async function claimJobs(
+  pool: pg.Pool,
+  workerId: string,
+  limit: number,
+  now: number,
+  leaseMs: number,
+): Promise<ClaimedJob[]> {
+  const { rows } = await pool.query<ClaimedRow>(CLAIM, [now, limit, now + leaseMs, workerId]);
+  return rows.map((row) => ({
+    jobId: row.id,
+    claims: row.claims,
+    messageId: row.message_id,
+    environmentId: row.environment_id,
+    triggerId: row.trigger_id,
+    workflowKey: row.workflow_key,
+    workflowVersionId: row.workflow_version_id,
+    stepIndex: row.step_index,
+    failedAttempts: row.failed_attempts,
+    subscriber: row.s_subscriber_id === null ? null : toSubscriber(row),
+  }));
+}

@@ -1,0 +1,398 @@
+import pg from 'pg';
+import type { Store, StoredIdempotency, WorkflowVersion } from '../../core/store.js';
+import type { Page, Workflow } from '../../core/types.js';
+import { unpackContent } from '../content.js';
+import {
+  MESSAGE_COLUMNS,
+  toAttempt,
+  toDevMail,
+  toMessage,
+  toSubscriber,
+  toWorkflow,
+  type AttemptRow,
+  type DevMailRow,
+  type MessageRow,
+  type SubscriberRow,
+  type WorkflowRow,
+} from '../rows.js';
+import { claimJobs } from './claim-jobs.js';
+import { commitTrigger } from './commit-trigger.js';
+import { completeJobs } from './complete-jobs.js';
+import { PostgresGroupCommit } from './group-commit.js';
+import { migratePostgres, postgresSchemaIsCurrent } from './migrate.js';
+
+/** Inserted by the first migration, as on SQLite. */
+const DEFAULT_ENVIRONMENT_ID = 'env_development';
+
+export interface PostgresStoreOptions {
+  /** e.g. postgres://user@host:5432/herald */
+  connectionString: string;
+  /** Keep Herald's tables in this schema (created when missing) instead of the search_path default. */
+  schema?: string;
+  /** How long an Idempotency-Key holds (24 h by default). */
+  idempotencyWindowMs?: number;
+  /** Connections in this process's pool (10 by default). */
+  poolSize?: number;
+  /** Apply pending migrations on open (the default); `herald migrate` does it explicitly. */
+  migrate?: boolean;
+}
+
+/**
+ * Millisecond timestamps and COUNT(*) are BIGINT, which pg hands back as strings by default. Every
+ * value Herald stores fits a double exactly (dates until year 287,396), so read them as numbers.
+ * Set on this pool only, not pg's process-wide parsers.
+ */
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** A schema name is spliced into SQL, so only plain identifiers are accepted. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const { schema } = options;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new Error(`schema must be a lower-case identifier, got ${JSON.stringify(schema)}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 10,
+    types: TYPES,
+    // A startup parameter, so every pooled connection has it before its first query. (Setting it
+    // from pool.on('connect') races the caller's first query on that connection, which pg 8
+    // queues with a deprecation warning and pg 9 refuses.) An `options` in the URL takes precedence.
+    ...(schema !== undefined && { options: `-c search_path=${schema}` }),
+  });
+  // An idle connection that breaks (server restart) is dropped by the pool and replaced on next
+  // use; without a listener its 'error' event would crash the process.
+  pool.on('error', () => undefined);
+  try {
+    if (options.migrate !== false) await migratePostgres(pool, schema);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  const idempotencyWindowMs = options.idempotencyWindowMs ?? 24 * 3_600_000;
+  const groupCommit = new PostgresGroupCommit(pool);
+
+  const query = async <Row extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
+    (await pool.query<Row>(sql, params)).rows;
+
+  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  // Versions are immutable, so their parsed steps can be kept: a trigger then reads one small
+  // row instead of parsing the templates again.
+  const stepsByVersion = new Map<string, Workflow['steps']>();
+  const stepsOf = async (versionId: string): Promise<Workflow['steps']> => {
+    let steps = stepsByVersion.get(versionId);
+    if (!steps) {
+      const [row] = await query<{ steps: string }>('SELECT steps FROM workflow_versions WHERE id = $1', [versionId]);
+      steps = JSON.parse(row!.steps) as Workflow['steps'];
+      if (stepsByVersion.size >= 1000) stepsByVersion.delete(stepsByVersion.keys().next().value!);
+      stepsByVersion.set(versionId, steps);
+    }
+    return steps;
+  };
+
+  function page<Row, T>(rows: Row[], limit: number, map: (row: Row) => T, cursorOf: (row: Row) => string): Page<T> {
+    const more = rows.length > limit;
+    const kept = more ? rows.slice(0, limit) : rows;
+    return { items: kept.map(map), nextCursor: more ? cursorOf(kept[kept.length - 1]!) : null };
+  }
+
+  return {
+    dialect: 'postgres',
+
+    async ping() {
+      if (!(await postgresSchemaIsCurrent(pool))) throw new Error('database schema is not current: run herald migrate');
+    },
+
+    async close() {
+      await groupCommit.drain();
+      await pool.end();
+    },
+
+    async defaultEnvironmentId() {
+      return DEFAULT_ENVIRONMENT_ID;
+    },
+
+    async addApiKey({ environmentId, name, hash, createdAt }) {
+      await query(
+        `INSERT INTO api_keys (hash, environment_id, name, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (hash) DO NOTHING`,
+        [hash, environmentId, name, createdAt],
+      );
+    },
+
+    async findEnvironmentByKeyHash(hash) {
+      const [row] = await query<{ environment_id: string }>('SELECT environment_id FROM api_keys WHERE hash = $1', [
+        hash,
+      ]);
+      return row?.environment_id;
+    },
+
+    async putSubscriber(env, subscriberId, fields, now) {
+      const [row] = await query<SubscriberRow>(
+        `INSERT INTO subscribers (environment_id, subscriber_id, email, phone, name, locale, timezone, data,
+                                  created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+         ON CONFLICT (environment_id, subscriber_id) DO UPDATE SET
+           email = excluded.email, phone = excluded.phone, name = excluded.name, locale = excluded.locale,
+           timezone = excluded.timezone, data = excluded.data, updated_at = excluded.updated_at
+         RETURNING *`,
+        [
+          env,
+          subscriberId,
+          fields.email ?? null,
+          fields.phone ?? null,
+          fields.name ?? null,
+          fields.locale ?? null,
+          fields.timezone ?? null,
+          fields.data == null ? null : JSON.stringify(fields.data),
+          now,
+        ],
+      );
+      return toSubscriber(row!);
+    },
+
+    async getSubscriber(env, subscriberId) {
+      const [row] = await query<SubscriberRow>(
+        'SELECT * FROM subscribers WHERE environment_id = $1 AND subscriber_id = $2',
+        [env, subscriberId],
+      );
+      return row ? toSubscriber(row) : undefined;
+    },
+
+    async deleteSubscriber(env, subscriberId) {
+      return transaction(async (client) => {
+        const args = [env, subscriberId];
+        const deleted = await client.query(
+          'DELETE FROM subscribers WHERE environment_id = $1 AND subscriber_id = $2',
+          args,
+        );
+        // Erase personal data from the delivery log: addresses, rendered content, provider replies
+        // (which often quote the address) and captured dev mail. messages_by_subscriber finds them.
+        const ofSubscriber = 'SELECT id FROM messages WHERE environment_id = $1 AND subscriber_id = $2';
+        await client.query(`DELETE FROM dev_mail WHERE message_id IN (${ofSubscriber})`, args);
+        await client.query(`UPDATE attempts SET detail = '[erased]' WHERE message_id IN (${ofSubscriber})`, args);
+        const erased = await client.query(
+          `UPDATE messages SET recipient = NULL, subject = NULL, content = NULL, reason = CASE
+             WHEN status IN ('queued', 'sending', 'retrying') THEN reason ELSE NULL END
+           WHERE environment_id = $1 AND subscriber_id = $2`,
+          args,
+        );
+        return (deleted.rowCount ?? 0) > 0 || (erased.rowCount ?? 0) > 0;
+      });
+    },
+
+    async putWorkflow(env, input, now) {
+      return transaction(async (client) => {
+        // The upsert takes the workflow's row lock, so concurrent saves get successive versions.
+        const { rows } = await client.query<{ version: number; created_at: number }>(
+          `INSERT INTO workflows (environment_id, key, name, version, version_id, created_at, updated_at)
+           VALUES ($1, $2, $3, 1, $4, $5, $5)
+           ON CONFLICT (environment_id, key) DO UPDATE SET
+             name = excluded.name, version = workflows.version + 1, version_id = excluded.version_id,
+             updated_at = excluded.updated_at
+           RETURNING version, created_at`,
+          [env, input.key, input.name, input.versionId, now],
+        );
+        const { version, created_at: createdAt } = rows[0]!;
+        await client.query(
+          `INSERT INTO workflow_versions (id, environment_id, key, name, version, steps, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          [input.versionId, env, input.key, input.name, version, JSON.stringify(input.steps), now],
+        );
+        return {
+          key: input.key,
+          name: input.name,
+          steps: input.steps,
+          version,
+          versionId: input.versionId,
+          createdAt,
+          updatedAt: now,
+        };
+      });
+    },
+
+    async getWorkflow(env, key) {
+      const [row] = await query<Omit<WorkflowRow, 'steps'>>(
+        `SELECT key, name, version, version_id, created_at, updated_at
+         FROM workflows WHERE environment_id = $1 AND key = $2`,
+        [env, key],
+      );
+      if (!row) return undefined;
+      return {
+        key: row.key,
+        name: row.name,
+        steps: await stepsOf(row.version_id),
+        version: row.version,
+        versionId: row.version_id,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+      };
+    },
+
+    async listWorkflows(env, limit, cursor) {
+      const rows = await query<WorkflowRow>(
+        `SELECT w.key, w.name, w.version, w.version_id, v.steps, w.created_at, w.updated_at
+         FROM workflows w JOIN workflow_versions v ON v.id = w.version_id
+         WHERE w.environment_id = $1 AND w.key > $2
+         ORDER BY w.key LIMIT $3`,
+        [env, cursor ?? '', limit + 1],
+      );
+      return page(rows, limit, toWorkflow, (row) => row.key);
+    },
+
+    async deleteWorkflow(env, key) {
+      // Versions stay: messages already accepted still render the version they were planned with.
+      const result = await pool.query('DELETE FROM workflows WHERE environment_id = $1 AND key = $2', [env, key]);
+      return (result.rowCount ?? 0) > 0;
+    },
+
+    async getWorkflowVersions(versionIds) {
+      const rows = await query<{ id: string; key: string; name: string; steps: string }>(
+        'SELECT id, key, name, steps FROM workflow_versions WHERE id = ANY($1::text[])',
+        [versionIds],
+      );
+      return rows.map((row): WorkflowVersion => ({
+        versionId: row.id,
+        key: row.key,
+        name: row.name,
+        steps: JSON.parse(row.steps) as WorkflowVersion['steps'],
+      }));
+    },
+
+    async findIdempotency(env, key, since) {
+      const [row] = await query<{ body_hash: string; response: string }>(
+        `SELECT body_hash, response FROM idempotency_keys
+         WHERE environment_id = $1 AND key = $2 AND created_at >= $3`,
+        [env, key, since],
+      );
+      return row ? ({ bodyHash: row.body_hash, responseJson: row.response } satisfies StoredIdempotency) : undefined;
+    },
+
+    commitTrigger(plan) {
+      return groupCommit.run((client) => commitTrigger(client, plan, idempotencyWindowMs));
+    },
+
+    async getTriggerData(triggerIds) {
+      const rows = await query<{ id: string; data: string }>(
+        'SELECT id, data FROM triggers WHERE id = ANY($1::text[])',
+        [triggerIds],
+      );
+      return new Map(rows.map((row) => [row.id, JSON.parse(row.data) as Record<string, unknown>]));
+    },
+
+    async listMessages(env, filter) {
+      const params: unknown[] = [env];
+      const where = ['environment_id = $1'];
+      const narrow = (column: string, value: unknown) => {
+        params.push(value);
+        where.push(`${column} $${params.length}`);
+      };
+      if (filter.triggerId !== undefined) narrow('trigger_id =', filter.triggerId);
+      if (filter.subscriberId !== undefined) narrow('subscriber_id =', filter.subscriberId);
+      if (filter.status !== undefined) narrow('status =', filter.status);
+      if (filter.cursor !== undefined) narrow('id <', filter.cursor);
+      params.push(filter.limit + 1);
+      const rows = await query<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`,
+        params,
+      );
+      return page(rows, filter.limit, toMessage, (row) => row.id);
+    },
+
+    async getMessage(env, messageId) {
+      const [row] = await query<MessageRow & { content: Buffer | null }>(
+        `SELECT ${MESSAGE_COLUMNS}, content FROM messages WHERE id = $1 AND environment_id = $2`,
+        [messageId, env],
+      );
+      if (!row) return undefined;
+      const attempts = await query<AttemptRow>(
+        'SELECT at, outcome, detail, duration_ms FROM attempts WHERE message_id = $1 ORDER BY at, seq',
+        [messageId],
+      );
+      return { ...toMessage(row), attempts: attempts.map(toAttempt), content: unpackContent(row.content) };
+    },
+
+    claimJobs(workerId, limit, now, leaseMs) {
+      return claimJobs(pool, workerId, limit, now, leaseMs);
+    },
+
+    completeJobs(completions) {
+      return completeJobs(pool, completions);
+    },
+
+    async releaseJobs(workerId, now) {
+      // jobs_by_locked_by
+      const result = await pool.query('UPDATE jobs SET available_at = $1, locked_by = NULL WHERE locked_by = $2', [
+        now,
+        workerId,
+      ]);
+      return result.rowCount ?? 0;
+    },
+
+    async nextJobDueAt() {
+      const [row] = await query<{ at: number | null }>('SELECT MIN(available_at) AS at FROM jobs');
+      return row?.at ?? undefined;
+    },
+
+    async queueStats(now) {
+      const [row] = await query<{ depth: number; oldest: number | null }>(
+        'SELECT COUNT(*) AS depth, MIN(available_at) FILTER (WHERE available_at <= $1) AS oldest FROM jobs',
+        [now],
+      );
+      return { depth: row!.depth, oldestDueAgeMs: row!.oldest === null ? 0 : now - row!.oldest };
+    },
+
+    async pruneIdempotency(before) {
+      // idempotency_keys_by_created_at
+      const result = await pool.query('DELETE FROM idempotency_keys WHERE created_at < $1', [before]);
+      return result.rowCount ?? 0;
+    },
+
+    async addDevMail(mail) {
+      await query(
+        `INSERT INTO dev_mail (id, environment_id, message_id, sender, recipient, subject, html, text, headers, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          mail.id,
+          mail.environmentId,
+          mail.messageId,
+          mail.from,
+          mail.to,
+          mail.subject,
+          mail.html,
+          mail.text,
+          JSON.stringify(mail.headers),
+          mail.createdAt,
+        ],
+      );
+    },
+
+    async listDevMail(env, limit, cursor) {
+      const rows = await query<DevMailRow>(
+        'SELECT * FROM dev_mail WHERE environment_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
+        [env, cursor ?? '\uffff', limit + 1],
+      );
+      return page(rows, limit, toDevMail, (row) => row.id);
+    },
+  };
+}

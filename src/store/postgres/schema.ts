@@ -1,0 +1,153 @@
+import type { Migration } from '../migration.js';
+
+/**
+ * Versioned schema migrations for PostgreSQL: the same tables, columns and indexes as SQLite's
+ * schema.ts. Millisecond timestamps are BIGINT (read back as numbers, see postgres-store.ts); JSON
+ * stays TEXT so what is read back is byte for byte what was written, as on SQLite (JSONB would
+ * reorder keys and drop duplicate ones). Ids and keys that cursors compare use COLLATE "C": byte
+ * order, like SQLite, whatever the database's default collation is.
+ */
+export const POSTGRES_MIGRATIONS: Migration[] = [
+  {
+    id: 1,
+    name: 'initial',
+    sql: `
+CREATE TABLE environments (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL
+);
+-- Herald starts with one environment; API keys belong to it unless told otherwise.
+INSERT INTO environments (id, name, created_at) VALUES ('env_development', 'development', 0);
+
+CREATE TABLE api_keys (
+  hash TEXT PRIMARY KEY,
+  environment_id TEXT NOT NULL REFERENCES environments(id),
+  name TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+
+CREATE TABLE subscribers (
+  environment_id TEXT NOT NULL,
+  subscriber_id TEXT NOT NULL,
+  email TEXT,
+  phone TEXT,
+  name TEXT,
+  locale TEXT,
+  timezone TEXT,
+  data TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (environment_id, subscriber_id)
+);
+
+CREATE TABLE workflows (
+  environment_id TEXT NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  version_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (environment_id, key)
+);
+
+-- Immutable: a message renders the version its trigger saw, even after the workflow changes.
+CREATE TABLE workflow_versions (
+  id TEXT PRIMARY KEY,
+  environment_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  steps TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+
+CREATE TABLE triggers (
+  id TEXT PRIMARY KEY,
+  environment_id TEXT NOT NULL,
+  workflow_key TEXT NOT NULL,
+  workflow_version_id TEXT NOT NULL,
+  data TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+
+CREATE TABLE messages (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  environment_id TEXT NOT NULL,
+  trigger_id TEXT NOT NULL,
+  workflow_key TEXT NOT NULL,
+  workflow_version_id TEXT NOT NULL,
+  subscriber_id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  step_index INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT,
+  recipient TEXT,
+  subject TEXT,
+  content BYTEA, -- deflated JSON {html, text}: see ../content.ts
+  attempt_count INTEGER NOT NULL DEFAULT 0,
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  provider_message_id TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  sent_at BIGINT
+);
+-- The delivery log lists newest first (ids are time-ordered) within an environment, optionally
+-- narrowed to one trigger, subscriber or status.
+CREATE INDEX messages_by_environment ON messages (environment_id, id);
+CREATE INDEX messages_by_trigger ON messages (trigger_id, id);
+CREATE INDEX messages_by_subscriber ON messages (environment_id, subscriber_id, id);
+CREATE INDEX messages_by_status ON messages (environment_id, status, id);
+
+-- seq stands in for SQLite's rowid: attempts at the same millisecond keep their insertion order.
+CREATE TABLE attempts (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  message_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL
+);
+CREATE INDEX attempts_by_message ON attempts (message_id, at);
+
+-- Pending work only: a finished job is deleted, so the claim index stays small. available_at is
+-- both "due at" and, while claimed, "lease expires at": an expired lease makes a job due again.
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  message_id TEXT NOT NULL,
+  available_at BIGINT NOT NULL,
+  locked_by TEXT,
+  claims INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX jobs_by_available_at ON jobs (available_at);
+CREATE INDEX jobs_by_locked_by ON jobs (locked_by) WHERE locked_by IS NOT NULL;
+
+CREATE TABLE idempotency_keys (
+  environment_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  body_hash TEXT NOT NULL,
+  response TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (environment_id, key)
+);
+CREATE INDEX idempotency_keys_by_created_at ON idempotency_keys (created_at);
+
+CREATE TABLE dev_mail (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  environment_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  html TEXT,
+  text TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX dev_mail_by_environment ON dev_mail (environment_id, id);
+CREATE INDEX dev_mail_by_message ON dev_mail (message_id);
+`,
+  },
+];

@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { newId } from '../../src/core/ids.js';
+import type { Store } from '../../src/core/store.js';
+import { createPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { describeStoreContract } from './store-contract.js';
+
+const DATABASE_URL = process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+// Drops the schemas the tests create; also the first connection, which turns an unreachable
+// server into one clear failure message instead of a skip.
+const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+admin.on('error', () => undefined);
+let reachable: Promise<void> | undefined;
+function ensureReachable(): Promise<void> {
+  reachable ??= admin.query('SELECT 1').then(
+    () => undefined,
+    (error: Error) => {
+      throw new Error(
+        `PostgreSQL is not reachable at ${DATABASE_URL} (${error.message}). The store tests need a real ` +
+          'server: start it (.ci/run does) or point HERALD_TEST_DATABASE_URL at one.',
+      );
+    },
+  );
+  return reachable;
+}
+
+afterAll(() => admin.end());
+
+/** A store on a schema of its own, dropped on close. */
+async function openOnFreshSchema(poolSize?: number) {
+  await ensureReachable();
+  const schema = `herald_test_${randomBytes(6).toString('hex')}`;
+  const store = await createPostgresStore({ connectionString: DATABASE_URL, schema, poolSize });
+  return {
+    store,
+    schema,
+    environmentId: await store.defaultEnvironmentId(),
+    async close() {
+      await store.close();
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    },
+  };
+}
+
+describeStoreContract('postgres', () => openOnFreshSchema());
+
+describe('postgres store across processes', () => {
+  const T0 = 1_800_000_000_000;
+
+  async function seed(store: Store, env: string, count: number) {
+    const workflow = await store.putWorkflow(
+      env,
+      { key: 'w', name: 'W', steps: [{ type: 'email', subject: 's', text: 't' }], versionId: newId('wfv', T0) },
+      T0,
+    );
+    await store.commitTrigger({
+      environmentId: env,
+      triggerId: newId('trg', T0),
+      workflowKey: 'w',
+      workflowVersionId: workflow.versionId,
+      dataJson: '{}',
+      recipients: Array.from({ length: count }, (_, i) => ({ subscriberId: `s${i}` })),
+      messages: Array.from({ length: count }, (_, i) => ({
+        id: newId('msg', T0),
+        subscriberId: `s${i}`,
+        stepIndex: 0,
+        channel: 'email' as const,
+      })),
+      createdAt: T0,
+    });
+  }
+
+  it('never hands the same job to two stores with their own pools', async () => {
+    const first = await openOnFreshSchema(4);
+    // A second process: its own pool on the same schema (its migration finds nothing to do).
+    const second = await createPostgresStore({ connectionString: DATABASE_URL, schema: first.schema, poolSize: 4 });
+    try {
+      await seed(first.store, first.environmentId, 200);
+      const claimed: string[] = [];
+      for (let round = 0; round < 10; round++) {
+        const batches = await Promise.all([
+          first.store.claimJobs('a1', 7, T0, 30_000),
+          first.store.claimJobs('a2', 7, T0, 30_000),
+          second.claimJobs('b1', 7, T0, 30_000),
+          second.claimJobs('b2', 7, T0, 30_000),
+        ]);
+        claimed.push(...batches.flat().map((job) => job.jobId));
+      }
+      expect(new Set(claimed).size).toBe(claimed.length);
+      expect(claimed.length).toBe(200);
+      expect((await second.queueStats(T0)).oldestDueAgeMs).toBe(0);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+
+  it('has the default environment after migration and answers ping', async () => {
+    const { store, close } = await openOnFreshSchema();
+    try {
+      await store.ping();
+      await store.addApiKey({ environmentId: 'env_development', name: 'k', hash: 'h1', createdAt: T0 });
+      expect(await store.findEnvironmentByKeyHash('h1')).toBe('env_development');
+    } finally {
+      await close();
+    }
+  });
+});
