@@ -116,7 +116,16 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     version: VERSION,
     benchRoutes: config.benchRoutes,
   });
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // The port is taken or the host is wrong: release what was opened, or the store's thread
+    // would keep the process alive after the error is reported.
+    await app.close();
+    await channel.close();
+    await store.close();
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -1,5 +1,6 @@
 import { execFile, execSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,6 +147,19 @@ describe('migrate and keys', () => {
 });
 
 describe('serve', () => {
+  it('exits 1 with the reason when its port is taken, instead of hanging', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const { code, stderr } = await herald(['serve', '--port', String(port), '--data-dir', tempDir()]);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/EADDRINUSE/);
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('creates a key when none is configured and mentions the dev mailbox', async () => {
     await withServe(['--data-dir', tempDir()], { HERALD_API_KEY: '' }, async (child) => {
       const banner = child.output();
