@@ -12,6 +12,7 @@ import { buildApp, type App } from './http/app.js';
 import { hashApiKey } from './http/auth.js';
 import { createMetrics } from './observability/metrics.js';
 import { withCachedWorkflows } from './store/cached-workflows.js';
+import { createPostgresStore } from './store/postgres/postgres-store.js';
 import { createThreadedSqliteStore } from './store/sqlite/threaded-sqlite-store.js';
 import { createWorker, type Worker } from './worker/worker.js';
 
@@ -23,15 +24,42 @@ export const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
+type DatabaseConfig = Pick<ServeConfig, 'database' | 'dataDir' | 'dbPool'>;
+
+export function isPostgresUrl(database: string): boolean {
+  return /^postgres(ql)?:\/\//.test(database);
+}
+
 /** The SQLite file a config points at. */
 export function databasePath(config: Pick<ServeConfig, 'database' | 'dataDir'>): string {
   return resolve(config.database || join(config.dataDir, 'herald.db'));
 }
 
-export function openStore(
-  config: Pick<ServeConfig, 'database' | 'dataDir'>,
+/** Where the data lives, for people: the SQLite path, or the PostgreSQL URL without its password. */
+export function describeDatabase(config: DatabaseConfig): string {
+  if (!isPostgresUrl(config.database)) return databasePath(config);
+  const url = new URL(config.database);
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
+/** Opens (and migrates) the store the config names: PostgreSQL for a postgres:// URL, else SQLite. */
+export async function openStore(
+  config: DatabaseConfig,
   onFatal: (error: Error) => void = exitOnStoreFailure,
 ): Promise<Store> {
+  if (isPostgresUrl(config.database)) {
+    // `?schema=` is Herald's, not libpq's: take it out before pg sees the URL.
+    const url = new URL(config.database);
+    const schema = url.searchParams.get('schema') ?? undefined;
+    url.searchParams.delete('schema');
+    return createPostgresStore({
+      connectionString: url.toString(),
+      schema,
+      poolSize: config.dbPool,
+      idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
+    });
+  }
   return createThreadedSqliteStore({
     path: databasePath(config),
     idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,

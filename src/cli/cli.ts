@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, envName, resolveConfig, SETTINGS, type ServeConfig } from '../config/settings.js';
 import { generateApiKey, hashApiKey } from '../http/auth.js';
-import { databasePath, openStore, startHerald, VERSION } from '../main.js';
+import { databasePath, describeDatabase, isPostgresUrl, openStore, startHerald, VERSION } from '../main.js';
 import { migrateSqlite } from '../store/sqlite/migrate.js';
 import { openSqlite } from '../store/sqlite/sqlite-store.js';
 
@@ -31,7 +31,7 @@ function configFrom(options: Record<string, string | undefined>): ServeConfig {
 }
 
 function banner(url: string, config: ServeConfig, createdKey: string | undefined): string {
-  const lines = [`Herald ${VERSION} listening on ${url}`, `  database: ${databasePath(config)}`];
+  const lines = [`Herald ${VERSION} listening on ${url}`, `  database: ${describeDatabase(config)}`];
   lines.push(
     config.smtpUrl
       ? `  email: SMTP ${new URL(config.smtpUrl).host}`
@@ -105,8 +105,14 @@ export function buildCli(exitCodes: { code: number }): Command {
   addSettings(program.command('migrate').description('create or upgrade the database schema'), [
     'data-dir',
     'database',
-  ]).action((options: Record<string, string | undefined>) => {
+  ]).action(async (options: Record<string, string | undefined>) => {
     const config = configFrom(options);
+    if (isPostgresUrl(config.database)) {
+      // Migrations run when the store opens, under an advisory lock: safe with many processes.
+      await (await openStore({ ...config, dbPool: 1 })).close();
+      process.stdout.write('database schema is up to date\n');
+      return;
+    }
     const db = openSqlite(databasePath(config));
     const applied = migrateSqlite(db);
     db.close();

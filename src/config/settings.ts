@@ -21,8 +21,9 @@ export interface ServeConfig {
   host: string;
   port: number;
   dataDir: string;
-  /** SQLite file path; empty means `<dataDir>/herald.db`. */
+  /** SQLite file path (empty means `<dataDir>/herald.db`) or a postgres:// URL. */
   database: string;
+  dbPool: number;
   apiKey: string | undefined;
   smtpUrl: string | undefined;
   emailFrom: Mailbox;
@@ -83,17 +84,38 @@ export const SETTINGS: Setting<unknown>[] = [
     flag: 'database',
     key: 'database',
     placeholder: 'path or url',
-    description: 'SQLite file path or sqlite: URL (default: <data-dir>/herald.db)',
+    description:
+      'SQLite file path or sqlite: URL (default: <data-dir>/herald.db), or postgres://user:pass@host:5432/db[?schema=name]',
     parse: (raw) => {
       if (raw === '') return '';
-      if (/^postgres(ql)?:\/\//.test(raw)) return { error: 'PostgreSQL is not supported yet; use a SQLite path' };
+      if (/^postgres(ql)?:\/\//.test(raw)) {
+        try {
+          const url = new URL(raw);
+          const schema = url.searchParams.get('schema');
+          if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+            return { error: 'schema= must be a lower-case identifier' };
+          }
+          return raw;
+        } catch {
+          return { error: 'is not a valid postgres:// URL' };
+        }
+      }
       if (raw.startsWith('sqlite:')) {
         const path = raw.replace(/^sqlite:(\/\/)?/, '');
         return path ? path : { error: 'sqlite: URL has no path' };
       }
-      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return { error: 'must be a file path or a sqlite: URL' };
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw))
+        return { error: 'must be a file path, a sqlite: URL or a postgres:// URL' };
       return raw;
     },
+  },
+  {
+    flag: 'db-pool',
+    key: 'dbPool',
+    placeholder: 'number',
+    description: 'PostgreSQL connections per process',
+    default: '10',
+    parse: integer(1, 200),
   },
   {
     flag: 'api-key',

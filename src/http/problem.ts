@@ -81,7 +81,10 @@ export function toProblem(error: unknown, request: FastifyRequest): ProblemBody 
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return problem('INVALID_REQUEST', 'A path segment of the URL is too long');
   }
-  if (typeof e.code === 'string' && UNAVAILABLE.has(e.code)) {
+  const lostConnection = /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+    e.message ?? '',
+  );
+  if ((typeof e.code === 'string' && UNAVAILABLE.has(e.code)) || lostConnection) {
     request.log.warn({ err: error }, 'store unavailable');
     return problem('SERVICE_UNAVAILABLE', 'The database is busy or unavailable; try again shortly');
   }
