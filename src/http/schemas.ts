@@ -94,15 +94,18 @@ export const TriggerResponse = Type.Object({
   messageIds: Type.Array(Type.String()),
 });
 
+/** Free text from query strings and paths: no control characters (PostgreSQL refuses NUL in text). */
+const Printable = (maxLength: number) => Type.String({ maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
+
 export const PageQuery = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
-  cursor: Type.Optional(Type.String({ maxLength: 100 })),
+  cursor: Type.Optional(Printable(100)),
 };
 
 export const MessageQuery = Type.Object(
   {
-    triggerId: Type.Optional(Type.String({ maxLength: 100 })),
-    subscriberId: Type.Optional(Type.String({ maxLength: 255 })),
+    triggerId: Type.Optional(Printable(100)),
+    subscriberId: Type.Optional(Printable(255)),
     status: Type.Optional(Type.Union(MESSAGE_STATUSES.map((status) => Type.Literal(status)))),
     ...PageQuery,
   },
@@ -149,7 +152,7 @@ export const MessageWithAttempts = Type.Object({
   }),
 });
 
-export const MessageParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+export const MessageParams = Type.Object({ id: Printable(100) });
 
 export const DevMail = Type.Object({
   id: Type.String(),

@@ -73,3 +73,16 @@ it('replays an Idempotency-Key and refuses it with another body', async () => {
   const other = await h.api('POST', '/v1/workflows/pg/trigger', { to: 'pg-0' }, { 'idempotency-key': 'pg-key' });
   expect(other.status).toBe(422);
 });
+
+it('refuses control characters in paths and query strings with 400 (PostgreSQL text cannot hold NUL)', async () => {
+  for (const path of [
+    '/v1/messages/a%00b',
+    '/v1/messages?subscriberId=%00',
+    '/v1/messages?cursor=%01',
+    '/v1/dev/mail?cursor=%00',
+  ]) {
+    const res = await h.api('GET', path);
+    expect(res.status, path).toBe(400);
+    expect(res.body.code, path).toBe('INVALID_REQUEST');
+  }
+});
