@@ -135,6 +135,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     inFlight: new Map(),
     onCommitted: () => worker.notify(),
   };
+  const runsWorker = config.role !== 'api';
   const app = await buildApp({
     store,
     clock,
@@ -143,6 +144,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     trigger,
     version: VERSION,
     benchRoutes: config.benchRoutes,
+    apiRoutes: config.role !== 'worker',
   });
   try {
     await app.listen({ host: config.host, port: config.port });
@@ -157,7 +159,11 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  worker.start();
+  if (runsWorker) {
+    // Triggers committed by other processes wake this worker at once; polling covers the rest.
+    store.onJobsAvailable?.(() => worker.notify());
+    worker.start();
+  }
 
   const pruneTimer = setInterval(() => {
     store.pruneIdempotency(clock.now() - IDEMPOTENCY_WINDOW_MS).catch((err: unknown) => {

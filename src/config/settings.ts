@@ -24,6 +24,7 @@ export interface ServeConfig {
   /** SQLite file path (empty means `<dataDir>/herald.db`) or a postgres:// URL. */
   database: string;
   dbPool: number;
+  role: 'all' | 'api' | 'worker';
   apiKey: string | undefined;
   smtpUrl: string | undefined;
   emailFrom: Mailbox;
@@ -116,6 +117,16 @@ export const SETTINGS: Setting<unknown>[] = [
     description: 'PostgreSQL connections per process',
     default: '10',
     parse: integer(1, 200),
+  },
+  {
+    flag: 'role',
+    key: 'role',
+    placeholder: 'all|api|worker',
+    description:
+      'all: API and workers; api: the API only; worker: delivery only (plus /healthz, /readyz, /metrics). Split roles need PostgreSQL',
+    default: 'all',
+    parse: (raw) =>
+      raw === 'all' || raw === 'api' || raw === 'worker' ? raw : { error: 'must be all, api or worker' },
   },
   {
     flag: 'api-key',
@@ -249,6 +260,12 @@ export function resolveConfig(raw: Partial<Record<string, string | undefined>>, 
     config[setting.key] = parsed;
   }
   const result = config as unknown as ServeConfig;
+  if (result.role !== 'all' && !/^postgres(ql)?:\/\//.test(result.database)) {
+    // On SQLite one process is the only writer: an API without workers would deliver nothing.
+    throw new ConfigError(
+      `invalid --role (${envName('role')}) "${result.role}": api and worker need a postgres:// --database`,
+    );
+  }
   if (result.sendTimeoutMs >= result.jobLeaseMs) {
     throw new ConfigError(
       `invalid --send-timeout (${envName('send-timeout')}): must be shorter than --job-lease, or a slow send could be claimed twice`,

@@ -108,6 +108,12 @@ export interface QueueStats {
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
 
+  /**
+   * Calls `listener` when another process may have made jobs due (PostgreSQL: LISTEN/NOTIFY).
+   * Absent where one process does all the work; workers poll as well, so a missed call only delays.
+   */
+  onJobsAvailable?(listener: () => void): void;
+
   ping(): Promise<void>;
   close(): Promise<void>;
 

@@ -30,6 +30,8 @@ export interface AppDeps {
   version: string;
   /** Adds the no-op trigger route that benchmarks use as their ceiling. */
   benchRoutes?: boolean;
+  /** false for worker processes: only the health, metrics and OpenAPI routes. */
+  apiRoutes?: boolean;
 }
 
 declare module 'fastify' {
@@ -139,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   await app.register(healthRoutes(deps));
+  if (deps.apiRoutes === false) return app;
   await app.register(subscriberRoutes(deps), { prefix: '/v1' });
   await app.register(workflowRoutes(deps), { prefix: '/v1' });
   await app.register(triggerRoutes(deps), { prefix: '/v1' });

@@ -102,6 +102,13 @@ describe('invalid configuration', () => {
     expect(stderr).toContain('HERALD_PORT');
   });
 
+  it('exits 2 for a split role on SQLite, where one process must do all the work', async () => {
+    const { code, stderr } = await herald(['serve', '--role', 'api', '--data-dir', tempDir()]);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/--role.*postgres/);
+  });
+
   it('exits 2 for an unknown option', async () => {
     const { code, stderr } = await herald(['serve', '--no-such-option']);
     expect(code).toBe(2);

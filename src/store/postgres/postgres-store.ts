@@ -18,7 +18,9 @@ import {
 import { claimJobs } from './claim-jobs.js';
 import { commitTrigger } from './commit-trigger.js';
 import { completeJobs } from './complete-jobs.js';
+import { connectionConfig } from './connection.js';
 import { PostgresGroupCommit } from './group-commit.js';
+import { jobsChannel, listenForJobs, type JobListener } from './job-notifications.js';
 import { migratePostgres, postgresSchemaIsCurrent } from './migrate.js';
 
 /** Inserted by the first migration, as on SQLite. */
@@ -37,35 +39,10 @@ export interface PostgresStoreOptions {
   migrate?: boolean;
 }
 
-/**
- * Millisecond timestamps and COUNT(*) are BIGINT, which pg hands back as strings by default. Every
- * value Herald stores fits a double exactly (dates until year 287,396), so read them as numbers.
- * Set on this pool only, not pg's process-wide parsers.
- */
-const TYPES: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 && format !== 'binary'
-      ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
-};
-
-/** A schema name is spliced into SQL, so only plain identifiers are accepted. */
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   const { schema } = options;
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
-    throw new Error(`schema must be a lower-case identifier, got ${JSON.stringify(schema)}`);
-  }
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: options.poolSize ?? 10,
-    types: TYPES,
-    // A startup parameter, so every pooled connection has it before its first query. (Setting it
-    // from pool.on('connect') races the caller's first query on that connection, which pg 8
-    // queues with a deprecation warning and pg 9 refuses.) An `options` in the URL takes precedence.
-    ...(schema !== undefined && { options: `-c search_path=${schema}` }),
-  });
+  const connection = connectionConfig(options.connectionString, schema);
+  const pool = new pg.Pool({ ...connection, max: options.poolSize ?? 10 });
   // An idle connection that breaks (server restart) is dropped by the pool and replaced on next
   // use; without a listener its 'error' event would crash the process.
   pool.on('error', () => undefined);
@@ -77,6 +54,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   }
   const idempotencyWindowMs = options.idempotencyWindowMs ?? 24 * 3_600_000;
   const groupCommit = new PostgresGroupCommit(pool);
+  const channel = jobsChannel(schema);
+  const listeners: JobListener[] = [];
 
   const query = async <Row extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
     (await pool.query<Row>(sql, params)).rows;
@@ -123,7 +102,21 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       if (!(await postgresSchemaIsCurrent(pool))) throw new Error('database schema is not current: run herald migrate');
     },
 
+    onJobsAvailable(listener) {
+      listeners.push(
+        listenForJobs(
+          {
+            connectionString: options.connectionString,
+            ...(schema !== undefined && { options: `-c search_path=${schema}` }),
+          },
+          channel,
+          listener,
+        ),
+      );
+    },
+
     async close() {
+      await Promise.all(listeners.map((l) => l.close()));
       await groupCommit.drain();
       await pool.end();
     },
@@ -289,7 +282,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     commitTrigger(plan) {
-      return groupCommit.run((client) => commitTrigger(client, plan, idempotencyWindowMs));
+      return groupCommit.run(async (client) => {
+        await commitTrigger(client, plan, idempotencyWindowMs);
+        // Delivered at commit, to workers in every process; repeats within a transaction collapse.
+        await client.query('SELECT pg_notify($1, $2)', [channel, '']);
+      });
     },
 
     async getTriggerData(triggerIds) {
