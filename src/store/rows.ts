@@ -1,5 +1,6 @@
 import type {
   Attempt,
+  Page,
   DevMail,
   Message,
   MessageStatus,
@@ -149,4 +150,32 @@ export function toDevMail(row: DevMailRow): DevMail {
     headers: JSON.parse(row.headers) as Record<string, string>,
     createdAt: row.created_at,
   };
+}
+
+/** A page of `limit` items from `limit + 1` rows: the extra row only says there is more. */
+export function page<Row, T>(
+  rows: Row[],
+  limit: number,
+  map: (row: Row) => T,
+  cursorOf: (row: Row) => string,
+): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  return { items: kept.map(map), nextCursor: more ? cursorOf(kept[kept.length - 1]!) : null };
+}
+
+/** The dev_mail columns, in INSERT order: id, environment_id, message_id, sender, recipient, subject, html, text, headers, created_at. */
+export function devMailValues(mail: DevMail): unknown[] {
+  return [
+    mail.id,
+    mail.environmentId,
+    mail.messageId,
+    mail.from,
+    mail.to,
+    mail.subject,
+    mail.html,
+    mail.text,
+    JSON.stringify(mail.headers),
+    mail.createdAt,
+  ];
 }

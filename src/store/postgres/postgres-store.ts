@@ -1,9 +1,11 @@
 import pg from 'pg';
 import type { Store, StoredIdempotency, WorkflowVersion } from '../../core/store.js';
-import type { Page, Workflow } from '../../core/types.js';
+import type { Workflow } from '../../core/types.js';
 import { unpackContent } from '../content.js';
 import {
+  devMailValues,
   MESSAGE_COLUMNS,
+  page,
   toAttempt,
   toDevMail,
   toMessage,
@@ -88,12 +90,6 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     }
     return steps;
   };
-
-  function page<Row, T>(rows: Row[], limit: number, map: (row: Row) => T, cursorOf: (row: Row) => string): Page<T> {
-    const more = rows.length > limit;
-    const kept = more ? rows.slice(0, limit) : rows;
-    return { items: kept.map(map), nextCursor: more ? cursorOf(kept[kept.length - 1]!) : null };
-  }
 
   return {
     dialect: 'postgres',
@@ -369,18 +365,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       await query(
         `INSERT INTO dev_mail (id, environment_id, message_id, sender, recipient, subject, html, text, headers, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [
-          mail.id,
-          mail.environmentId,
-          mail.messageId,
-          mail.from,
-          mail.to,
-          mail.subject,
-          mail.html,
-          mail.text,
-          JSON.stringify(mail.headers),
-          mail.createdAt,
-        ],
+        devMailValues(mail),
       );
     },
 

@@ -2,14 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import type { Store, StoredIdempotency, WorkflowVersion } from '../../core/store.js';
-import type { DevMail, Page, Subscriber, Workflow } from '../../core/types.js';
+import type { DevMail, Subscriber, Workflow } from '../../core/types.js';
 import { prepareClaimJobs } from './claim-jobs.js';
 import { prepareCommitTrigger } from './commit-trigger.js';
 import { prepareCompleteJobs } from './complete-jobs.js';
 import { unpackContent } from '../content.js';
 import { migrateSqlite, sqliteSchemaIsCurrent } from './migrate.js';
 import {
+  devMailValues,
   MESSAGE_COLUMNS,
+  page,
   toAttempt,
   toDevMail,
   toMessage,
@@ -104,12 +106,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       updatedAt: row.updated_at,
     };
   };
-
-  function page<Row, T>(rows: Row[], limit: number, map: (row: Row) => T, cursorOf: (row: Row) => string): Page<T> {
-    const more = rows.length > limit;
-    const kept = more ? rows.slice(0, limit) : rows;
-    return { items: kept.map(map), nextCursor: more ? cursorOf(kept[kept.length - 1]!) : null };
-  }
 
   return {
     dialect: 'sqlite',
@@ -331,18 +327,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       await writer.run(() =>
         prepared(`
           INSERT INTO dev_mail (id, environment_id, message_id, sender, recipient, subject, html, text, headers, created_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-          mail.id,
-          mail.environmentId,
-          mail.messageId,
-          mail.from,
-          mail.to,
-          mail.subject,
-          mail.html,
-          mail.text,
-          JSON.stringify(mail.headers),
-          mail.createdAt,
-        ),
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...devMailValues(mail)),
       );
     },
 
