@@ -1,3 +1,4 @@
+import type { WorkflowVersion } from '../core/store.js';
 import type {
   Attempt,
   Page,
@@ -70,6 +71,17 @@ export function toWorkflow(row: WorkflowRow): Workflow {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+export interface WorkflowVersionRow {
+  id: string;
+  key: string;
+  name: string;
+  steps: string;
+}
+
+export function toWorkflowVersion(row: WorkflowVersionRow): WorkflowVersion {
+  return { versionId: row.id, key: row.key, name: row.name, steps: JSON.parse(row.steps) as WorkflowVersion['steps'] };
 }
 
 export interface MessageRow {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Store, StoredIdempotency, WorkflowVersion } from '../../core/store.js';
+import type { Store, StoredIdempotency } from '../../core/store.js';
 import type { Workflow } from '../../core/types.js';
 import { unpackContent } from '../content.js';
 import {
@@ -11,11 +11,13 @@ import {
   toMessage,
   toSubscriber,
   toWorkflow,
+  toWorkflowVersion,
   type AttemptRow,
   type DevMailRow,
   type MessageRow,
   type SubscriberRow,
   type WorkflowRow,
+  type WorkflowVersionRow,
 } from '../rows.js';
 import { claimJobs } from './claim-jobs.js';
 import { commitTrigger } from './commit-trigger.js';
@@ -256,16 +258,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     async getWorkflowVersions(versionIds) {
-      const rows = await query<{ id: string; key: string; name: string; steps: string }>(
+      const rows = await query<WorkflowVersionRow>(
         'SELECT id, key, name, steps FROM workflow_versions WHERE id = ANY($1::text[])',
         [versionIds],
       );
-      return rows.map((row): WorkflowVersion => ({
-        versionId: row.id,
-        key: row.key,
-        name: row.name,
-        steps: JSON.parse(row.steps) as WorkflowVersion['steps'],
-      }));
+      return rows.map(toWorkflowVersion);
     },
 
     async findIdempotency(env, key, since) {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
-import type { Store, StoredIdempotency, WorkflowVersion } from '../../core/store.js';
+import type { Store, StoredIdempotency } from '../../core/store.js';
 import type { DevMail, Subscriber, Workflow } from '../../core/types.js';
 import { prepareClaimJobs } from './claim-jobs.js';
 import { prepareCommitTrigger } from './commit-trigger.js';
@@ -18,11 +18,13 @@ import {
   subscriberParams,
   toSubscriber,
   toWorkflow,
+  toWorkflowVersion,
   type AttemptRow,
   type DevMailRow,
   type MessageRow,
   type SubscriberRow,
   type WorkflowRow,
+  type WorkflowVersionRow,
 } from '../rows.js';
 import { SqliteWriter } from './sqlite-writer.js';
 
@@ -77,34 +79,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return row ? toSubscriber(row) : undefined;
   };
 
-  // Versions are immutable, so their parsed steps can be kept: a trigger then reads one small
-  // row instead of parsing the templates again.
-  const stepsByVersion = new Map<string, Workflow['steps']>();
-  const stepsOf = (versionId: string): Workflow['steps'] => {
-    let steps = stepsByVersion.get(versionId);
-    if (!steps) {
-      const row = prepared('SELECT steps FROM workflow_versions WHERE id = ?').get(versionId) as { steps: string };
-      steps = JSON.parse(row.steps) as Workflow['steps'];
-      if (stepsByVersion.size >= 1000) stepsByVersion.delete(stepsByVersion.keys().next().value!);
-      stepsByVersion.set(versionId, steps);
-    }
-    return steps;
-  };
-
+  // Hot reads by key are cached in front of the store (cached-workflows.ts), so this stays plain.
   const getWorkflow = (env: string, key: string): Workflow | undefined => {
     const row = prepared(`
-      SELECT key, name, version, version_id, created_at, updated_at
-      FROM workflows WHERE environment_id = ? AND key = ?`).get(env, key) as Omit<WorkflowRow, 'steps'> | undefined;
-    if (!row) return undefined;
-    return {
-      key: row.key,
-      name: row.name,
-      steps: stepsOf(row.version_id),
-      version: row.version,
-      versionId: row.version_id,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    };
+      SELECT w.key, w.name, w.version, w.version_id, v.steps, w.created_at, w.updated_at
+      FROM workflows w JOIN workflow_versions v ON v.id = w.version_id
+      WHERE w.environment_id = ? AND w.key = ?`).get(env, key) as WorkflowRow | undefined;
+    return row ? toWorkflow(row) : undefined;
   };
 
   return {
@@ -237,13 +218,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const rows = prepared(`
         SELECT id, key, name, steps FROM workflow_versions WHERE id IN (SELECT value FROM json_each(?))`).all(
         JSON.stringify(versionIds),
-      ) as { id: string; key: string; name: string; steps: string }[];
-      return rows.map((row): WorkflowVersion => ({
-        versionId: row.id,
-        key: row.key,
-        name: row.name,
-        steps: JSON.parse(row.steps) as WorkflowVersion['steps'],
-      }));
+      ) as WorkflowVersionRow[];
+      return rows.map(toWorkflowVersion);
     },
 
     async findIdempotency(env, key, since) {
