@@ -73,7 +73,14 @@ it('shares the work of one API process between two worker processes, each messag
   const received = sink.received.map((mail) => mail.heraldMessageId);
   expect(new Set(received)).toEqual(new Set(ids));
   expect(received).toHaveLength(ids.length); // no message sent twice
-  const shares = await Promise.all(workers.map(sentBy));
+  // A worker counts a send once its outcome is committed, a few milliseconds after the sink has it.
+  const shares = await waitFor(
+    async () => {
+      const counts = await Promise.all(workers.map(sentBy));
+      return counts.reduce((a, b) => a + b, 0) === ids.length ? counts : undefined;
+    },
+    { what: 'every outcome recorded' },
+  );
   console.log(`work shared between worker processes: ${shares.join(' + ')} of ${ids.length}`);
   expect(shares.every((share) => share > 0)).toBe(true);
   expect(shares.reduce((a, b) => a + b, 0)).toBe(ids.length);
