@@ -1,11 +1,38 @@
+import { randomBytes } from 'node:crypto';
 import { defineConfig } from 'vitest/config';
+
+// Names this run's PostgreSQL schemas (test/support/test-database.ts); test processes inherit it.
+process.env.HERALD_TEST_RUN ??= randomBytes(3).toString('hex');
+
+/** The end-to-end tests that run again on PostgreSQL: everything the API promises on both stores. */
+const ON_BOTH_STORES = [
+  'test/e2e/subscribers.test.ts',
+  'test/e2e/workflows.test.ts',
+  'test/e2e/triggers.test.ts',
+  'test/e2e/delivery-log.test.ts',
+  'test/e2e/errors-and-health.test.ts',
+  'test/e2e/smtp-delivery.test.ts',
+  'test/e2e/shutdown.test.ts',
+  'test/e2e/crash.test.ts',
+  'test/e2e/retention.test.ts',
+  'test/property/routes.property.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'suite', include: ['test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'suite-on-postgres', include: ON_BOTH_STORES, env: { HERALD_TEST_STORE: 'postgres' } },
+      },
+    ],
   },
 });

@@ -14,6 +14,7 @@ import { createMetrics } from './observability/metrics.js';
 import { withCachedWorkflows } from './store/cached-workflows.js';
 import { createPostgresStore } from './store/postgres/postgres-store.js';
 import { createThreadedSqliteStore } from './store/sqlite/threaded-sqlite-store.js';
+import { startHousekeeping } from './worker/housekeeping.js';
 import { createWorker, type Worker } from './worker/worker.js';
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
@@ -24,7 +25,7 @@ export const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-type DatabaseConfig = Pick<ServeConfig, 'database' | 'dataDir' | 'dbPool'>;
+type DatabaseConfig = Pick<ServeConfig, 'database' | 'dataDir' | 'dbPool'> & { migrate?: boolean };
 
 export function isPostgresUrl(database: string): boolean {
   return /^postgres(ql)?:\/\//.test(database);
@@ -43,11 +44,30 @@ export function describeDatabase(config: DatabaseConfig): string {
   return url.toString();
 }
 
-/** Opens (and migrates) the store the config names: PostgreSQL for a postgres:// URL, else SQLite. */
+/**
+ * Opens the store the config names: PostgreSQL for a postgres:// URL, else SQLite. It migrates the
+ * schema unless `migrate` is false; then the schema must already be current, or opening fails.
+ */
 export async function openStore(
   config: DatabaseConfig,
   onFatal: (error: Error) => void = exitOnStoreFailure,
 ): Promise<Store> {
+  const store = await openUnchecked(config, onFatal);
+  if (config.migrate === false) {
+    try {
+      await store.ping();
+    } catch (error) {
+      await store.close();
+      throw new Error(
+        `--no-migrate: the database schema is not current (${(error as Error).message}); run \`herald migrate\` first`,
+      );
+    }
+  }
+  return store;
+}
+
+async function openUnchecked(config: DatabaseConfig, onFatal: (error: Error) => void): Promise<Store> {
+  const migrate = config.migrate !== false;
   if (isPostgresUrl(config.database)) {
     // `?schema=` is Herald's, not libpq's: take it out before pg sees the URL.
     const url = new URL(config.database);
@@ -58,12 +78,14 @@ export async function openStore(
       schema,
       poolSize: config.dbPool,
       idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
+      migrate,
     });
   }
   return createThreadedSqliteStore({
     path: databasePath(config),
     idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
     onFatal,
+    migrate,
   });
 }
 
@@ -165,12 +187,11 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     worker.start();
   }
 
-  const pruneTimer = setInterval(() => {
-    store.pruneIdempotency(clock.now() - IDEMPOTENCY_WINDOW_MS).catch((err: unknown) => {
-      logger.warn({ err }, 'pruning idempotency keys failed');
-    });
-  }, 3_600_000);
-  pruneTimer.unref();
+  // Retention runs where delivery does: API-only processes stay lean.
+  const housekeeping = startHousekeeping(
+    { store, clock, logger },
+    { idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS, retentionMs: runsWorker ? config.retentionMs : undefined },
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -182,7 +203,6 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     logger,
     close() {
       closing ??= (async () => {
-        clearInterval(pruneTimer);
         // server.close() waits for every connection to end, and a keep-alive connection whose
         // request finishes during the close would idle for the full keep-alive timeout (72 s in
         // Fastify), holding the exit. From now on, a connection is closed once it goes idle.
@@ -190,6 +210,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
         await app.close();
         await worker.stop(config.shutdownTimeoutMs);
         await channel.close();
+        await housekeeping.stop(); // at most one more retention batch
         await store.close();
       })();
       return closing;

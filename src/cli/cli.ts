@@ -16,16 +16,18 @@ function addSettings(command: Command, flags: readonly string[] | 'all'): Comman
     );
     if (setting.default !== undefined) option.default(setting.default);
     command.addOption(option);
+    if (setting.negatable) command.addOption(new Option(`--no-${setting.flag}`, `same as --${setting.flag} false`));
   }
   return command;
 }
 
-function configFrom(options: Record<string, string | undefined>): ServeConfig {
+function configFrom(options: Record<string, string | boolean | undefined>): ServeConfig {
   // Commander has already applied flag > env > default; resolveConfig parses and validates.
   const raw: Record<string, string | undefined> = {};
   for (const setting of SETTINGS) {
     const camel = setting.flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-    raw[setting.flag] = options[camel];
+    const value = options[camel];
+    raw[setting.flag] = typeof value === 'boolean' ? String(value) : value; // --no-<flag> gives false
   }
   return resolveConfig(raw, {});
 }

@@ -15,6 +15,8 @@ export interface Setting<T> {
   default?: string;
   /** Returns the value, or a sentence saying what is wrong. */
   parse(raw: string): T | { error: string };
+  /** A true|false setting that `--no-<flag>` also turns off. */
+  negatable?: boolean;
 }
 
 export interface ServeConfig {
@@ -24,6 +26,7 @@ export interface ServeConfig {
   /** SQLite file path (empty means `<dataDir>/herald.db`) or a postgres:// URL. */
   database: string;
   dbPool: number;
+  migrate: boolean;
   role: 'all' | 'api' | 'worker';
   apiKey: string | undefined;
   smtpUrl: string | undefined;
@@ -34,6 +37,7 @@ export interface ServeConfig {
   retryScheduleMs: number[];
   sendTimeoutMs: number;
   shutdownTimeoutMs: number;
+  retentionMs: number;
   logLevel: string;
   benchRoutes: boolean;
 }
@@ -46,6 +50,9 @@ const integer =
       ? value
       : { error: `must be a whole number from ${min} to ${max}` };
   };
+
+const boolean = (raw: string): boolean | { error: string } =>
+  raw === 'true' ? true : raw === 'false' ? false : { error: 'must be true or false' };
 
 const duration =
   (minMs: number) =>
@@ -119,6 +126,16 @@ export const SETTINGS: Setting<unknown>[] = [
     parse: integer(1, 200),
   },
   {
+    flag: 'migrate',
+    key: 'migrate',
+    placeholder: 'true|false',
+    description:
+      'apply pending schema migrations on start; with false (--no-migrate) start only on a schema `herald migrate` brought up to date',
+    default: 'true',
+    negatable: true,
+    parse: boolean,
+  },
+  {
     flag: 'role',
     key: 'role',
     placeholder: 'all|api|worker',
@@ -185,7 +202,8 @@ export const SETTINGS: Setting<unknown>[] = [
     flag: 'job-lease',
     key: 'jobLeaseMs',
     placeholder: 'duration',
-    description: 'how long a claimed job is held before another worker may take it',
+    description:
+      'lease on a claimed job, renewed every third of it while the send runs: how soon the jobs of a dead worker are taken over',
     default: '30s',
     parse: duration(1000),
   },
@@ -204,7 +222,7 @@ export const SETTINGS: Setting<unknown>[] = [
     flag: 'send-timeout',
     key: 'sendTimeoutMs',
     placeholder: 'duration',
-    description: 'longest wait for one provider call; keep it below the job lease',
+    description: 'longest wait for one provider call',
     default: '20s',
     parse: duration(100),
   },
@@ -215,6 +233,16 @@ export const SETTINGS: Setting<unknown>[] = [
     description: 'on SIGTERM/SIGINT, how long in-flight sends may take to finish',
     default: '10s',
     parse: duration(0),
+  },
+  {
+    flag: 'retention',
+    key: 'retentionMs',
+    placeholder: 'duration',
+    description:
+      'how long finished messages keep their content, address, attempts and dev mail; status and timestamps stay',
+    default: '30d',
+    // At least an hour: shorter would erase what someone is still looking at in the delivery log.
+    parse: duration(3_600_000),
   },
   {
     flag: 'log-level',
@@ -233,7 +261,7 @@ export const SETTINGS: Setting<unknown>[] = [
     placeholder: 'true|false',
     description: 'adds POST /v1/bench/noop-trigger/{key}, the no-database ceiling npm run bench compares with',
     default: 'false',
-    parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : { error: 'must be true or false' }),
+    parse: boolean,
   },
 ];
 
@@ -264,11 +292,6 @@ export function resolveConfig(raw: Partial<Record<string, string | undefined>>, 
     // On SQLite one process is the only writer: an API without workers would deliver nothing.
     throw new ConfigError(
       `invalid --role (${envName('role')}) "${result.role}": api and worker need a postgres:// --database`,
-    );
-  }
-  if (result.sendTimeoutMs >= result.jobLeaseMs) {
-    throw new ConfigError(
-      `invalid --send-timeout (${envName('send-timeout')}): must be shorter than --job-lease, or a slow send could be claimed twice`,
     );
   }
   return result;

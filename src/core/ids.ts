@@ -20,14 +20,7 @@ function random10(): Buffer {
  * in Crockford base32. Sorting ids sorts by creation time, which cursor pagination relies on.
  */
 export function newId(prefix: string, now = Date.now()): string {
-  let out = prefix + '_';
-  let time = now;
-  const timeChars: string[] = [];
-  for (let i = 0; i < 10; i++) {
-    timeChars.push(CROCKFORD[time % 32]!);
-    time = Math.floor(time / 32);
-  }
-  out += timeChars.reverse().join('');
+  let out = firstIdAt(prefix, now);
   const bytes = random10();
   // 80 bits → 16 base32 characters, 5 bits at a time.
   let buffer = 0;
@@ -42,4 +35,18 @@ export function newId(prefix: string, now = Date.now()): string {
     buffer &= (1 << bits) - 1;
   }
   return out;
+}
+
+/**
+ * The prefix and time part of an id without its random part: it sorts after every id `newId`
+ * makes before `time` and before every id made at `time` or later. `id < firstIdAt('msg', t)`
+ * selects the messages created before `t` by walking the primary key, with no index on created_at.
+ */
+export function firstIdAt(prefix: string, time: number): string {
+  const timeChars: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    timeChars.push(CROCKFORD[time % 32]!);
+    time = Math.floor(time / 32);
+  }
+  return prefix + '_' + timeChars.reverse().join('');
 }

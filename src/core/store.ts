@@ -159,6 +159,11 @@ export interface Store {
   /** Leases up to `limit` due jobs to a worker until `now + leaseMs`; their messages become `sending`. */
   claimJobs(workerId: string, limit: number, now: number, leaseMs: number): Promise<ClaimedJob[]>;
   completeJobs(completions: readonly JobCompletion[]): Promise<void>;
+  /**
+   * Extends the lease of jobs the worker still holds to `until` (long sends); jobs it no longer
+   * holds are left alone. Returns how many were extended.
+   */
+  renewLeases(workerId: string, jobIds: readonly string[], until: number): Promise<number>;
   /** Makes the jobs a worker still holds due again at once (graceful shutdown). */
   releaseJobs(workerId: string, now: number): Promise<number>;
   /** Earliest time a job becomes due (or its lease expires); undefined when there are no jobs. */
@@ -166,6 +171,16 @@ export interface Store {
   queueStats(now: number): Promise<QueueStats>;
   /** Deletes idempotency records older than `before`; returns how many. */
   pruneIdempotency(before: number): Promise<number>;
+  /**
+   * Retention, one small batch in one short transaction: walks up to `batchSize` messages created
+   * before `before`, oldest first, that earlier batches have not walked. Finished ones (`sent`,
+   * `failed`, `skipped`) lose their rendered subject and content, their recipient address, their
+   * attempts and their dev mail; status, reason, counts and timestamps stay. Unfinished ones are set
+   * aside and pruned by a later batch once they finish. Returns how many messages the batch walked
+   * or pruned from those set aside: fewer than `batchSize` means it has caught up. On PostgreSQL
+   * a batch that finds another process's batch running returns 0 at once.
+   */
+  pruneMessages(before: number, batchSize: number): Promise<number>;
 
   // Dev mailbox
   addDevMail(mail: DevMail): Promise<void>;

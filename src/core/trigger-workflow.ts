@@ -138,10 +138,25 @@ export async function triggerWorkflow(deps: TriggerDeps, input: TriggerInput): P
     if (raced.bodyHash !== bodyHash) throw reused();
     return { result: await raced.done, replayed: true };
   }
-  const done = plan(deps, input, bodyHash);
+  let replayedFromStore = false;
+  const done = plan(deps, input, bodyHash).catch(async (error: unknown) => {
+    // Another process committed this key between our read and our commit (the unique key on
+    // idempotency records refused ours, after waiting for theirs): answer as a replay of theirs.
+    if (!(error instanceof HeraldError && error.code === 'IDEMPOTENCY_KEY_IN_FLIGHT')) throw error;
+    const theirs = await deps.store.findIdempotency(
+      input.environmentId,
+      key,
+      deps.clock.now() - deps.idempotencyWindowMs,
+    );
+    if (!theirs) throw error; // still not visible: 409, the caller retries
+    if (theirs.bodyHash !== bodyHash) throw reused();
+    replayedFromStore = true;
+    return JSON.parse(theirs.responseJson) as TriggerResult;
+  });
   deps.inFlight.set(slot, { bodyHash, done });
   try {
-    return { result: await done, replayed: false };
+    const result = await done;
+    return { result, replayed: replayedFromStore };
   } finally {
     deps.inFlight.delete(slot);
   }

@@ -56,7 +56,38 @@ const UNAVAILABLE = new Set([
   'SQLITE_FULL',
   'SQLITE_IOERR',
   'SQLITE_READONLY',
+  // The database server cannot be reached, or the connection broke.
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  // PostgreSQL: shutting down, restarting, starting up (57P01–57P03), out of connections, memory
+  // or disk (53…), a deadlock or serialization victim (40P01, 40001), a lock not available.
+  '57P01',
+  '57P02',
+  '57P03',
+  '53000',
+  '53100',
+  '53200',
+  '53300',
+  '40P01',
+  '40001',
+  '55P03',
 ]);
+
+/** True when the store could not do its part for a reason that passes: the caller should retry. */
+export function isStoreUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  // PostgreSQL's class 08 is "connection exception".
+  if (UNAVAILABLE.has(code) || code.startsWith('08')) return true;
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/i.test(
+    typeof e?.message === 'string' ? e.message : '',
+  );
+}
 
 /** Maps any error to problem+json: catalogue errors keep their status, unknown ones become a logged 500. */
 export function toProblem(error: unknown, request: FastifyRequest): ProblemBody {
@@ -81,10 +112,7 @@ export function toProblem(error: unknown, request: FastifyRequest): ProblemBody 
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return problem('INVALID_REQUEST', 'A path segment of the URL is too long');
   }
-  const lostConnection = /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
-    e.message ?? '',
-  );
-  if ((typeof e.code === 'string' && UNAVAILABLE.has(e.code)) || lostConnection) {
+  if (isStoreUnavailable(error)) {
     request.log.warn({ err: error }, 'store unavailable');
     return problem('SERVICE_UNAVAILABLE', 'The database is busy or unavailable; try again shortly');
   }

@@ -47,11 +47,25 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
   const { store, clock, logger, metrics } = deps;
   const workflows = new Map<string, PreparedWorkflow>();
   let active = 0;
+  /** Jobs this worker holds: claimed, and their outcome not yet committed. */
+  const held = new Set<string>();
   let running = false;
   let claiming = false;
   let wakeAgain = false;
+  /** Claims that failed in a row (database down): the wait before the next one grows with them. */
+  let failedClaims = 0;
   let timer: NodeJS.Timeout | undefined;
   let idle: (() => void) | undefined;
+  // A send may outlast the lease (a slow provider, a long retry inside the SMTP pool): extend the
+  // leases of held jobs well before they expire, so another worker does not take one mid-send.
+  // A worker that dies stops renewing, and its jobs become due once their last lease runs out.
+  let renewer: NodeJS.Timeout | undefined;
+  const renewLeases = () => {
+    if (held.size === 0) return;
+    store.renewLeases(id, [...held], clock.now() + options.leaseMs).catch((error: unknown) => {
+      logger.warn({ err: error }, 'renewing job leases failed; trying again shortly');
+    });
+  };
   // Claim in batches: one claim per freed slot would cost one query per job.
   const claimThreshold = Math.max(1, Math.ceil(options.concurrency / 4));
   const completions = createCompletionBatcher<JobCompletion>({
@@ -135,7 +149,9 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
         }
         for (const job of jobs) {
           active++;
+          held.add(job.jobId);
           void run(job, data.get(job.triggerId) ?? {}).finally(() => {
+            held.delete(job.jobId);
             active--;
             if (active === 0 && idle) idle();
             else void pump();
@@ -143,11 +159,14 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
         }
       }
     } catch (error) {
-      logger.error({ err: error }, 'claiming jobs failed; backing off');
+      failedClaims++;
+      const backoffMs = Math.min(250 * 2 ** (failedClaims - 1), 5 * options.pollIntervalMs);
+      logger.error({ err: error, backoffMs }, 'claiming jobs failed; backing off');
       claiming = false;
-      schedule(options.pollIntervalMs);
+      schedule(backoffMs);
       return;
     }
+    failedClaims = 0;
     claiming = false;
     if (!running) return;
     if (jobs.length === free || wakeAgain) {
@@ -163,6 +182,8 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
     id,
     start() {
       running = true;
+      renewer = setInterval(renewLeases, Math.max(50, Math.floor(options.leaseMs / 3)));
+      renewer.unref();
       void pump();
     },
     notify() {
@@ -178,6 +199,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
           setTimeout(resolve, timeoutMs).unref();
         });
       }
+      clearInterval(renewer);
       const released = await store.releaseJobs(id, clock.now());
       if (released > 0) logger.info({ released }, 'released unfinished jobs for another worker');
     },

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envName, SETTINGS } from '../../src/config/settings.js';
 import { spawnHerald, HERALD_BIN, type ChildHerald } from '../support/child-herald.js';
 import { call } from '../support/herald.js';
+import { dropSchemas, testDatabaseUrl, testSchema } from '../support/test-database.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -135,6 +136,40 @@ describe('migrate and keys', () => {
     const second = await herald(['migrate', '--data-dir', dir]);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/up to date/);
+  });
+
+  it('serve --no-migrate refuses a schema that was not migrated, and starts once `herald migrate` ran', async () => {
+    const dir = tempDir();
+    const refused = await herald(['serve', '--port', '0', '--no-migrate', '--data-dir', dir]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/not current.*herald migrate/);
+    expect((await herald(['migrate', '--data-dir', dir])).code).toBe(0);
+    await withServe(['--no-migrate', '--data-dir', dir], {}, async (child) => {
+      expect((await call(child.url + '/readyz', 'GET')).status).toBe(200);
+    });
+  });
+
+  it('serve with HERALD_MIGRATE=false does the same on PostgreSQL', async () => {
+    const schema = testSchema();
+    const database = testDatabaseUrl(schema);
+    try {
+      const refused = await herald(['serve', '--port', '0', '--database', database], { HERALD_MIGRATE: 'false' });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/not current.*herald migrate/);
+      const migrated = await herald(['migrate', '--database', database]);
+      expect(migrated.code).toBe(0);
+      await withServe(['--database', database], { HERALD_MIGRATE: 'false' }, async (child) => {
+        expect((await call(child.url + '/readyz', 'GET')).status).toBe(200);
+      });
+    } finally {
+      await dropSchemas(schema);
+    }
+  });
+
+  it('exits 2 for a --migrate that is neither true nor false', async () => {
+    const { code, stderr } = await herald(['serve', '--migrate', 'maybe']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--migrate.*true or false/);
   });
 
   it('keys create prints a key that authenticates against a server on the same data dir', async () => {

@@ -1,29 +1,56 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnHerald, type ChildHerald } from '../support/child-herald.js';
 import { call } from '../support/herald.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { dropSchemas, testDatabaseUrl, testSchema } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
 
-// One API process and two worker processes on one PostgreSQL schema, as separate `herald serve`s.
-const DATABASE_URL = process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `herald_procs_${randomBytes(6).toString('hex')}`;
+// Two API processes and three worker processes on one PostgreSQL schema, each a separate
+// `herald serve`, as a deployment that outgrew one machine would run them.
+const schema = testSchema();
 const API_KEY = 'hk_processes_test_key_0123456789';
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+const auth = { authorization: `Bearer ${API_KEY}` };
+/** Short, so a lease that was not renewed would visibly expire during the slow sends below. */
+const JOB_LEASE = '1s';
+/** Messages to these addresses are held this long at the SMTP server: well past the lease. */
+const SLOW_HOLD_MS = 3_000;
 const dir = mkdtempSync(join(tmpdir(), 'herald-procs-'));
 const children: ChildHerald[] = [];
-let sink: SmtpSink | undefined;
+let sink: SmtpSink;
+let apis: ChildHerald[];
+let workers: ChildHerald[];
+
+beforeAll(async () => {
+  sink = await startSmtpSink({
+    holdMs: (_id, to) => (to.some((address) => address.startsWith('slow-')) ? SLOW_HOLD_MS : 0),
+  });
+  const env = { HERALD_API_KEY: API_KEY, HERALD_SMTP_URL: sink.url, HERALD_DATABASE: testDatabaseUrl(schema) };
+  // Started together: their migrations race for the advisory lock, and only one applies them.
+  const started = await Promise.all(
+    (['api', 'api', 'worker', 'worker', 'worker'] as const).map((role) =>
+      spawnHerald(['--role', role, '--data-dir', dir, '--job-lease', JOB_LEASE, '--send-timeout', '10s'], env),
+    ),
+  );
+  children.push(...started);
+  apis = started.slice(0, 2);
+  workers = started.slice(2);
+  const workflow = await call(
+    apis[0]!.url + '/v1/workflows/procs',
+    'PUT',
+    { steps: [{ type: 'email', subject: 'Hi', text: 'x' }] },
+    auth,
+  );
+  expect(workflow.status).toBe(200);
+}, 60_000);
 
 afterAll(async () => {
   for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL');
   await Promise.all(children.map((child) => child.exited));
   await sink?.close();
-  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await admin.end();
+  await dropSchemas(schema);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -33,59 +60,124 @@ async function sentBy(child: ChildHerald): Promise<number> {
   return Number(/herald_messages_total\{channel="email",status="sent"\} (\d+)/.exec(text)?.[1] ?? 0);
 }
 
-it('shares the work of one API process between two worker processes, each message sent once', async () => {
-  sink = await startSmtpSink();
-  const env = {
-    HERALD_API_KEY: API_KEY,
-    HERALD_SMTP_URL: sink.url,
-    HERALD_DATABASE: `${DATABASE_URL}?schema=${schema}`,
-  };
-  // Started together: their migrations race for the advisory lock, and only one applies them.
-  const [api, ...workers] = await Promise.all(
-    (['api', 'worker', 'worker'] as const).map((role) => spawnHerald(['--role', role, '--data-dir', dir], env)),
-  );
-  children.push(api!, ...workers);
-  const auth = { authorization: `Bearer ${API_KEY}` };
+function trigger(api: ChildHerald, body: unknown, headers: Record<string, string> = {}) {
+  return call(api.url + '/v1/workflows/procs/trigger', 'POST', body, { ...auth, ...headers });
+}
 
-  expect(
-    (
-      await call(
-        api!.url + '/v1/workflows/procs',
-        'PUT',
-        { steps: [{ type: 'email', subject: 'Hi', text: 'x' }] },
-        auth,
-      )
-    ).status,
-  ).toBe(200);
-  // Worker processes serve probes and metrics only.
-  expect((await call(workers[0]!.url + '/v1/workflows/procs', 'GET', undefined, auth)).status).toBe(404);
-  expect((await call(workers[0]!.url + '/readyz', 'GET')).status).toBe(200);
+const recipients = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, i) => ({ subscriberId: `${prefix}${i}`, email: `${prefix}${i}@example.com` }));
 
-  const ids: string[] = [];
-  for (let t = 0; t < 20; t++) {
-    const to = Array.from({ length: 30 }, (_, i) => ({ subscriberId: `p${t}-${i}`, email: `p${t}-${i}@example.com` }));
-    const res = await call(api!.url + '/v1/workflows/procs/trigger', 'POST', { to }, auth);
+describe('one PostgreSQL, two API and three worker processes', () => {
+  it('serves only probes and metrics on worker processes', async () => {
+    expect((await call(workers[0]!.url + '/v1/workflows/procs', 'GET', undefined, auth)).status).toBe(404);
+    expect((await call(workers[0]!.url + '/readyz', 'GET')).status).toBe(200);
+  });
+
+  it('delivers 5,000 messages, each sent once, with the work shared by the three workers', async () => {
+    const before = await Promise.all(workers.map(sentBy));
+    const ids: string[] = [];
+    // 50 triggers of 100 recipients, alternating between the two API processes, 5 at a time.
+    for (let round = 0; round < 10; round++) {
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => {
+          const t = round * 5 + i;
+          return trigger(apis[t % 2]!, { to: recipients(`bulk${t}-`, 100) });
+        }),
+      );
+      for (const res of answers) {
+        expect(res.status).toBe(202);
+        ids.push(...res.body.messageIds);
+      }
+    }
+    expect(ids).toHaveLength(5_000);
+    const wanted = new Set(ids);
+    const arrived = () => sink.received.filter((mail) => wanted.has(mail.heraldMessageId));
+    await waitFor(() => arrived().length >= ids.length, { timeoutMs: 60_000, what: '5,000 emails at the sink' });
+
+    const received = arrived().map((mail) => mail.heraldMessageId);
+    expect(new Set(received)).toEqual(wanted);
+    expect(received).toHaveLength(ids.length); // no message sent twice, so never by two workers
+    for (const id of ids) expect(sink.attempts.get(id)).toBe(1);
+    // A worker counts a send once its outcome is committed, a few milliseconds after the sink has it.
+    const shares = await waitFor(
+      async () => {
+        const counts = (await Promise.all(workers.map(sentBy))).map((count, i) => count - before[i]!);
+        return counts.reduce((a, b) => a + b, 0) === ids.length ? counts : undefined;
+      },
+      { what: 'every outcome recorded' },
+    );
+    console.log(`5,000 messages shared between three worker processes: ${shares.join(' + ')}`);
+    // Each worker took a real part of the work, not a token few.
+    for (const share of shares) expect(share).toBeGreaterThan(ids.length / 10);
+    for (const api of apis) expect(await sentBy(api)).toBe(0);
+  }, 90_000);
+
+  it('renews the lease of a send that outlasts it, so no other worker sends the message again', async () => {
+    const res = await trigger(apis[0]!, { to: recipients('slow-', 6) });
     expect(res.status).toBe(202);
-    ids.push(...res.body.messageIds);
-  }
-  await waitFor(() => sink!.received.length >= ids.length, { timeoutMs: 30_000, what: `${ids.length} emails` });
+    const ids: string[] = res.body.messageIds;
+    await waitFor(() => ids.every((id) => sink.received.some((mail) => mail.heraldMessageId === id)), {
+      timeoutMs: 20_000,
+      what: 'the slow emails',
+    });
+    // Held 3 s at the server against a 1 s lease: without renewal, another worker would have
+    // claimed each job after 1 s and tried it again (the sink counts every attempt).
+    for (const id of ids) expect(sink.attempts.get(id), id).toBe(1);
+    const log = await waitFor(async () => {
+      const page = await call(
+        apis[1]!.url + `/v1/messages?triggerId=${res.body.triggerId}&status=sent`,
+        'GET',
+        undefined,
+        auth,
+      );
+      return page.body.items.length === ids.length ? page.body.items : undefined;
+    });
+    for (const message of log) expect(message.attemptCount).toBe(1);
+  }, 30_000);
 
-  const received = sink.received.map((mail) => mail.heraldMessageId);
-  expect(new Set(received)).toEqual(new Set(ids));
-  expect(received).toHaveLength(ids.length); // no message sent twice
-  // A worker counts a send once its outcome is committed, a few milliseconds after the sink has it.
-  const shares = await waitFor(
-    async () => {
-      const counts = await Promise.all(workers.map(sentBy));
-      return counts.reduce((a, b) => a + b, 0) === ids.length ? counts : undefined;
-    },
-    { what: 'every outcome recorded' },
-  );
-  console.log(`work shared between worker processes: ${shares.join(' + ')} of ${ids.length}`);
-  expect(shares.every((share) => share > 0)).toBe(true);
-  expect(shares.reduce((a, b) => a + b, 0)).toBe(ids.length);
-  expect(await sentBy(api!)).toBe(0);
+  it('creates one trigger when two API processes get the same Idempotency-Key at once', async () => {
+    for (let k = 0; k < 20; k++) {
+      const body = { to: recipients(`idem${k}-`, 3) };
+      const key = `cross-process-${k}`;
+      const [a, b] = await Promise.all(apis.map((api) => trigger(api, body, { 'idempotency-key': key })));
+      const answers = [a!, b!];
+      // Both get the one trigger's answer (one of them as a replay), or, at worst, a 409 to retry.
+      for (const res of answers) expect([202, 409], `key ${key}`).toContain(res.status);
+      const accepted = answers.filter((res) => res.status === 202);
+      expect(accepted.length).toBeGreaterThan(0);
+      if (accepted.length === 2) {
+        expect(a!.body).toEqual(b!.body);
+        expect(answers.map((res) => res.headers.get('idempotent-replayed'))).toContain('true');
+      }
+      const triggerId = accepted[0]!.body.triggerId;
+      for (const subscriber of ['0', '1', '2']) {
+        const page = await call(
+          apis[0]!.url + `/v1/messages?subscriberId=idem${k}-${subscriber}`,
+          'GET',
+          undefined,
+          auth,
+        );
+        expect(page.body.items.map((m: { triggerId: string }) => m.triggerId)).toEqual([triggerId]);
+      }
+    }
+  });
 
-  for (const child of children) child.process.kill('SIGTERM');
-  expect(await Promise.all(children.map((child) => child.exited))).toEqual([0, 0, 0]);
+  it('refuses the same Idempotency-Key with a different body, whichever process commits first', async () => {
+    for (let k = 0; k < 10; k++) {
+      const key = `cross-process-conflict-${k}`;
+      const answers = await Promise.all(
+        apis.map((api, i) => trigger(api, { to: recipients(`conflict${k}-${i}-`, 1) }, { 'idempotency-key': key })),
+      );
+      const statuses = answers.map((res) => res.status).sort();
+      expect([
+        [202, 409],
+        [202, 422],
+      ]).toContainEqual(statuses);
+    }
+  });
+
+  it('stops every process with SIGTERM, exit code 0', async () => {
+    for (const child of children) child.process.kill('SIGTERM');
+    expect(await Promise.all(children.map((child) => child.exited))).toEqual([0, 0, 0, 0, 0]);
+  });
 });

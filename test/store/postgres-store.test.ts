@@ -97,6 +97,41 @@ describe('postgres store across processes', () => {
     }
   });
 
+  it('runs one retention batch at a time across processes, each message walked once', async () => {
+    const first = await openOnFreshSchema(4);
+    const second = await createPostgresStore({ connectionString: DATABASE_URL, schema: first.schema, poolSize: 4 });
+    try {
+      await seed(first.store, first.environmentId, 300);
+      const jobs = await first.store.claimJobs('w', 300, T0, 30_000);
+      await first.store.completeJobs(
+        jobs.map((job) => ({
+          jobId: job.jobId,
+          workerId: 'w',
+          messageId: job.messageId,
+          at: T0,
+          attempt: { outcome: 'sent' as const, detail: '250 ok', durationMs: 1 },
+          status: 'sent' as const,
+          reason: null,
+        })),
+      );
+      let walked = 0;
+      for (let round = 0; round < 10; round++) {
+        const batches = await Promise.all([
+          first.store.pruneMessages(T0 + 1, 50),
+          first.store.pruneMessages(T0 + 1, 50),
+          second.pruneMessages(T0 + 1, 50),
+        ]);
+        walked += batches.reduce((sum, batch) => sum + batch, 0);
+      }
+      expect(walked).toBe(300);
+      const message = await second.getMessage(first.environmentId, jobs[299]!.messageId);
+      expect(message).toMatchObject({ status: 'sent', attempts: [], attemptCount: 1 });
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+
   it('has the default environment after migration and answers ping', async () => {
     const { store, close } = await openOnFreshSchema();
     try {

@@ -138,6 +138,25 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       await close();
     });
 
+    it('extends the leases a worker still holds, and only those', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 2);
+      const [a, b] = await store.claimJobs('w1', 2, T0, LEASE);
+      // Another worker's renewal changes nothing.
+      expect(await store.renewLeases('w2', [a!.jobId, b!.jobId], T0 + 10 * LEASE)).toBe(0);
+      expect(await store.renewLeases('w1', [a!.jobId], T0 + 3 * LEASE)).toBe(1);
+      // Past the first lease only the job that was not renewed is due again.
+      const reclaimed = await store.claimJobs('w2', 5, T0 + LEASE, LEASE);
+      expect(reclaimed.map((job) => job.jobId)).toEqual([b!.jobId]);
+      // w1 lost b to w2: renewing it now must not take it back.
+      expect(await store.renewLeases('w1', [a!.jobId, b!.jobId], T0 + 3 * LEASE)).toBe(1);
+      // a is held until T0 + 3 leases; b, whose lease w2 did not renew, is due from T0 + 2 leases.
+      const due = (at: number) => store.claimJobs('w3', 5, at, LEASE).then((jobs) => jobs.map((job) => job.jobId));
+      expect(await due(T0 + 3 * LEASE - 1)).toEqual([b!.jobId]);
+      expect(await due(T0 + 3 * LEASE)).toEqual([a!.jobId]);
+      await close();
+    });
+
     it('releases the jobs a worker holds', async () => {
       const { store, environmentId, close } = await open();
       await seedMessages(store, environmentId, 3);
@@ -172,6 +191,109 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       await expect(store.commitTrigger(twin)).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_FLIGHT' });
       expect(await store.getTriggerData([twin.triggerId])).toEqual(new Map());
       expect(await store.pruneIdempotency(T0 + 1)).toBe(1);
+      await close();
+    });
+
+    it('prunes finished messages past retention in bounded batches, and later those that were unfinished', async () => {
+      const { store, environmentId: env, close } = await open();
+      const DAY = 86_400_000;
+      await seedMessages(store, env, 5, T0);
+      await seedMessages(store, env, 1, T0 + 1);
+      const [retrying, failed, ...sentJobs] = await store.claimJobs('w1', 5, T0, LEASE);
+      await store.completeJobs([
+        ...sentJobs.map((job) => sent(job, T0 + 5, '250 ok', 'old', 5)),
+        {
+          jobId: failed!.jobId,
+          workerId: 'w1',
+          messageId: failed!.messageId,
+          at: T0 + 5,
+          attempt: { outcome: 'failed', detail: '550 no such user', durationMs: 5 },
+          status: 'failed',
+          reason: '550 no such user',
+        },
+        {
+          jobId: retrying!.jobId,
+          workerId: 'w1',
+          messageId: retrying!.messageId,
+          at: T0 + 5,
+          attempt: { outcome: 'retry', detail: '451 later', durationMs: 5 },
+          status: 'retrying',
+          reason: '451 later',
+          retryAt: T0 + 2 * DAY,
+        },
+      ]);
+      // A day later: the message made at T0 + 1 is in flight, a new one is sent.
+      await seedMessages(store, env, 1, T0 + DAY);
+      const [inFlight, recent] = await store.claimJobs('w1', 2, T0 + DAY, LEASE);
+      await store.completeJobs([sent(recent!, T0 + DAY, '250 ok', 'new', 5)]);
+      const mail = (messageId: string, at: number) => ({
+        id: newId('mail', at),
+        environmentId: env,
+        messageId,
+        from: 'a@example.com',
+        to: 'b@example.com',
+        subject: 's',
+        html: null,
+        text: 't',
+        headers: {},
+        createdAt: at,
+      });
+      await store.addDevMail(mail(sentJobs[0]!.messageId, T0 + 5));
+      await store.addDevMail(mail(recent!.messageId, T0 + DAY));
+      const finishedOld = [...sentJobs, failed!].map((job) => job.messageId);
+      const prunedCount = async () =>
+        (await Promise.all(finishedOld.map((id) => store.getMessage(env, id)))).filter((m) => m?.attempts.length === 0)
+          .length;
+
+      // Six messages were made before T0 + 1000; each batch walks at most two.
+      expect(await store.pruneMessages(T0 + 1_000, 2)).toBe(2);
+      expect(await prunedCount()).toBeLessThanOrEqual(2);
+      expect(await store.pruneMessages(T0 + 1_000, 2)).toBe(2);
+      expect(await store.pruneMessages(T0 + 1_000, 2)).toBe(2);
+      expect(await store.pruneMessages(T0 + 1_000, 2)).toBe(0);
+      expect(await prunedCount()).toBe(4);
+
+      for (const job of sentJobs) {
+        expect(await store.getMessage(env, job.messageId)).toMatchObject({
+          status: 'sent',
+          recipient: null,
+          subject: null,
+          content: null,
+          attempts: [],
+          attemptCount: 1,
+          sentAt: T0 + 5,
+        });
+      }
+      expect(await store.getMessage(env, failed!.messageId)).toMatchObject({
+        status: 'failed',
+        reason: '550 no such user',
+        attempts: [],
+        attemptCount: 1,
+      });
+      // Unfinished and recent messages keep everything.
+      expect((await store.getMessage(env, retrying!.messageId))?.attempts).toHaveLength(1);
+      expect(await store.getMessage(env, inFlight!.messageId)).toMatchObject({ status: 'sending' });
+      expect(await store.getMessage(env, recent!.messageId)).toMatchObject({
+        subject: 'new',
+        content: { html: null, text: 'body of new' },
+        attempts: [{ outcome: 'sent' }],
+      });
+      expect((await store.listDevMail(env, 10)).items.map((m) => m.messageId)).toEqual([recent!.messageId]);
+
+      // Once the messages the walk passed unfinished have finished, the next batch prunes them.
+      const late = await store.claimJobs('w1', 5, T0 + 2 * DAY, LEASE);
+      expect(late.map((job) => job.messageId).sort()).toEqual([inFlight!.messageId, retrying!.messageId].sort());
+      await store.completeJobs(late.map((job) => sent(job, T0 + 2 * DAY, '250 ok', 'late', 5)));
+      expect(await store.pruneMessages(T0 + 1_000, 2)).toBe(2);
+      expect(await store.pruneMessages(T0 + 1_000, 2)).toBe(0);
+      for (const job of late) {
+        expect(await store.getMessage(env, job.messageId)).toMatchObject({
+          status: 'sent',
+          content: null,
+          attempts: [],
+        });
+      }
+      expect((await store.getMessage(env, recent!.messageId))?.attempts).toHaveLength(1);
       await close();
     });
 

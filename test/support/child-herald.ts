@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ON_POSTGRES, testDatabaseUrl, testSchema } from './test-database.js';
 
 export const HERALD_BIN = fileURLToPath(new URL('../../bin/herald.js', import.meta.url));
 
@@ -13,10 +14,18 @@ export interface ChildHerald {
 
 /**
  * Spawns `herald serve` as a separate process (the built CLI in dist/), waits for its banner and
- * returns its URL. `env` adds HERALD_* variables.
+ * returns its URL. `env` adds HERALD_* variables. In the PostgreSQL run of the suite, a child
+ * given no database gets the schema its `--data-dir` names, so a restart on the same dir finds
+ * the same data (the global teardown drops these schemas).
  */
 export async function spawnHerald(args: string[], env: Record<string, string> = {}): Promise<ChildHerald> {
-  const child = spawn(process.execPath, [HERALD_BIN, 'serve', '--port', '0', '--log-level', 'warn', ...args], {
+  const dataDir = args[args.indexOf('--data-dir') + 1];
+  const database =
+    ON_POSTGRES && !args.includes('--database') && env.HERALD_DATABASE === undefined && args.includes('--data-dir')
+      ? ['--database', testDatabaseUrl(testSchema(dataDir))]
+      : [];
+  const argv = [HERALD_BIN, 'serve', '--port', '0', '--log-level', 'warn', ...database, ...args];
+  const child = spawn(process.execPath, argv, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

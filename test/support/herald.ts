@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { resolveConfig } from '../../src/config/settings.js';
 import { startHerald, type Herald } from '../../src/main.js';
+import { dropSchemas, ON_POSTGRES, testDatabaseUrl, testSchema } from './test-database.js';
 
 export const TEST_API_KEY = 'hk_test_0123456789abcdef';
 
@@ -44,12 +45,25 @@ export async function call<T = any>(
 
 /**
  * Starts a real Herald (the same composition root as `herald serve`) on a temporary SQLite file
- * and a free port. Settings are the same strings the CLI takes, e.g. `{ 'retry-schedule': '50ms' }`.
+ * (or, in the PostgreSQL run of the suite, a schema of its own) and a free port. Settings are the
+ * same strings the CLI takes, e.g. `{ 'retry-schedule': '50ms' }`.
  */
 export async function startTestHerald(settings: Record<string, string> = {}): Promise<TestHerald> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
-  const config = resolveConfig({ port: '0', 'data-dir': dir, 'api-key': TEST_API_KEY, ...settings }, {});
+  const schema = ON_POSTGRES && settings.database === undefined ? testSchema() : undefined;
+  const config = resolveConfig(
+    {
+      port: '0',
+      'data-dir': dir,
+      'api-key': TEST_API_KEY,
+      ...(schema !== undefined && { database: testDatabaseUrl(schema) }),
+      ...settings,
+    },
+    {},
+  );
   const herald = await startHerald(config, { logger: pino({ level: process.env.HERALD_TEST_LOG ?? 'silent' }) });
+  if (ON_POSTGRES && herald.store.dialect !== 'postgres')
+    throw new Error('the PostgreSQL run started Herald on SQLite');
   return {
     herald,
     url: herald.url,
@@ -59,6 +73,7 @@ export async function startTestHerald(settings: Record<string, string> = {}): Pr
     async close() {
       await herald.close();
       rmSync(dir, { recursive: true, force: true });
+      if (schema !== undefined) await dropSchemas(schema);
     },
   };
 }

@@ -16,6 +16,8 @@ export interface SmtpSinkOptions {
    * the same X-Herald-Message-Id, starting at 1.
    */
   reject?: (heraldMessageId: string, attempt: number) => { code: number; message: string } | undefined;
+  /** Milliseconds to hold a message (counted as an attempt already) before answering; 0 by default. */
+  holdMs?: (heraldMessageId: string, envelopeTo: string[]) => number;
 }
 
 export interface SmtpSink {
@@ -43,10 +45,13 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       stream.on('end', () => {
         const raw = Buffer.concat(chunks);
         simpleParser(raw).then(
-          (parsed) => {
+          async (parsed) => {
             const heraldMessageId = String(parsed.headers.get('x-herald-message-id') ?? '');
             const attempt = (attempts.get(heraldMessageId) ?? 0) + 1;
             attempts.set(heraldMessageId, attempt);
+            const envelopeTo = session.envelope.rcptTo.map((rcpt) => rcpt.address);
+            const holdMs = options.holdMs?.(heraldMessageId, envelopeTo) ?? 0;
+            if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
             const rejection = options.reject?.(heraldMessageId, attempt);
             if (rejection) {
               const error = new Error(rejection.message) as Error & { responseCode: number };
@@ -57,7 +62,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
             received.push({
               heraldMessageId,
               messageIdHeader: parsed.messageId ?? '',
-              envelopeTo: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+              envelopeTo,
               raw,
               parsed,
             });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../src/core/ids.js';
+import { firstIdAt, newId } from '../../src/core/ids.js';
 
 const CROCKFORD_ID = /^msg_[0-9a-hjkmnp-tv-z]{26}$/;
 
@@ -29,5 +29,18 @@ describe('newId', () => {
     for (let i = 0; i < 100_000; i++) ids.add(newId('msg', 1_700_000_000_000));
     expect(ids.size).toBe(100_000);
     for (const id of [...ids].slice(0, 1000)) expect(id).toMatch(CROCKFORD_ID);
+  });
+});
+
+describe('firstIdAt', () => {
+  it('sorts after every id made earlier and before every id made at that time or later', () => {
+    const t = 1_700_000_000_000;
+    const bound = firstIdAt('msg', t);
+    expect(bound).toBe(newId('msg', t).slice(0, 14));
+    for (let i = 0; i < 1000; i++) {
+      expect(newId('msg', t - 1) < bound).toBe(true);
+      expect(newId('msg', t) > bound).toBe(true);
+    }
+    expect(newId('msg', 0) < firstIdAt('msg', 1)).toBe(true);
   });
 });

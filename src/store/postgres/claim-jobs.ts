@@ -19,9 +19,12 @@ interface ClaimedRow extends SubscriberRow {
  * Leases due jobs in one statement, so the lease and the messages' `sending` status commit
  * together. The SELECT walks jobs_by_available_at; FOR UPDATE SKIP LOCKED lets concurrent workers
  * (any process) each take different rows without waiting on one another. The messages UPDATE and
- * the subscriber join are primary-key lookups for the whole batch (no query per job).
+ * the subscriber join are primary-key lookups for the whole batch (no query per job). The
+ * subscriber is a LATERAL … LIMIT 1 so that it stays a subscribers_pkey probe per job: as a plain
+ * LEFT JOIN the planner hashed the whole subscribers table on every claim while it was small
+ * (below ~30,000 rows; docs/query-plans.md).
  */
-const CLAIM = `
+export const CLAIM = `
   WITH c AS (
     SELECT id FROM jobs WHERE available_at <= $1 ORDER BY available_at LIMIT $2 FOR UPDATE SKIP LOCKED
   ), j AS (
@@ -40,7 +43,11 @@ const CLAIM = `
          s.data, s.created_at, s.updated_at
   FROM j
   JOIN m ON m.id = j.message_id -- a job whose message is gone has nothing to deliver
-  LEFT JOIN subscribers s ON s.environment_id = m.environment_id AND s.subscriber_id = m.subscriber_id`;
+  LEFT JOIN LATERAL (
+    SELECT * FROM subscribers s
+    WHERE s.environment_id = m.environment_id AND s.subscriber_id = m.subscriber_id
+    LIMIT 1
+  ) s ON true`;
 
 export async function claimJobs(
   pool: pg.Pool,

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { JobCompletion } from '../../core/store.js';
 import { packContent } from '../content.js';
+import { inTransaction } from './connection.js';
 
 /**
  * Records job outcomes in one transaction: the attempts, the messages' new state, and each job
@@ -13,17 +14,9 @@ import { packContent } from '../content.js';
  */
 export async function completeJobs(pool: pg.Pool, completions: readonly JobCompletion[]): Promise<void> {
   if (completions.length === 0) return;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     for (const run of runsWithoutRepeats(completions)) await completeRun(client, run);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**
@@ -52,16 +45,21 @@ async function completeRun(client: pg.PoolClient, run: JobCompletion[]): Promise
   // The subscriber was deleted while a send was in flight: their erasure has already run, so
   // record the outcome without the personal data it would bring back. FOR SHARE holds a concurrent
   // deleteSubscriber until this commits, so its erasure then covers what this writes (on SQLite the
-  // single writer gives that order for free).
+  // single writer gives that order for free). LATERAL makes it one subscribers_pkey probe per
+  // message: as a plain join, the planner hashed the whole subscribers table for every batch while
+  // the table was small (docs/query-plans.md).
   const kept = new Set(
     attempted.length === 0
       ? []
       : (
           await client.query<{ id: string }>(
-            `SELECT m.id FROM messages m JOIN subscribers s
-               ON s.environment_id = m.environment_id AND s.subscriber_id = m.subscriber_id
-             WHERE m.id = ANY($1::text[])
-             FOR SHARE OF s`,
+            `SELECT m.id FROM messages m
+             CROSS JOIN LATERAL (
+               SELECT FROM subscribers s
+               WHERE s.environment_id = m.environment_id AND s.subscriber_id = m.subscriber_id
+               FOR SHARE
+             ) s
+             WHERE m.id = ANY($1::text[])`,
             [attempted.map((c) => c.messageId)],
           )
         ).rows.map((row) => row.id),

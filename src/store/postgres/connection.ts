@@ -29,3 +29,35 @@ export function connectionConfig(connectionString: string, schema: string | unde
     ...(schema !== undefined && { options: `-c search_path=${schema}` }),
   };
 }
+
+/**
+ * Opens Herald's pool. A pooled connection that breaks while checked out between two queries (the
+ * server restarts, a proxy cuts it) emits 'error' with no query to reject; unheard, that event
+ * would crash the process. The next query on it fails instead, and the failure path drops it.
+ */
+export function createPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  // An idle connection that breaks is dropped by the pool and replaced on next use.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/**
+ * Runs `work` in a transaction on one pooled connection. On failure it rolls back and hands the
+ * connection back to be closed, not reused: after an error its state is not to be trusted.
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release(error instanceof Error ? error : true);
+    throw error;
+  }
+}

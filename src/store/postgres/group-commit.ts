@@ -64,7 +64,7 @@ export class PostgresGroupCommit {
       // The transaction itself failed (connection lost, disk full, commit refused): nothing in it
       // is committed, so every caller hears about it; none is answered as if it were durable.
       if (client) await client.query('ROLLBACK').catch(() => undefined);
-      client?.release(true);
+      client?.release(error instanceof Error ? error : true);
       for (const item of batch) item.reject(error);
       return;
     }

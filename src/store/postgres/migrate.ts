@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from './connection.js';
 import { POSTGRES_MIGRATIONS } from './schema.js';
 
 /**
@@ -13,10 +14,8 @@ const MIGRATION_LOCK = 0x48455241_4c44;
  * find nothing left to do). Safe to call on every start. Creates `schema` first when given.
  * Returns the ids applied.
  */
-export async function migratePostgres(pool: pg.Pool, schema?: string): Promise<number[]> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+export function migratePostgres(pool: pg.Pool, schema?: string): Promise<number[]> {
+  return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     // Under the lock: two concurrent CREATE … IF NOT EXISTS can still collide on the catalog.
     if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -36,18 +35,16 @@ export async function migratePostgres(pool: pg.Pool, schema?: string): Promise<n
       ]);
       applied.push(migration.id);
     }
-    await client.query('COMMIT');
     return applied;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
-/** True when every known migration has been applied (what /readyz checks). */
+/**
+ * True when every known migration has been applied (what /readyz checks). A schema a newer Herald
+ * has migrated further counts as current: migrations only add, so processes of the previous
+ * version keep working during a rolling upgrade.
+ */
 export async function postgresSchemaIsCurrent(pool: pg.Pool): Promise<boolean> {
   const result = await pool.query<{ id: number | null }>('SELECT MAX(id) AS id FROM herald_migrations');
-  return result.rows[0]?.id === POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.id;
+  return (result.rows[0]?.id ?? 0) >= POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.id;
 }

@@ -22,10 +22,12 @@ import {
 import { claimJobs } from './claim-jobs.js';
 import { commitTrigger } from './commit-trigger.js';
 import { completeJobs } from './complete-jobs.js';
-import { connectionConfig } from './connection.js';
+import { connectionConfig, createPool, inTransaction } from './connection.js';
 import { PostgresGroupCommit } from './group-commit.js';
 import { jobsChannel, listenForJobs, type JobListener } from './job-notifications.js';
+import { listMessagesQuery } from './list-messages.js';
 import { migratePostgres, postgresSchemaIsCurrent } from './migrate.js';
+import { pruneMessages } from './prune-messages.js';
 
 /** Inserted by the first migration, as on SQLite. */
 const DEFAULT_ENVIRONMENT_ID = 'env_development';
@@ -46,10 +48,14 @@ export interface PostgresStoreOptions {
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   const { schema } = options;
   const connection = connectionConfig(options.connectionString, schema);
-  const pool = new pg.Pool({ ...connection, max: options.poolSize ?? 10 });
-  // An idle connection that breaks (server restart) is dropped by the pool and replaced on next
-  // use; without a listener its 'error' event would crash the process.
-  pool.on('error', () => undefined);
+  const pool = createPool({
+    ...connection,
+    max: options.poolSize ?? 10,
+    // With every connection busy, or the server unreachable, give up after a while: the caller
+    // answers 503 and retries, instead of requests piling up behind the pool without limit.
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+  });
   try {
     if (options.migrate !== false) await migratePostgres(pool, schema);
   } catch (error) {
@@ -64,20 +70,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const query = async <Row extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
     (await pool.query<Row>(sql, params)).rows;
 
-  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  const transaction = <T>(work: (client: pg.PoolClient) => Promise<T>) => inTransaction(pool, work);
 
   // Versions are immutable, so their parsed steps can be kept: a trigger then reads one small
   // row instead of parsing the templates again.
@@ -291,21 +284,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     async listMessages(env, filter) {
-      const params: unknown[] = [env];
-      const where = ['environment_id = $1'];
-      const narrow = (column: string, value: unknown) => {
-        params.push(value);
-        where.push(`${column} $${params.length}`);
-      };
-      if (filter.triggerId !== undefined) narrow('trigger_id =', filter.triggerId);
-      if (filter.subscriberId !== undefined) narrow('subscriber_id =', filter.subscriberId);
-      if (filter.status !== undefined) narrow('status =', filter.status);
-      if (filter.cursor !== undefined) narrow('id <', filter.cursor);
-      params.push(filter.limit + 1);
-      const rows = await query<MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`,
-        params,
-      );
+      const { text, values } = listMessagesQuery(env, filter);
+      const rows = await query<MessageRow>(text, values);
       return page(rows, filter.limit, toMessage, (row) => row.id);
     },
 
@@ -328,6 +308,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     completeJobs(completions) {
       return completeJobs(pool, completions);
+    },
+
+    async renewLeases(workerId, jobIds, until) {
+      // The jobs' primary key, for the whole list in one statement.
+      const result = await pool.query(
+        'UPDATE jobs SET available_at = $1 WHERE id = ANY($2::text[]) AND locked_by = $3',
+        [until, jobIds, workerId],
+      );
+      return result.rowCount ?? 0;
     },
 
     async releaseJobs(workerId, now) {
@@ -356,6 +345,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       // idempotency_keys_by_created_at
       const result = await pool.query('DELETE FROM idempotency_keys WHERE created_at < $1', [before]);
       return result.rowCount ?? 0;
+    },
+
+    pruneMessages(before, batchSize) {
+      return pruneMessages(pool, before, batchSize);
     },
 
     async addDevMail(mail) {

@@ -26,8 +26,12 @@ export function migrateSqlite(db: Database): number[] {
   return applied;
 }
 
-/** True when every known migration has been applied (what /readyz checks). */
+/**
+ * True when every known migration has been applied (what /readyz checks). A schema a newer Herald
+ * has migrated further counts as current: migrations only add, so processes of the previous
+ * version keep working during a rolling upgrade.
+ */
 export function sqliteSchemaIsCurrent(db: Database): boolean {
   const row = db.prepare('SELECT MAX(id) AS id FROM herald_migrations').get() as { id: number | null };
-  return row.id === SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]!.id;
+  return (row.id ?? 0) >= SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]!.id;
 }

@@ -142,4 +142,23 @@ CREATE INDEX dev_mail_by_environment ON dev_mail (environment_id, id);
 CREATE INDEX dev_mail_by_message ON dev_mail (message_id);
 `,
   },
+  {
+    id: 2,
+    name: 'retention',
+    sql: `
+-- Retention (prune-messages.ts) walks messages in id order, which is creation order, and keeps how
+-- far it got here: no pass reads again what an earlier one pruned, and no index on created_at is
+-- needed (one would cost every accepted message one more index write).
+CREATE TABLE retention_progress (
+  name TEXT PRIMARY KEY,
+  last_id TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO retention_progress (name, last_id) VALUES ('messages', '');
+
+-- Messages the walk passed while they were still being delivered; pruned once they finish.
+CREATE TABLE retention_pending (
+  message_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
+`,
+  },
 ];

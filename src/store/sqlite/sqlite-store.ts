@@ -6,6 +6,7 @@ import type { DevMail, Subscriber, Workflow } from '../../core/types.js';
 import { prepareClaimJobs } from './claim-jobs.js';
 import { prepareCommitTrigger } from './commit-trigger.js';
 import { prepareCompleteJobs } from './complete-jobs.js';
+import { preparePruneMessages } from './prune-messages.js';
 import { unpackContent } from '../content.js';
 import { migrateSqlite, sqliteSchemaIsCurrent } from './migrate.js';
 import {
@@ -54,9 +55,22 @@ export function openSqlite(path: string): Database {
   return db;
 }
 
+/** Whether the schema is current; false also when Herald's tables do not exist yet. */
+function isMigrated(db: Database): boolean {
+  try {
+    return sqliteSchemaIsCurrent(db);
+  } catch {
+    return false; // no herald_migrations table: never migrated
+  }
+}
+
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = openSqlite(options.path);
   if (options.migrate !== false) migrateSqlite(db);
+  else if (!isMigrated(db)) {
+    db.close();
+    throw new Error('database schema is not current: run herald migrate');
+  }
   const writer = new SqliteWriter(db);
   const idempotencyWindowMs = options.idempotencyWindowMs ?? 24 * 3_600_000;
   const statements = new Map<string, Statement>();
@@ -72,6 +86,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const commitTrigger = prepareCommitTrigger(db, idempotencyWindowMs);
   const claimJobs = prepareClaimJobs(db);
   const completeJobs = prepareCompleteJobs(db);
+  const pruneMessages = preparePruneMessages(db);
 
   const getSubscriber = (env: string, id: string): Subscriber | undefined => {
     const row = prepared('SELECT * FROM subscribers WHERE environment_id = ? AND subscriber_id = ?').get(env, id) as
@@ -273,6 +288,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return writer.run(() => completeJobs(completions));
     },
 
+    renewLeases(workerId, jobIds, until) {
+      // The jobs' primary key, once per id.
+      const renew = prepared('UPDATE jobs SET available_at = ? WHERE id = ? AND locked_by = ?');
+      return writer.run(() =>
+        jobIds.reduce((renewed, jobId) => renewed + renew.run(until, jobId, workerId).changes, 0),
+      );
+    },
+
     releaseJobs(workerId, now) {
       return writer.run(
         () =>
@@ -297,6 +320,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     pruneIdempotency(before) {
       return writer.run(() => prepared('DELETE FROM idempotency_keys WHERE created_at < ?').run(before).changes);
+    },
+
+    pruneMessages(before, batchSize) {
+      return writer.run(() => pruneMessages(before, batchSize));
     },
 
     async addDevMail(mail: DevMail) {

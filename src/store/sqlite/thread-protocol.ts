@@ -23,10 +23,12 @@ export const STORE_METHODS = [
   'getMessage',
   'claimJobs',
   'completeJobs',
+  'renewLeases',
   'releaseJobs',
   'nextJobDueAt',
   'queueStats',
   'pruneIdempotency',
+  'pruneMessages',
   'addDevMail',
   'listDevMail',
 ] as const satisfies readonly Exclude<keyof Store, 'dialect'>[];

@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import type { Store } from '../core/store.js';
+
+export interface HousekeepingOptions {
+  idempotencyWindowMs: number;
+  /** --retention; undefined where this process does not apply it (API-only processes). */
+  retentionMs: number | undefined;
+  /** Messages per retention batch: each batch is its own short transaction. */
+  batchSize?: number;
+  /** Pause between batches, so triggers and deliveries get the database in between. */
+  pauseMs?: number;
+}
+
+export interface Housekeeping {
+  /** Stops the timers and waits for a running pass to end (at most one more batch). */
+  stop(): Promise<void>;
+}
+
+const FIRST_PASS_MS = 60_000;
+const EVERY_MS = 3_600_000;
+
+/**
+ * Hourly, and once a minute after start (a process restarted more often than hourly still does
+ * it): drops expired idempotency records and applies --retention in small batches. Several
+ * processes may do it at once on PostgreSQL: a batch that finds another one running returns 0,
+ * and this pass ends.
+ */
+export function startHousekeeping(
+  deps: { store: Store; clock: Clock; logger: Logger },
+  options: HousekeepingOptions,
+): Housekeeping {
+  const { store, clock, logger } = deps;
+  const batchSize = options.batchSize ?? 500;
+  const pauseMs = options.pauseMs ?? 20;
+  let running: Promise<void> | undefined;
+  let stopping = false;
+
+  const applyRetention = async (retentionMs: number) => {
+    const before = clock.now() - retentionMs;
+    let walked = 0;
+    for (;;) {
+      const batch = await store.pruneMessages(before, batchSize);
+      walked += batch;
+      if (batch < batchSize || stopping) break;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+    if (walked > 0) logger.info({ messages: walked }, 'retention: pruned messages older than --retention');
+  };
+
+  const pass = () => {
+    running ??= (async () => {
+      await store.pruneIdempotency(clock.now() - options.idempotencyWindowMs).catch((err: unknown) => {
+        logger.warn({ err }, 'pruning idempotency keys failed');
+      });
+      if (options.retentionMs === undefined) return;
+      await applyRetention(options.retentionMs).catch((err: unknown) => {
+        logger.warn({ err }, 'retention: pruning messages failed; trying again at the next pass');
+      });
+    })().finally(() => {
+      running = undefined;
+    });
+  };
+
+  const first = setTimeout(pass, FIRST_PASS_MS);
+  first.unref();
+  const every = setInterval(pass, EVERY_MS);
+  every.unref();
+
+  return {
+    async stop() {
+      stopping = true;
+      clearTimeout(first);
+      clearInterval(every);
+      await running;
+    },
+  };
+}
