@@ -148,7 +148,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
         sendTimeoutMs: config.sendTimeoutMs,
       },
     },
-    { concurrency: config.concurrency, leaseMs: config.jobLeaseMs, pollIntervalMs: 1000, completionDelayMs: 5 },
+    { concurrency: config.concurrency, leaseMs: config.jobLeaseMs, pollIntervalMs: 1000, completionDelayMs: 15 },
   );
   const trigger: TriggerDeps = {
     store,

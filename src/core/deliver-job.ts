@@ -59,12 +59,21 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
   }
 
   let rendered;
-  try {
-    rendered = renderEmail(step, {
+  const render = () =>
+    renderEmail(step, {
       subscriber: subscriber as unknown as Record<string, unknown>,
       data: context.data,
       workflow: { key: context.workflow!.key, name: context.workflow!.name },
     });
+  try {
+    try {
+      rendered = render();
+    } catch (error) {
+      // The render time limit is wall-clock: on a starved machine (the process descheduled, a GC
+      // pause) a normal template can overrun it. Once more, then it is the template's doing.
+      if (!(error instanceof Error && /render limit exceeded/i.test(error.message))) throw error;
+      rendered = render();
+    }
   } catch (error) {
     const reason = `template render failed: ${error instanceof Error ? error.message : String(error)}`;
     return finished(job, workerId, startedAt, 'failed', reason.slice(0, 1000));

@@ -67,6 +67,8 @@ export interface ClaimedJob {
   /** Earlier attempts that did not end in `sent`; picks the retry delay. */
   failedAttempts: number;
   subscriber: Subscriber | null;
+  /** The trigger's payload, read with the claim (jobs of one trigger share the parsed object). */
+  data: Record<string, unknown>;
 }
 
 export interface WorkflowVersion {

@@ -37,6 +37,22 @@ export function subscriberParams(env: string, id: string, fields: SubscriberFiel
   };
 }
 
+/**
+ * Parses trigger payloads read with claimed jobs: once per trigger, so the jobs of one trigger
+ * share one object. A missing trigger row reads as an empty payload.
+ */
+export function triggerData(): (triggerId: string, json: string | null) => Record<string, unknown> {
+  const parsed = new Map<string, Record<string, unknown>>();
+  return (triggerId, json) => {
+    let data = parsed.get(triggerId);
+    if (!data) {
+      data = json === null ? {} : (JSON.parse(json) as Record<string, unknown>);
+      parsed.set(triggerId, data);
+    }
+    return data;
+  };
+}
+
 export function toSubscriber(row: SubscriberRow): Subscriber {
   return {
     subscriberId: row.subscriber_id,

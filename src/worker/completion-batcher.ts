@@ -1,7 +1,7 @@
 /**
- * Holds job outcomes for a few milliseconds and then records them in the same event-loop turn,
- * so the store's group commit writes them in one transaction: one fsync for a batch of sends
- * instead of one for nearly every send (SMTP replies arrive spread over many turns).
+ * Holds job outcomes for a few milliseconds and records them together: one transaction (one
+ * commit, one fsync) for a batch of sends instead of one for nearly every send (SMTP replies
+ * arrive spread over many turns).
  */
 export interface CompletionBatcher<T> {
   /** Resolves once `item` is recorded (committed), rejects if recording it failed. */
@@ -13,7 +13,8 @@ export interface CompletionBatcherOptions<T> {
   flushAfterMs: number;
   /** A batch this large is recorded at once. */
   maxPending: number;
-  record(item: T): Promise<void>;
+  /** Records the items in one transaction: all of them, or none. */
+  record(items: T[]): Promise<void>;
 }
 
 export function createCompletionBatcher<T>(options: CompletionBatcherOptions<T>): CompletionBatcher<T> {
@@ -25,8 +26,12 @@ export function createCompletionBatcher<T>(options: CompletionBatcherOptions<T>)
     timer = undefined;
     const batch = pending;
     pending = [];
-    // All in one turn: the store's writer commits them together, each in its own savepoint.
-    for (const entry of batch) options.record(entry.item).then(entry.resolve, entry.reject);
+    const settleAll = () => batch.forEach((entry) => entry.resolve());
+    options.record(batch.map((entry) => entry.item)).then(settleAll, (error: unknown) => {
+      if (batch.length === 1) return batch[0]!.reject(error);
+      // One bad outcome must not cost the others theirs: record each on its own.
+      for (const entry of batch) options.record([entry.item]).then(entry.resolve, entry.reject);
+    });
   }
 
   return {

@@ -71,10 +71,11 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
   const completions = createCompletionBatcher<JobCompletion>({
     flushAfterMs: options.completionDelayMs,
     maxPending: claimThreshold,
-    record: (completion) => store.completeJobs([completion]),
+    record: (batch) => store.completeJobs(batch),
   });
 
-  async function prepare(jobs: ClaimedJob[]): Promise<Map<string, Record<string, unknown>>> {
+  /** Compiles the workflow versions the jobs need that are not cached yet. */
+  async function prepare(jobs: ClaimedJob[]): Promise<void> {
     const missing = [...new Set(jobs.map((job) => job.workflowVersionId))].filter((v) => !workflows.has(v));
     if (missing.length > 0) {
       for (const version of await store.getWorkflowVersions(missing)) {
@@ -82,15 +83,14 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
         workflows.set(version.versionId, { key: version.key, name: version.name, steps: compileSteps(version.steps) });
       }
     }
-    return store.getTriggerData([...new Set(jobs.map((job) => job.triggerId))]);
   }
 
-  async function run(job: ClaimedJob, data: Record<string, unknown>): Promise<void> {
+  async function run(job: ClaimedJob): Promise<void> {
     let completion: JobCompletion;
     try {
       completion = await deliverJob(deps.deliver, job, {
         workflow: workflows.get(job.workflowVersionId),
-        data,
+        data: job.data,
         workerId: id,
       });
     } catch (error) {
@@ -141,7 +141,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
     try {
       jobs = await store.claimJobs(id, free, clock.now(), options.leaseMs);
       if (jobs.length > 0) {
-        const data = await prepare(jobs);
+        await prepare(jobs);
         // stop() came while claiming: its release (queued after this claim) hands these back.
         if (!running) {
           claiming = false;
@@ -150,7 +150,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
         for (const job of jobs) {
           active++;
           held.add(job.jobId);
-          void run(job, data.get(job.triggerId) ?? {}).finally(() => {
+          void run(job).finally(() => {
             held.delete(job.jobId);
             active--;
             if (active === 0 && idle) idle();

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ClaimedJob } from '../../core/store.js';
-import { toSubscriber, type SubscriberRow } from '../rows.js';
+import { toSubscriber, triggerData, type SubscriberRow } from '../rows.js';
 
 interface ClaimedRow extends SubscriberRow {
   id: string;
@@ -13,6 +13,7 @@ interface ClaimedRow extends SubscriberRow {
   step_index: number;
   failed_attempts: number;
   s_subscriber_id: string | null;
+  trigger_data: string | null;
 }
 
 /**
@@ -22,7 +23,8 @@ interface ClaimedRow extends SubscriberRow {
  * the subscriber join are primary-key lookups for the whole batch (no query per job). The
  * subscriber is a LATERAL … LIMIT 1 so that it stays a subscribers_pkey probe per job: as a plain
  * LEFT JOIN the planner hashed the whole subscribers table on every claim while it was small
- * (below ~30,000 rows; docs/query-plans.md).
+ * (below ~30,000 rows; docs/query-plans.md). The trigger's payload comes along the same way
+ * (triggers_pkey), which spares the worker a query per claim.
  */
 export const CLAIM = `
   WITH c AS (
@@ -40,14 +42,15 @@ export const CLAIM = `
   SELECT j.id, j.message_id, j.claims, m.environment_id, m.trigger_id, m.workflow_key, m.workflow_version_id,
          m.step_index, m.failed_attempts,
          s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale, s.timezone,
-         s.data, s.created_at, s.updated_at
+         s.data, s.created_at, s.updated_at, t.data AS trigger_data
   FROM j
   JOIN m ON m.id = j.message_id -- a job whose message is gone has nothing to deliver
   LEFT JOIN LATERAL (
     SELECT * FROM subscribers s
     WHERE s.environment_id = m.environment_id AND s.subscriber_id = m.subscriber_id
     LIMIT 1
-  ) s ON true`;
+  ) s ON true
+  LEFT JOIN LATERAL (SELECT data FROM triggers t WHERE t.id = m.trigger_id LIMIT 1) t ON true`;
 
 export async function claimJobs(
   pool: pg.Pool,
@@ -56,7 +59,13 @@ export async function claimJobs(
   now: number,
   leaseMs: number,
 ): Promise<ClaimedJob[]> {
-  const { rows } = await pool.query<ClaimedRow>(CLAIM, [now, limit, now + leaseMs, workerId]);
+  // Named: each connection parses and plans the statement once, not on every claim.
+  const { rows } = await pool.query<ClaimedRow>({
+    name: 'herald_claim_jobs',
+    text: CLAIM,
+    values: [now, limit, now + leaseMs, workerId],
+  });
+  const data = triggerData();
   return rows.map((row) => ({
     jobId: row.id,
     claims: row.claims,
@@ -68,5 +77,6 @@ export async function claimJobs(
     stepIndex: row.step_index,
     failedAttempts: row.failed_attempts,
     subscriber: row.s_subscriber_id === null ? null : toSubscriber(row),
+    data: data(row.trigger_id, row.trigger_data),
   }));
 }

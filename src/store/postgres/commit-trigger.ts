@@ -1,113 +1,188 @@
 import type pg from 'pg';
 import { HeraldError } from '../../core/errors.js';
-import type { RecipientUpsert, TriggerPlan } from '../../core/store.js';
+import type { TriggerPlan } from '../../core/store.js';
 import type { SubscriberFields } from '../../core/types.js';
 
 const FIELDS = ['email', 'phone', 'name', 'locale', 'timezone'] as const;
 
 /**
- * Writes one accepted trigger. Runs inside the group commit's batch transaction, in its own
- * savepoint (group-commit.ts). Uses the primary keys of idempotency_keys and subscribers; messages
- * and jobs go in as one multi-row INSERT each (unnest), appending to time-ordered ids.
+ * Writes a batch of accepted triggers in the caller's transaction, with a fixed number of
+ * statements whatever the batch size: idempotency keys, subscribers (two), then triggers, messages
+ * and jobs (one), each a multi-row `unnest`. Statements are named, so each connection parses and
+ * plans them once. Returns, per plan, the error that kept it out of the batch (its
+ * Idempotency-Key is taken), or undefined for a written plan.
  */
-export async function commitTrigger(client: pg.PoolClient, plan: TriggerPlan, idempotencyWindowMs: number) {
-  const { environmentId: env, createdAt: now } = plan;
-  if (plan.idempotency) {
-    const { key, bodyHash, responseJson } = plan.idempotency;
-    // A live record of the key (another request's, maybe in a batch not yet committed: the insert
-    // waits for it) leaves the row as it is: no row changed means the key is taken.
-    const result = await client.query(
-      `INSERT INTO idempotency_keys (environment_id, key, body_hash, response, created_at)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (environment_id, key) DO UPDATE
-         SET body_hash = excluded.body_hash, response = excluded.response, created_at = excluded.created_at
-         WHERE idempotency_keys.created_at < $6`,
-      [env, key, bodyHash, responseJson, now, now - idempotencyWindowMs],
-    );
-    if (result.rowCount === 0) {
-      throw new HeraldError('IDEMPOTENCY_KEY_IN_FLIGHT', `Idempotency-Key ${JSON.stringify(key)} was just used`);
-    }
+export async function commitTriggers(
+  client: pg.PoolClient,
+  plans: readonly TriggerPlan[],
+  idempotencyWindowMs: number,
+): Promise<(HeraldError | undefined)[]> {
+  const refused = await claimIdempotencyKeys(client, plans, idempotencyWindowMs);
+  const written = plans.filter((_plan, i) => refused[i] === undefined);
+  if (written.length > 0) {
+    await upsertRecipients(client, written);
+    await insertTriggers(client, written);
   }
-  await upsertRecipients(client, env, plan.recipients, now);
-  const messages = plan.messages;
-  // A delivery job shares its message's id: one pending job per message at most.
-  await client.query(
-    `WITH t AS (
-       INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6)
-     ), m AS (
-       INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
-                             channel, step_index, status, created_at, updated_at)
-       SELECT u.id, $2, $1, $3, $4, u.subscriber_id, u.channel, u.step_index, 'queued', $6, $6
-       FROM unnest($7::text[], $8::text[], $9::text[], $10::int[]) AS u(id, subscriber_id, channel, step_index)
-       RETURNING id
-     )
-     INSERT INTO jobs (id, message_id, available_at, created_at) SELECT id, id, $6, $6 FROM m`,
-    [
-      plan.triggerId,
-      env,
-      plan.workflowKey,
-      plan.workflowVersionId,
-      plan.dataJson,
-      now,
-      messages.map((m) => m.id),
-      messages.map((m) => m.subscriberId),
-      messages.map((m) => m.channel),
-      messages.map((m) => m.stepIndex),
+  return refused;
+}
+
+/**
+ * Inserts the plans' idempotency records. A live record of the key — another request's, maybe in
+ * a batch not yet committed: the insert waits for it — is left as it is, and its plan refused.
+ * Uses the idempotency_keys primary key; rows go in key order so concurrent batches lock alike.
+ */
+async function claimIdempotencyKeys(
+  client: pg.PoolClient,
+  plans: readonly TriggerPlan[],
+  windowMs: number,
+): Promise<(HeraldError | undefined)[]> {
+  const refused: (HeraldError | undefined)[] = plans.map(() => undefined);
+  const inFlight = (key: string) =>
+    new HeraldError('IDEMPOTENCY_KEY_IN_FLIGHT', `Idempotency-Key ${JSON.stringify(key)} was just used`);
+  const byKey = new Map<string, number>();
+  plans.forEach((plan, i) => {
+    if (!plan.idempotency) return;
+    const slot = `${plan.environmentId}\u0000${plan.idempotency.key}`;
+    if (byKey.has(slot)) refused[i] = inFlight(plan.idempotency.key);
+    else byKey.set(slot, i);
+  });
+  if (byKey.size === 0) return refused;
+  const keyed = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, i]) => plans[i]!);
+  const { rows } = await client.query<{ environment_id: string; key: string }>({
+    name: 'herald_claim_idempotency_keys',
+    text: `INSERT INTO idempotency_keys (environment_id, key, body_hash, response, created_at)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+           ON CONFLICT (environment_id, key) DO UPDATE
+             SET body_hash = excluded.body_hash, response = excluded.response, created_at = excluded.created_at
+             WHERE idempotency_keys.created_at < excluded.created_at - $6::bigint
+           RETURNING environment_id, key`,
+    values: [
+      keyed.map((plan) => plan.environmentId),
+      keyed.map((plan) => plan.idempotency!.key),
+      keyed.map((plan) => plan.idempotency!.bodyHash),
+      keyed.map((plan) => plan.idempotency!.responseJson),
+      keyed.map((plan) => plan.createdAt),
+      windowMs,
     ],
-  );
+  });
+  const claimed = new Set(rows.map((row) => `${row.environment_id}\u0000${row.key}`));
+  for (const [slot, i] of byKey) if (!claimed.has(slot)) refused[i] = inFlight(plans[i]!.idempotency!.key);
+  return refused;
 }
 
 /**
  * Every recipient gets a subscriber row; recipients with fields merge them: a field the trigger
- * leaves out keeps its stored value. Two statements for the whole list, sorted by id so that
- * concurrent batches mostly lock rows in the same order.
+ * leaves out keeps its stored value. Repeats across the batch merge in order (later fields win),
+ * as if the triggers had been written one after another. Sorted by key so that concurrent batches
+ * mostly lock rows in the same order.
  */
-async function upsertRecipients(client: pg.PoolClient, env: string, recipients: RecipientUpsert[], now: number) {
-  if (recipients.length === 0) return;
-  // Core already merges repeated recipients; merging again here keeps one row per id in each
-  // statement (ON CONFLICT DO UPDATE refuses to touch a row twice), with later fields winning.
-  const byId = new Map<string, SubscriberFields | undefined>();
-  for (const r of recipients) {
-    const earlier = byId.get(r.subscriberId);
-    byId.set(r.subscriberId, r.fields || earlier ? { ...earlier, ...r.fields } : undefined);
+async function upsertRecipients(client: pg.PoolClient, plans: readonly TriggerPlan[]) {
+  const byKey = new Map<string, { env: string; id: string; at: number; fields: SubscriberFields | undefined }>();
+  for (const plan of plans) {
+    for (const recipient of plan.recipients) {
+      const key = `${plan.environmentId}\u0000${recipient.subscriberId}`;
+      const earlier = byKey.get(key);
+      const fields = recipient.fields || earlier?.fields ? { ...earlier?.fields, ...recipient.fields } : undefined;
+      byKey.set(key, { env: plan.environmentId, id: recipient.subscriberId, at: plan.createdAt, fields });
+    }
   }
-  const ids = [...byId.keys()].sort();
-  await client.query(
-    `INSERT INTO subscribers (environment_id, subscriber_id, created_at, updated_at)
-     SELECT $1, id, $3, $3 FROM unnest($2::text[]) AS id
-     ON CONFLICT (environment_id, subscriber_id) DO NOTHING`,
-    [env, ids, now],
-  );
-  const merged = ids.flatMap((id) => {
-    const fields = byId.get(id);
-    return fields ? [{ id, fields }] : [];
+  if (byKey.size === 0) return;
+  const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, row]) => row);
+  // New subscribers are inserted with their fields; the ones that existed (the insert skipped
+  // them, after waiting for a concurrent inserter) have theirs merged by the UPDATE below, a
+  // statement of its own so that it sees rows other transactions committed meanwhile.
+  const field = (row: (typeof rows)[number], pick: (fields: SubscriberFields) => unknown) =>
+    row.fields ? (pick(row.fields) ?? null) : null;
+  const inserted = await client.query<{ environment_id: string; subscriber_id: string }>({
+    name: 'herald_insert_subscribers',
+    text: `INSERT INTO subscribers (environment_id, subscriber_id, email, phone, name, locale, timezone, data,
+                                    created_at, updated_at)
+           SELECT e, id, email, phone, name, locale, timezone, data, at, at
+           FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                       $8::text[], $9::text[])
+             AS u(e, id, at, email, phone, name, locale, timezone, data)
+           ON CONFLICT (environment_id, subscriber_id) DO NOTHING
+           RETURNING environment_id, subscriber_id`,
+    values: [
+      rows.map((r) => r.env),
+      rows.map((r) => r.id),
+      rows.map((r) => r.at),
+      ...FIELDS.map((name) => rows.map((r) => field(r, (fields) => fields[name]))),
+      rows.map((r) => field(r, (fields) => (fields.data == null ? null : JSON.stringify(fields.data)))),
+    ],
   });
+  const isNew = new Set(inserted.rows.map((row) => `${row.environment_id}\u0000${row.subscriber_id}`));
+  const merged = rows.filter((row) => row.fields !== undefined && !isNew.has(`${row.env}\u0000${row.id}`));
   if (merged.length === 0) return;
-  const column = (pick: (fields: SubscriberFields) => unknown) => merged.map(({ fields }) => pick(fields));
-  const given = (pick: (fields: SubscriberFields) => unknown) => merged.map(({ fields }) => pick(fields) !== undefined);
-  await client.query(
-    `UPDATE subscribers s SET
-       email = CASE WHEN u.has_email THEN u.email ELSE s.email END,
-       phone = CASE WHEN u.has_phone THEN u.phone ELSE s.phone END,
-       name = CASE WHEN u.has_name THEN u.name ELSE s.name END,
-       locale = CASE WHEN u.has_locale THEN u.locale ELSE s.locale END,
-       timezone = CASE WHEN u.has_timezone THEN u.timezone ELSE s.timezone END,
-       data = CASE WHEN u.has_data THEN u.data ELSE s.data END,
-       updated_at = $2
-     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                 $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[], $15::bool[])
-       AS u(id, email, phone, name, locale, timezone, data,
-            has_email, has_phone, has_name, has_locale, has_timezone, has_data)
-     WHERE s.environment_id = $1 AND s.subscriber_id = u.id`,
-    [
-      env,
-      now,
-      merged.map(({ id }) => id),
+  const column = (pick: (fields: SubscriberFields) => unknown) => merged.map(({ fields }) => pick(fields!));
+  const given = (pick: (fields: SubscriberFields) => unknown) =>
+    merged.map(({ fields }) => pick(fields!) !== undefined);
+  await client.query({
+    name: 'herald_merge_subscribers',
+    text: `UPDATE subscribers s SET
+             email = CASE WHEN u.has_email THEN u.email ELSE s.email END,
+             phone = CASE WHEN u.has_phone THEN u.phone ELSE s.phone END,
+             name = CASE WHEN u.has_name THEN u.name ELSE s.name END,
+             locale = CASE WHEN u.has_locale THEN u.locale ELSE s.locale END,
+             timezone = CASE WHEN u.has_timezone THEN u.timezone ELSE s.timezone END,
+             data = CASE WHEN u.has_data THEN u.data ELSE s.data END,
+             updated_at = u.at
+           FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                       $8::text[], $9::text[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[],
+                       $15::bool[])
+             AS u(e, id, at, email, phone, name, locale, timezone, data,
+                  has_email, has_phone, has_name, has_locale, has_timezone, has_data)
+           WHERE s.environment_id = u.e AND s.subscriber_id = u.id`,
+    values: [
+      merged.map((r) => r.env),
+      merged.map((r) => r.id),
+      merged.map((r) => r.at),
       ...FIELDS.map((field) => column((fields) => fields[field] ?? null)),
       column((fields) => (fields.data == null ? null : JSON.stringify(fields.data))),
       ...FIELDS.map((field) => given((fields) => fields[field])),
       given((fields) => fields.data),
     ],
-  );
+  });
+}
+
+/**
+ * The triggers, their messages and one job per message (a job shares its message's id: one
+ * pending job per message at most), in one statement appending to time-ordered ids.
+ */
+async function insertTriggers(client: pg.PoolClient, plans: readonly TriggerPlan[]) {
+  const messages = plans.flatMap((plan) => plan.messages.map((message) => ({ plan, message })));
+  await client.query({
+    name: 'herald_insert_triggers',
+    text: `WITH t AS (
+             INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, created_at)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+           ), m AS (
+             INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
+                                   channel, step_index, status, created_at, updated_at)
+             SELECT u.id, u.e, u.trigger_id, u.workflow_key, u.version_id, u.subscriber_id, u.channel, u.step_index,
+                    'queued', u.at, u.at
+             FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                         $14::int[], $15::bigint[])
+               AS u(id, e, trigger_id, workflow_key, version_id, subscriber_id, channel, step_index, at)
+             RETURNING id, created_at
+           )
+           INSERT INTO jobs (id, message_id, available_at, created_at) SELECT id, id, created_at, created_at FROM m`,
+    values: [
+      plans.map((plan) => plan.triggerId),
+      plans.map((plan) => plan.environmentId),
+      plans.map((plan) => plan.workflowKey),
+      plans.map((plan) => plan.workflowVersionId),
+      plans.map((plan) => plan.dataJson),
+      plans.map((plan) => plan.createdAt),
+      messages.map(({ message }) => message.id),
+      messages.map(({ plan }) => plan.environmentId),
+      messages.map(({ plan }) => plan.triggerId),
+      messages.map(({ plan }) => plan.workflowKey),
+      messages.map(({ plan }) => plan.workflowVersionId),
+      messages.map(({ message }) => message.subscriberId),
+      messages.map(({ message }) => message.channel),
+      messages.map(({ message }) => message.stepIndex),
+      messages.map(({ plan }) => plan.createdAt),
+    ],
+  });
 }

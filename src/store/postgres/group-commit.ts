@@ -1,32 +1,45 @@
 import type pg from 'pg';
 
-type Operation<T> = (client: pg.PoolClient) => Promise<T>;
+/**
+ * Writes a batch of items in the caller's transaction; returns, per item, the error that kept it
+ * out (written items get undefined). Throwing fails the whole transaction.
+ */
+export type BatchWrite<Item> = (client: pg.PoolClient, items: Item[]) => Promise<(Error | undefined)[]>;
 
-interface Pending {
-  operation: Operation<unknown>;
-  resolve(value: unknown): void;
+interface Pending<Item> {
+  item: Item;
+  resolve(): void;
   reject(error: unknown): void;
 }
 
-/** How often one operation is tried again after PostgreSQL chose it as a deadlock victim. */
+/** How often a batch is tried again after PostgreSQL chose it as a deadlock victim. */
 const DEADLOCK_RETRIES = 3;
 
 /**
- * Group commit on PostgreSQL: operations queued during one turn of the event loop run in one
- * transaction on one pooled connection, with one commit (one fsync); each caller's promise settles
- * only after that commit. Every operation runs in its own savepoint, so one failing operation rolls
- * back alone. Batches from later turns run concurrently on other connections of the pool.
+ * Group commit on PostgreSQL: items queued during one turn of the event loop are written together
+ * by `write` — a few multi-row statements for the whole batch — in one transaction on one pooled
+ * connection, with one commit (one WAL flush). Each caller's promise settles only after that
+ * commit. Batches from later turns run concurrently on other connections of the pool.
+ *
+ * If the batch fails for any reason but a deadlock, nothing of it was committed, and each item is
+ * then written in a transaction of its own: one bad item costs only itself. (When the database is
+ * down those fail fast too, and every caller hears why.)
  */
-export class PostgresGroupCommit {
-  private queue: Pending[] = [];
+export class PostgresGroupCommit<Item> {
+  private queue: Pending<Item>[] = [];
   private scheduled = false;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly write: BatchWrite<Item>,
+    /** Runs in each transaction after the write, e.g. a NOTIFY. */
+    private readonly afterWrite?: (client: pg.PoolClient) => Promise<void>,
+  ) {}
 
-  run<T>(operation: Operation<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ operation, resolve: resolve as (value: unknown) => void, reject });
+  run(item: Item): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // setImmediate, not a microtask: requests parsed in this I/O phase join the same batch.
@@ -48,49 +61,44 @@ export class PostgresGroupCommit {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const done = this.commit(batch).finally(() => this.inFlight.delete(done));
+    const done = this.commitBatch(batch).finally(() => this.inFlight.delete(done));
     this.inFlight.add(done);
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
-    const results: { ok: boolean; value: unknown }[] = [];
-    let client: pg.PoolClient | undefined;
-    try {
-      client = await this.pool.connect();
-      await client.query('BEGIN');
-      for (const item of batch) results.push(await this.runInSavepoint(client, item.operation));
-      await client.query('COMMIT');
-    } catch (error) {
-      // The transaction itself failed (connection lost, disk full, commit refused): nothing in it
-      // is committed, so every caller hears about it; none is answered as if it were durable.
-      if (client) await client.query('ROLLBACK').catch(() => undefined);
-      client?.release(error instanceof Error ? error : true);
-      for (const item of batch) item.reject(error);
-      return;
+  private async commitBatch(batch: Pending<Item>[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const refused = await this.commit(batch.map((entry) => entry.item));
+        batch.forEach((entry, i) => (refused[i] ? entry.reject(refused[i]) : entry.resolve()));
+        return;
+      } catch (error) {
+        // Concurrent batches can lock the same subscribers in opposite orders; the victim's
+        // rollback lets the other go on, and a retry then succeeds.
+        if (isDeadlock(error) && attempt < DEADLOCK_RETRIES) continue;
+        if (batch.length === 1) {
+          batch[0]!.reject(error);
+          return;
+        }
+        await Promise.all(batch.map((entry) => this.commitBatch([entry])));
+        return;
+      }
     }
-    client.release();
-    batch.forEach((item, i) => {
-      const result = results[i]!;
-      if (result.ok) item.resolve(result.value);
-      else item.reject(result.value);
-    });
   }
 
-  private async runInSavepoint(client: pg.PoolClient, operation: Operation<unknown>) {
-    for (let attempt = 0; ; attempt++) {
-      await client.query('SAVEPOINT op');
-      try {
-        const value = await operation(client);
-        await client.query('RELEASE op');
-        return { ok: true, value };
-      } catch (error) {
-        await client.query('ROLLBACK TO op');
-        await client.query('RELEASE op');
-        // Concurrent batches can lock the same subscribers in opposite orders; rolling back to the
-        // savepoint releases this operation's locks, so the other batch goes on and a retry succeeds.
-        if (isDeadlock(error) && attempt < DEADLOCK_RETRIES) continue;
-        return { ok: false, value: error };
-      }
+  private async commit(items: Item[]): Promise<(Error | undefined)[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const refused = await this.write(client, items);
+      if (this.afterWrite && refused.some((error) => error === undefined)) await this.afterWrite(client);
+      await client.query('COMMIT');
+      client.release();
+      return refused;
+    } catch (error) {
+      // Nothing in the transaction is committed; the connection is closed, not reused.
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(error instanceof Error ? error : true);
+      throw error;
     }
   }
 }

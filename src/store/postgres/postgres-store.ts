@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Store, StoredIdempotency } from '../../core/store.js';
+import type { Store, StoredIdempotency, TriggerPlan } from '../../core/store.js';
 import type { Workflow } from '../../core/types.js';
 import { unpackContent } from '../content.js';
 import {
@@ -20,7 +20,7 @@ import {
   type WorkflowVersionRow,
 } from '../rows.js';
 import { claimJobs } from './claim-jobs.js';
-import { commitTrigger } from './commit-trigger.js';
+import { commitTriggers } from './commit-trigger.js';
 import { completeJobs } from './complete-jobs.js';
 import { connectionConfig, createPool, inTransaction } from './connection.js';
 import { PostgresGroupCommit } from './group-commit.js';
@@ -63,12 +63,22 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw error;
   }
   const idempotencyWindowMs = options.idempotencyWindowMs ?? 24 * 3_600_000;
-  const groupCommit = new PostgresGroupCommit(pool);
   const channel = jobsChannel(schema);
+  const triggers = new PostgresGroupCommit<TriggerPlan>(
+    pool,
+    (client, plans) => commitTriggers(client, plans, idempotencyWindowMs),
+    // Delivered at commit, to workers in every process: one notification per batch.
+    async (client) => {
+      await client.query({ name: 'herald_notify_jobs', text: 'SELECT pg_notify($1, $2)', values: [channel, ''] });
+    },
+  );
   const listeners: JobListener[] = [];
 
   const query = async <Row extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
     (await pool.query<Row>(sql, params)).rows;
+  /** For the statements on the delivery path: each connection parses and plans them once. */
+  const named = async <Row extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) =>
+    (await pool.query<Row>({ name, text, values })).rows;
 
   const transaction = <T>(work: (client: pg.PoolClient) => Promise<T>) => inTransaction(pool, work);
 
@@ -108,7 +118,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     async close() {
       await Promise.all(listeners.map((l) => l.close()));
-      await groupCommit.drain();
+      await triggers.drain();
       await pool.end();
     },
 
@@ -268,15 +278,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     commitTrigger(plan) {
-      return groupCommit.run(async (client) => {
-        await commitTrigger(client, plan, idempotencyWindowMs);
-        // Delivered at commit, to workers in every process; repeats within a transaction collapse.
-        await client.query('SELECT pg_notify($1, $2)', [channel, '']);
-      });
+      return triggers.run(plan);
     },
 
     async getTriggerData(triggerIds) {
-      const rows = await query<{ id: string; data: string }>(
+      const rows = await named<{ id: string; data: string }>(
+        'herald_trigger_data',
         'SELECT id, data FROM triggers WHERE id = ANY($1::text[])',
         [triggerIds],
       );
@@ -312,10 +319,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     async renewLeases(workerId, jobIds, until) {
       // The jobs' primary key, for the whole list in one statement.
-      const result = await pool.query(
-        'UPDATE jobs SET available_at = $1 WHERE id = ANY($2::text[]) AND locked_by = $3',
-        [until, jobIds, workerId],
-      );
+      const result = await pool.query({
+        name: 'herald_renew_leases',
+        text: 'UPDATE jobs SET available_at = $1 WHERE id = ANY($2::text[]) AND locked_by = $3',
+        values: [until, jobIds, workerId],
+      });
       return result.rowCount ?? 0;
     },
 
@@ -329,7 +337,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     async nextJobDueAt() {
-      const [row] = await query<{ at: number | null }>('SELECT MIN(available_at) AS at FROM jobs');
+      const [row] = await named<{ at: number | null }>(
+        'herald_next_job_due',
+        'SELECT MIN(available_at) AS at FROM jobs',
+        [],
+      );
       return row?.at ?? undefined;
     },
 

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { ClaimedJob } from '../../core/store.js';
-import { toSubscriber, type SubscriberRow } from '../rows.js';
+import { toSubscriber, triggerData, type SubscriberRow } from '../rows.js';
 
 interface ClaimedRow {
   id: string;
@@ -17,11 +17,13 @@ interface DetailRow {
   step_index: number;
   failed_attempts: number;
   s_subscriber_id: string | null;
+  trigger_data: string | null;
 }
 
 /**
  * Leases due jobs. The inner SELECT walks jobs_by_available_at; the message and subscriber reads
- * are primary-key lookups for the whole batch at once (json_each over the claimed ids).
+ * are primary-key lookups for the whole batch at once (json_each over the claimed ids), and so is
+ * the trigger's payload.
  */
 export function prepareClaimJobs(db: Database) {
   const claim = db.prepare(`
@@ -35,9 +37,10 @@ export function prepareClaimJobs(db: Database) {
     SELECT m.id AS message_id, m.environment_id, m.trigger_id, m.workflow_key, m.workflow_version_id,
            m.step_index, m.failed_attempts,
            s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale,
-           s.timezone, s.data, s.created_at, s.updated_at
+           s.timezone, s.data, s.created_at, s.updated_at, t.data AS trigger_data
     FROM messages m
     LEFT JOIN subscribers s ON s.environment_id = m.environment_id AND s.subscriber_id = m.subscriber_id
+    LEFT JOIN triggers t ON t.id = m.trigger_id
     WHERE m.id IN (SELECT value FROM json_each(?))`);
 
   return (workerId: string, limit: number, now: number, leaseMs: number): ClaimedJob[] => {
@@ -48,6 +51,7 @@ export function prepareClaimJobs(db: Database) {
     const byMessage = new Map<string, DetailRow & SubscriberRow>();
     for (const row of details.all(ids) as (DetailRow & SubscriberRow)[]) byMessage.set(row.message_id, row);
     const jobs: ClaimedJob[] = [];
+    const data = triggerData();
     for (const row of claimed) {
       const detail = byMessage.get(row.message_id);
       if (!detail) continue; // the message was deleted with its environment; nothing to deliver
@@ -62,6 +66,7 @@ export function prepareClaimJobs(db: Database) {
         stepIndex: detail.step_index,
         failedAttempts: detail.failed_attempts,
         subscriber: detail.s_subscriber_id === null ? null : toSubscriber(detail),
+        data: data(detail.trigger_id, detail.trigger_data),
       });
     }
     return jobs;
