@@ -9,104 +9,55 @@
 import nodemailer from 'nodemailer';
 import { compileSteps, renderEmail } from '../dist/core/templates.js';
 import { track } from './support/cleanup.js';
-import { startHerald } from './support/herald-process.js';
-import { createApiClient, expectStatus } from './support/http-client.js';
-import { cpuMeter, percentile, round, waitForIdleMachine, wallClockMs } from './support/measure.js';
+import { createWorkflow, startHerald } from './support/herald-process.js';
+import { createApiClient } from './support/http-client.js';
+import { cpuMeter, idleOrWarn, round, wallClockMs } from './support/measure.js';
 import { startSinkProcess, waitForDistinct } from './support/smtp-sink.js';
-import { EMAIL_FROM, renderContext, TEMPLATE_BYTES, triggerBody, WORKFLOW, WORKFLOW_KEY } from './support/workload.js';
+import { deadlineFor, deliveryFigures, sendTriggers, subscriberId } from './support/trigger-run.js';
+import { EMAIL_FROM, renderContext, TEMPLATE_BYTES, triggerBody, WORKFLOW } from './support/workload.js';
 
 export const E2E_TARGET = 0.7;
 /** Herald's default --smtp-pool; the ratio is taken against the ceiling with the same pool. */
 const HERALD_SMTP_POOL = 5;
 const CEILING_IN_FLIGHT = 32;
 
-/** Long enough for a slow machine, short enough that a stuck run ends: ≥ 50 messages/s or bust. */
-const deadlineFor = (messages) => Math.max(60_000, messages * 20);
-
-async function idleOrWarn(log) {
-  const machine = await waitForIdleMachine();
-  if (!machine.idle)
-    log(`  warning: the machine is busy (${machine.busyCores} cores) with other work; figures will be low`);
-  return machine;
-}
-
-const subscriberId = (i) => `e2e-${String(i).padStart(8, '0')}`;
-
 async function runHerald({ messages, concurrency, sink, cpuProfileDir, log }) {
   const herald = await startHerald({ env: { HERALD_SMTP_URL: sink.url }, cpuProfileDir });
   const api = createApiClient(herald.url, herald.apiKey, { maxSockets: concurrency });
   try {
-    await expectStatus(api.request('PUT', `/v1/workflows/${WORKFLOW_KEY}`, WORKFLOW), 200, 'creating the workflow');
+    await createWorkflow(herald);
     await sink.reset();
     const machine = await idleOrWarn(log);
 
-    const acceptedAt = new Map(); // message id → 202 received, wall-clock ms
-    const statusCodes = {};
-    let next = 0;
     const meter = cpuMeter({ herald: herald.pid, sink: sink.pid });
-    const sendStart = wallClockMs();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < messages) {
-          const response = await api.request(
-            'POST',
-            `/v1/workflows/${WORKFLOW_KEY}/trigger`,
-            triggerBody(subscriberId(next++)),
-          );
-          const at = wallClockMs();
-          statusCodes[response.status] = (statusCodes[response.status] ?? 0) + 1;
-          if (response.status === 202) acceptedAt.set(response.body.messageIds[0], at);
-        }
-      }),
-    ).catch((error) => {
-      if (herald.isRunning()) throw error;
-      throw new Error(`herald exited while accepting triggers (${error.message}):\n${herald.output()}`);
+    const sent = await sendTriggers({
+      api,
+      messages,
+      concurrency,
+      idOf: (body) => body.messageIds[0],
+      onError: (error) =>
+        herald.isRunning()
+          ? error
+          : new Error(`herald exited while accepting triggers (${error.message}):\n${herald.output()}`),
     });
-    const acceptEnd = wallClockMs();
     log(
-      `  accepted ${acceptedAt.size}/${messages} in ${round((acceptEnd - sendStart) / 1000, 1)} s, waiting for delivery`,
+      `  accepted ${sent.acceptedAt.size}/${messages} in ${round((sent.endedAt - sent.startedAt) / 1000, 1)} s, waiting for delivery`,
     );
-    if (acceptedAt.size === 0) throw new Error(`no trigger was accepted: ${JSON.stringify(statusCodes)}`);
+    if (sent.acceptedAt.size === 0) throw new Error(`no trigger was accepted: ${JSON.stringify(sent.statusCodes)}`);
 
-    const stats = await waitForDistinct(sink, acceptedAt.size, {
+    const stats = await waitForDistinct(sink, sent.acceptedAt.size, {
       deadlineMs: deadlineFor(messages),
       check: () => {
         if (!herald.isRunning()) throw new Error(`herald exited during the run:\n${herald.output()}`);
       },
     });
     const { cores, cpuSeconds } = meter();
-    const arrivals = await sink.arrivals();
-
-    const latencies = [];
-    let firstAccept = Infinity;
-    let lastDelivery = -Infinity;
-    for (const [id, accepted] of acceptedAt) {
-      const arrived = arrivals[id];
-      if (arrived === undefined) continue;
-      latencies.push(arrived - accepted);
-      firstAccept = Math.min(firstAccept, accepted);
-      lastDelivery = Math.max(lastDelivery, arrived);
-    }
-    latencies.sort((a, b) => a - b);
-    const spanSec = (lastDelivery - firstAccept) / 1000;
+    const figures = deliveryFigures({ messages, sent, stats, arrivals: await sink.arrivals() });
     return {
-      triggers: messages,
-      accepted: acceptedAt.size,
-      statusCodes,
-      delivered: latencies.length,
-      duplicates: stats.duplicates,
-      unexpected: stats.distinct - latencies.length,
-      acceptPerSec: round(acceptedAt.size / ((acceptEnd - sendStart) / 1000)),
-      seconds: round(spanSec, 2),
-      deliveredPerSec: round(latencies.length / spanSec),
-      latencyMs: {
-        p50: round(percentile(latencies, 50)),
-        p99: round(percentile(latencies, 99)),
-        max: round(latencies[latencies.length - 1]),
-      },
+      ...figures,
       cores,
       // CPU per message is steadier than msg/s when other work shares the machine.
-      heraldCpuMsPerMessage: round((cpuSeconds.herald * 1000) / latencies.length, 2),
+      heraldCpuMsPerMessage: round((cpuSeconds.herald * 1000) / figures.delivered, 2),
       machineBeforeRun: machine,
     };
   } finally {
@@ -115,7 +66,22 @@ async function runHerald({ messages, concurrency, sink, cpuProfileDir, log }) {
   }
 }
 
-async function runCeiling({ messages, pool, sink, email, log }) {
+/** The ceiling's email: rendered once with Herald's own renderer, so it is exactly what Herald sends. */
+export function ceilingEmail() {
+  const [step] = compileSteps(WORKFLOW.steps);
+  const rendered = renderEmail(step, renderContext(subscriberId(0)));
+  const email = {
+    from: EMAIL_FROM,
+    to: `${subscriberId(0)}@example.com`,
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
+  };
+  return { email, rendered };
+}
+
+/** nodemailer alone in this process: pooled, CEILING_IN_FLIGHT sends in flight, `messages` sends into `sink`. */
+export async function runCeiling({ messages, pool, sink, email, log }) {
   const transport = nodemailer.createTransport({
     host: '127.0.0.1',
     port: sink.port,
@@ -173,17 +139,7 @@ export async function runE2e({
   cpuProfileDir,
   log = console.log,
 }) {
-  // Rendered once with Herald's own renderer, so the ceiling sends exactly what Herald sends.
-  const [step] = compileSteps(WORKFLOW.steps);
-  const rendered = renderEmail(step, renderContext(subscriberId(0)));
-  const email = {
-    from: EMAIL_FROM,
-    to: `${subscriberId(0)}@example.com`,
-    subject: rendered.subject,
-    html: rendered.html,
-    text: rendered.text,
-  };
-
+  const { email, rendered } = ceilingEmail();
   const sink = await startSinkProcess();
   try {
     log(`e2e: herald, ${messages} triggers at concurrency ${concurrency} → SMTP sink process`);

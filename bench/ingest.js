@@ -12,15 +12,13 @@
  * trigger still writes its message and job. Nothing goes to the dev mailbox in any run.
  */
 import net from 'node:net';
-import autocannon from 'autocannon';
 import { track } from './support/cleanup.js';
-import { startHerald } from './support/herald-process.js';
-import { createApiClient, expectStatus } from './support/http-client.js';
-import { cpuMeter, round, waitForIdleMachine } from './support/measure.js';
+import { createWorkflow, startHerald } from './support/herald-process.js';
+import { checkClean, cpuUsPerRequest, loadTriggers, WARMUP_SECONDS } from './support/ingest-load.js';
+import { round } from './support/measure.js';
 import { startSinkProcess } from './support/smtp-sink.js';
-import { triggerBody, WORKFLOW, WORKFLOW_KEY } from './support/workload.js';
+import { triggerBody, WORKFLOW_KEY } from './support/workload.js';
 
-const WARMUP_SECONDS = 1;
 export const INGEST_TARGET = 0.3;
 
 /** An SMTP "server" that accepts connections and never answers: Herald's sends wait, costing nothing. */
@@ -40,63 +38,19 @@ async function startParkedRelay() {
   return { url: `smtp://127.0.0.1:${server.address().port}`, stop };
 }
 
-let subscriberCounter = 0;
-
-/** One autocannon run; every request gets a new subscriber id, so each trigger upserts a new subscriber. */
+/** One autocannon run against one Herald; CPU per request is Herald's. */
 async function load(herald, path, { connections, durationSec, pids, log }) {
-  const options = {
-    url: herald.url + path,
-    method: 'POST',
-    connections,
-    duration: durationSec,
-    headers: { authorization: `Bearer ${herald.apiKey}`, 'content-type': 'application/json' },
-    requests: [
-      {
-        setupRequest(request) {
-          request.body = triggerBody(`sub-${String(subscriberCounter++).padStart(8, '0')}`);
-          return request;
-        },
-      },
-    ],
-  };
-  const machine = await waitForIdleMachine();
-  if (!machine.idle)
-    log(`  warning: the machine is busy (${machine.busyCores} cores) with other work; figures will be low`);
-  await autocannon({ ...options, duration: WARMUP_SECONDS });
-  const meter = cpuMeter(pids);
-  const result = await autocannon(options);
-  const { cores, cpuSeconds } = meter();
-  const accepted = result.statusCodeStats['202']?.count ?? 0;
-  return {
+  const run = await loadTriggers({
+    urls: [herald.url],
     path,
+    apiKey: herald.apiKey,
     connections,
-    durationSec: result.duration,
-    requestsPerSec: round(accepted / result.duration),
-    accepted,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count])),
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
-    cores,
-    heraldCpuUsPerRequest: round((cpuSeconds.herald * 1e6) / (result.requests.total || 1)),
-    machineBeforeRun: machine,
-  };
-}
-
-async function createWorkflow(herald) {
-  const api = createApiClient(herald.url, herald.apiKey);
-  try {
-    await expectStatus(api.request('PUT', `/v1/workflows/${WORKFLOW_KEY}`, WORKFLOW), 200, 'creating the workflow');
-  } finally {
-    api.close();
-  }
-}
-
-function checkClean(run, label) {
-  if (run.accepted === 0)
-    throw new Error(`${label}: no request was answered 202 (status codes ${JSON.stringify(run.statusCodes)})`);
-  return run.non2xx === 0 && run.errors === 0 && run.timeouts === 0;
+    durationSec,
+    pids,
+    log,
+  });
+  run.heraldCpuUsPerRequest = cpuUsPerRequest(run, ['herald']);
+  return run;
 }
 
 export async function runIngest({

@@ -3,10 +3,15 @@
  * targets and writes bench/results/ingest.json and bench/results/e2e.json.
  *
  *   node bench/run.js [--only ingest|e2e] [--duration 10] [--messages 20000] [--pools 5,10] [--cpu-prof dir]
+ *   node bench/run.js --database postgres://user@host:5432/db [--only …] [--duration 10] [--messages 5000]
  *
- * BENCH_DURATION and BENCH_MESSAGES set the same as the flags. Without --pools, the ceiling runs
- * with pool 5 (Herald's default) and adds pool 10 only if the run stays within RUN_BUDGET_SECONDS.
- * --cpu-prof writes a .cpuprofile of every Herald child into dir (Chrome DevTools → Performance).
+ * BENCH_DURATION, BENCH_MESSAGES and BENCH_DATABASE set the same as the flags. Without --pools, the
+ * ceiling runs with pool 5 (Herald's default) and adds pool 10 only if the run stays within
+ * RUN_BUDGET_SECONDS. --cpu-prof writes a .cpuprofile of every Herald child (and, on PostgreSQL,
+ * every peer process) into dir (Chrome DevTools → Performance).
+ *
+ * With --database, the PostgreSQL benches run instead (pg-ingest.js, pg-e2e.js): Herald against a
+ * pg-boss pipeline in the same run, written to bench/results/pg-ingest.json and pg-e2e.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -14,12 +19,23 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installExitHandlers, stopAll } from './support/cleanup.js';
 import { machineInfo } from './support/measure.js';
+import { serverInfo } from './support/postgres.js';
 import { runE2e } from './e2e.js';
 import { runIngest } from './ingest.js';
+import { runPgE2e } from './pg-e2e.js';
+import { runPgIngest } from './pg-ingest.js';
+import { e2eRows, ingestRows, pgE2eRows, pgIngestRows, printTable } from './report.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 /** A full run should take about three minutes; optional extra measurements give way to this. */
 const RUN_BUDGET_SECONDS = 180;
+/**
+ * Triggers per end-to-end run. On PostgreSQL, six runs (Herald and the peer with 1, 2 and 4
+ * workers) share the two cores with the server: fewer messages keep the whole bench near three minutes.
+ */
+const DEFAULT_MESSAGES = { sqlite: 20_000, postgres: 5_000 };
+/** PostgreSQL connections a run may open at once: 5 processes × a pool of 10, listeners, the bench. */
+const CONNECTIONS_NEEDED = 60;
 
 function positiveNumber(raw, name) {
   const value = Number(raw);
@@ -32,7 +48,8 @@ function readOptions() {
     options: {
       only: { type: 'string' },
       duration: { type: 'string', default: process.env.BENCH_DURATION ?? '10' },
-      messages: { type: 'string', default: process.env.BENCH_MESSAGES ?? '20000' },
+      messages: { type: 'string', default: process.env.BENCH_MESSAGES },
+      database: { type: 'string', default: process.env.BENCH_DATABASE },
       pools: { type: 'string' },
       'cpu-prof': { type: 'string' },
     },
@@ -40,10 +57,20 @@ function readOptions() {
   if (values.only !== undefined && !['ingest', 'e2e'].includes(values.only)) {
     throw new Error(`--only must be ingest or e2e, got ${values.only}`);
   }
+  const database = values.database || undefined;
+  if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
+    throw new Error(`--database must be a postgres:// URL, got ${database}`);
+  }
+  if (database !== undefined && new URL(database).searchParams.has('schema')) {
+    throw new Error('--database takes no ?schema=: every run creates its own schema and drops it');
+  }
+  if (database !== undefined && values.pools !== undefined) throw new Error('--pools is for the SQLite bench only');
+  const messages = values.messages ?? String(DEFAULT_MESSAGES[database ? 'postgres' : 'sqlite']);
   return {
     only: values.only,
+    database,
     durationSec: positiveNumber(values.duration, 'duration'),
-    messages: Math.round(positiveNumber(values.messages, 'messages')),
+    messages: Math.round(positiveNumber(messages, 'messages')),
     pools: values.pools?.split(',').map((pool) => Math.round(positiveNumber(pool, 'pools'))),
     cpuProfileDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
   };
@@ -56,90 +83,51 @@ function writeResults(name, results) {
   return file;
 }
 
-const int = (n) => (n === undefined || n === null ? '–' : Math.round(n).toLocaleString('en-US'));
-const ms = (n) => (n < 10 ? n.toFixed(1) : int(n));
-const cores = (c) =>
-  Object.entries(c)
-    .map(([name, value]) => `${name} ${value ?? '?'}`)
-    .join(', ');
-const verdict = (ratio, target) =>
-  `${ratio.toFixed(2)} (target ≥ ${target.toFixed(2)}) ${ratio >= target ? 'MET' : 'MISSED'}`;
+/** The PostgreSQL benches: Herald against the pg-boss peer. Returns the table rows and files written. */
+async function runPostgres(options) {
+  const databaseUrl = options.database;
+  const server = await serverInfo(databaseUrl);
+  console.log(
+    `PostgreSQL ${server.version} · synchronous_commit=${server.synchronous_commit} · fsync=${server.fsync} · ` +
+      `${server.connections_in_use}/${server.max_connections} connections in use`,
+  );
+  if (server.synchronous_commit !== 'on' || server.fsync !== 'on')
+    console.log(
+      '  warning: commits are not durable on this server; the figures do not compare with synchronous_commit=on',
+    );
+  if (server.max_connections - server.connections_in_use < CONNECTIONS_NEEDED)
+    console.log(`  warning: a run opens up to ${CONNECTIONS_NEEDED} connections; the server may refuse some`);
 
-function printTable(rows) {
-  const width = Math.max(...rows.map(([label]) => label.length));
-  const line = '-'.repeat(width + 50);
-  console.log(`\n${line}`);
-  for (const [label, value] of rows) console.log(label === '' ? line : `${label.padEnd(width)}  ${value}`);
-  console.log(line);
-}
-
-function ingestRows(r) {
-  const run = (x) =>
-    `${int(x.requestsPerSec)} req/s · p50 ${ms(x.latencyMs.p50)} ms · p99 ${ms(x.latencyMs.p99)} ms · non-2xx ${x.non2xx}`;
-  const rows = [
-    [
-      `Ingest (${r.settings.connections} connections, ${r.settings.durationSec} s, ${r.settings.bodyBytes} B bodies)`,
-      '',
-    ],
-    ['  bodies · email', 'distinct subscriberId per request · SMTP, never the dev mailbox'],
-    ['  POST trigger, 202 after commit', `${run(r.ingest)} · delivery parked`],
-    ['  POST noop-trigger (ceiling)', run(r.ceiling)],
-    ['  ratio ingest / ceiling', verdict(r.ratio, r.target)],
-    ['  cores during ingest', `${cores(r.ingest.cores)} · herald ${r.ingest.heraldCpuUsPerRequest} µs CPU/request`],
-    ['  cores during ceiling', `${cores(r.ceiling.cores)} · herald ${r.ceiling.heraldCpuUsPerRequest} µs CPU/request`],
-  ];
-  if (r.withLiveDelivery) {
-    const live = r.withLiveDelivery;
-    rows.push([
-      '  POST trigger while delivering',
-      `${run(live)} · ${int(live.deliveredPerSec)} delivered/s to the sink`,
-    ]);
-    rows.push(['  cores while delivering', cores(live.cores)]);
+  const rows = [];
+  const files = [];
+  const postgres = { ...server, url: describeUrl(databaseUrl) };
+  if (options.only !== 'e2e') {
+    const ingest = await runPgIngest({
+      databaseUrl,
+      durationSec: options.durationSec,
+      cpuProfileDir: options.cpuProfileDir,
+    });
+    files.push(writeResults('pg-ingest', { postgres, ...ingest }));
+    rows.push(...pgIngestRows(ingest, server), ['', '']);
   }
-  return rows;
-}
-
-function e2eRows(r) {
-  const h = r.herald;
-  const rows = [
-    [
-      `End to end (${int(r.settings.messages)} triggers → SMTP sink process, ${r.settings.templateBytes} B template)`,
-      '',
-    ],
-    [
-      '  Herald delivered/s (first 202 → last arrival)',
-      `${int(h.deliveredPerSec)} msg/s · ${h.delivered}/${h.triggers} delivered in ${h.seconds} s`,
-    ],
-    ['  Herald 202 → delivered latency', `p50 ${int(h.latencyMs.p50)} ms · p99 ${int(h.latencyMs.p99)} ms`],
-    [
-      '  Herald accept rate during the run',
-      `${int(h.acceptPerSec)} req/s · status ${JSON.stringify(h.statusCodes)} · duplicates ${h.duplicates}`,
-    ],
-    ['  cores (herald run)', `${cores(h.cores)} · herald ${h.heraldCpuMsPerMessage} ms CPU/message`],
-  ];
-  for (const c of r.ceilings) {
-    rows.push([
-      `  nodemailer alone, pool ${c.pool} (ceiling)`,
-      `${int(c.perSec)} msg/s · ${c.inFlight} in flight · ${cores(c.cores)} · ${c.senderCpuMsPerMessage} ms CPU/message`,
-    ]);
+  if (options.only !== 'ingest') {
+    const e2e = await runPgE2e({ databaseUrl, messages: options.messages, cpuProfileDir: options.cpuProfileDir });
+    files.push(writeResults('pg-e2e', { postgres, ...e2e }));
+    rows.push(...pgE2eRows(e2e, server));
   }
-  for (const pool of r.skippedPools)
-    rows.push([`  nodemailer alone, pool ${pool}`, 'skipped: time budget (--pools 5,10 forces it)']);
-  rows.push([`  ratio herald / ceiling (pool ${r.ratioAgainstPool})`, verdict(r.ratio, r.target)]);
-  rows.push([
-    '  same ratio in CPU per message',
-    `${r.cpuRatio.toFixed(2)} (ceiling ms / herald ms; steadier under other load)`,
-  ]);
-  return rows;
+  return { rows, files };
 }
 
-async function main() {
-  installExitHandlers();
-  const options = readOptions();
+/** The URL without its password, for the results files. */
+function describeUrl(databaseUrl) {
+  const url = new URL(databaseUrl);
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
+/** The SQLite benches: Herald against its ceilings. Returns the table rows and files written. */
+async function runSqlite(options) {
   const budgetEndsAt = Date.now() + RUN_BUDGET_SECONDS * 1000;
-  const machine = machineInfo();
-  console.log(`Herald bench · ${machine.cpus} cores (${machine.cpuModel}) · node ${machine.node} · ${machine.date}`);
-
   const rows = [];
   const files = [];
   if (options.only !== 'e2e') {
@@ -157,10 +145,19 @@ async function main() {
     files.push(writeResults('e2e', e2e));
     rows.push(...e2eRows(e2e));
   }
+  return { rows, files };
+}
+
+async function main() {
+  installExitHandlers();
+  const options = readOptions();
+  const machine = machineInfo();
+  console.log(`Herald bench · ${machine.cpus} cores (${machine.cpuModel}) · node ${machine.node} · ${machine.date}`);
+  const { rows, files } = options.database ? await runPostgres(options) : await runSqlite(options);
   if (rows.at(-1)?.[0] === '') rows.pop();
   printTable(rows);
   console.log(`written: ${files.map((file) => file.replace(process.cwd() + '/', '')).join(', ')}`);
-  if (options.cpuProfileDir) console.log(`CPU profiles of the Herald children: ${options.cpuProfileDir}`);
+  if (options.cpuProfileDir) console.log(`CPU profiles of the children: ${options.cpuProfileDir}`);
 }
 
 try {

@@ -1,32 +1,31 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { track } from './cleanup.js';
+import { startNodeChild } from './child-process.js';
+import { createApiClient, expectStatus } from './http-client.js';
+import { WORKFLOW, WORKFLOW_KEY } from './workload.js';
 
 const HERALD_BIN = fileURLToPath(new URL('../../bin/herald.js', import.meta.url));
-const START_TIMEOUT_MS = 15_000;
-/** After SIGTERM, how long Herald may take to close before it is killed. */
-const STOP_GRACE_MS = 5_000;
-const OUTPUT_KEPT = 20_000;
+
+/** A fresh API key in the format Herald accepts; pass one to several processes of one database. */
+export const newApiKey = () => `hk_bench_${randomBytes(16).toString('hex')}`;
 
 /**
  * Starts `herald serve` (the built CLI) as a child process on 127.0.0.1 with a fresh temp data
- * dir and its own API key. Inherited HERALD_* variables are dropped so the caller's shell cannot
- * change what is measured; `env` and `args` set what the bench wants.
+ * dir and its own API key (or `apiKey`, to share one across processes of one PostgreSQL schema).
+ * Inherited HERALD_* variables are dropped so the caller's shell cannot change what is measured;
+ * `env` and `args` set what the bench wants.
  */
-export async function startHerald({ env = {}, args = [], cpuProfileDir } = {}) {
+export async function startHerald({ env = {}, args = [], apiKey = newApiKey(), cpuProfileDir, name = 'herald' } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
-  const apiKey = `hk_bench_${randomBytes(16).toString('hex')}`;
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('HERALD_')));
-  const nodeFlags = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
-  const child = spawn(
-    process.execPath,
-    [
-      ...nodeFlags,
-      HERALD_BIN,
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('HERALD_')));
+  const child = await startNodeChild({
+    name,
+    script: HERALD_BIN,
+    nodeFlags: cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
+    args: [
       'serve',
       '--host',
       '127.0.0.1',
@@ -42,70 +41,28 @@ export async function startHerald({ env = {}, args = [], cpuProfileDir } = {}) {
       '2s',
       ...args,
     ],
-    { env: { ...inherited, HERALD_API_KEY: apiKey, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-
-  let output = '';
-  const keep = (chunk) => {
-    output = (output + chunk.toString()).slice(-OUTPUT_KEPT);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
-  let hasExited = false;
-  void exited.then(() => (hasExited = true));
-
-  const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
-  const stop = track(`herald (pid ${child.pid})`, {
-    async stop() {
-      if (!hasExited) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => {
-          console.error(`bench: herald (pid ${child.pid}) still running ${STOP_GRACE_MS} ms after SIGTERM; killing it`);
-          child.kill('SIGKILL');
-        }, STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
-      }
-      removeDataDir();
-    },
-    kill() {
-      if (!hasExited) child.kill('SIGKILL');
-      removeDataDir();
-    },
+    env: { ...inherited, HERALD_API_KEY: apiKey, ...env },
+    ready: /listening on (http:\/\/\S+)/,
+    onStopped: () => rmSync(dataDir, { recursive: true, force: true }),
   });
+  return {
+    url: child.ready,
+    apiKey,
+    pid: child.pid,
+    dataDir,
+    output: child.output,
+    /** True while the process runs; a bench checks it to tell a crash from slowness. */
+    isRunning: child.isRunning,
+    stop: child.stop,
+  };
+}
 
+/** Saves the bench workflow (workload.js) on a running Herald. */
+export async function createWorkflow(herald) {
+  const api = createApiClient(herald.url, herald.apiKey);
   try {
-    const url = await new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`herald did not start within ${START_TIMEOUT_MS} ms`)),
-        START_TIMEOUT_MS,
-      );
-      const onData = () => {
-        const match = /listening on (http:\/\/\S+)/.exec(output);
-        if (!match) return;
-        clearTimeout(timer);
-        child.stdout.off('data', onData);
-        resolve(match[1]);
-      };
-      child.stdout.on('data', onData);
-      void exited.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`herald exited (${code}) before listening`));
-      });
-    });
-    return {
-      url,
-      apiKey,
-      pid: child.pid,
-      dataDir,
-      output: () => output,
-      /** True while the process runs; a bench checks it to tell a crash from slowness. */
-      isRunning: () => !hasExited,
-      stop,
-    };
-  } catch (error) {
-    await stop();
-    throw new Error(`${error.message}\n--- herald output ---\n${output}`);
+    await expectStatus(api.request('PUT', `/v1/workflows/${WORKFLOW_KEY}`, WORKFLOW), 200, 'creating the workflow');
+  } finally {
+    api.close();
   }
 }

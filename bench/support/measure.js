@@ -53,18 +53,39 @@ function machineCpuSeconds() {
  * Measures CPU over an interval: this process (`driver`), each named child, and `other` —
  * whatever else kept the machine busy, which makes the figures of that interval suspect.
  * `const stop = cpuMeter({ herald: pid }); …; const { cores, cpuSeconds } = stop();`
+ *
+ * A name may stand for a group of pids (an array), summed: the PostgreSQL backends of a run, say.
+ * `stop({ postgres: [...] })` adds pids of a group that appeared during the interval (counted from
+ * zero); a group member that exited during the interval is left out.
  */
 export function cpuMeter(pids) {
   const startedAt = performance.now();
-  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const groups = new Map(Object.entries(pids).map(([name, pid]) => [name, Array.isArray(pid) ? [...pid] : pid]));
+  const before = new Map();
+  for (const group of groups.values()) for (const pid of [group].flat()) before.set(pid, cpuSeconds(pid));
   const driverBefore = ownCpuSeconds();
   const machineBefore = machineCpuSeconds();
-  return () => {
+  return (appeared = {}) => {
     const seconds = (performance.now() - startedAt) / 1000;
+    for (const [name, list] of Object.entries(appeared)) {
+      const group = groups.get(name) ?? [];
+      groups.set(name, [...new Set([...group, ...list])]);
+    }
     const used = { driver: ownCpuSeconds() - driverBefore };
-    for (const [name, pid] of Object.entries(pids)) {
-      const after = cpuSeconds(pid);
-      used[name] = after === undefined || before[name] === undefined ? null : after - before[name];
+    for (const [name, group] of groups) {
+      if (!Array.isArray(group)) {
+        const after = cpuSeconds(group);
+        const start = before.get(group);
+        used[name] = after === undefined || start === undefined ? null : after - start;
+        continue;
+      }
+      let sum = null;
+      for (const pid of group) {
+        const after = cpuSeconds(pid);
+        const start = before.has(pid) ? before.get(pid) : 0;
+        if (after !== undefined && start !== undefined) sum = (sum ?? 0) + after - start;
+      }
+      used[name] = sum;
     }
     const cores = Object.fromEntries(
       Object.entries(used).map(([name, value]) => [name, value === null ? null : round(value / seconds, 2)]),
@@ -101,6 +122,14 @@ export async function waitForIdleMachine({ threshold = 0.25, windowMs = 1_000, m
     if (Date.now() - startedAt >= maxWaitMs)
       return { idle: false, busyCores: round(busy, 2), waitedMs: Date.now() - startedAt };
   }
+}
+
+/** waitForIdleMachine, logging a warning when the machine stays busy. */
+export async function idleOrWarn(log) {
+  const machine = await waitForIdleMachine();
+  if (!machine.idle)
+    log(`  warning: the machine is busy (${machine.busyCores} cores) with other work; figures will be low`);
+  return machine;
 }
 
 export function round(value, digits = 0) {

@@ -113,10 +113,14 @@ export function triggerBody(subscriberId) {
 
 /** The data the templates see for a subscriber, as Herald's worker passes it (for rendering once up front). */
 export function renderContext(subscriberId) {
-  const body = JSON.parse(triggerBody(subscriberId));
+  return renderContextFor(JSON.parse(triggerBody(subscriberId)));
+}
+
+/** The data the templates see for a trigger body ({ to, data }), as Herald's worker passes it. */
+export function renderContextFor(body) {
   return {
     subscriber: {
-      subscriberId,
+      subscriberId: body.to.subscriberId,
       email: body.to.email,
       phone: null,
       name: body.to.name,
