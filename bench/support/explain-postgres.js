@@ -168,7 +168,11 @@ async function capture(work, { dryRun = false } = {}) {
       return original.call(this, config, values, callback);
     statements.push({ text, values: Array.isArray(values) ? values : (config.values ?? []) });
     if (dryRun && /^\s*(INSERT|UPDATE|DELETE|WITH)/i.test(text)) {
-      return Promise.resolve({ rows: [], rowCount: 0, fields: [] });
+      const result = { rows: [], rowCount: 0, fields: [] };
+      // pg.Pool#query passes a callback; a client checked out by the store awaits the promise.
+      const done = typeof values === 'function' ? values : callback;
+      if (done) return void process.nextTick(done, null, result);
+      return Promise.resolve(result);
     }
     return original.call(this, config, values, callback);
   };

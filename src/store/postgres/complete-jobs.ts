@@ -54,7 +54,8 @@ function runsWithoutRepeats(completions: readonly JobCompletion[]): JobCompletio
  * until this commits, so its erasure then covers what this writes (on SQLite the single writer
  * gives that order for free). LATERAL keeps it one subscribers_pkey probe per message: as a plain
  * join, the planner hashed the whole subscribers table while it was small (docs/query-plans.md).
- * The CTEs write disjoint rows: retried jobs are updated, finished ones deleted.
+ * The CTEs write disjoint rows: retried jobs are updated, finished ones deleted. `= ANY(ARRAY(…))`
+ * keeps the deletes on dev_mail_by_message and jobs_pkey (an IN subquery let the planner scan dev_mail).
  */
 const COMPLETE = `
   WITH input AS (
@@ -74,7 +75,7 @@ const COMPLETE = `
     SELECT i.*, (i.outcome IS NOT NULL AND kept.id IS NULL) AS erased
     FROM input i LEFT JOIN kept ON kept.id = i.message_id
   ), erased_mail AS (
-    DELETE FROM dev_mail WHERE message_id IN (SELECT message_id FROM v WHERE erased)
+    DELETE FROM dev_mail WHERE message_id = ANY(ARRAY(SELECT message_id FROM v WHERE erased))
   ), attempted AS (
     INSERT INTO attempts (message_id, at, outcome, detail, duration_ms)
     SELECT message_id, at, outcome, CASE WHEN erased THEN '[erased]' ELSE detail END, duration_ms
@@ -91,7 +92,7 @@ const COMPLETE = `
     FROM v JOIN held ON held.id = v.job_id
     WHERE messages.id = v.message_id
   ), finished_jobs AS (
-    DELETE FROM jobs WHERE id IN (SELECT job_id FROM v WHERE status <> 'retrying')
+    DELETE FROM jobs WHERE id = ANY(ARRAY(SELECT job_id FROM v WHERE status <> 'retrying'))
   )
   UPDATE messages SET status = v.status,
     reason = CASE WHEN v.erased THEN NULL ELSE v.reason END,
