@@ -116,6 +116,12 @@ export interface Store {
    */
   onJobsAvailable?(listener: () => void): void;
 
+  /**
+   * Calls `listener` when another process may have saved or deleted a workflow (PostgreSQL), with
+   * which one, or with undefined when changes may have been missed (the listener reconnected).
+   */
+  onWorkflowChanged?(listener: (change: { environmentId: string; key: string } | undefined) => void): void;
+
   ping(): Promise<void>;
   close(): Promise<void>;
 

@@ -176,6 +176,40 @@ describe('one PostgreSQL, two API and three worker processes', () => {
     }
   });
 
+  it('uses a workflow saved through one API process at once in the other, despite its cache', async () => {
+    const save = (subject: string) =>
+      call(apis[0]!.url + '/v1/workflows/fresh', 'PUT', { steps: [{ type: 'email', subject, text: 'x' }] }, auth);
+    const subjectSeenBy = async (api: ChildHerald) =>
+      (await call(api.url + '/v1/workflows/fresh', 'GET', undefined, auth)).body.steps?.[0]?.subject;
+    expect((await save('first')).status).toBe(200);
+    // The second process reads the workflow, and keeps it in its cache (2 s).
+    const first = await call(
+      apis[1]!.url + '/v1/workflows/fresh/trigger',
+      'POST',
+      { to: recipients('fresh-a-', 1) },
+      auth,
+    );
+    expect(first.status).toBe(202);
+    expect(await subjectSeenBy(apis[1]!)).toBe('first');
+
+    expect((await save('second')).status).toBe(200);
+    // Announced at commit: well before the cache entry would have expired by itself.
+    await waitFor(async () => (await subjectSeenBy(apis[1]!)) === 'second', {
+      timeoutMs: 1_000,
+      what: 'the other process to see the saved version',
+    });
+    const second = await call(
+      apis[1]!.url + '/v1/workflows/fresh/trigger',
+      'POST',
+      { to: recipients('fresh-b-', 1) },
+      auth,
+    );
+    expect(second.status).toBe(202);
+    const [id] = second.body.messageIds as string[];
+    const mail = await waitFor(() => sink.received.find((received) => received.heraldMessageId === id));
+    expect(mail.parsed.subject).toBe('second');
+  });
+
   it('stops every process with SIGTERM, exit code 0', async () => {
     for (const child of children) child.process.kill('SIGTERM');
     expect(await Promise.all(children.map((child) => child.exited))).toEqual([0, 0, 0, 0, 0]);

@@ -24,7 +24,7 @@ import { commitTriggers } from './commit-trigger.js';
 import { completeJobs } from './complete-jobs.js';
 import { connectionConfig, createPool, inTransaction } from './connection.js';
 import { PostgresGroupCommit } from './group-commit.js';
-import { jobsChannel, listenForJobs, type JobListener } from './job-notifications.js';
+import { jobsChannel, listenForNotifications, workflowsChannel } from './notifications.js';
 import { listMessagesQuery } from './list-messages.js';
 import { migratePostgres, postgresSchemaIsCurrent } from './migrate.js';
 import { pruneMessages } from './prune-messages.js';
@@ -72,7 +72,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       await client.query({ name: 'herald_notify_jobs', text: 'SELECT pg_notify($1, $2)', values: [channel, ''] });
     },
   );
-  const listeners: JobListener[] = [];
+  const workflowChannel = workflowsChannel(schema);
+  // One LISTEN connection for the process, opened when something first listens.
+  const notifications = listenForNotifications({
+    connectionString: options.connectionString,
+    ...(schema !== undefined && { options: `-c search_path=${schema}` }),
+  });
+  /** Tells every process's workflow cache, at commit, that this workflow changed. */
+  const announceWorkflow = (client: pg.PoolClient | pg.Pool, env: string, key: string) =>
+    client.query('SELECT pg_notify($1, $2)', [workflowChannel, JSON.stringify([env, key])]);
 
   const query = async <Row extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
     (await pool.query<Row>(sql, params)).rows;
@@ -104,20 +112,20 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     onJobsAvailable(listener) {
-      listeners.push(
-        listenForJobs(
-          {
-            connectionString: options.connectionString,
-            ...(schema !== undefined && { options: `-c search_path=${schema}` }),
-          },
-          channel,
-          listener,
-        ),
-      );
+      notifications.on(channel, listener);
+      notifications.onConnected(listener); // anything committed while no one was listening
+    },
+
+    onWorkflowChanged(listener) {
+      notifications.on(workflowChannel, (payload) => {
+        const [environmentId, key] = JSON.parse(payload) as [string, string];
+        listener({ environmentId, key });
+      });
+      notifications.onConnected(() => listener(undefined)); // changes may have been missed
     },
 
     async close() {
-      await Promise.all(listeners.map((l) => l.close()));
+      await notifications.close();
       await triggers.drain();
       await pool.end();
     },
@@ -213,6 +221,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
            VALUES ($1, $2, $3, $4, $5, $6, $7)`,
           [input.versionId, env, input.key, input.name, version, JSON.stringify(input.steps), now],
         );
+        await announceWorkflow(client, env, input.key);
         return {
           key: input.key,
           name: input.name,
@@ -256,8 +265,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     async deleteWorkflow(env, key) {
       // Versions stay: messages already accepted still render the version they were planned with.
-      const result = await pool.query('DELETE FROM workflows WHERE environment_id = $1 AND key = $2', [env, key]);
-      return (result.rowCount ?? 0) > 0;
+      return transaction(async (client) => {
+        const result = await client.query('DELETE FROM workflows WHERE environment_id = $1 AND key = $2', [env, key]);
+        await announceWorkflow(client, env, key);
+        return (result.rowCount ?? 0) > 0;
+      });
     },
 
     async getWorkflowVersions(versionIds) {
