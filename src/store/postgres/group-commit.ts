@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from './connection.js';
 
 /**
  * Writes a batch of items in the caller's transaction; returns, per item, the error that kept it
@@ -85,21 +86,13 @@ export class PostgresGroupCommit<Item> {
     }
   }
 
-  private async commit(items: Item[]): Promise<(Error | undefined)[]> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+  /** One transaction; on failure nothing of it is committed and its connection is closed. */
+  private commit(items: Item[]): Promise<(Error | undefined)[]> {
+    return inTransaction(this.pool, async (client) => {
       const refused = await this.write(client, items);
       if (this.afterWrite && refused.some((error) => error === undefined)) await this.afterWrite(client);
-      await client.query('COMMIT');
-      client.release();
       return refused;
-    } catch (error) {
-      // Nothing in the transaction is committed; the connection is closed, not reused.
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(error instanceof Error ? error : true);
-      throw error;
-    }
+    });
   }
 }
 
