@@ -24,7 +24,7 @@ export const PRUNE_MESSAGES = {
            SELECT p.message_id FROM retention_pending p JOIN messages m ON m.id = p.message_id
            WHERE m.status IN ${FINISHED} LIMIT $1)
          RETURNING message_id`,
-  // dev_mail, attempts, then messages: the order deleteSubscriber and completeJobs lock them in.
+  // dev_mail, attempts, then messages: the order deleteSubscriber locks them in.
   devMail: 'DELETE FROM dev_mail WHERE message_id = ANY($1::text[])',
   attempts: 'DELETE FROM attempts WHERE message_id = ANY($1::text[])',
   /** The status is checked again under the row lock; a finished message does not change back. */
