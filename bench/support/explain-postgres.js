@@ -3,7 +3,7 @@ import pg from 'pg';
 import { CLAIM } from '../../dist/store/postgres/claim-jobs.js';
 import { listMessagesQuery } from '../../dist/store/postgres/list-messages.js';
 import { createPostgresStore } from '../../dist/store/postgres/postgres-store.js';
-import { completionsFor, elideLists, listFilters, oneLine, statusSql } from './explain-shape.js';
+import { completionsFor, elideLists, listFilters, oneLine, SEED_ATTEMPTS, statusSql } from './explain-shape.js';
 
 /**
  * PostgreSQL: a schema of its own, migrated by Herald's store, seeded server-side, VACUUM
@@ -86,19 +86,7 @@ async function seed(admin, shape) {
      ORDER BY id`,
     [env, shape.content],
   );
-  await q(
-    `INSERT INTO attempts (message_id, at, outcome, detail, duration_ms)
-     SELECT message_id, at, outcome, detail, duration_ms FROM (
-       SELECT id AS message_id, created_at + 2000 AS at,
-              CASE status WHEN 'failed' THEN 'failed' WHEN 'retrying' THEN 'retry' ELSE 'sent' END AS outcome,
-              CASE status WHEN 'sent' THEN '250 2.0.0 Ok: queued as ' || substr(id, 15, 10) ELSE reason END AS detail,
-              40 AS duration_ms
-       FROM messages WHERE status IN ('sent', 'failed', 'retrying')
-       UNION ALL
-       SELECT id, created_at + 1000, 'retry', '421 4.4.2 connection dropped', 30
-       FROM messages WHERE attempt_count = 2
-     ) a ORDER BY at, message_id`,
-  );
+  await q(SEED_ATTEMPTS);
   await q(
     `INSERT INTO jobs (id, message_id, available_at, locked_by, claims, created_at)
      SELECT id, id,

@@ -87,3 +87,16 @@ export function elideLists(line) {
 export function oneLine(sql) {
   return sql.replace(/\s+/g, ' ').trim();
 }
+
+/** One attempt per delivered message, two for those with attempt_count 2: the same SQL on both stores. */
+export const SEED_ATTEMPTS = `INSERT INTO attempts (message_id, at, outcome, detail, duration_ms)
+  SELECT message_id, at, outcome, detail, duration_ms FROM (
+    SELECT id AS message_id, created_at + 2000 AS at,
+           CASE status WHEN 'failed' THEN 'failed' WHEN 'retrying' THEN 'retry' ELSE 'sent' END AS outcome,
+           CASE status WHEN 'sent' THEN '250 2.0.0 Ok: queued as ' || substr(id, 15, 10) ELSE reason END AS detail,
+           40 AS duration_ms
+    FROM messages WHERE status IN ('sent', 'failed', 'retrying')
+    UNION ALL
+    SELECT id, created_at + 1000, 'retry', '421 4.4.2 connection dropped', 30
+    FROM messages WHERE attempt_count = 2
+  ) a ORDER BY at, message_id`;

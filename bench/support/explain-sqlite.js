@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { createSqliteStore } from '../../dist/store/sqlite/sqlite-store.js';
-import { completionsFor, listFilters, oneLine, statusSql } from './explain-shape.js';
+import { completionsFor, listFilters, oneLine, SEED_ATTEMPTS, statusSql } from './explain-shape.js';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 
@@ -89,17 +89,7 @@ function seed(db, shape) {
              FROM seed_triggers t, j)
        ORDER BY id`,
     ).run({ env, content: shape.content });
-    db.exec(`INSERT INTO attempts (message_id, at, outcome, detail, duration_ms)
-      SELECT message_id, at, outcome, detail, duration_ms FROM (
-        SELECT id AS message_id, created_at + 2000 AS at,
-               CASE status WHEN 'failed' THEN 'failed' WHEN 'retrying' THEN 'retry' ELSE 'sent' END AS outcome,
-               CASE status WHEN 'sent' THEN '250 2.0.0 Ok: queued as ' || substr(id, 15, 10) ELSE reason END AS detail,
-               40 AS duration_ms
-        FROM messages WHERE status IN ('sent', 'failed', 'retrying')
-        UNION ALL
-        SELECT id, created_at + 1000, 'retry', '421 4.4.2 connection dropped', 30
-        FROM messages WHERE attempt_count = 2
-      ) ORDER BY at, message_id`);
+    db.exec(SEED_ATTEMPTS);
     db.prepare(
       `INSERT INTO jobs (id, message_id, available_at, locked_by, claims, created_at)
        SELECT id, id,

@@ -1,4 +1,4 @@
-import type { WorkflowVersion } from '../core/store.js';
+import type { ClaimedJob, WorkflowVersion } from '../core/store.js';
 import type {
   Attempt,
   Page,
@@ -37,20 +37,52 @@ export function subscriberParams(env: string, id: string, fields: SubscriberFiel
   };
 }
 
+/** The job columns a claim returns. */
+export interface ClaimedJobRow {
+  id: string;
+  message_id: string;
+  claims: number;
+}
+
+/** The message, subscriber (s_subscriber_id null when gone) and trigger payload of a claimed job. */
+export interface ClaimedDetailRow extends SubscriberRow {
+  environment_id: string;
+  trigger_id: string;
+  workflow_key: string;
+  workflow_version_id: string;
+  step_index: number;
+  failed_attempts: number;
+  s_subscriber_id: string | null;
+  trigger_data: string | null;
+}
+
 /**
- * Parses trigger payloads read with claimed jobs: once per trigger, so the jobs of one trigger
- * share one object. A missing trigger row reads as an empty payload.
+ * Maps the rows of one claim to jobs. Trigger payloads are parsed once per trigger, so the jobs
+ * of one trigger share one object; a missing trigger row reads as an empty payload.
  */
-export function triggerData(): (triggerId: string, json: string | null) => Record<string, unknown> {
-  const parsed = new Map<string, Record<string, unknown>>();
-  return (triggerId, json) => {
-    let data = parsed.get(triggerId);
+export function claimedJobMapper(): (job: ClaimedJobRow, detail: ClaimedDetailRow) => ClaimedJob {
+  const payloads = new Map<string, Record<string, unknown>>();
+  const payload = (detail: ClaimedDetailRow) => {
+    let data = payloads.get(detail.trigger_id);
     if (!data) {
-      data = json === null ? {} : (JSON.parse(json) as Record<string, unknown>);
-      parsed.set(triggerId, data);
+      data = detail.trigger_data === null ? {} : (JSON.parse(detail.trigger_data) as Record<string, unknown>);
+      payloads.set(detail.trigger_id, data);
     }
     return data;
   };
+  return (job, detail) => ({
+    jobId: job.id,
+    claims: job.claims,
+    messageId: job.message_id,
+    environmentId: detail.environment_id,
+    triggerId: detail.trigger_id,
+    workflowKey: detail.workflow_key,
+    workflowVersionId: detail.workflow_version_id,
+    stepIndex: detail.step_index,
+    failedAttempts: detail.failed_attempts,
+    subscriber: detail.s_subscriber_id === null ? null : toSubscriber(detail),
+    data: payload(detail),
+  });
 }
 
 export function toSubscriber(row: SubscriberRow): Subscriber {

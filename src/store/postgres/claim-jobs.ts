@@ -1,20 +1,6 @@
 import type pg from 'pg';
 import type { ClaimedJob } from '../../core/store.js';
-import { toSubscriber, triggerData, type SubscriberRow } from '../rows.js';
-
-interface ClaimedRow extends SubscriberRow {
-  id: string;
-  message_id: string;
-  claims: number;
-  environment_id: string;
-  trigger_id: string;
-  workflow_key: string;
-  workflow_version_id: string;
-  step_index: number;
-  failed_attempts: number;
-  s_subscriber_id: string | null;
-  trigger_data: string | null;
-}
+import { claimedJobMapper, type ClaimedDetailRow, type ClaimedJobRow } from '../rows.js';
 
 /**
  * Leases due jobs in one statement, so the lease and the messages' `sending` status commit
@@ -60,23 +46,11 @@ export async function claimJobs(
   leaseMs: number,
 ): Promise<ClaimedJob[]> {
   // Named: each connection parses and plans the statement once, not on every claim.
-  const { rows } = await pool.query<ClaimedRow>({
+  const { rows } = await pool.query<ClaimedJobRow & ClaimedDetailRow>({
     name: 'herald_claim_jobs',
     text: CLAIM,
     values: [now, limit, now + leaseMs, workerId],
   });
-  const data = triggerData();
-  return rows.map((row) => ({
-    jobId: row.id,
-    claims: row.claims,
-    messageId: row.message_id,
-    environmentId: row.environment_id,
-    triggerId: row.trigger_id,
-    workflowKey: row.workflow_key,
-    workflowVersionId: row.workflow_version_id,
-    stepIndex: row.step_index,
-    failedAttempts: row.failed_attempts,
-    subscriber: row.s_subscriber_id === null ? null : toSubscriber(row),
-    data: data(row.trigger_id, row.trigger_data),
-  }));
+  const toJob = claimedJobMapper();
+  return rows.map((row) => toJob(row, row));
 }

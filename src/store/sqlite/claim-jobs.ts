@@ -1,24 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { ClaimedJob } from '../../core/store.js';
-import { toSubscriber, triggerData, type SubscriberRow } from '../rows.js';
-
-interface ClaimedRow {
-  id: string;
-  message_id: string;
-  claims: number;
-}
-
-interface DetailRow {
-  message_id: string;
-  environment_id: string;
-  trigger_id: string;
-  workflow_key: string;
-  workflow_version_id: string;
-  step_index: number;
-  failed_attempts: number;
-  s_subscriber_id: string | null;
-  trigger_data: string | null;
-}
+import { claimedJobMapper, type ClaimedDetailRow, type ClaimedJobRow } from '../rows.js';
 
 /**
  * Leases due jobs. The inner SELECT walks jobs_by_available_at; the message and subscriber reads
@@ -44,30 +26,20 @@ export function prepareClaimJobs(db: Database) {
     WHERE m.id IN (SELECT value FROM json_each(?))`);
 
   return (workerId: string, limit: number, now: number, leaseMs: number): ClaimedJob[] => {
-    const claimed = claim.all({ workerId, limit, now, leaseUntil: now + leaseMs }) as ClaimedRow[];
+    const claimed = claim.all({ workerId, limit, now, leaseUntil: now + leaseMs }) as ClaimedJobRow[];
     if (claimed.length === 0) return [];
     const ids = JSON.stringify(claimed.map((row) => row.message_id));
     markSending.run(now, ids);
-    const byMessage = new Map<string, DetailRow & SubscriberRow>();
-    for (const row of details.all(ids) as (DetailRow & SubscriberRow)[]) byMessage.set(row.message_id, row);
+    const byMessage = new Map<string, ClaimedDetailRow>();
+    for (const row of details.all(ids) as (ClaimedDetailRow & { message_id: string })[]) {
+      byMessage.set(row.message_id, row);
+    }
     const jobs: ClaimedJob[] = [];
-    const data = triggerData();
+    const toJob = claimedJobMapper();
     for (const row of claimed) {
       const detail = byMessage.get(row.message_id);
       if (!detail) continue; // the message was deleted with its environment; nothing to deliver
-      jobs.push({
-        jobId: row.id,
-        claims: row.claims,
-        messageId: row.message_id,
-        environmentId: detail.environment_id,
-        triggerId: detail.trigger_id,
-        workflowKey: detail.workflow_key,
-        workflowVersionId: detail.workflow_version_id,
-        stepIndex: detail.step_index,
-        failedAttempts: detail.failed_attempts,
-        subscriber: detail.s_subscriber_id === null ? null : toSubscriber(detail),
-        data: data(detail.trigger_id, detail.trigger_data),
-      });
+      jobs.push(toJob(row, detail));
     }
     return jobs;
   };
