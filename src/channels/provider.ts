@@ -1,0 +1,108 @@
+import type { TSchema } from 'typebox';
+import type { DeliveryOutcome, EmailMessage } from '../core/types.js';
+import type { Mailbox } from './email/mime.js';
+import type { HttpClient } from './http/http-client.js';
+
+/**
+ * What a provider adapter is: a small module that speaks one provider's API for one channel.
+ * Herald picks the adapter from an integration (`{channel, provider, config}`), hands it one
+ * message at a time, and records what it answers. Adapters never throw for a provider's answer:
+ * every response and failure becomes an outcome (see http/classify-response.ts).
+ */
+
+export interface SmsMessage {
+  messageId: string;
+  environmentId: string;
+  /** E.164, e.g. +14155550100 */
+  to: string;
+  text: string;
+}
+
+/** A Web Push subscription as the browser's PushManager gives it. */
+export interface WebPushSubscription {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+}
+
+export type PushDevice =
+  | { kind: 'webPush'; subscription: WebPushSubscription }
+  | { kind: 'fcm'; token: string }
+  | { kind: 'apns'; token: string };
+
+export interface PushMessage {
+  messageId: string;
+  environmentId: string;
+  device: PushDevice;
+  title: string;
+  body: string;
+  /** Extra key/values for the app (FCM requires string values). */
+  data: Record<string, string> | null;
+}
+
+export interface ChatMessage {
+  messageId: string;
+  environmentId: string;
+  /**
+   * Where to post: the subscriber's address for this provider (`chat.slack` etc.), else the
+   * integration's own default. A webhook URL for Slack/Discord/Teams/Mattermost webhooks, a
+   * channel id for Slack's chat.postMessage, a chat id for Telegram.
+   */
+  destination: string;
+  text: string;
+  /** Slack Block Kit blocks, or a Teams Adaptive Card body; providers without blocks use `text`. */
+  blocks: unknown[] | null;
+}
+
+export interface ChannelMessages {
+  email: EmailMessage;
+  sms: SmsMessage;
+  push: PushMessage;
+  chat: ChatMessage;
+}
+
+export type ProviderChannel = keyof ChannelMessages;
+
+/**
+ * A delivery outcome, plus `gone` on a failure that means the address will never work again
+ * (a push token the provider no longer knows): Herald removes it from the subscriber.
+ */
+export type ProviderOutcome = DeliveryOutcome | { status: 'failed'; reason: string; gone: true };
+
+export interface ProviderContext {
+  /** The SSRF-guarded HTTP client with size caps and timeouts: use it for every request. */
+  http: HttpClient;
+  /**
+   * A guarded client of its own, for providers that need HTTP/2 (APNs) or a private CA; the
+   * adapter closes it in its close().
+   */
+  createHttpClient(options: { allowH2?: boolean; ca?: string }): HttpClient;
+  /** The sender for email providers whose config names none (HERALD_EMAIL_FROM). */
+  emailFrom: Mailbox;
+  now(): number;
+}
+
+export interface ProviderInstance<C extends ProviderChannel = ProviderChannel> {
+  send(message: ChannelMessages[C], signal: AbortSignal): Promise<ProviderOutcome>;
+  close?(): Promise<void>;
+}
+
+export interface ProviderDefinition<C extends ProviderChannel = ProviderChannel, Config = any> {
+  /** The `provider` value of an integration, e.g. `twilio`. */
+  provider: string;
+  channel: C;
+  /** Validates `config` when an integration is saved (additional properties refused). */
+  configSchema: TSchema;
+  /** Config fields that are credentials: stored encrypted, never returned by the API. */
+  secretFields: readonly string[];
+  /** URL schemes this provider accepts in Apprise style, e.g. ['twilio']. */
+  urlSchemes?: readonly string[];
+  /** Turns an Apprise-style URL into config; throws Error with a message naming what is wrong. */
+  fromUrl?(url: URL): Config;
+  /** For chat providers: the key of the subscriber's `chat` object that holds their address. */
+  chatKey?: string;
+  /** For chat providers: the destination to use when the subscriber has none (e.g. a fixed webhook). */
+  defaultDestination?(config: Config): string | undefined;
+  /** For push providers: the device kind it delivers to. */
+  pushKind?: PushDevice['kind'];
+  create(config: Config, context: ProviderContext): ProviderInstance<C>;
+}

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { discord } from '../../src/channels/discord/discord-provider.js';
+import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
+
+describe('Discord webhook provider', () => {
+  let fake: FakeHttp;
+  const context = testProviderContext();
+  const adapter = discord.create({}, context);
+  const send = (destination: string, text = 'Deploy finished') =>
+    adapter.send({ messageId: 'msg_1', environmentId: 'env', destination, text, blocks: null }, sendSignal());
+
+  beforeAll(async () => {
+    // Answers as Discord documents: 200 + message object with wait=true, 404 Unknown Webhook, 400 on empty content.
+    fake = await startFakeHttp((request) => {
+      const match = /^\/api\/webhooks\/(\d+)\/([\w-]+)\?wait=true$/.exec(request.url);
+      if (request.method !== 'POST' || !match)
+        return { status: 404, body: { message: 'Unknown Webhook', code: 10015 } };
+      if (request.headers['content-type'] !== 'application/json') return { status: 400, body: { message: 'bad type' } };
+      const body = JSON.parse(request.body) as { content?: string };
+      if (!body.content) return { status: 400, body: { message: 'Cannot send an empty message', code: 50006 } };
+      return { status: 200, body: { id: '1168392040194912356', type: 0, content: body.content, channel_id: '1' } };
+    });
+  });
+  afterAll(async () => {
+    await fake.close();
+    await context.http.close();
+  });
+
+  it('posts the text and logs the id Discord gives the message', async () => {
+    const outcome = await send(`${fake.url}/api/webhooks/123/tok-en`);
+    expect(outcome).toMatchObject({ status: 'sent', providerMessageId: '1168392040194912356' });
+    expect(JSON.parse(fake.requests.at(-1)!.body)).toMatchObject({ content: 'Deploy finished' });
+  });
+
+  it('fails an unknown webhook for good, with Discord’s explanation', async () => {
+    const outcome = await send(`${fake.url}/api/webhooks/123`);
+    expect(outcome).toEqual({ status: 'failed', reason: 'discord: HTTP 404: Unknown Webhook (code 10015)' });
+  });
+
+  it('reads discord:// URLs', () => {
+    expect(discord.fromUrl!(new URL('discord://123/abc-DEF'))).toEqual({
+      webhookUrl: 'https://discord.com/api/webhooks/123/abc-DEF',
+    });
+    expect(() => discord.fromUrl!(new URL('discord://123'))).toThrow(/webhook_token/);
+  });
+
+  it.each(FAULTS)('ends %s in its documented state', async (fault) => {
+    await expectFaultOutcome(fake, fault, () => send(`${fake.url}/api/webhooks/123/tok`));
+  });
+});
