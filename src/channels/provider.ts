@@ -1,7 +1,7 @@
 import type { TSchema } from 'typebox';
 import type { DeliveryOutcome, EmailMessage } from '../core/types.js';
 import type { Mailbox } from './email/mime.js';
-import type { HttpClient } from './http/http-client.js';
+import type { HttpClient } from './outbound/http-client.js';
 
 /**
  * What a provider adapter is: a small module that speaks one provider's API for one channel.
@@ -86,7 +86,7 @@ export interface ProviderInstance<C extends ProviderChannel = ProviderChannel> {
   close?(): Promise<void>;
 }
 
-export interface ProviderDefinition<C extends ProviderChannel = ProviderChannel, Config = any> {
+export interface ProviderDefinition<C extends ProviderChannel = ProviderChannel, Config extends object = object> {
   /** The `provider` value of an integration, e.g. `twilio`. */
   provider: string;
   channel: C;

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { createHttpClient, type HttpClient } from '../../src/channels/http/http-client.js';
+import { createHttpClient, type HttpClient } from '../../src/channels/outbound/http-client.js';
 import type { ProviderContext, ProviderOutcome } from '../../src/channels/provider.js';
 import type { Fault, FakeHttp } from './fake-http.js';
 

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../http/classify-response.js';
+import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import type { ProviderDefinition } from '../provider.js';
 
 interface DiscordConfig {
