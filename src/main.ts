@@ -1,12 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { createEmailChannel } from './channels/registry.js';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createDevMailboxChannel } from './channels/dev-mailbox/dev-mailbox-channel.js';
+import { createDispatcher, MAX_PROVIDERS_PER_ATTEMPT } from './channels/dispatcher.js';
 import { isDeliverableAddress } from './channels/email/mime.js';
+import { createIntegrationDirectory } from './channels/integration-directory.js';
+import { createIntegrationService, type IntegrationService } from './channels/integration-service.js';
+import { createHttpClient } from './channels/outbound/http-client.js';
+import { vetUrl } from './channels/outbound/ssrf.js';
+import type { ProviderContext } from './channels/provider.js';
+import type { Dispatcher } from './core/dispatch.js';
+import { createSecretBox, type SecretBox } from './core/secret-box.js';
+import type { StoredIntegration } from './core/store.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Store } from './core/store.js';
 import type { TriggerDeps } from './core/trigger-workflow.js';
-import type { EmailChannel } from './core/types.js';
 import type { ServeConfig } from './config/settings.js';
 import { buildApp, type App } from './http/app.js';
 import { hashApiKey } from './http/auth.js';
@@ -100,7 +110,8 @@ export interface Herald {
   app: App;
   store: Store;
   worker: Worker;
-  channel: EmailChannel;
+  dispatcher: Dispatcher;
+  integrations: IntegrationService;
   logger: Logger;
   /** Graceful stop: no new requests, in-flight sends finish (bounded), held jobs released. */
   close(): Promise<void>;
@@ -128,10 +139,51 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     });
   }
   const metrics = createMetrics(store, clock);
-  const channel = createEmailChannel(
-    { smtpUrl: config.smtpUrl, from: config.emailFrom, smtpPool: config.smtpPool, sendTimeoutMs: config.sendTimeoutMs },
+  const secretBox = openSecretBox(config, logger);
+  const policy = { allowedNetworks: config.allowPrivateNetworks, timeoutMs: config.sendTimeoutMs };
+  const http = createHttpClient(policy);
+  const providerContext: ProviderContext = {
+    http,
+    createHttpClient: (options) => createHttpClient({ ...policy, ...options }),
+    emailFrom: config.emailFrom,
+    sendTimeoutMs: config.sendTimeoutMs,
+    now: () => clock.now(),
+  };
+  const directory = createIntegrationDirectory({
     store,
-  );
+    secretBox,
+    providerContext,
+    breaker: { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs },
+    clock,
+    logger,
+    fromEnvironment: environmentIntegrations(config),
+    onCircuitChange(integration, snapshot) {
+      metrics.circuitState(integration.id, integration.provider, snapshot.state);
+      logger.warn({ integration: integration.id, circuit: snapshot.state }, 'integration circuit changed');
+      // Stored for the API of every process (an environment integration has no row: a no-op).
+      store.recordCircuit(integration.environmentId, integration.id, snapshot).catch(() => undefined);
+    },
+  });
+  const dispatcher = createDispatcher({
+    directory,
+    store,
+    http,
+    clock,
+    logger,
+    devMailbox: createDevMailboxChannel({ from: config.emailFrom, save: (mail) => store.addDevMail(mail) }),
+    isDeliverableAddress,
+    sendTimeoutMs: config.sendTimeoutMs,
+  });
+  const integrations = createIntegrationService({
+    store,
+    directory,
+    dispatcher,
+    secretBox,
+    http,
+    clock,
+    policy,
+    fromEnvironment: environmentIntegrations(config),
+  });
   const worker = createWorker(
     {
       store,
@@ -139,13 +191,13 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
       logger,
       metrics,
       deliver: {
-        channel,
+        dispatcher,
         clock,
         retryPolicy: { schedule: config.retryScheduleMs, jitter: 0.2 },
         random: Math.random,
-        isDeliverableAddress,
         maxClaims: config.retryScheduleMs.length + 1 + EXTRA_CLAIMS,
-        sendTimeoutMs: config.sendTimeoutMs,
+        // Each provider call has its own timeout; failover may make a few in one attempt.
+        sendTimeoutMs: config.sendTimeoutMs * MAX_PROVIDERS_PER_ATTEMPT,
       },
     },
     { concurrency: config.concurrency, leaseMs: config.jobLeaseMs, pollIntervalMs: 1000, completionDelayMs: 15 },
@@ -164,6 +216,15 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     logger,
     metrics,
     trigger,
+    integrations,
+    refuseOutboundUrl(url) {
+      try {
+        vetUrl(url, policy);
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
     version: VERSION,
     benchRoutes: config.benchRoutes,
     apiRoutes: config.role !== 'worker',
@@ -174,7 +235,8 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     // The port is taken or the host is wrong: release what was opened, or the store's thread
     // would keep the process alive after the error is reported.
     await app.close();
-    await channel.close();
+    await dispatcher.close();
+    await http.close();
     await store.close();
     throw error;
   }
@@ -199,7 +261,8 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     app,
     store,
     worker,
-    channel,
+    dispatcher,
+    integrations,
     logger,
     close() {
       closing ??= (async () => {
@@ -209,7 +272,8 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
         app.server.keepAliveTimeout = 1;
         await app.close();
         await worker.stop(config.shutdownTimeoutMs);
-        await channel.close();
+        await dispatcher.close();
+    await http.close();
         await housekeeping.stop(); // at most one more retention batch
         await store.close();
       })();
@@ -217,3 +281,42 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     },
   };
 }
+
+/**
+ * The key that seals integration credentials: HERALD_SECRET_KEY, or in dev mode (no API key
+ * configured) one generated once into the data folder, so `npm start` works without setup.
+ * Outside dev mode without a key, credentials are refused (409 SECRET_KEY_REQUIRED).
+ */
+function openSecretBox(config: ServeConfig, logger: Logger): SecretBox | undefined {
+  if (config.secretKey) return createSecretBox(config.secretKey);
+  if (config.apiKey) return undefined;
+  const path = join(resolve(config.dataDir), 'secret-key');
+  if (!existsSync(path)) {
+    mkdirSync(resolve(config.dataDir), { recursive: true });
+    writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    logger.warn({ path }, 'dev mode: generated a key for integration credentials; set HERALD_SECRET_KEY in production');
+  }
+  return createSecretBox(readFileSync(path, 'utf8').trim());
+}
+
+/** HERALD_SMTP_URL as a read-only email integration, tried after the stored ones. */
+function environmentIntegrations(config: ServeConfig): Omit<StoredIntegration, 'environmentId'>[] {
+  if (!config.smtpUrl) return [];
+  return [
+    {
+      id: ENVIRONMENT_SMTP_ID,
+      channel: 'email',
+      provider: 'smtp',
+      config: { url: config.smtpUrl, pool: config.smtpPool },
+      sealedSecrets: null,
+      priority: Number.MAX_SAFE_INTEGER,
+      enabled: true,
+      rateLimit: null,
+      circuit: null,
+      createdAt: 0,
+      updatedAt: 0,
+    },
+  ];
+}
+
+export const ENVIRONMENT_SMTP_ID = 'env-smtp';

@@ -69,7 +69,7 @@ export function completionsFor(jobIds, workerId, now) {
     workerId,
     messageId: id,
     at: now,
-    attempt: { outcome: i % 10 === 0 ? 'retry' : 'sent', detail: '250 ok', durationMs: 40 },
+    attempts: [{ outcome: i % 10 === 0 ? 'retry' : 'sent', detail: '250 ok', durationMs: 40 }],
     status: i % 10 === 0 ? 'retrying' : 'sent',
     reason: null,
     retryAt: now + 60_000,

@@ -78,6 +78,8 @@ export interface ProviderContext {
   createHttpClient(options: { allowH2?: boolean; ca?: string }): HttpClient;
   /** The sender for email providers whose config names none (HERALD_EMAIL_FROM). */
   emailFrom: Mailbox;
+  /** The longest wait for one provider call (HERALD_SEND_TIMEOUT), for transports with their own timers. */
+  sendTimeoutMs?: number;
   now(): number;
 }
 

@@ -1,5 +1,7 @@
 import { parseDuration, parseDurationList } from '../core/durations.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../core/retry-policy.js';
+import { MIN_SECRET_KEY_LENGTH } from '../core/secret-box.js';
+import { parseNetworkList } from '../channels/outbound/ssrf.js';
 import { isDeliverableAddress, parseMailbox, type Mailbox } from '../channels/email/mime.js';
 
 /**
@@ -40,6 +42,10 @@ export interface ServeConfig {
   retentionMs: number;
   logLevel: string;
   benchRoutes: boolean;
+  secretKey: string | undefined;
+  allowPrivateNetworks: string[];
+  breakerThreshold: number;
+  breakerCooldownMs: number;
 }
 
 const integer =
@@ -189,6 +195,46 @@ export const SETTINGS: Setting<unknown>[] = [
     description: 'SMTP connections kept open',
     default: '5',
     parse: integer(1, 100),
+  },
+  {
+    flag: 'secret-key',
+    key: 'secretKey',
+    placeholder: 'key',
+    description:
+      'encrypts integration credentials at rest (AES-256-GCM); at least 32 characters. Without it credentials are refused, except in dev mode (no api-key), where a key is generated into <data-dir>/secret-key',
+    parse: (raw) =>
+      raw === '' ? undefined : raw.length >= MIN_SECRET_KEY_LENGTH ? raw : { error: 'must be at least 32 characters' },
+  },
+  {
+    flag: 'allow-private-networks',
+    key: 'allowPrivateNetworks',
+    placeholder: 'cidrs',
+    description:
+      'CIDR ranges outbound webhooks and provider URLs may reach despite the SSRF guard, e.g. 10.0.0.0/8,127.0.0.1/32 (any port there)',
+    default: '',
+    parse: (raw) => {
+      try {
+        return parseNetworkList(raw);
+      } catch (error) {
+        return { error: (error as Error).message };
+      }
+    },
+  },
+  {
+    flag: 'breaker-threshold',
+    key: 'breakerThreshold',
+    placeholder: 'number',
+    description: 'transient failures in a row that open an integration\'s circuit breaker (it is then skipped)',
+    default: '5',
+    parse: integer(1, 1000),
+  },
+  {
+    flag: 'breaker-cooldown',
+    key: 'breakerCooldownMs',
+    placeholder: 'duration',
+    description: 'how long an open breaker skips its integration before one trial send (half-open)',
+    default: '30s',
+    parse: duration(100),
   },
   {
     flag: 'concurrency',

@@ -1,8 +1,9 @@
 import type { Clock } from './clock.js';
+import type { Dispatcher, DispatchResult } from './dispatch.js';
 import { nextStep, type RetryPolicy } from './retry-policy.js';
 import type { ClaimedJob, JobCompletion } from './store.js';
-import { renderEmail, type CompiledStep } from './templates.js';
-import type { DeliveryOutcome, EmailChannel } from './types.js';
+import { renderStep, type CompiledStep, type RenderedStep } from './templates.js';
+import type { MessageContent } from './types.js';
 
 /** A compiled workflow version, as the worker caches it. */
 export interface PreparedWorkflow {
@@ -12,12 +13,10 @@ export interface PreparedWorkflow {
 }
 
 export interface DeliverDeps {
-  channel: EmailChannel;
+  dispatcher: Dispatcher;
   clock: Clock;
   retryPolicy: RetryPolicy;
   random: () => number;
-  /** Checks an address before spending a send on it. */
-  isDeliverableAddress(address: string): boolean;
   /** A job claimed more often than this without a recorded outcome keeps crashing its worker: give up. */
   maxClaims: number;
   sendTimeoutMs: number;
@@ -36,12 +35,27 @@ function finished(
   status: 'failed' | 'skipped',
   reason: string,
 ): JobCompletion {
-  return { jobId: job.jobId, workerId, messageId: job.messageId, at, attempt: null, status, reason };
+  return { jobId: job.jobId, workerId, messageId: job.messageId, at, attempts: [], status, reason };
+}
+
+/** What the delivery log keeps of a rendered message: a subject line and the text sent. */
+function logged(rendered: RenderedStep): { subject: string | null; content: MessageContent } {
+  switch (rendered.type) {
+    case 'email':
+      return { subject: rendered.subject, content: { html: rendered.html, text: rendered.text } };
+    case 'push':
+      return { subject: rendered.title, content: { html: null, text: rendered.body } };
+    case 'webhook':
+      return { subject: null, content: { html: null, text: JSON.stringify(rendered.body) } };
+    default:
+      return { subject: null, content: { html: null, text: rendered.text } };
+  }
 }
 
 /**
- * Runs one delivery job: checks the recipient, renders, sends, and decides what follows. Never
- * throws: every path ends in a completion for the store to record.
+ * Runs one delivery job: renders the step, hands it to the dispatcher (which picks the address
+ * and the integrations), and decides what follows. Never throws: every path ends in a completion
+ * for the store to record.
  */
 export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: DeliveryContext): Promise<JobCompletion> {
   const { workerId } = context;
@@ -53,14 +67,10 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
   if (!step) return finished(job, workerId, startedAt, 'failed', 'the workflow step no longer exists');
   const subscriber = job.subscriber;
   if (!subscriber) return finished(job, workerId, startedAt, 'skipped', 'subscriber was deleted');
-  if (!subscriber.email) return finished(job, workerId, startedAt, 'skipped', 'subscriber has no email address');
-  if (!deps.isDeliverableAddress(subscriber.email)) {
-    return finished(job, workerId, startedAt, 'failed', `invalid email address: ${subscriber.email}`);
-  }
 
-  let rendered;
+  let rendered: RenderedStep;
   const render = () =>
-    renderEmail(step, {
+    renderStep(step, {
       subscriber: subscriber as unknown as Record<string, unknown>,
       data: context.data,
       workflow: { key: context.workflow!.key, name: context.workflow!.name },
@@ -79,42 +89,43 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
     return finished(job, workerId, startedAt, 'failed', reason.slice(0, 1000));
   }
 
-  let outcome: DeliveryOutcome;
+  let result: DispatchResult;
   // Not AbortSignal.timeout(): its timer outlives the send by the whole timeout; this one is cleared.
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), deps.sendTimeoutMs);
   try {
-    outcome = await deps.channel.send(
+    result = await deps.dispatcher.dispatch(
       {
-        messageId: job.messageId,
         environmentId: job.environmentId,
-        to: subscriber.email,
-        toName: subscriber.name ?? null,
-        subject: rendered.subject,
-        html: rendered.html ?? undefined,
-        text: rendered.text,
+        messageId: job.messageId,
+        triggerId: job.triggerId,
+        workflowKey: job.workflowKey,
+        subscriber,
+        data: context.data,
+        rendered,
       },
       deadline.signal,
     );
   } catch (error) {
-    outcome = { status: 'retry', reason: error instanceof Error ? error.message : String(error) };
+    const reason = error instanceof Error ? error.message : String(error);
+    result = { outcome: { status: 'retry', reason }, attempts: [], recipient: null };
   } finally {
     clearTimeout(timer);
   }
   const at = deps.clock.now();
-  const durationMs = at - startedAt;
+  const { outcome } = result;
+  if (outcome.status === 'skipped') return finished(job, workerId, at, 'skipped', outcome.reason);
   const next = nextStep(outcome, job.failedAttempts, at, deps.retryPolicy, deps.random());
-  const detail =
-    outcome.status === 'sent' ? (outcome.detail ?? outcome.providerMessageId ?? 'accepted') : outcome.reason;
+  const { subject, content } = logged(rendered);
   const base = {
     jobId: job.jobId,
     workerId,
     messageId: job.messageId,
     at,
-    attempt: { outcome: outcome.status, detail: detail.slice(0, 2000), durationMs },
-    recipient: subscriber.email,
-    subject: rendered.subject,
-    content: { html: rendered.html, text: rendered.text },
+    attempts: result.attempts.map((attempt) => ({ ...attempt, detail: attempt.detail.slice(0, 2000) })),
+    recipient: result.recipient,
+    subject,
+    content: result.content ?? content,
   };
   if (next.kind === 'retry') return { ...base, status: 'retrying', reason: next.reason, retryAt: next.runAt };
   return {

@@ -1,5 +1,7 @@
 import type {
   Attempt,
+  ChannelType,
+  PushDevices,
   MessageContent,
   DevMail,
   Message,
@@ -23,7 +25,42 @@ export interface PlannedMessage {
   id: string;
   subscriberId: string;
   stepIndex: number;
-  channel: 'email';
+  channel: ChannelType;
+}
+
+/** Sends at most `limit` per `intervalMs` through one integration (per worker process). */
+export interface RateLimit {
+  limit: number;
+  intervalMs: number;
+}
+
+/** A breaker's state as a worker last reported it. */
+export interface CircuitSnapshot {
+  state: 'closed' | 'open' | 'half-open';
+  consecutiveFailures: number;
+  /** When it opened (open, half-open). */
+  openedAt: number | null;
+  lastFailure: string | null;
+  updatedAt: number;
+}
+
+/** An integration as stored: credentials sealed, the rest plain. */
+export interface StoredIntegration {
+  environmentId: string;
+  id: string;
+  channel: ChannelType;
+  provider: string;
+  /** Config without the secret fields. */
+  config: Record<string, unknown>;
+  /** The secret fields as one sealed JSON document (see secret-box.ts), null when there are none. */
+  sealedSecrets: string | null;
+  /** Lower goes first. */
+  priority: number;
+  enabled: boolean;
+  rateLimit: RateLimit | null;
+  circuit: CircuitSnapshot | null;
+  createdAt: number;
+  updatedAt: number;
 }
 
 /** Everything one accepted trigger writes, committed together or not at all. */
@@ -78,14 +115,24 @@ export interface WorkflowVersion {
   steps: WorkflowStep[];
 }
 
+/** One provider call of a job; `at` defaults to the completion's. */
+export interface CompletedAttempt {
+  at?: number;
+  outcome: Attempt['outcome'];
+  detail: string;
+  durationMs: number;
+  integrationId?: string | null;
+  provider?: string | null;
+}
+
 /** The result of one job, recorded with its attempt in one transaction. */
 export interface JobCompletion {
   jobId: string;
   workerId: string;
   messageId: string;
   at: number;
-  /** null when no provider was called (the message was skipped). */
-  attempt: Omit<Attempt, 'at'> | null;
+  /** Provider calls made, in order: several when failover tried more than one; none when skipped. */
+  attempts: CompletedAttempt[];
   status: 'sent' | 'failed' | 'skipped' | 'retrying';
   reason: string | null;
   /** For `retrying`: when the job is due again. */
@@ -189,6 +236,26 @@ export interface Store {
    * a batch that finds another process's batch running returns 0 at once.
    */
   pruneMessages(before: number, batchSize: number): Promise<number>;
+
+  // Integrations
+  /** Creates or replaces an integration (keeping its createdAt and circuit); true when created. */
+  putIntegration(integration: StoredIntegration): Promise<{ integration: StoredIntegration; created: boolean }>;
+  getIntegration(environmentId: string, id: string): Promise<StoredIntegration | undefined>;
+  /** All of an environment's integrations, by channel, priority and id. */
+  listIntegrations(environmentId: string): Promise<StoredIntegration[]>;
+  deleteIntegration(environmentId: string, id: string): Promise<boolean>;
+  /** Records a breaker's state (written on transitions only). */
+  recordCircuit(environmentId: string, id: string, circuit: CircuitSnapshot): Promise<void>;
+  /**
+   * Removes push devices a provider reported gone from a subscriber (`kind`: fcm and apns tokens,
+   * webPush endpoints).
+   */
+  removePushDevices(
+    environmentId: string,
+    subscriberId: string,
+    kind: keyof PushDevices,
+    gone: readonly string[],
+  ): Promise<void>;
 
   // Dev mailbox
   addDevMail(mail: DevMail): Promise<void>;

@@ -41,7 +41,28 @@ export interface CompiledEmailStep {
   text: Template[] | null;
 }
 
-export type CompiledStep = CompiledEmailStep;
+/** A JSON value whose strings are templates (webhook bodies, chat blocks). */
+export type CompiledJson =
+  | { kind: 'template'; templates: Template[] }
+  | { kind: 'value'; path: string } // a string that is exactly {{ path }}: the value keeps its type
+  | { kind: 'array'; items: CompiledJson[] }
+  | { kind: 'object'; entries: [string, CompiledJson][] }
+  | { kind: 'literal'; value: unknown };
+
+export type CompiledStep =
+  | CompiledEmailStep
+  | { type: 'sms'; text: Template[] }
+  | { type: 'push'; title: Template[]; body: Template[]; data: [string, Template[]][] | null }
+  | { type: 'chat'; text: Template[]; blocks: CompiledJson | null }
+  | { type: 'webhook'; url: Template[] | null; body: CompiledJson | null };
+
+/** What a step renders to, per type. */
+export type RenderedStep =
+  | ({ type: 'email' } & RenderedEmail)
+  | { type: 'sms'; text: string }
+  | { type: 'push'; title: string; body: string; data: Record<string, string> | null }
+  | { type: 'chat'; text: string; blocks: unknown[] | null }
+  | { type: 'webhook'; url: string | null; body: unknown };
 
 export interface RenderContext {
   subscriber: Record<string, unknown>;
@@ -74,10 +95,58 @@ function compileEmailStep(step: EmailStep, index: number, errors: FieldError[]):
   return { type: 'email', subject, html, text };
 }
 
+const WHOLE_VALUE = /^\{\{\s*([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*|\[\d+\])*)\s*\}\}$/;
+
+function compileJson(value: unknown, path: string, errors: FieldError[]): CompiledJson {
+  if (typeof value === 'string') {
+    const whole = WHOLE_VALUE.exec(value);
+    if (whole) return { kind: 'value', path: whole[1]! };
+    return { kind: 'template', templates: parseField(plainLiquid, value, path, errors) ?? [] };
+  }
+  if (Array.isArray(value)) return { kind: 'array', items: value.map((item, i) => compileJson(item, `${path}/${i}`, errors)) };
+  if (value !== null && typeof value === 'object') {
+    return {
+      kind: 'object',
+      entries: Object.entries(value).map(([key, item]) => [key, compileJson(item, `${path}/${key}`, errors)]),
+    };
+  }
+  return { kind: 'literal', value };
+}
+
+function compileStep(step: WorkflowStep, index: number, errors: FieldError[]): CompiledStep {
+  const at = `/steps/${index}`;
+  const plain = (source: string, field: string) => parseField(plainLiquid, source, `${at}/${field}`, errors) ?? [];
+  switch (step.type) {
+    case 'email':
+      return compileEmailStep(step, index, errors);
+    case 'sms':
+      return { type: 'sms', text: plain(step.text, 'text') };
+    case 'push':
+      return {
+        type: 'push',
+        title: plain(step.title, 'title'),
+        body: plain(step.body, 'body'),
+        data: step.data ? Object.entries(step.data).map(([key, source]) => [key, plain(source, `data/${key}`)]) : null,
+      };
+    case 'chat':
+      return {
+        type: 'chat',
+        text: plain(step.text, 'text'),
+        blocks: step.blocks === undefined ? null : compileJson(step.blocks, `${at}/blocks`, errors),
+      };
+    case 'webhook':
+      return {
+        type: 'webhook',
+        url: step.url === undefined ? null : plain(step.url, 'url'),
+        body: step.body === undefined ? null : compileJson(step.body, `${at}/body`, errors),
+      };
+  }
+}
+
 /** Parses every template of a workflow; a syntax error is a 422 naming the step, field and line. */
 export function compileSteps(steps: readonly WorkflowStep[]): CompiledStep[] {
   const errors: FieldError[] = [];
-  const compiled = steps.map((step, index) => compileEmailStep(step, index, errors));
+  const compiled = steps.map((step, index) => compileStep(step, index, errors));
   if (errors.length > 0) {
     throw new HeraldError('TEMPLATE_INVALID', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
   }
@@ -95,4 +164,50 @@ export function renderEmail(step: CompiledEmailStep, context: RenderContext): Re
   const html = step.html ? htmlLiquid.renderSync(step.html, scope) : null;
   const text = step.text ? plainLiquid.renderSync(step.text, scope) : htmlToText(html ?? '');
   return { subject, html, text };
+}
+
+function renderJson(json: CompiledJson, scope: Record<string, unknown>): unknown {
+  switch (json.kind) {
+    case 'template':
+      return plainLiquid.renderSync(json.templates, scope);
+    case 'value': {
+      const value = plainLiquid.evalValueSync(json.path, scope) as unknown;
+      return value === undefined ? null : value;
+    }
+    case 'array':
+      return json.items.map((item) => renderJson(item, scope));
+    case 'object':
+      return Object.fromEntries(json.entries.map(([key, item]) => [key, renderJson(item, scope)]));
+    case 'literal':
+      return json.value;
+  }
+}
+
+/** Renders any step; throws when rendering exceeds the sandbox limits or a filter fails. */
+export function renderStep(step: CompiledStep, context: RenderContext): RenderedStep {
+  const scope = context as unknown as Record<string, unknown>;
+  const plain = (templates: Template[]) => plainLiquid.renderSync(templates, scope);
+  switch (step.type) {
+    case 'email':
+      return { type: 'email', ...renderEmail(step, context) };
+    case 'sms':
+      return { type: 'sms', text: plain(step.text).trim() };
+    case 'push':
+      return {
+        type: 'push',
+        title: plain(step.title).replace(/[\r\n]+/g, ' ').trim(),
+        body: plain(step.body).trim(),
+        data: step.data ? Object.fromEntries(step.data.map(([key, templates]) => [key, plain(templates)])) : null,
+      };
+    case 'chat': {
+      const blocks = step.blocks ? renderJson(step.blocks, scope) : null;
+      return { type: 'chat', text: plain(step.text).trim(), blocks: Array.isArray(blocks) ? blocks : null };
+    }
+    case 'webhook':
+      return {
+        type: 'webhook',
+        url: step.url ? plain(step.url).trim() : null,
+        body: step.body ? renderJson(step.body, scope) : null,
+      };
+  }
 }

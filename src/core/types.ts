@@ -1,6 +1,7 @@
 /** Domain types shared by every layer. Timestamps are epoch milliseconds. */
 
-export type ChannelType = 'email';
+export const CHANNEL_TYPES = ['email', 'sms', 'push', 'chat', 'webhook'] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
 export interface EmailStep {
   type: 'email';
@@ -9,7 +10,35 @@ export interface EmailStep {
   text?: string;
 }
 
-export type WorkflowStep = EmailStep;
+export interface SmsStep {
+  type: 'sms';
+  text: string;
+}
+
+export interface PushStep {
+  type: 'push';
+  title: string;
+  body: string;
+  /** Key/value templates passed to the app. */
+  data?: Record<string, string>;
+}
+
+export interface ChatStep {
+  type: 'chat';
+  text: string;
+  /** Slack Block Kit blocks or Teams Adaptive Card elements; string values are templates. */
+  blocks?: unknown[];
+}
+
+export interface WebhookStep {
+  type: 'webhook';
+  /** Template of the URL; the subscriber's webhookUrl when absent. */
+  url?: string;
+  /** JSON template: string values are templates. Default `{workflow, triggerId, messageId, subscriberId, data}`. */
+  body?: unknown;
+}
+
+export type WorkflowStep = EmailStep | SmsStep | PushStep | ChatStep | WebhookStep;
 
 export interface Workflow {
   key: string;
@@ -22,7 +51,24 @@ export interface Workflow {
   updatedAt: number;
 }
 
-export interface SubscriberFields {
+/** A subscriber's devices, per push provider kind. */
+export interface PushDevices {
+  webPush?: { endpoint: string; keys: { p256dh: string; auth: string } }[];
+  fcm?: string[];
+  apns?: string[];
+}
+
+/** A subscriber's address per chat provider: a webhook URL, a Slack channel id, a Telegram chat id. */
+export type ChatAddresses = Partial<Record<'slack' | 'discord' | 'teams' | 'telegram' | 'mattermost', string>>;
+
+/** Where a subscriber is reached besides email and phone (set through the subscriber API). */
+export interface ChannelData {
+  push?: PushDevices | null;
+  chat?: ChatAddresses | null;
+  webhookUrl?: string | null;
+}
+
+export interface SubscriberFields extends ChannelData {
   email?: string | null;
   phone?: string | null;
   name?: string | null;
@@ -39,6 +85,9 @@ export interface Subscriber {
   locale: string | null;
   timezone: string | null;
   data: Record<string, unknown> | null;
+  push: PushDevices | null;
+  chat: ChatAddresses | null;
+  webhookUrl: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -53,6 +102,9 @@ export interface Attempt {
   outcome: AttemptOutcome;
   detail: string;
   durationMs: number;
+  /** The integration that was tried (null for the dev mailbox and attempts before integrations). */
+  integrationId: string | null;
+  provider: string | null;
 }
 
 export interface Message {
@@ -89,7 +141,16 @@ export interface MessageWithAttempts extends Message {
 /** What a channel reports after one delivery attempt. A thrown error means "transient, retry". */
 export type DeliveryOutcome =
   | { status: 'sent'; providerMessageId?: string; detail?: string }
-  | { status: 'retry'; reason: string; retryAfterMs?: number } // 4xx, resets, timeouts
+  | {
+      status: 'retry';
+      reason: string;
+      retryAfterMs?: number;
+      /**
+       * The provider answered and is up; this message just cannot go now (an SMTP 451, a 429).
+       * Not counted against the integration's circuit breaker.
+       */
+      providerAnswered?: boolean;
+    } // 4xx, resets, timeouts
   | { status: 'failed'; reason: string }; // rejected address or payload
 
 /** An email ready for a provider: rendered, addressed, with its stable ids. */

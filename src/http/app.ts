@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import { isDeliverableAddress } from '../channels/email/mime.js';
 import type { Clock } from '../core/clock.js';
 import { HeraldError } from '../core/errors.js';
+import type { IntegrationService } from '../channels/integration-service.js';
+import { integrationRoutes } from './routes/integrations.js';
 import type { Store } from '../core/store.js';
 import type { TriggerDeps } from '../core/trigger-workflow.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -27,6 +29,9 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   trigger: TriggerDeps;
+  integrations: IntegrationService;
+  /** Why an outbound URL a user sets would be refused (SSRF guard), or undefined when it is fine. */
+  refuseOutboundUrl(url: string): string | undefined;
   version: string;
   /** Adds the no-op trigger route that benchmarks use as their ceiling. */
   benchRoutes?: boolean;
@@ -147,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(triggerRoutes(deps), { prefix: '/v1' });
   await app.register(messageRoutes(deps), { prefix: '/v1' });
   await app.register(devMailRoutes(deps), { prefix: '/v1' });
+  await app.register(integrationRoutes(deps), { prefix: '/v1' });
   if (deps.benchRoutes) await app.register(benchRoutes(), { prefix: '/v1' });
   return app;
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { MESSAGE_STATUSES } from '../core/types.js';
+import { CHANNEL_TYPES, MESSAGE_STATUSES } from '../core/types.js';
 
 /** Identifiers chosen by the customer: printable, no control characters, bounded. */
 const Identifier = (description: string) =>
@@ -16,7 +16,54 @@ export const SubscriberFieldsSchema = {
   data: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
 };
 
-export const SubscriberBody = Type.Object(SubscriberFieldsSchema, { additionalProperties: false });
+const HttpsUrl = (description: string) =>
+  Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$', description });
+
+const PushDevicesSchema = Type.Object(
+  {
+    webPush: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            endpoint: HttpsUrl('The push service endpoint from PushManager.subscribe()'),
+            keys: Type.Object(
+              { p256dh: Type.String({ maxLength: 200 }), auth: Type.String({ maxLength: 100 }) },
+              { additionalProperties: false },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 20 },
+      ),
+    ),
+    fcm: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), { maxItems: 20 })),
+    apns: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-fA-F]{16,200}$' }), { maxItems: 20 })),
+  },
+  { additionalProperties: false },
+);
+
+const ChatAddressesSchema = Type.Object(
+  {
+    slack: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Incoming webhook URL or channel id' })),
+    discord: Type.Optional(HttpsUrl('Discord channel webhook URL')),
+    teams: Type.Optional(HttpsUrl('Teams Workflows webhook URL')),
+    telegram: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Telegram chat id' })),
+    mattermost: Type.Optional(HttpsUrl('Mattermost incoming webhook URL')),
+  },
+  { additionalProperties: false },
+);
+
+/** Channel data: set through the subscriber API only (not inline in triggers). */
+export const ChannelDataSchema = {
+  push: Type.Optional(Type.Union([PushDevicesSchema, Type.Null()])),
+  chat: Type.Optional(Type.Union([ChatAddressesSchema, Type.Null()])),
+  webhookUrl: Type.Optional(Type.Union([HttpsUrl('Where webhook steps POST for this subscriber'), Type.Null()])),
+};
+
+export const SubscriberBody = Type.Object(
+  { ...SubscriberFieldsSchema, ...ChannelDataSchema },
+  { additionalProperties: false },
+);
 export type SubscriberBody = Static<typeof SubscriberBody>;
 
 export const Subscriber = Type.Object({
@@ -27,6 +74,9 @@ export const Subscriber = Type.Object({
   locale: Type.Union([Type.String(), Type.Null()]),
   timezone: Type.Union([Type.String(), Type.Null()]),
   data: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  push: Type.Union([PushDevicesSchema, Type.Null()]),
+  chat: Type.Union([ChatAddressesSchema, Type.Null()]),
+  webhookUrl: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.Number(),
   updatedAt: Type.Number(),
 });
@@ -45,10 +95,55 @@ export const EmailStepSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const SmsStepSchema = Type.Object(
+  { type: Type.Literal('sms'), text: Type.String({ minLength: 1, maxLength: 10_000, description: 'Liquid template' }) },
+  { additionalProperties: false },
+);
+
+export const PushStepSchema = Type.Object(
+  {
+    type: Type.Literal('push'),
+    title: Type.String({ minLength: 1, maxLength: 1000, description: 'Liquid template of the title' }),
+    body: Type.String({ minLength: 1, maxLength: 4000, description: 'Liquid template of the body' }),
+    data: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 4000 }), { description: 'Templates' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ChatStepSchema = Type.Object(
+  {
+    type: Type.Literal('chat'),
+    text: Type.String({ minLength: 1, maxLength: 40_000, description: 'Liquid template of the text' }),
+    blocks: Type.Optional(
+      Type.Array(Type.Unknown(), {
+        maxItems: 50,
+        description: 'Slack blocks or Teams Adaptive Card elements; string values are Liquid templates',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const WebhookStepSchema = Type.Object(
+  {
+    type: Type.Literal('webhook'),
+    url: Type.Optional(Template(2048, "Liquid template of the URL; the subscriber's webhookUrl when absent")),
+    body: Type.Optional(
+      Type.Unknown({
+        description:
+          'JSON template: string values are Liquid templates; a string that is exactly {{ path }} keeps the value\'s type',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const StepSchema = Type.Union([EmailStepSchema, SmsStepSchema, PushStepSchema, ChatStepSchema, WebhookStepSchema]);
+
 export const WorkflowBody = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    steps: Type.Array(EmailStepSchema, { minItems: 1, maxItems: 20 }),
+    steps: Type.Array(StepSchema, { minItems: 1, maxItems: 20 }),
   },
   { additionalProperties: false },
 );
@@ -62,7 +157,7 @@ export const Workflow = Type.Object({
   key: Type.String(),
   name: Type.String(),
   version: Type.Integer(),
-  steps: Type.Array(EmailStepSchema),
+  steps: Type.Array(StepSchema),
   createdAt: Type.Number(),
   updatedAt: Type.Number(),
 });
@@ -121,6 +216,8 @@ export const Attempt = Type.Object({
   outcome: Type.String(),
   detail: Type.String(),
   durationMs: Type.Number(),
+  integrationId: Type.Union([Type.String(), Type.Null()]),
+  provider: Type.Union([Type.String(), Type.Null()]),
 });
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
@@ -178,3 +275,69 @@ export const Problem = Type.Object({
 
 export const pageOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: NullableString });
+
+export const IntegrationParams = Type.Object({
+  id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$', description: 'Integration id, e.g. twilio-main' }),
+});
+
+const RateLimitSchema = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'sends per interval, per worker process' }),
+    interval: Type.String({ pattern: '^\\d+(ms|s|m|h)$', description: 'e.g. 1s, 1m' }),
+  },
+  { additionalProperties: false },
+);
+
+export const IntegrationBody = Type.Object(
+  {
+    channel: Type.Optional(Type.Union(CHANNEL_TYPES.map((channel) => Type.Literal(channel)))),
+    provider: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+    config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    url: Type.Optional(
+      Type.String({ minLength: 3, maxLength: 4096, description: 'Apprise-style URL instead of provider + config' }),
+    ),
+    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'lower is tried first' })),
+    enabled: Type.Optional(Type.Boolean()),
+    rateLimit: Type.Optional(Type.Union([RateLimitSchema, Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+export type IntegrationBody = Static<typeof IntegrationBody>;
+
+export const Integration = Type.Object({
+  id: Type.String(),
+  channel: Type.String(),
+  provider: Type.String(),
+  config: Type.Record(Type.String(), Type.Unknown(), { description: 'credentials masked' }),
+  priority: Type.Integer(),
+  enabled: Type.Boolean(),
+  rateLimit: Type.Union([Type.Object({ limit: Type.Integer(), intervalMs: Type.Integer() }), Type.Null()]),
+  circuit: Type.Union([
+    Type.Object({
+      state: Type.String(),
+      consecutiveFailures: Type.Integer(),
+      openedAt: NullableNumber,
+      lastFailure: NullableString,
+      updatedAt: Type.Number(),
+    }),
+    Type.Null(),
+  ]),
+  source: Type.String(),
+  createdAt: Type.Number(),
+  updatedAt: Type.Number(),
+  secret: Type.Optional(Type.String({ description: 'the webhook signing secret: shown once, on create and rotate' })),
+});
+
+export const IntegrationTestBody = Type.Object(
+  {
+    to: Type.Optional(Type.Unknown({ description: 'address, phone, chat destination, device token/subscription or URL' })),
+    text: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const IntegrationTestResult = Type.Object({
+  status: Type.String(),
+  detail: Type.String(),
+  providerMessageId: NullableString,
+});

@@ -6,6 +6,8 @@ export interface Metrics {
   triggerAccepted(messages: number): void;
   messageStatus(channel: string, status: string, count?: number): void;
   deliveryDuration(channel: string, outcome: string, seconds: number): void;
+  /** An integration's circuit breaker changed state in this process. */
+  circuitState(integrationId: string, provider: string, state: 'closed' | 'open' | 'half-open'): void;
 }
 
 /** Prometheus metrics; queue gauges are read from the store at scrape time. */
@@ -50,11 +52,20 @@ export function createMetrics(store: Store, clock: { now(): number }): Metrics {
       this.set((await readStats()).oldestDueAgeMs / 1000);
     },
   });
+  const circuits = new Gauge({
+    name: 'herald_integration_circuit_open',
+    help: "1 while an integration's circuit breaker is open in this process (skipped), 0.5 half-open, 0 closed.",
+    labelNames: ['integration', 'provider'],
+    registers: [registry],
+  });
   return {
     registry,
+    circuitState(integration, provider, state) {
+      circuits.set({ integration, provider }, state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0);
+    },
     triggerAccepted(count) {
       triggers.inc();
-      messages.inc({ channel: 'email', status: 'queued' }, count);
+      messages.inc({ channel: 'all', status: 'queued' }, count);
     },
     messageStatus(channel, status, count = 1) {
       messages.inc({ channel, status }, count);

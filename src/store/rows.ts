@@ -1,6 +1,8 @@
-import type { ClaimedJob, WorkflowVersion } from '../core/store.js';
+import type { ClaimedJob, StoredIntegration, WorkflowVersion } from '../core/store.js';
 import type {
   Attempt,
+  ChannelData,
+  PushDevices,
   Page,
   DevMail,
   Message,
@@ -18,8 +20,18 @@ export interface SubscriberRow {
   locale: string | null;
   timezone: string | null;
   data: string | null;
+  channels: string | null;
   created_at: number;
   updated_at: number;
+}
+
+/** The subscriber's channel data as stored: one JSON document, null when there is none. */
+export function channelsJson(fields: SubscriberFields): string | null {
+  const channels: Record<string, unknown> = {};
+  if (fields.push) channels.push = fields.push;
+  if (fields.chat) channels.chat = fields.chat;
+  if (fields.webhookUrl) channels.webhookUrl = fields.webhookUrl;
+  return Object.keys(channels).length === 0 ? null : JSON.stringify(channels);
 }
 
 /** Named parameters @env, @id, @email … @data, @now for statements that write a subscriber. */
@@ -33,6 +45,7 @@ export function subscriberParams(env: string, id: string, fields: SubscriberFiel
     locale: fields.locale ?? null,
     timezone: fields.timezone ?? null,
     data: fields.data == null ? null : JSON.stringify(fields.data),
+    channels: channelsJson(fields),
     now,
   };
 }
@@ -86,6 +99,7 @@ export function claimedJobMapper(): (job: ClaimedJobRow, detail: ClaimedDetailRo
 }
 
 export function toSubscriber(row: SubscriberRow): Subscriber {
+  const channels = row.channels === null ? {} : (JSON.parse(row.channels) as ChannelData);
   return {
     subscriberId: row.subscriber_id,
     email: row.email,
@@ -94,6 +108,9 @@ export function toSubscriber(row: SubscriberRow): Subscriber {
     locale: row.locale,
     timezone: row.timezone,
     data: row.data === null ? null : (JSON.parse(row.data) as Record<string, unknown>),
+    push: channels.push ?? null,
+    chat: channels.chat ?? null,
+    webhookUrl: channels.webhookUrl ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -178,10 +195,90 @@ export interface AttemptRow {
   outcome: string;
   detail: string;
   duration_ms: number;
+  integration_id: string | null;
+  provider: string | null;
 }
 
+export const ATTEMPT_COLUMNS = 'at, outcome, detail, duration_ms, integration_id, provider';
+
 export function toAttempt(row: AttemptRow): Attempt {
-  return { at: row.at, outcome: row.outcome as Attempt['outcome'], detail: row.detail, durationMs: row.duration_ms };
+  return {
+    at: row.at,
+    outcome: row.outcome as Attempt['outcome'],
+    detail: row.detail,
+    durationMs: row.duration_ms,
+    integrationId: row.integration_id,
+    provider: row.provider,
+  };
+}
+
+export interface IntegrationRow {
+  environment_id: string;
+  id: string;
+  channel: string;
+  provider: string;
+  config: string;
+  secrets: string | null;
+  priority: number;
+  enabled: number | boolean;
+  rate_limit: string | null;
+  circuit: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toIntegration(row: IntegrationRow): StoredIntegration {
+  return {
+    environmentId: row.environment_id,
+    id: row.id,
+    channel: row.channel as StoredIntegration['channel'],
+    provider: row.provider,
+    config: JSON.parse(row.config) as Record<string, unknown>,
+    sealedSecrets: row.secrets,
+    priority: row.priority,
+    enabled: Boolean(row.enabled),
+    rateLimit: row.rate_limit === null ? null : (JSON.parse(row.rate_limit) as StoredIntegration['rateLimit']),
+    circuit: row.circuit === null ? null : (JSON.parse(row.circuit) as StoredIntegration['circuit']),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Parameters of an integration write, in the column order of INTEGRATION_INSERT_COLUMNS. */
+export function integrationValues(integration: StoredIntegration): unknown[] {
+  return [
+    integration.environmentId,
+    integration.id,
+    integration.channel,
+    integration.provider,
+    JSON.stringify(integration.config),
+    integration.sealedSecrets,
+    integration.priority,
+    integration.enabled,
+    integration.rateLimit === null ? null : JSON.stringify(integration.rateLimit),
+    integration.createdAt,
+    integration.updatedAt,
+  ];
+}
+
+export const INTEGRATION_INSERT_COLUMNS =
+  'environment_id, id, channel, provider, config, secrets, priority, enabled, rate_limit, created_at, updated_at';
+
+/** Removes devices from a subscriber's channel data; returns the new JSON, or undefined if nothing changed. */
+export function withoutPushDevices(
+  channelsText: string | null,
+  kind: keyof PushDevices,
+  gone: readonly string[],
+): string | null | undefined {
+  if (channelsText === null) return undefined;
+  const channels = JSON.parse(channelsText) as ChannelData;
+  const devices = channels.push?.[kind];
+  if (!devices) return undefined;
+  const key = (device: unknown) => (typeof device === 'string' ? device : (device as { endpoint: string }).endpoint);
+  const kept = (devices as unknown[]).filter((device) => !gone.includes(key(device)));
+  if (kept.length === devices.length) return undefined;
+  channels.push = { ...channels.push, [kind]: kept };
+  return JSON.stringify(channels);
 }
 
 export interface DevMailRow {

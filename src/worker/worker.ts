@@ -115,9 +115,10 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
         await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** tries));
       }
     }
-    metrics.messageStatus('email', completion.status);
-    if (completion.attempt) {
-      metrics.deliveryDuration('email', completion.attempt.outcome, completion.attempt.durationMs / 1000);
+    const channel = workflows.get(job.workflowVersionId)?.steps[job.stepIndex]?.type ?? 'unknown';
+    metrics.messageStatus(channel, completion.status);
+    for (const attempt of completion.attempts) {
+      metrics.deliveryDuration(channel, attempt.outcome, attempt.durationMs / 1000);
     }
   }
 

@@ -135,7 +135,14 @@ describe('GET /v1/messages/{id}', () => {
       sentAt: expect.any(Number),
     });
     expect(res.body.attempts).toEqual([
-      { at: expect.any(Number), outcome: 'sent', detail: expect.any(String), durationMs: expect.any(Number) },
+      {
+        at: expect.any(Number),
+        outcome: 'sent',
+        detail: expect.any(String),
+        durationMs: expect.any(Number),
+        integrationId: null, // no email integration: the dev mailbox
+        provider: 'dev-mailbox',
+      },
     ]);
     // The rendered bodies are kept with the message: the log says exactly what was sent.
     const mail = (await h.api('GET', '/v1/dev/mail?limit=100')).body.items.find(

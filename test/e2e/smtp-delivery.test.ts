@@ -141,7 +141,13 @@ describe('SMTP delivery', () => {
     // the pool's queue behind them. All ten time out, are retried, and must arrive once each.
     const sink = await startParkingSmtpSink({ park: (arrival) => arrival <= 5 });
     cleanups.push(() => sink.close());
-    const h = await startTestHerald({ 'smtp-url': sink.url, 'retry-schedule': '50ms', 'send-timeout': '500ms' });
+    // Ten timeouts in a row would open the SMTP integration's breaker; this test is about the pool.
+    const h = await startTestHerald({
+      'smtp-url': sink.url,
+      'retry-schedule': '50ms',
+      'send-timeout': '500ms',
+      'breaker-threshold': '100',
+    });
     cleanups.push(() => h.close());
 
     await putWorkflow(h, 'w', { subject: 'Hi', text: 'Hi' });

@@ -109,7 +109,7 @@ describe('postgres store across processes', () => {
           workerId: 'w',
           messageId: job.messageId,
           at: T0,
-          attempt: { outcome: 'sent' as const, detail: '250 ok', durationMs: 1 },
+          attempts: [{ outcome: 'sent' as const, detail: '250 ok', durationMs: 1 }],
           status: 'sent' as const,
           reason: null,
         })),

@@ -50,7 +50,7 @@ function sent(job: ClaimedJob, at: number, detail: string, subject: string, dura
     workerId: 'w1',
     messageId: job.messageId,
     at,
-    attempt: { outcome: 'sent', detail, durationMs },
+    attempts: [{ outcome: 'sent', detail, durationMs }],
     status: 'sent',
     reason: null,
     recipient: job.subscriber?.email ?? null,
@@ -102,7 +102,9 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       await store.completeJobs([sent(job!, T0 + 5, '250 ok', 'hello', 5)]);
       const message = await store.getMessage(environmentId, plan.messages[0]!.id);
       expect(message).toMatchObject({ status: 'sent', recipient: 's0@example.com', subject: 'hello', attemptCount: 1 });
-      expect(message?.attempts).toEqual([{ at: T0 + 5, outcome: 'sent', detail: '250 ok', durationMs: 5 }]);
+      expect(message?.attempts).toEqual([
+        { at: T0 + 5, outcome: 'sent', detail: '250 ok', durationMs: 5, integrationId: null, provider: null },
+      ]);
       expect(message?.content).toEqual({ html: null, text: 'body of hello' });
       expect(await store.queueStats(T0 + 10)).toEqual({ depth: 0, oldestDueAgeMs: 0 });
       expect(await store.claimJobs('w1', 1, T0 + 10 * LEASE, LEASE)).toHaveLength(0);
@@ -120,7 +122,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
             workerId,
             messageId: job!.messageId,
             at,
-            attempt: { outcome: 'retry', detail: '451 later', durationMs: 1 },
+            attempts: [{ outcome: 'retry', detail: '451 later', durationMs: 1 }],
             status: 'retrying',
             reason: '451 later',
             retryAt: at + 1_000,
@@ -207,7 +209,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           workerId: 'w1',
           messageId: failed!.messageId,
           at: T0 + 5,
-          attempt: { outcome: 'failed', detail: '550 no such user', durationMs: 5 },
+          attempts: [{ outcome: 'failed', detail: '550 no such user', durationMs: 5 }],
           status: 'failed',
           reason: '550 no such user',
         },
@@ -216,7 +218,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           workerId: 'w1',
           messageId: retrying!.messageId,
           at: T0 + 5,
-          attempt: { outcome: 'retry', detail: '451 later', durationMs: 5 },
+          attempts: [{ outcome: 'retry', detail: '451 later', durationMs: 5 }],
           status: 'retrying',
           reason: '451 later',
           retryAt: T0 + 2 * DAY,

@@ -65,7 +65,12 @@ export function outcomeForStatus(
   if (status >= 300 && status < 400) {
     return { status: 'retry', reason: `${provider}: HTTP ${status}: redirect not followed` };
   }
-  if (status === 408 || status === 425 || status === 429 || status >= 500 || status === 401 || status === 403) {
+  if (status === 429) {
+    // Throttled, not down: the Retry-After pause keeps the integration aside, not its breaker.
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now);
+    return { status: 'retry', reason: explained, retryAfterMs, providerAnswered: true };
+  }
+  if (status === 408 || status === 425 || status >= 500 || status === 401 || status === 403) {
     return { status: 'retry', reason: explained, retryAfterMs: parseRetryAfter(response.headers['retry-after'], now) };
   }
   if (status >= 400) return { status: 'failed', reason: explained };

@@ -36,6 +36,13 @@ export function parseNetworkList(value: string): string[] {
 }
 
 /**
+ * IANA's global unicast space. ipaddr.js calls every IPv6 address outside its named ranges
+ * "unicast", including the deprecated IPv4-compatible `::127.0.0.1` and unassigned space; only
+ * addresses in 2000::/3 can be public destinations.
+ */
+const IPV6_GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3');
+
+/**
  * Why an address may not be connected to, or undefined when it may. IPv4-mapped IPv6 addresses
  * are judged as the IPv4 address they carry; NAT64, 6to4 and Teredo addresses embed an IPv4
  * address a gateway would reach, so they are refused outright.
@@ -52,8 +59,9 @@ export function refusalFor(address: string, policy: AddressPolicy): string | und
     if (network.kind() === ip.kind() && ip.match(network, bits)) return undefined;
   }
   const range = ip.range();
-  if (range === 'unicast') return undefined;
-  return `${ip.toString()} is a ${range} address`;
+  if (range !== 'unicast') return `${ip.toString()} is a ${range} address`;
+  if (ip.kind() === 'ipv6' && !ip.match(IPV6_GLOBAL_UNICAST)) return `${ip.toString()} is a reserved address`;
+  return undefined;
 }
 
 /** True when the address lies in a network the policy opened (any port is allowed there). */
@@ -96,9 +104,11 @@ export function vetUrl(raw: string, policy: AddressPolicy): URL {
     const refusal = refusalFor(host, policy);
     if (refusal) throw new OutboundRefused(refusal);
   }
-  if (!STANDARD_PORTS.has(url.port) && !(isIP(host) && isExplicitlyAllowed(host, policy))) {
-    // A name's port is checked once it has resolved (http-client), where the address is known.
-    if (isIP(host)) throw new OutboundRefused(`port ${url.port} is not allowed (only 80 and 443)`);
+  // A name's port can only be judged once it has resolved (http-client), unless no network is
+  // opened at all: then no address may take a port other than 80 and 443.
+  const portDecidable = isIP(host) || policy.allowedNetworks.length === 0;
+  if (portDecidable && portRefusal(url.port, host, policy)) {
+    throw new OutboundRefused(`port ${url.port} is not allowed (only 80 and 443)`);
   }
   return url;
 }

@@ -25,7 +25,9 @@ export function classifySmtpError(error: unknown): DeliveryOutcome {
   }
   if (typeof e.responseCode === 'number') {
     if (e.responseCode >= 500) return { status: 'failed', reason: `SMTP ${e.responseCode}: ${reply}` };
-    if (e.responseCode >= 400) return { status: 'retry', reason: `SMTP ${e.responseCode}: ${reply}` };
+    if (e.responseCode >= 400) {
+      return { status: 'retry', reason: `SMTP ${e.responseCode}: ${reply}`, providerAnswered: true };
+    }
   }
   if (e.code && TRANSIENT_CODES.has(e.code)) return { status: 'retry', reason: `${e.code}: ${reply}` };
   if (e.code === 'EENVELOPE') return { status: 'failed', reason: `invalid envelope: ${reply}` };

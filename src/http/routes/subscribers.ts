@@ -21,8 +21,28 @@ export const subscriberRoutes =
           response: { 200: Subscriber, '4xx': Problem },
         },
       },
-      async (request) =>
-        deps.store.putSubscriber(request.environmentId, request.params.subscriberId, request.body, deps.clock.now()),
+      async (request) => {
+        // Outbound URLs are refused when saved, not only when a send tries them (SSRF guard).
+        const { webhookUrl, chat, push } = request.body;
+        const urls: [string, string | undefined][] = [
+          ['/webhookUrl', webhookUrl ?? undefined],
+          ...Object.entries(chat ?? {})
+            .filter(([, value]) => /^https?:/i.test(value ?? ''))
+            .map(([key, value]): [string, string] => [`/chat/${key}`, value!]),
+          ...(push?.webPush ?? []).map((subscription, i): [string, string] => [
+            `/push/webPush/${i}/endpoint`,
+            subscription.endpoint,
+          ]),
+        ];
+        const errors = urls.flatMap(([path, url]) => {
+          const refusal = url === undefined ? undefined : deps.refuseOutboundUrl(url);
+          return refusal ? [{ path, message: `refused: ${refusal}` }] : [];
+        });
+        if (errors.length > 0) {
+          throw new HeraldError('VALIDATION_FAILED', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+        }
+        return deps.store.putSubscriber(request.environmentId, request.params.subscriberId, request.body, deps.clock.now());
+      },
     );
 
     app.get(

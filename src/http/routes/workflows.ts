@@ -27,7 +27,7 @@ export const workflowRoutes =
       async (request) => {
         const { key } = request.params;
         const missingBody: FieldError[] = request.body.steps.flatMap((step, index) =>
-          step.html === undefined && step.text === undefined
+          step.type === 'email' && step.html === undefined && step.text === undefined
             ? [{ path: `/steps/${index}`, message: 'needs html, text or both' }]
             : [],
         );

@@ -60,26 +60,29 @@ function runsWithoutRepeats(completions: readonly JobCompletion[]): JobCompletio
 const COMPLETE = `
   WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                         $8::bytea[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::int[])
+                         $8::bytea[], $9::text[], $10::bigint[], $11::bigint[], $12::int[])
       AS u(job_id, worker_id, message_id, status, reason, recipient, subject, content, provider_message_id,
-           at, retry_at, outcome, detail, duration_ms)
+           at, retry_at, attempted)
   ), kept AS (
     SELECT m.id FROM messages m
-    JOIN input i ON i.message_id = m.id AND i.outcome IS NOT NULL
+    JOIN input i ON i.message_id = m.id AND i.attempted > 0
     CROSS JOIN LATERAL (
       SELECT FROM subscribers s
       WHERE s.environment_id = m.environment_id AND s.subscriber_id = m.subscriber_id
       FOR SHARE
     ) s
   ), v AS (
-    SELECT i.*, (i.outcome IS NOT NULL AND kept.id IS NULL) AS erased
+    SELECT i.*, (i.attempted > 0 AND kept.id IS NULL) AS erased
     FROM input i LEFT JOIN kept ON kept.id = i.message_id
   ), erased_mail AS (
     DELETE FROM dev_mail WHERE message_id = ANY(ARRAY(SELECT message_id FROM v WHERE erased))
   ), attempted AS (
-    INSERT INTO attempts (message_id, at, outcome, detail, duration_ms)
-    SELECT message_id, at, outcome, CASE WHEN erased THEN '[erased]' ELSE detail END, duration_ms
-    FROM v WHERE outcome IS NOT NULL
+    INSERT INTO attempts (message_id, at, outcome, detail, duration_ms, integration_id, provider)
+    SELECT a.message_id, a.at, a.outcome, CASE WHEN v.erased THEN '[erased]' ELSE a.detail END, a.duration_ms,
+           a.integration_id, a.provider
+    FROM unnest($13::text[], $14::bigint[], $15::text[], $16::text[], $17::int[], $18::text[], $19::text[])
+      AS a(message_id, at, outcome, detail, duration_ms, integration_id, provider)
+    JOIN v ON v.message_id = a.message_id
   ), held AS (
     UPDATE jobs SET available_at = v.retry_at, locked_by = NULL
     FROM v WHERE v.status = 'retrying' AND jobs.id = v.job_id AND jobs.locked_by = v.worker_id
@@ -88,7 +91,7 @@ const COMPLETE = `
     UPDATE messages SET status = 'retrying',
       reason = CASE WHEN v.erased THEN NULL ELSE v.reason END,
       recipient = CASE WHEN v.erased THEN NULL ELSE v.recipient END,
-      attempt_count = attempt_count + 1, failed_attempts = failed_attempts + 1, updated_at = v.at
+      attempt_count = attempt_count + v.attempted, failed_attempts = failed_attempts + 1, updated_at = v.at
     FROM v JOIN held ON held.id = v.job_id
     WHERE messages.id = v.message_id
   ), finished_jobs AS (
@@ -100,8 +103,8 @@ const COMPLETE = `
     subject = CASE WHEN v.erased THEN NULL ELSE v.subject END,
     content = CASE WHEN v.erased THEN NULL ELSE v.content END,
     provider_message_id = v.provider_message_id,
-    attempt_count = attempt_count + (v.outcome IS NOT NULL)::int,
-    failed_attempts = failed_attempts + (v.outcome IS NOT NULL AND v.status <> 'sent')::int,
+    attempt_count = attempt_count + v.attempted,
+    failed_attempts = failed_attempts + (v.attempted > 0 AND v.status <> 'sent')::int,
     sent_at = CASE WHEN v.status = 'sent' THEN v.at END,
     updated_at = v.at
   FROM v WHERE v.status <> 'retrying' AND messages.id = v.message_id`;
@@ -119,8 +122,21 @@ function completeValues(run: JobCompletion[]): unknown[] {
     run.map((c) => c.providerMessageId ?? null),
     run.map((c) => c.at),
     run.map((c) => c.retryAt ?? c.at),
-    run.map((c) => c.attempt?.outcome ?? null),
-    run.map((c) => c.attempt?.detail ?? null),
-    run.map((c) => c.attempt?.durationMs ?? null),
+    run.map((c) => c.attempts.length),
+    ...attemptColumns(run),
+  ];
+}
+
+/** The attempts of a run, flattened: each row names its message. */
+function attemptColumns(run: JobCompletion[]): unknown[][] {
+  const attempts = run.flatMap((c) => c.attempts.map((attempt) => ({ c, attempt })));
+  return [
+    attempts.map(({ c }) => c.messageId),
+    attempts.map(({ c, attempt }) => attempt.at ?? c.at),
+    attempts.map(({ attempt }) => attempt.outcome),
+    attempts.map(({ attempt }) => attempt.detail),
+    attempts.map(({ attempt }) => attempt.durationMs),
+    attempts.map(({ attempt }) => attempt.integrationId ?? null),
+    attempts.map(({ attempt }) => attempt.provider ?? null),
   ];
 }

@@ -7,6 +7,8 @@ import {
   MESSAGE_COLUMNS,
   page,
   toAttempt,
+  channelsJson,
+  ATTEMPT_COLUMNS,
   toDevMail,
   toMessage,
   toSubscriber,
@@ -22,6 +24,7 @@ import {
 import { claimJobs } from './claim-jobs.js';
 import { commitTriggers } from './commit-trigger.js';
 import { completeJobs } from './complete-jobs.js';
+import { postgresIntegrationMethods } from './integrations.js';
 import { connectionConfig, createPool, inTransaction } from './connection.js';
 import { PostgresGroupCommit } from './group-commit.js';
 import { jobsChannel, listenForNotifications, workflowsChannel } from './notifications.js';
@@ -152,11 +155,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async putSubscriber(env, subscriberId, fields, now) {
       const [row] = await query<SubscriberRow>(
         `INSERT INTO subscribers (environment_id, subscriber_id, email, phone, name, locale, timezone, data,
-                                  created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+                                  channels, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9)
          ON CONFLICT (environment_id, subscriber_id) DO UPDATE SET
            email = excluded.email, phone = excluded.phone, name = excluded.name, locale = excluded.locale,
-           timezone = excluded.timezone, data = excluded.data, updated_at = excluded.updated_at
+           timezone = excluded.timezone, data = excluded.data, channels = excluded.channels,
+           updated_at = excluded.updated_at
          RETURNING *`,
         [
           env,
@@ -168,6 +172,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           fields.timezone ?? null,
           fields.data == null ? null : JSON.stringify(fields.data),
           now,
+          channelsJson(fields),
         ],
       );
       return toSubscriber(row!);
@@ -315,7 +320,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       );
       if (!row) return undefined;
       const attempts = await query<AttemptRow>(
-        'SELECT at, outcome, detail, duration_ms FROM attempts WHERE message_id = $1 ORDER BY at, seq',
+        `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE message_id = $1 ORDER BY at, seq`,
         [messageId],
       );
       return { ...toMessage(row), attempts: attempts.map(toAttempt), content: unpackContent(row.content) };
@@ -390,5 +395,6 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       );
       return page(rows, limit, toDevMail, (row) => row.id);
     },
+    ...postgresIntegrationMethods(pool, transaction),
   };
 }

@@ -9,7 +9,8 @@ import { packContent } from '../content.js';
  */
 export function prepareCompleteJobs(db: Database) {
   const insertAttempt = db.prepare(`
-    INSERT INTO attempts (message_id, at, outcome, detail, duration_ms) VALUES (?, ?, ?, ?, ?)`);
+    INSERT INTO attempts (message_id, at, outcome, detail, duration_ms, integration_id, provider)
+    VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const finishMessage = db.prepare(`
     UPDATE messages SET status = @status, reason = @reason, recipient = @recipient, subject = @subject,
       content = @content, provider_message_id = @providerMessageId,
@@ -30,7 +31,7 @@ export function prepareCompleteJobs(db: Database) {
   const rescheduleJob = db.prepare(`
     UPDATE jobs SET available_at = ?, locked_by = NULL WHERE id = ? AND locked_by = ?`);
   const retryMessage = db.prepare(`
-    UPDATE messages SET status = 'retrying', reason = ?, recipient = ?, attempt_count = attempt_count + 1,
+    UPDATE messages SET status = 'retrying', reason = ?, recipient = ?, attempt_count = attempt_count + ?,
       failed_attempts = failed_attempts + 1, updated_at = ?
     WHERE id = ?`);
 
@@ -38,15 +39,26 @@ export function prepareCompleteJobs(db: Database) {
     for (const c of completions) {
       // The subscriber was deleted while this send was in flight: their erasure has already run,
       // so record the outcome without the personal data it would bring back.
-      const erase = c.attempt !== null && subscriberGone.get(c.messageId) === 1;
+      const attempted = c.attempts.length;
+      const erase = attempted > 0 && subscriberGone.get(c.messageId) === 1;
       if (erase) deleteDevMail.run(c.messageId);
-      if (c.attempt) {
-        const detail = erase ? '[erased]' : c.attempt.detail;
-        insertAttempt.run(c.messageId, c.at, c.attempt.outcome, detail, c.attempt.durationMs);
+      for (const attempt of c.attempts) {
+        const detail = erase ? '[erased]' : attempt.detail;
+        insertAttempt.run(
+          c.messageId,
+          attempt.at ?? c.at,
+          attempt.outcome,
+          detail,
+          attempt.durationMs,
+          attempt.integrationId ?? null,
+          attempt.provider ?? null,
+        );
       }
       if (c.status === 'retrying') {
         const held = rescheduleJob.run(c.retryAt ?? c.at, c.jobId, c.workerId).changes > 0;
-        if (held) retryMessage.run(erase ? null : c.reason, erase ? null : (c.recipient ?? null), c.at, c.messageId);
+        if (held) {
+          retryMessage.run(erase ? null : c.reason, erase ? null : (c.recipient ?? null), attempted, c.at, c.messageId);
+        }
         continue;
       }
       finishMessage.run({
@@ -57,8 +69,8 @@ export function prepareCompleteJobs(db: Database) {
         subject: erase ? null : (c.subject ?? null),
         content: c.content && !erase ? packContent(c.content) : null,
         providerMessageId: c.providerMessageId ?? null,
-        attempted: c.attempt ? 1 : 0,
-        failed: c.attempt && c.status !== 'sent' ? 1 : 0,
+        attempted,
+        failed: attempted > 0 && c.status !== 'sent' ? 1 : 0,
         sentAt: c.status === 'sent' ? c.at : null,
         at: c.at,
       });

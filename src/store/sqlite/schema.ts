@@ -161,4 +161,34 @@ CREATE TABLE retention_pending (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    id: 3,
+    name: 'channels',
+    sql: `
+-- Channel data set through the subscriber API: {push, chat, webhookUrl} as JSON.
+ALTER TABLE subscribers ADD COLUMN channels TEXT;
+
+-- Which integration an attempt went to (failover makes several per job possible).
+ALTER TABLE attempts ADD COLUMN integration_id TEXT;
+ALTER TABLE attempts ADD COLUMN provider TEXT;
+
+-- Providers per channel. Credentials are sealed (AES-256-GCM, core/secret-box.ts) in secrets;
+-- config holds the rest. circuit is the last breaker state a worker reported, for the API.
+CREATE TABLE integrations (
+  environment_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  config TEXT NOT NULL,
+  secrets TEXT,
+  priority INTEGER NOT NULL,
+  enabled INTEGER NOT NULL,
+  rate_limit TEXT,
+  circuit TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (environment_id, id)
+) WITHOUT ROWID;
+`,
+  },
 ];

@@ -14,6 +14,7 @@ import {
   MESSAGE_COLUMNS,
   page,
   toAttempt,
+  ATTEMPT_COLUMNS,
   toDevMail,
   toMessage,
   subscriberParams,
@@ -27,6 +28,7 @@ import {
   type WorkflowRow,
   type WorkflowVersionRow,
 } from '../rows.js';
+import { sqliteIntegrationMethods } from './integrations.js';
 import { SqliteWriter } from './sqlite-writer.js';
 
 export const DEFAULT_ENVIRONMENT_ID = 'env_development';
@@ -137,11 +139,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const row = await writer.run(
         () =>
           prepared(`
-            INSERT INTO subscribers (environment_id, subscriber_id, email, phone, name, locale, timezone, data, created_at, updated_at)
-            VALUES (@env, @id, @email, @phone, @name, @locale, @timezone, @data, @now, @now)
+            INSERT INTO subscribers (environment_id, subscriber_id, email, phone, name, locale, timezone, data,
+                                     channels, created_at, updated_at)
+            VALUES (@env, @id, @email, @phone, @name, @locale, @timezone, @data, @channels, @now, @now)
             ON CONFLICT (environment_id, subscriber_id) DO UPDATE SET
               email = excluded.email, phone = excluded.phone, name = excluded.name, locale = excluded.locale,
-              timezone = excluded.timezone, data = excluded.data, updated_at = excluded.updated_at
+              timezone = excluded.timezone, data = excluded.data, channels = excluded.channels,
+              updated_at = excluded.updated_at
             RETURNING *`).get(subscriberParams(env, subscriberId, fields, now)) as SubscriberRow,
       );
       return toSubscriber(row);
@@ -275,7 +279,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       ) as (MessageRow & { content: Buffer | null }) | undefined;
       if (!row) return undefined;
       const attempts = prepared(
-        'SELECT at, outcome, detail, duration_ms FROM attempts WHERE message_id = ? ORDER BY at, rowid',
+        `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE message_id = ? ORDER BY at, rowid`,
       ).all(messageId) as AttemptRow[];
       return { ...toMessage(row), attempts: attempts.map(toAttempt), content: unpackContent(row.content) };
     },
@@ -333,6 +337,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...devMailValues(mail)),
       );
     },
+
+    ...sqliteIntegrationMethods(prepared, writer),
 
     async listDevMail(env, limit, cursor) {
       const rows = prepared(`

@@ -29,6 +29,12 @@ export const STORE_METHODS = [
   'queueStats',
   'pruneIdempotency',
   'pruneMessages',
+  'putIntegration',
+  'getIntegration',
+  'listIntegrations',
+  'deleteIntegration',
+  'recordCircuit',
+  'removePushDevices',
   'addDevMail',
   'listDevMail',
 ] as const satisfies readonly Exclude<keyof Store, 'dialect'>[];

@@ -1,0 +1,161 @@
+import type { Logger } from 'pino';
+import type { SecretBox } from '../core/secret-box.js';
+import type { CircuitSnapshot, Store, StoredIntegration } from '../core/store.js';
+import type { ChannelType } from '../core/types.js';
+import { CircuitBreaker, type BreakerOptions } from './circuit-breaker.js';
+import type { ProviderContext, ProviderDefinition, ProviderInstance } from './provider.js';
+import { RateLimiter } from './rate-limiter.js';
+import { findProvider } from './registry.js';
+
+/** An integration ready to send: its provider built, its breaker and rate limiter kept per process. */
+export interface LiveIntegration {
+  id: string;
+  environmentId: string;
+  channel: ChannelType;
+  provider: string;
+  /** Config with the credentials opened. */
+  config: Record<string, unknown>;
+  definition: ProviderDefinition | undefined;
+  instance: ProviderInstance | undefined;
+  /** Why it cannot be used (credentials do not open, config no longer valid); skipped then. */
+  unusable: string | undefined;
+  breaker: CircuitBreaker;
+  limiter: RateLimiter | undefined;
+  /** A provider's Retry-After: skipped until then. */
+  pausedUntil: number;
+}
+
+export interface IntegrationDirectoryDeps {
+  store: Store;
+  secretBox: SecretBox | undefined;
+  providerContext: ProviderContext;
+  breaker: BreakerOptions;
+  clock: { now(): number };
+  logger: Logger;
+  onCircuitChange?(integration: { environmentId: string; id: string; provider: string }, snapshot: CircuitSnapshot): void;
+  /** Integrations configured outside the database (HERALD_SMTP_URL), tried after the stored ones. */
+  fromEnvironment: readonly Omit<StoredIntegration, 'environmentId'>[];
+}
+
+export interface IntegrationDirectory {
+  /** The environment's enabled integrations of a channel, in priority order. */
+  forChannel(environmentId: string, channel: ChannelType): Promise<LiveIntegration[]>;
+  /** Drops the cached list of an environment (after a change through this process's API). */
+  invalidate(environmentId: string): void;
+  /** Opens an integration's sealed credentials into its full config. */
+  openConfig(integration: StoredIntegration): Record<string, unknown>;
+  /** Builds a one-off provider for a stored integration (POST /v1/integrations/{id}/test). */
+  build(integration: StoredIntegration): LiveIntegration;
+  close(): Promise<void>;
+}
+
+/** Changes made by another process reach this one within this long. */
+const CACHE_TTL_MS = 2_000;
+/** Sends still running on a replaced provider get this long before its connections close. */
+const RETIRE_AFTER_MS = 60_000;
+
+/** Where the associated data of an integration's sealed credentials comes from. */
+export function sealedFor(integration: { environmentId: string; id: string }): string {
+  return `integration:${integration.environmentId}/${integration.id}`;
+}
+
+/**
+ * Loads integrations per environment (cached briefly), opens their credentials, builds their
+ * providers once per version (`updatedAt`), and keeps each one's breaker and rate limiter.
+ */
+export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): IntegrationDirectory {
+  const lists = new Map<string, { at: number; loading: Promise<LiveIntegration[]> }>();
+  const live = new Map<string, { version: number; integration: LiveIntegration }>();
+
+  function openConfig(stored: StoredIntegration): Record<string, unknown> {
+    if (stored.sealedSecrets === null) return { ...stored.config };
+    if (!deps.secretBox) throw new Error('HERALD_SECRET_KEY is not set: stored credentials cannot be opened');
+    const secrets = JSON.parse(deps.secretBox.open(stored.sealedSecrets, sealedFor(stored))) as Record<string, unknown>;
+    return { ...stored.config, ...secrets };
+  }
+
+  function build(stored: StoredIntegration): LiveIntegration {
+    const definition = findProvider(stored.channel, stored.provider);
+    const integration: LiveIntegration = {
+      id: stored.id,
+      environmentId: stored.environmentId,
+      channel: stored.channel,
+      provider: stored.provider,
+      config: {},
+      definition,
+      instance: undefined,
+      unusable: undefined,
+      breaker: new CircuitBreaker(deps.breaker, (snapshot) => deps.onCircuitChange?.(stored, snapshot)),
+      limiter: stored.rateLimit ? new RateLimiter(stored.rateLimit, deps.clock.now()) : undefined,
+      pausedUntil: 0,
+    };
+    try {
+      integration.config = openConfig(stored);
+      if (stored.channel !== 'webhook') {
+        if (!definition) throw new Error(`no ${stored.channel} provider named ${stored.provider}`);
+        integration.instance = definition.create(integration.config, deps.providerContext) as ProviderInstance;
+      }
+    } catch (error) {
+      integration.unusable = (error as Error).message;
+      deps.logger.warn({ integration: stored.id, err: error }, 'integration cannot be used');
+    }
+    return integration;
+  }
+
+  function retire(instance: ProviderInstance | undefined): void {
+    if (!instance?.close) return;
+    setTimeout(() => void instance.close!().catch(() => undefined), RETIRE_AFTER_MS).unref();
+  }
+
+  async function load(environmentId: string): Promise<LiveIntegration[]> {
+    const stored = [
+      ...(await deps.store.listIntegrations(environmentId)),
+      ...deps.fromEnvironment.map((integration) => ({ ...integration, environmentId })),
+    ];
+    const result: LiveIntegration[] = [];
+    for (const integration of stored) {
+      const key = `${environmentId}/${integration.id}`;
+      let entry = live.get(key);
+      if (!entry || entry.version !== integration.updatedAt) {
+        retire(entry?.integration.instance);
+        entry = { version: integration.updatedAt, integration: build(integration) };
+        live.set(key, entry);
+      }
+      if (integration.enabled) result.push(entry.integration);
+    }
+    const ids = new Set(stored.map((integration) => `${environmentId}/${integration.id}`));
+    for (const [key, entry] of live) {
+      if (key.startsWith(`${environmentId}/`) && !ids.has(key)) {
+        retire(entry.integration.instance);
+        live.delete(key);
+      }
+    }
+    return result;
+  }
+
+  return {
+    async forChannel(environmentId, channel) {
+      const now = deps.clock.now();
+      let cached = lists.get(environmentId);
+      if (!cached || now - cached.at > CACHE_TTL_MS) {
+        cached = { at: now, loading: load(environmentId) };
+        lists.set(environmentId, cached);
+        cached.loading.catch(() => lists.delete(environmentId));
+      }
+      // Listed by channel, priority and id; environment ones come last.
+      return (await cached.loading).filter((integration) => integration.channel === channel);
+    },
+    invalidate(environmentId) {
+      lists.delete(environmentId);
+    },
+    openConfig,
+    build,
+    async close() {
+      await Promise.all(
+        [...live.values()].map((entry) => entry.integration.instance?.close?.().catch(() => undefined)),
+      );
+      live.clear();
+      lists.clear();
+    },
+  };
+}

@@ -1,0 +1,438 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import { HeraldError, type FieldError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import type { Dispatcher } from '../core/dispatch.js';
+import type { SecretBox } from '../core/secret-box.js';
+import type { CircuitSnapshot, RateLimit, Store, StoredIntegration } from '../core/store.js';
+import type { ChannelType } from '../core/types.js';
+import { sealedFor, type IntegrationDirectory } from './integration-directory.js';
+import { vetUrl, type AddressPolicy } from './outbound/ssrf.js';
+import type { ChannelMessages, ProviderDefinition, ProviderOutcome, PushDevice } from './provider.js';
+import { findProvider, providerForScheme } from './registry.js';
+import { generateWebhookSecret, isWebhookSecret, ROTATION_OVERLAP_MS, type WebhookSecret } from './webhook/sign-webhook.js';
+import { sendWebhook } from './webhook/send-webhook.js';
+import type { HttpClient } from './outbound/http-client.js';
+
+export interface IntegrationInput {
+  channel?: ChannelType;
+  provider?: string;
+  config?: Record<string, unknown>;
+  /** Apprise-style URL, instead of provider + config. */
+  url?: string;
+  priority?: number;
+  enabled?: boolean;
+  rateLimit?: RateLimit | null;
+}
+
+/** An integration as the API shows it: credentials masked. */
+export interface IntegrationView {
+  id: string;
+  channel: ChannelType;
+  provider: string;
+  config: Record<string, unknown>;
+  priority: number;
+  enabled: boolean;
+  rateLimit: RateLimit | null;
+  circuit: CircuitSnapshot | null;
+  /** `environment`: configured by HERALD_SMTP_URL, read-only. */
+  source: 'api' | 'environment';
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface TestResult {
+  status: ProviderOutcome['status'];
+  detail: string;
+  providerMessageId: string | null;
+}
+
+export interface IntegrationService {
+  put(env: string, id: string, input: IntegrationInput): Promise<{ view: IntegrationView; created: boolean; secret?: string }>;
+  get(env: string, id: string): Promise<IntegrationView>;
+  list(env: string): Promise<IntegrationView[]>;
+  remove(env: string, id: string): Promise<void>;
+  rotateSecret(env: string, id: string): Promise<{ view: IntegrationView; secret: string }>;
+  test(env: string, id: string, to: unknown, text: string | undefined): Promise<TestResult>;
+}
+
+export interface IntegrationServiceDeps {
+  store: Store;
+  directory: IntegrationDirectory;
+  dispatcher: Dispatcher;
+  secretBox: SecretBox | undefined;
+  http: HttpClient;
+  clock: { now(): number };
+  policy: AddressPolicy & { timeoutMs: number };
+  fromEnvironment: readonly Omit<StoredIntegration, 'environmentId'>[];
+}
+
+const WEBHOOK_PROVIDER = 'webhook';
+const WEBHOOK_CONFIG_FIELDS = ['secret'];
+/** Config fields that are outbound URLs: vetted by the SSRF guard when saved, not only when used. */
+const URL_FIELDS = /^(baseUrl|webhookUrl|endpoint)$/;
+
+const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false });
+addFormats.default(ajv);
+const validators = new Map<ProviderDefinition, ReturnType<typeof ajv.compile>>();
+
+/** `••••` plus the last 4 characters of longer strings: enough to tell two keys apart. */
+export function mask(value: unknown): string {
+  if (typeof value === 'string' && value.length >= 16) return `••••${value.slice(-4)}`;
+  return '••••';
+}
+
+function fieldErrors(errors: ErrorObject[] | null | undefined, prefix: string): FieldError[] {
+  return (errors ?? []).map((error) => ({
+    path: `${prefix}${error.instancePath}`,
+    message:
+      error.keyword === 'additionalProperties'
+        ? `unknown field ${JSON.stringify((error.params as { additionalProperty: string }).additionalProperty)}`
+        : (error.message ?? 'is invalid'),
+  }));
+}
+
+/** Apprise writes Telegram's `bot_id:token` as host:port, which is not a URL: make it one. */
+function normaliseAppriseUrl(raw: string): string {
+  return raw.replace(/^tgram:\/\/(bot)?(\d+):/i, 'tgram://$1$2/');
+}
+
+export function createIntegrationService(deps: IntegrationServiceDeps): IntegrationService {
+  const { store, directory, clock } = deps;
+
+  const environmentOne = (env: string, id: string) => {
+    const found = deps.fromEnvironment.find((integration) => integration.id === id);
+    return found ? { ...found, environmentId: env } : undefined;
+  };
+
+  function view(integration: StoredIntegration, source: IntegrationView['source']): IntegrationView {
+    const definition = findProvider(integration.channel, integration.provider);
+    const config: Record<string, unknown> = { ...integration.config };
+    for (const field of definition?.secretFields ?? []) {
+      if (config[field] !== undefined) config[field] = mask(config[field]);
+    }
+    if (integration.sealedSecrets !== null) {
+      // The secret fields live sealed: show that they are set, never what they are.
+      const names = integration.channel === 'webhook' ? ['secret'] : (definition?.secretFields ?? []);
+      const opened = safeOpen(integration);
+      for (const name of names) {
+        const value = name === 'secret' && integration.channel === 'webhook' ? (opened?.secrets as WebhookSecret[] | undefined)?.[0]?.secret : opened?.[name];
+        if (value !== undefined || opened === undefined) config[name] = mask(value);
+      }
+    }
+    return {
+      id: integration.id,
+      channel: integration.channel,
+      provider: integration.provider,
+      config,
+      priority: integration.priority === Number.MAX_SAFE_INTEGER ? 1_000_000 : integration.priority,
+      enabled: integration.enabled,
+      rateLimit: integration.rateLimit,
+      circuit: integration.circuit,
+      source,
+      createdAt: integration.createdAt,
+      updatedAt: integration.updatedAt,
+    };
+  }
+
+  function safeOpen(integration: StoredIntegration): Record<string, unknown> | undefined {
+    try {
+      return directory.openConfig(integration);
+    } catch {
+      return undefined;
+    }
+  }
+
+  function seal(env: string, id: string, secrets: Record<string, unknown>): string | null {
+    if (Object.keys(secrets).length === 0) return null;
+    if (!deps.secretBox) {
+      throw new HeraldError(
+        'SECRET_KEY_REQUIRED',
+        'Set HERALD_SECRET_KEY (32+ characters) to store integration credentials; they are encrypted with it at rest',
+      );
+    }
+    return deps.secretBox.seal(JSON.stringify(secrets), sealedFor({ environmentId: env, id }));
+  }
+
+  /** Provider and config from the input: either `url` (Apprise style) or `provider` + `config`. */
+  function resolveInput(input: IntegrationInput): { channel: ChannelType; provider: string; config: Record<string, unknown>; definition?: ProviderDefinition } {
+    if (input.url !== undefined) {
+      if (input.config !== undefined) {
+        throw new HeraldError('VALIDATION_FAILED', 'Give either url or config, not both', [
+          { path: '/url', message: 'cannot be combined with config' },
+        ]);
+      }
+      let url: URL;
+      try {
+        url = new URL(normaliseAppriseUrl(input.url));
+      } catch {
+        throw new HeraldError('VALIDATION_FAILED', 'url is not a URL', [{ path: '/url', message: 'is not a URL' }]);
+      }
+      const definition = providerForScheme(url.protocol);
+      if (!definition || (input.channel && definition.channel !== input.channel)) {
+        throw new HeraldError('VALIDATION_FAILED', `No ${input.channel ?? ''} provider reads ${url.protocol}// URLs`.replace('  ', ' '), [
+          { path: '/url', message: `unsupported scheme ${url.protocol}` },
+        ]);
+      }
+      if (input.provider && input.provider !== definition.provider) {
+        throw new HeraldError('VALIDATION_FAILED', `${url.protocol}// is a ${definition.provider} URL`, [
+          { path: '/provider', message: `does not match the url (${definition.provider})` },
+        ]);
+      }
+      try {
+        return { channel: definition.channel, provider: definition.provider, config: { ...definition.fromUrl!(url) }, definition };
+      } catch (error) {
+        throw new HeraldError('VALIDATION_FAILED', `url: ${(error as Error).message}`, [
+          { path: '/url', message: (error as Error).message },
+        ]);
+      }
+    }
+    if (!input.channel || !input.provider) {
+      throw new HeraldError('VALIDATION_FAILED', 'Give channel and provider (with config), or an Apprise-style url', [
+        { path: input.channel ? '/provider' : '/channel', message: 'is required without url' },
+      ]);
+    }
+    if (input.channel === 'webhook') {
+      if (input.provider !== WEBHOOK_PROVIDER) {
+        throw new HeraldError('VALIDATION_FAILED', 'The webhook channel has one provider: webhook', [
+          { path: '/provider', message: 'must be webhook' },
+        ]);
+      }
+      return { channel: 'webhook', provider: WEBHOOK_PROVIDER, config: { ...(input.config ?? {}) } };
+    }
+    const definition = findProvider(input.channel, input.provider);
+    if (!definition) {
+      throw new HeraldError('VALIDATION_FAILED', `No ${input.channel} provider named ${input.provider}`, [
+        { path: '/provider', message: `unknown ${input.channel} provider` },
+      ]);
+    }
+    return { channel: input.channel, provider: input.provider, config: { ...(input.config ?? {}) }, definition };
+  }
+
+  function vetUrls(config: Record<string, unknown>): void {
+    for (const [field, value] of Object.entries(config)) {
+      if (!URL_FIELDS.test(field) || typeof value !== 'string') continue;
+      try {
+        vetUrl(value, deps.policy);
+      } catch (error) {
+        throw new HeraldError('VALIDATION_FAILED', `config.${field}: ${(error as Error).message}`, [
+          { path: `/config/${field}`, message: (error as Error).message },
+        ]);
+      }
+    }
+  }
+
+  async function stored(env: string, id: string): Promise<StoredIntegration> {
+    const integration = await store.getIntegration(env, id);
+    if (!integration) throw new HeraldError('INTEGRATION_NOT_FOUND', `No integration with id ${JSON.stringify(id)}`);
+    return integration;
+  }
+
+  function refuseEnvironment(env: string, id: string): void {
+    if (environmentOne(env, id)) {
+      throw new HeraldError('INTEGRATION_READ_ONLY', `${id} comes from HERALD_SMTP_URL; change the environment variable`);
+    }
+  }
+
+  return {
+    async put(env, id, input) {
+      refuseEnvironment(env, id);
+      const { channel, provider, config, definition } = resolveInput(input);
+      const existing = await store.getIntegration(env, id);
+      const previous = existing && existing.channel === channel && existing.provider === provider ? safeOpen(existing) : undefined;
+      const now = clock.now();
+      let secrets: Record<string, unknown> = {};
+      let plain: Record<string, unknown> = {};
+      let shownSecret: string | undefined;
+
+      if (channel === 'webhook') {
+        const unknown = Object.keys(config).filter((key) => !WEBHOOK_CONFIG_FIELDS.includes(key));
+        if (unknown.length > 0) {
+          throw new HeraldError('VALIDATION_FAILED', 'The webhook integration takes only config.secret', unknown.map((key) => ({ path: `/config/${key}`, message: 'unknown field' })));
+        }
+        const given = config.secret;
+        const keep = previous?.secrets as WebhookSecret[] | undefined;
+        if (given !== undefined && !(keep && given === mask(keep[0]?.secret))) {
+          if (typeof given !== 'string' || !isWebhookSecret(given)) {
+            throw new HeraldError('VALIDATION_FAILED', 'config.secret must be whsec_ followed by 24–64 bytes in base64', [
+              { path: '/config/secret', message: 'must be whsec_ + base64 of 24–64 bytes' },
+            ]);
+          }
+          secrets = { secrets: [{ secret: given, expiresAt: null }] };
+        } else if (keep) {
+          secrets = { secrets: keep };
+        } else {
+          shownSecret = generateWebhookSecret();
+          secrets = { secrets: [{ secret: shownSecret, expiresAt: null }] };
+        }
+      } else {
+        // A masked value sent back unchanged (GET, edit, PUT) keeps the stored credential.
+        for (const field of definition!.secretFields) {
+          if (previous && config[field] !== undefined && config[field] === mask(previous[field])) config[field] = previous[field];
+        }
+        let validate = validators.get(definition!);
+        if (!validate) {
+          validate = ajv.compile(definition!.configSchema);
+          validators.set(definition!, validate);
+        }
+        if (!validate(config)) {
+          const errors = fieldErrors(validate.errors, '/config');
+          throw new HeraldError('VALIDATION_FAILED', `Invalid ${provider} config: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
+        }
+        vetUrls(config);
+        for (const [key, value] of Object.entries(config)) {
+          if (definition!.secretFields.includes(key)) secrets[key] = value;
+          else plain[key] = value;
+        }
+        try {
+          definition!.create(config as never, { ...nullContext(deps) }).close?.().catch(() => undefined);
+        } catch (error) {
+          throw new HeraldError('VALIDATION_FAILED', `Invalid ${provider} config: ${(error as Error).message}`, [
+            { path: '/config', message: (error as Error).message },
+          ]);
+        }
+      }
+      const integration: StoredIntegration = {
+        environmentId: env,
+        id,
+        channel,
+        provider,
+        config: plain,
+        sealedSecrets: seal(env, id, secrets),
+        priority: input.priority ?? 0,
+        enabled: input.enabled ?? true,
+        rateLimit: input.rateLimit ?? null,
+        circuit: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const result = await store.putIntegration(integration);
+      directory.invalidate(env);
+      return { view: view(result.integration, 'api'), created: result.created, secret: shownSecret };
+    },
+
+    async get(env, id) {
+      const fromEnvironment = environmentOne(env, id);
+      if (fromEnvironment) return view(fromEnvironment, 'environment');
+      return view(await stored(env, id), 'api');
+    },
+
+    async list(env) {
+      const views = (await store.listIntegrations(env)).map((integration) => view(integration, 'api'));
+      for (const integration of deps.fromEnvironment) views.push(view({ ...integration, environmentId: env }, 'environment'));
+      return views;
+    },
+
+    async remove(env, id) {
+      refuseEnvironment(env, id);
+      if (!(await store.deleteIntegration(env, id))) {
+        throw new HeraldError('INTEGRATION_NOT_FOUND', `No integration with id ${JSON.stringify(id)}`);
+      }
+      directory.invalidate(env);
+    },
+
+    async rotateSecret(env, id) {
+      const integration = await stored(env, id);
+      if (integration.channel !== 'webhook') {
+        throw new HeraldError('VALIDATION_FAILED', 'Only the webhook integration has a signing secret to rotate', [
+          { path: '/id', message: `is a ${integration.channel} integration` },
+        ]);
+      }
+      const now = clock.now();
+      const opened = directory.openConfig(integration);
+      const secret = generateWebhookSecret();
+      const old = ((opened.secrets ?? []) as WebhookSecret[])
+        .filter((entry) => entry.expiresAt === null || entry.expiresAt > now)
+        .map((entry) => ({ secret: entry.secret, expiresAt: Math.min(entry.expiresAt ?? Infinity, now + ROTATION_OVERLAP_MS) }));
+      const next: StoredIntegration = {
+        ...integration,
+        sealedSecrets: seal(env, id, { secrets: [{ secret, expiresAt: null }, ...old] }),
+        updatedAt: now,
+      };
+      const result = await store.putIntegration(next);
+      directory.invalidate(env);
+      return { view: view(result.integration, 'api'), secret };
+    },
+
+    async test(env, id, to, text) {
+      const integration = environmentOne(env, id) ?? (await stored(env, id));
+      const live = directory.build(integration);
+      if (live.unusable) return { status: 'failed', detail: live.unusable, providerMessageId: null };
+      const messageId = newId('msg');
+      const body = text ?? 'Test message from Herald';
+      const signal = AbortSignal.timeout(deps.policy.timeoutMs);
+      let outcome: ProviderOutcome;
+      try {
+        if (integration.channel === 'webhook') {
+          if (typeof to !== 'string') throw new HeraldError('VALIDATION_FAILED', 'to must be the URL to POST to', [{ path: '/to', message: 'must be a URL' }]);
+          const payload = JSON.stringify({ type: 'herald.test', integrationId: id, messageId, text: body });
+          outcome = await sendWebhook({ http: deps.http, clock, sendTimeoutMs: deps.policy.timeoutMs }, live, messageId, to, payload, signal);
+        } else {
+          const message = testMessage(integration.channel, live.definition!, live.config, { messageId, environmentId: env, to, text: body });
+          outcome = await live.instance!.send(message as never, signal);
+        }
+      } finally {
+        await live.instance?.close?.().catch(() => undefined);
+      }
+      return {
+        status: outcome.status,
+        detail: outcome.status === 'sent' ? (outcome.detail ?? 'accepted') : outcome.reason,
+        providerMessageId: outcome.status === 'sent' ? (outcome.providerMessageId ?? null) : null,
+      };
+    },
+  };
+}
+
+/** A provider context for config checks at save time: builds the adapter, sends nothing. */
+function nullContext(deps: IntegrationServiceDeps) {
+  return {
+    http: deps.http,
+    createHttpClient: () => deps.http,
+    emailFrom: { address: 'herald@localhost.localdomain' },
+    now: () => deps.clock.now(),
+  };
+}
+
+function testMessage(
+  channel: Exclude<ChannelType, 'webhook'>,
+  definition: ProviderDefinition,
+  config: Record<string, unknown>,
+  base: { messageId: string; environmentId: string; to: unknown; text: string },
+): ChannelMessages[keyof ChannelMessages] {
+  const { messageId, environmentId, to, text } = base;
+  const needString = (what: string) => {
+    if (typeof to !== 'string' || to === '') {
+      throw new HeraldError('VALIDATION_FAILED', `to must be ${what}`, [{ path: '/to', message: `must be ${what}` }]);
+    }
+    return to;
+  };
+  switch (channel) {
+    case 'email':
+      return { messageId, environmentId, to: needString('an email address'), subject: 'Herald test message', text };
+    case 'sms':
+      return { messageId, environmentId, to: needString('a phone number'), text };
+    case 'chat': {
+      const destination = typeof to === 'string' && to ? to : definition.defaultDestination?.(config);
+      if (!destination) {
+        throw new HeraldError('VALIDATION_FAILED', 'to must be a chat destination (this integration has no default)', [
+          { path: '/to', message: 'is required' },
+        ]);
+      }
+      return { messageId, environmentId, destination, text, blocks: null };
+    }
+    case 'push': {
+      let device: PushDevice;
+      if (definition.pushKind === 'webPush') {
+        if (typeof to !== 'object' || to === null) {
+          throw new HeraldError('VALIDATION_FAILED', 'to must be a Web Push subscription {endpoint, keys}', [
+            { path: '/to', message: 'must be a subscription object' },
+          ]);
+        }
+        device = { kind: 'webPush', subscription: to as never };
+      } else {
+        device = { kind: definition.pushKind!, token: needString('a device token') } as PushDevice;
+      }
+      return { messageId, environmentId, device, title: 'Herald test', body: text, data: null };
+    }
+  }
+}

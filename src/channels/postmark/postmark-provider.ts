@@ -1,0 +1,100 @@
+import { Type } from 'typebox';
+import { formatMailbox, parseMailbox, type Mailbox } from '../email/mime.js';
+import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import type { ProviderDefinition } from '../provider.js';
+
+interface PostmarkConfig {
+  serverToken: string;
+  /** `addr` or `Name <addr>`, a confirmed sender signature; HERALD_EMAIL_FROM when absent. */
+  from?: string;
+  /** Postmark's message stream; its default transactional stream (`outbound`) when absent. */
+  messageStream?: string;
+  /** Default `https://api.postmarkapp.com`. */
+  baseUrl?: string;
+}
+
+/**
+ * Postmark error codes that concern the account, not this message (100 maintenance, 405 out of
+ * credits, 413 account may not send): retried like a 401, so messages wait for the account. Every
+ * other code (406 inactive recipient, 300 invalid request, …) fails the message.
+ * https://postmarkapp.com/developer/api/overview#error-codes
+ */
+const ACCOUNT_ERROR_CODES = new Set([100, 405, 413]);
+
+function address(mailbox: Mailbox): string {
+  return mailbox.name ? formatMailbox(mailbox) : mailbox.address;
+}
+
+/**
+ * Postmark Email API: POST /email with X-Postmark-Server-Token. Postmark answers 200
+ * `{To, SubmittedAt, MessageID, ErrorCode: 0, Message: "OK"}`; a refused message is 422 with a
+ * non-zero `ErrorCode` and `Message`. Postmark has no idempotency key: Herald's id travels as the
+ * X-Herald-Message-Id header and `herald_message_id` metadata (echoed in webhooks).
+ * https://postmarkapp.com/developer/api/email-api
+ */
+export const postmark: ProviderDefinition<'email', PostmarkConfig> = {
+  provider: 'postmark',
+  channel: 'email',
+  configSchema: Type.Object(
+    {
+      serverToken: Type.String({ minLength: 1 }),
+      from: Type.Optional(Type.String({ maxLength: 320, pattern: '^[^\\r\\n]*@[^\\r\\n]*$' })),
+      messageStream: Type.Optional(Type.String({ minLength: 1 })),
+      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+    },
+    { additionalProperties: false },
+  ),
+  secretFields: ['serverToken'],
+  urlSchemes: ['postmark'],
+  // postmark://{apikey}:{from_user}@{from_domain}/{targets…}: targets are ignored (Herald sends to
+  // the subscriber); ?apikey=, ?from= and ?name= override as in Apprise.
+  fromUrl(url) {
+    const query = url.searchParams;
+    const serverToken = query.get('apikey') || decodeURIComponent(url.username);
+    const user = decodeURIComponent(url.password);
+    const fromAddress = query.get('from') || (user && url.hostname ? `${user}@${url.hostname}` : '');
+    if (!serverToken || !fromAddress) throw new Error('expected postmark://{apikey}:{from_user}@{from_domain}');
+    const name = query.get('name');
+    return { serverToken, from: name ? `${name} <${fromAddress}>` : fromAddress };
+  },
+  create(config, context) {
+    const endpoint = `${config.baseUrl?.replace(/\/+$/, '') ?? 'https://api.postmarkapp.com'}/email`;
+    const from = address(config.from ? parseMailbox(config.from) : context.emailFrom);
+    return {
+      async send(message, signal) {
+        let response;
+        try {
+          response = await context.http.request({
+            url: endpoint,
+            headers: {
+              accept: 'application/json',
+              'content-type': 'application/json',
+              'x-postmark-server-token': config.serverToken,
+            },
+            body: JSON.stringify({
+              From: from,
+              To: address({ address: message.to, name: message.toName }),
+              Subject: message.subject,
+              TextBody: message.text,
+              ...(message.html && { HtmlBody: message.html }),
+              Headers: [{ Name: 'X-Herald-Message-Id', Value: message.messageId }],
+              Metadata: { herald_message_id: message.messageId },
+              ...(config.messageStream && { MessageStream: config.messageStream }),
+            }),
+            signal,
+          });
+        } catch (error) {
+          return outcomeForFailure('postmark', error);
+        }
+        const body = parseJson(response) as { MessageID?: string; ErrorCode?: number; Message?: string } | undefined;
+        if (response.status >= 200 && response.status < 300) return sentOutcome('postmark', response, body?.MessageID);
+        const code = typeof body?.ErrorCode === 'number' ? body.ErrorCode : undefined;
+        const detail = body?.Message ? `${body.Message}${code !== undefined ? ` (ErrorCode ${code})` : ''}` : undefined;
+        const outcome = outcomeForStatus('postmark', response, context.now(), { detail });
+        return outcome.status === 'failed' && code !== undefined && ACCOUNT_ERROR_CODES.has(code)
+          ? { status: 'retry', reason: outcome.reason }
+          : outcome;
+      },
+    };
+  },
+};

@@ -1,0 +1,99 @@
+import { Type } from 'typebox';
+import { formatMailbox, parseMailbox, type Mailbox } from '../email/mime.js';
+import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import type { ProviderDefinition } from '../provider.js';
+
+interface ResendConfig {
+  apiKey: string;
+  /** `addr` or `Name <addr>` on a verified domain; HERALD_EMAIL_FROM when absent. */
+  from?: string;
+  /** Default `https://api.resend.com`. */
+  baseUrl?: string;
+}
+
+/**
+ * 409 `concurrent_idempotent_requests`: an earlier attempt with the same key is still running at
+ * Resend; asking again later returns its result. (409 `invalid_idempotent_request`, the same key
+ * with another payload, fails like any 4xx.)
+ */
+const IN_PROGRESS = 'concurrent_idempotent_requests';
+
+/** Resend tag values allow only these characters; ids outside them go without the tag. */
+const TAG_VALUE = /^[\w-]{1,256}$/;
+
+function address(mailbox: Mailbox): string {
+  return mailbox.name ? formatMailbox(mailbox) : mailbox.address;
+}
+
+/**
+ * Resend: POST /emails with a Bearer API key. Resend answers 200 `{id}`; errors carry
+ * `{statusCode, name, message}`. Herald's message id is the Idempotency-Key, so a retry after a
+ * lost answer returns the first send instead of sending again (Resend keeps keys 24 hours); it also
+ * travels as the X-Herald-Message-Id header and the `herald_message_id` tag.
+ * https://resend.com/docs/api-reference/emails/send-email
+ */
+export const resend: ProviderDefinition<'email', ResendConfig> = {
+  provider: 'resend',
+  channel: 'email',
+  configSchema: Type.Object(
+    {
+      apiKey: Type.String({ minLength: 1 }),
+      from: Type.Optional(Type.String({ maxLength: 320, pattern: '^[^\\r\\n]*@[^\\r\\n]*$' })),
+      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+    },
+    { additionalProperties: false },
+  ),
+  secretFields: ['apiKey'],
+  urlSchemes: ['resend'],
+  // resend://{apikey}:{from_user}@{from_domain}/{targets…}: targets are ignored (Herald sends to the
+  // subscriber); ?apikey=, ?from= and ?name= override as in Apprise.
+  fromUrl(url) {
+    const query = url.searchParams;
+    const apiKey = query.get('apikey') || decodeURIComponent(url.username);
+    const user = decodeURIComponent(url.password);
+    const fromAddress = query.get('from') || (user && url.hostname ? `${user}@${url.hostname}` : '');
+    if (!apiKey || !fromAddress) throw new Error('expected resend://{apikey}:{from_user}@{from_domain}');
+    const name = query.get('name');
+    return { apiKey, from: name ? `${name} <${fromAddress}>` : fromAddress };
+  },
+  create(config, context) {
+    const endpoint = `${config.baseUrl?.replace(/\/+$/, '') ?? 'https://api.resend.com'}/emails`;
+    const from = address(config.from ? parseMailbox(config.from) : context.emailFrom);
+    return {
+      async send(message, signal) {
+        let response;
+        try {
+          response = await context.http.request({
+            url: endpoint,
+            headers: {
+              authorization: `Bearer ${config.apiKey}`,
+              'content-type': 'application/json',
+              'idempotency-key': message.messageId,
+            },
+            body: JSON.stringify({
+              from,
+              to: [address({ address: message.to, name: message.toName })],
+              subject: message.subject,
+              text: message.text,
+              ...(message.html && { html: message.html }),
+              headers: { 'X-Herald-Message-Id': message.messageId },
+              ...(TAG_VALUE.test(message.messageId) && {
+                tags: [{ name: 'herald_message_id', value: message.messageId }],
+              }),
+            }),
+            signal,
+          });
+        } catch (error) {
+          return outcomeForFailure('resend', error);
+        }
+        const body = parseJson(response) as { id?: string; name?: string; message?: string } | undefined;
+        if (response.status >= 200 && response.status < 300) return sentOutcome('resend', response, body?.id);
+        const detail = body?.message ? `${body.message}${body.name ? ` (${body.name})` : ''}` : undefined;
+        const outcome = outcomeForStatus('resend', response, context.now(), { detail });
+        return outcome.status === 'failed' && body?.name === IN_PROGRESS
+          ? { status: 'retry', reason: outcome.reason }
+          : outcome;
+      },
+    };
+  },
+};

@@ -1,0 +1,53 @@
+import type { LiveIntegration } from '../integration-directory.js';
+import { bodySnippet, outcomeForFailure, parseRetryAfter } from '../outbound/classify-response.js';
+import type { HttpClient } from '../outbound/http-client.js';
+import type { ProviderOutcome } from '../provider.js';
+import { signWebhook, type WebhookSecret } from './sign-webhook.js';
+
+export interface SendWebhookDeps {
+  http: HttpClient;
+  clock: { now(): number };
+  sendTimeoutMs: number;
+}
+
+/**
+ * POSTs a signed webhook. 2xx is delivered; 410 Gone means the receiver wants no more (failed for
+ * good); anything else — other statuses, redirects (never followed), resets, timeouts — is
+ * retried, as Standard Webhooks senders do.
+ */
+export async function sendWebhook(
+  deps: SendWebhookDeps,
+  integration: LiveIntegration,
+  messageId: string,
+  url: string,
+  body: string,
+  signal: AbortSignal,
+): Promise<ProviderOutcome> {
+  const secrets = (integration.config.secrets ?? []) as WebhookSecret[];
+  const headers = {
+    'content-type': 'application/json',
+    'user-agent': 'Herald-Webhooks/1',
+    ...signWebhook(messageId, body, secrets, deps.clock.now()),
+  };
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  signal.addEventListener('abort', abort, { once: true });
+  const timer = setTimeout(abort, deps.sendTimeoutMs);
+  try {
+    const response = await deps.http.request({ url, method: 'POST', headers, body, signal: controller.signal });
+    const status = response.status;
+    if (status >= 200 && status < 300) return { status: 'sent', detail: `webhook: HTTP ${status}` };
+    if (status === 410) return { status: 'failed', reason: `webhook: HTTP 410: the receiver is gone` };
+    const what = status >= 300 && status < 400 ? 'redirect not followed' : bodySnippet(response);
+    return {
+      status: 'retry',
+      reason: `webhook: HTTP ${status}: ${what}`.slice(0, 500),
+      retryAfterMs: parseRetryAfter(response.headers['retry-after'], deps.clock.now()),
+    };
+  } catch (error) {
+    return outcomeForFailure('webhook', error);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', abort);
+  }
+}

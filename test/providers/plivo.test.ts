@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plivo } from '../../src/channels/plivo/plivo-provider.js';
+import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
+
+const AUTH_ID = 'MAXXXXXXXXXXXXXXXXXX';
+const TOKEN = 'YzY1NjE3ZjQ4YTg2OGE3MmFkZWQ1NmNlMzg4NWM3';
+
+describe('Plivo SMS provider', () => {
+  let fake: FakeHttp;
+  const context = testProviderContext();
+  const adapter = (authToken = TOKEN) =>
+    plivo.create({ authId: AUTH_ID, authToken, from: '+14155550000', baseUrl: fake.url }, context);
+  const send = (to = '+14155550100', authToken?: string) =>
+    adapter(authToken).send(
+      { messageId: 'msg_1', environmentId: 'env', to, text: 'Your code is 123456' },
+      sendSignal(),
+    );
+
+  beforeAll(async () => {
+    // Answers as Plivo documents: 202 {api_id, message, message_uuid: [..]}; errors {api_id, error}.
+    fake = await startFakeHttp((request) => {
+      const apiId = 'b6f2c4d8-7c2a-11ee-8c1e-0242ac110002';
+      if (request.method !== 'POST' || request.url !== `/v1/Account/${AUTH_ID}/Message/`) {
+        return { status: 404, body: { api_id: apiId, error: 'not found' } };
+      }
+      const expected = `Basic ${Buffer.from(`${AUTH_ID}:${TOKEN}`).toString('base64')}`;
+      if (request.headers.authorization !== expected)
+        return { status: 401, body: 'Could not verify your access level for that URL.' };
+      if (request.headers['content-type'] !== 'application/json') {
+        return { status: 400, body: { api_id: apiId, error: 'content-type must be application/json' } };
+      }
+      const body = JSON.parse(request.body) as { src?: string; dst?: string; text?: string };
+      for (const field of ['src', 'dst', 'text'] as const) {
+        if (!body[field]) return { status: 400, body: { api_id: apiId, error: `${field} parameter is required` } };
+      }
+      if (!/^\+?[1-9]\d{6,14}$/.test(body.dst!))
+        return { status: 400, body: { api_id: apiId, error: 'invalid dst number' } };
+      return {
+        status: 202,
+        body: { api_id: apiId, message: 'message(s) queued', message_uuid: ['db3ce55a-7f1d-11e1-8ea7-1231380bc196'] },
+      };
+    });
+  });
+  afterAll(async () => {
+    await fake.close();
+    await context.http.close();
+  });
+
+  it('posts src, dst and text as JSON with basic auth and logs the message uuid', async () => {
+    const outcome = await send();
+    expect(outcome).toMatchObject({ status: 'sent', providerMessageId: 'db3ce55a-7f1d-11e1-8ea7-1231380bc196' });
+    expect(JSON.parse(fake.requests.at(-1)!.body)).toEqual({
+      src: '+14155550000',
+      dst: '+14155550100',
+      text: 'Your code is 123456',
+    });
+  });
+
+  it('fails an invalid number for good, with Plivo’s explanation', async () => {
+    expect(await send('+1415')).toEqual({ status: 'failed', reason: 'plivo: HTTP 400: invalid dst number' });
+  });
+
+  it('retries refused credentials', async () => {
+    expect(await send('+14155550100', 'wrong')).toMatchObject({
+      status: 'retry',
+      reason: expect.stringContaining('HTTP 401: Could not verify'),
+    });
+  });
+
+  it('reads plivo:// URLs', () => {
+    expect(plivo.fromUrl!(new URL(`plivo://${AUTH_ID}@${TOKEN}/%2B1%20415%20555%200000/14155550100`))).toEqual({
+      authId: AUTH_ID,
+      authToken: TOKEN,
+      from: '+14155550000',
+    });
+    expect(plivo.fromUrl!(new URL(`plivo://14155550000?id=${AUTH_ID}&token=${TOKEN}`))).toEqual({
+      authId: AUTH_ID,
+      authToken: TOKEN,
+      from: '+14155550000',
+    });
+    expect(() => plivo.fromUrl!(new URL(`plivo://${AUTH_ID}@${TOKEN}`))).toThrow(/FromPhoneNo/);
+    expect(() => plivo.fromUrl!(new URL(`plivo://${AUTH_ID}@${TOKEN}/sender`))).toThrow(/not a phone number/);
+  });
+
+  it.each(FAULTS)('ends %s in its documented state', async (fault) => {
+    await expectFaultOutcome(fake, fault, () => send());
+  });
+});

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vonage } from '../../src/channels/vonage/vonage-provider.js';
+import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
+
+/** Numbers the fake answers with a documented refusal, by status. */
+const REFUSALS: Record<string, { status: string; text: string }> = {
+  '447700900001': { status: '1', text: 'Throughput Rate Exceeded - please wait [ 1 ] and retry' },
+  '447700900007': { status: '7', text: 'Number barred.' },
+  '447700900029': { status: '29', text: 'Non-Whitelisted Destination - rejected' },
+};
+
+describe('Vonage SMS provider', () => {
+  let fake: FakeHttp;
+  const context = testProviderContext();
+  const adapter = (apiSecret = 'secret') =>
+    vonage.create({ apiKey: 'abcd1234', apiSecret, from: '+447700900000', baseUrl: fake.url }, context);
+  const send = (to = '+447700900123', text = 'Your code is 123456', apiSecret?: string) =>
+    adapter(apiSecret).send({ messageId: 'msg_1', environmentId: 'env', to, text }, sendSignal());
+
+  beforeAll(async () => {
+    // Answers as Vonage documents: always HTTP 200, one entry per message part; status "0" is
+    // success, anything else the error (4 invalid credentials, 2 missing parameters, …).
+    fake = await startFakeHttp((request) => {
+      if (request.method !== 'POST' || request.url !== '/sms/json') return { status: 404, body: 'Not Found' };
+      const refuse = (status: string, text: string) => ({
+        status: 200,
+        body: { 'message-count': '1', messages: [{ status, 'error-text': text }] },
+      });
+      if (request.headers['content-type'] !== 'application/x-www-form-urlencoded') {
+        return refuse('2', 'Missing api_key');
+      }
+      const form = new URLSearchParams(request.body);
+      if (form.get('api_key') !== 'abcd1234' || form.get('api_secret') !== 'secret')
+        return refuse('4', 'Bad Credentials');
+      for (const field of ['from', 'to', 'text']) if (!form.get(field)) return refuse('2', `Missing ${field} param`);
+      const to = form.get('to')!;
+      if (!/^\d{7,15}$/.test(to)) return refuse('3', 'Invalid to address');
+      const refusal = REFUSALS[to];
+      if (refusal) return refuse(refusal.status, refusal.text);
+      const part = (id: string, status = '0') => ({ to, 'message-id': id, status, 'remaining-balance': '3.1' });
+      // 300 characters go out as two parts; the fake refuses the second to test a half-sent text.
+      if (form.get('text')!.length > 160) {
+        return {
+          status: 200,
+          body: { 'message-count': '2', messages: [part('0C00000A'), { ...part('', '1'), 'error-text': 'Throttled' }] },
+        };
+      }
+      return { status: 200, body: { 'message-count': '1', messages: [part('0C000000217B7F02')] } };
+    });
+  });
+  afterAll(async () => {
+    await fake.close();
+    await context.http.close();
+  });
+
+  it('posts the form Vonage expects and logs the message-id', async () => {
+    const outcome = await send();
+    expect(outcome).toMatchObject({ status: 'sent', providerMessageId: '0C000000217B7F02' });
+    const form = Object.fromEntries(new URLSearchParams(fake.requests.at(-1)!.body));
+    expect(form).toEqual({
+      api_key: 'abcd1234',
+      api_secret: 'secret',
+      from: '447700900000',
+      to: '447700900123',
+      text: 'Your code is 123456',
+      'client-ref': 'msg_1',
+    });
+  });
+
+  it('sends text outside GSM-7 as unicode', async () => {
+    await send('+447700900123', 'Ваш код 123456 ✅');
+    expect(new URLSearchParams(fake.requests.at(-1)!.body).get('type')).toBe('unicode');
+  });
+
+  it('reads the error from the 200 body: a barred number fails for good', async () => {
+    expect(await send('+447700900007')).toEqual({ status: 'failed', reason: 'vonage: status 7: Number barred.' });
+    expect(await send('+447700900029')).toEqual({
+      status: 'failed',
+      reason: 'vonage: status 29: Non-Whitelisted Destination - rejected',
+    });
+  });
+
+  it('retries throttling and refused credentials', async () => {
+    expect(await send('+447700900001')).toMatchObject({ status: 'retry', reason: expect.stringContaining('status 1') });
+    expect(await send('+447700900123', 'hi', 'wrong')).toEqual({
+      status: 'retry',
+      reason: 'vonage: status 4: Bad Credentials',
+    });
+  });
+
+  it('does not retry a text whose first part was already accepted', async () => {
+    const outcome = await send('+447700900123', 'x'.repeat(300));
+    expect(outcome).toEqual({
+      status: 'failed',
+      reason: 'vonage: status 1: Throttled (other parts of the text were accepted)',
+    });
+  });
+
+  it('reads vonage:// and nexmo:// URLs', () => {
+    expect(vonage.fromUrl!(new URL('vonage://abcd1234:s3cr3t@%2B44%207700%20900000/447700900123'))).toEqual({
+      apiKey: 'abcd1234',
+      apiSecret: 's3cr3t',
+      from: '447700900000',
+    });
+    expect(vonage.fromUrl!(new URL('nexmo://abcd1234:s3cr3t@447700900000'))).toMatchObject({ from: '447700900000' });
+    expect(vonage.fromUrl!(new URL('vonage://abcd1234:s3cr3t@Herald'))).toMatchObject({ from: 'Herald' });
+    expect(() => vonage.fromUrl!(new URL('vonage://abcd1234@447700900000'))).toThrow(/ApiKey.*ApiSecret/);
+    expect(() => vonage.fromUrl!(new URL('vonage://k:s@far-too-long-sender'))).toThrow(/alphanumeric/);
+  });
+
+  it.each(FAULTS)('ends %s in its documented state', async (fault) => {
+    await expectFaultOutcome(fake, fault, () => send());
+  });
+});
