@@ -15,6 +15,8 @@ const ON_BOTH_STORES = [
   'test/e2e/shutdown.test.ts',
   'test/e2e/crash.test.ts',
   'test/e2e/retention.test.ts',
+  'test/e2e/integrations.test.ts',
+  'test/e2e/failover.test.ts',
   'test/property/routes.property.test.ts',
 ];
 

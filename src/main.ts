@@ -273,7 +273,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
         await app.close();
         await worker.stop(config.shutdownTimeoutMs);
         await dispatcher.close();
-    await http.close();
+        await http.close();
         await housekeeping.stop(); // at most one more retention batch
         await store.close();
       })();

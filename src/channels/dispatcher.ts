@@ -242,7 +242,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (devices.length === 0) return skipped('subscriber has no push devices');
     const all = await directory.forChannel(request.environmentId, 'push');
     const usable = devices.filter((device) => all.some((i) => i.definition?.pushKind === device.kind));
-    if (usable.length === 0) return skipped(`no enabled push integration for ${[...new Set(devices.map((d) => d.kind))].join(', ')}`);
+    if (usable.length === 0)
+      return skipped(`no enabled push integration for ${[...new Set(devices.map((d) => d.kind))].join(', ')}`);
 
     // Every device gets the message; each through the integrations of its kind, with failover.
     const results = await Promise.all(
@@ -263,7 +264,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     for (const kind of ['webPush', 'fcm', 'apns'] as const) {
       const ids = gone
         .filter((r) => r.device.kind === kind)
-        .map((r) => (r.device.kind === 'webPush' ? r.device.subscription.endpoint : (r.device as { token: string }).token));
+        .map((r) =>
+          r.device.kind === 'webPush' ? r.device.subscription.endpoint : (r.device as { token: string }).token,
+        );
       if (ids.length === 0) continue;
       await deps.store
         .removePushDevices(request.environmentId, subscriber.subscriberId, kind as keyof PushDevices, ids)
@@ -280,7 +283,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const retry = results.find((r) => r.outcome.status === 'retry');
     if (retry) return { outcome: retry.outcome, attempts, recipient };
     const reasons = results.map((r) => (r.outcome as { reason: string }).reason);
-    return { outcome: { status: 'failed', reason: `no device took it: ${reasons.join('; ')}`.slice(0, 1000) }, attempts, recipient };
+    return {
+      outcome: { status: 'failed', reason: `no device took it: ${reasons.join('; ')}`.slice(0, 1000) },
+      attempts,
+      recipient,
+    };
   }
 
   async function webhook(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
@@ -290,7 +297,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (!url) return skipped('no webhook URL: the step has no url and the subscriber no webhookUrl');
     const [integration] = await directory.forChannel(request.environmentId, 'webhook');
     if (!integration) {
-      return skipped('no enabled webhook integration to sign with: PUT /v1/integrations/{id} {"channel": "webhook", "provider": "webhook"}');
+      return skipped(
+        'no enabled webhook integration to sign with: PUT /v1/integrations/{id} {"channel": "webhook", "provider": "webhook"}',
+      );
     }
     const body = JSON.stringify(
       rendered.body ?? {
@@ -304,7 +313,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const result = await failover(
       [integration],
       'webhook',
-      (live) => sendWebhook({ http: deps.http, clock, sendTimeoutMs: deps.sendTimeoutMs }, live, request.messageId, url, body, signal),
+      (live) =>
+        sendWebhook(
+          { http: deps.http, clock, sendTimeoutMs: deps.sendTimeoutMs },
+          live,
+          request.messageId,
+          url,
+          body,
+          signal,
+        ),
       signal,
       false,
     );

@@ -32,7 +32,10 @@ export interface IntegrationDirectoryDeps {
   breaker: BreakerOptions;
   clock: { now(): number };
   logger: Logger;
-  onCircuitChange?(integration: { environmentId: string; id: string; provider: string }, snapshot: CircuitSnapshot): void;
+  onCircuitChange?(
+    integration: { environmentId: string; id: string; provider: string },
+    snapshot: CircuitSnapshot,
+  ): void;
   /** Integrations configured outside the database (HERALD_SMTP_URL), tried after the stored ones. */
   fromEnvironment: readonly Omit<StoredIntegration, 'environmentId'>[];
 }

@@ -10,7 +10,12 @@ import { sealedFor, type IntegrationDirectory } from './integration-directory.js
 import { vetUrl, type AddressPolicy } from './outbound/ssrf.js';
 import type { ChannelMessages, ProviderDefinition, ProviderOutcome, PushDevice } from './provider.js';
 import { findProvider, providerForScheme } from './registry.js';
-import { generateWebhookSecret, isWebhookSecret, ROTATION_OVERLAP_MS, type WebhookSecret } from './webhook/sign-webhook.js';
+import {
+  generateWebhookSecret,
+  isWebhookSecret,
+  ROTATION_OVERLAP_MS,
+  type WebhookSecret,
+} from './webhook/sign-webhook.js';
 import { sendWebhook } from './webhook/send-webhook.js';
 import type { HttpClient } from './outbound/http-client.js';
 
@@ -48,7 +53,11 @@ export interface TestResult {
 }
 
 export interface IntegrationService {
-  put(env: string, id: string, input: IntegrationInput): Promise<{ view: IntegrationView; created: boolean; secret?: string }>;
+  put(
+    env: string,
+    id: string,
+    input: IntegrationInput,
+  ): Promise<{ view: IntegrationView; created: boolean; secret?: string }>;
   get(env: string, id: string): Promise<IntegrationView>;
   list(env: string): Promise<IntegrationView[]>;
   remove(env: string, id: string): Promise<void>;
@@ -116,7 +125,10 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       const names = integration.channel === 'webhook' ? ['secret'] : (definition?.secretFields ?? []);
       const opened = safeOpen(integration);
       for (const name of names) {
-        const value = name === 'secret' && integration.channel === 'webhook' ? (opened?.secrets as WebhookSecret[] | undefined)?.[0]?.secret : opened?.[name];
+        const value =
+          name === 'secret' && integration.channel === 'webhook'
+            ? (opened?.secrets as WebhookSecret[] | undefined)?.[0]?.secret
+            : opened?.[name];
         if (value !== undefined || opened === undefined) config[name] = mask(value);
       }
     }
@@ -155,7 +167,12 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
   }
 
   /** Provider and config from the input: either `url` (Apprise style) or `provider` + `config`. */
-  function resolveInput(input: IntegrationInput): { channel: ChannelType; provider: string; config: Record<string, unknown>; definition?: ProviderDefinition } {
+  function resolveInput(input: IntegrationInput): {
+    channel: ChannelType;
+    provider: string;
+    config: Record<string, unknown>;
+    definition?: ProviderDefinition;
+  } {
     if (input.url !== undefined) {
       if (input.config !== undefined) {
         throw new HeraldError('VALIDATION_FAILED', 'Give either url or config, not both', [
@@ -170,9 +187,11 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       }
       const definition = providerForScheme(url.protocol);
       if (!definition || (input.channel && definition.channel !== input.channel)) {
-        throw new HeraldError('VALIDATION_FAILED', `No ${input.channel ?? ''} provider reads ${url.protocol}// URLs`.replace('  ', ' '), [
-          { path: '/url', message: `unsupported scheme ${url.protocol}` },
-        ]);
+        throw new HeraldError(
+          'VALIDATION_FAILED',
+          `No ${input.channel ?? ''} provider reads ${url.protocol}// URLs`.replace('  ', ' '),
+          [{ path: '/url', message: `unsupported scheme ${url.protocol}` }],
+        );
       }
       if (input.provider && input.provider !== definition.provider) {
         throw new HeraldError('VALIDATION_FAILED', `${url.protocol}// is a ${definition.provider} URL`, [
@@ -180,7 +199,12 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
         ]);
       }
       try {
-        return { channel: definition.channel, provider: definition.provider, config: { ...definition.fromUrl!(url) }, definition };
+        return {
+          channel: definition.channel,
+          provider: definition.provider,
+          config: { ...definition.fromUrl!(url) },
+          definition,
+        };
       } catch (error) {
         throw new HeraldError('VALIDATION_FAILED', `url: ${(error as Error).message}`, [
           { path: '/url', message: (error as Error).message },
@@ -230,7 +254,10 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
 
   function refuseEnvironment(env: string, id: string): void {
     if (environmentOne(env, id)) {
-      throw new HeraldError('INTEGRATION_READ_ONLY', `${id} comes from HERALD_SMTP_URL; change the environment variable`);
+      throw new HeraldError(
+        'INTEGRATION_READ_ONLY',
+        `${id} comes from HERALD_SMTP_URL; change the environment variable`,
+      );
     }
   }
 
@@ -239,7 +266,8 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       refuseEnvironment(env, id);
       const { channel, provider, config, definition } = resolveInput(input);
       const existing = await store.getIntegration(env, id);
-      const previous = existing && existing.channel === channel && existing.provider === provider ? safeOpen(existing) : undefined;
+      const previous =
+        existing && existing.channel === channel && existing.provider === provider ? safeOpen(existing) : undefined;
       const now = clock.now();
       let secrets: Record<string, unknown> = {};
       let plain: Record<string, unknown> = {};
@@ -248,15 +276,21 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       if (channel === 'webhook') {
         const unknown = Object.keys(config).filter((key) => !WEBHOOK_CONFIG_FIELDS.includes(key));
         if (unknown.length > 0) {
-          throw new HeraldError('VALIDATION_FAILED', 'The webhook integration takes only config.secret', unknown.map((key) => ({ path: `/config/${key}`, message: 'unknown field' })));
+          throw new HeraldError(
+            'VALIDATION_FAILED',
+            'The webhook integration takes only config.secret',
+            unknown.map((key) => ({ path: `/config/${key}`, message: 'unknown field' })),
+          );
         }
         const given = config.secret;
         const keep = previous?.secrets as WebhookSecret[] | undefined;
         if (given !== undefined && !(keep && given === mask(keep[0]?.secret))) {
           if (typeof given !== 'string' || !isWebhookSecret(given)) {
-            throw new HeraldError('VALIDATION_FAILED', 'config.secret must be whsec_ followed by 24–64 bytes in base64', [
-              { path: '/config/secret', message: 'must be whsec_ + base64 of 24–64 bytes' },
-            ]);
+            throw new HeraldError(
+              'VALIDATION_FAILED',
+              'config.secret must be whsec_ followed by 24–64 bytes in base64',
+              [{ path: '/config/secret', message: 'must be whsec_ + base64 of 24–64 bytes' }],
+            );
           }
           secrets = { secrets: [{ secret: given, expiresAt: null }] };
         } else if (keep) {
@@ -268,7 +302,8 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       } else {
         // A masked value sent back unchanged (GET, edit, PUT) keeps the stored credential.
         for (const field of definition!.secretFields) {
-          if (previous && config[field] !== undefined && config[field] === mask(previous[field])) config[field] = previous[field];
+          if (previous && config[field] !== undefined && config[field] === mask(previous[field]))
+            config[field] = previous[field];
         }
         let validate = validators.get(definition!);
         if (!validate) {
@@ -277,7 +312,11 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
         }
         if (!validate(config)) {
           const errors = fieldErrors(validate.errors, '/config');
-          throw new HeraldError('VALIDATION_FAILED', `Invalid ${provider} config: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
+          throw new HeraldError(
+            'VALIDATION_FAILED',
+            `Invalid ${provider} config: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+            errors,
+          );
         }
         vetUrls(config);
         for (const [key, value] of Object.entries(config)) {
@@ -285,7 +324,10 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
           else plain[key] = value;
         }
         try {
-          definition!.create(config as never, { ...nullContext(deps) }).close?.().catch(() => undefined);
+          definition!
+            .create(config as never, { ...nullContext(deps) })
+            .close?.()
+            .catch(() => undefined);
         } catch (error) {
           throw new HeraldError('VALIDATION_FAILED', `Invalid ${provider} config: ${(error as Error).message}`, [
             { path: '/config', message: (error as Error).message },
@@ -319,7 +361,8 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
 
     async list(env) {
       const views = (await store.listIntegrations(env)).map((integration) => view(integration, 'api'));
-      for (const integration of deps.fromEnvironment) views.push(view({ ...integration, environmentId: env }, 'environment'));
+      for (const integration of deps.fromEnvironment)
+        views.push(view({ ...integration, environmentId: env }, 'environment'));
       return views;
     },
 
@@ -343,7 +386,10 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       const secret = generateWebhookSecret();
       const old = ((opened.secrets ?? []) as WebhookSecret[])
         .filter((entry) => entry.expiresAt === null || entry.expiresAt > now)
-        .map((entry) => ({ secret: entry.secret, expiresAt: Math.min(entry.expiresAt ?? Infinity, now + ROTATION_OVERLAP_MS) }));
+        .map((entry) => ({
+          secret: entry.secret,
+          expiresAt: Math.min(entry.expiresAt ?? Infinity, now + ROTATION_OVERLAP_MS),
+        }));
       const next: StoredIntegration = {
         ...integration,
         sealedSecrets: seal(env, id, { secrets: [{ secret, expiresAt: null }, ...old] }),
@@ -364,11 +410,26 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       let outcome: ProviderOutcome;
       try {
         if (integration.channel === 'webhook') {
-          if (typeof to !== 'string') throw new HeraldError('VALIDATION_FAILED', 'to must be the URL to POST to', [{ path: '/to', message: 'must be a URL' }]);
+          if (typeof to !== 'string')
+            throw new HeraldError('VALIDATION_FAILED', 'to must be the URL to POST to', [
+              { path: '/to', message: 'must be a URL' },
+            ]);
           const payload = JSON.stringify({ type: 'herald.test', integrationId: id, messageId, text: body });
-          outcome = await sendWebhook({ http: deps.http, clock, sendTimeoutMs: deps.policy.timeoutMs }, live, messageId, to, payload, signal);
+          outcome = await sendWebhook(
+            { http: deps.http, clock, sendTimeoutMs: deps.policy.timeoutMs },
+            live,
+            messageId,
+            to,
+            payload,
+            signal,
+          );
         } else {
-          const message = testMessage(integration.channel, live.definition!, live.config, { messageId, environmentId: env, to, text: body });
+          const message = testMessage(integration.channel, live.definition!, live.config, {
+            messageId,
+            environmentId: env,
+            to,
+            text: body,
+          });
           outcome = await live.instance!.send(message as never, signal);
         }
       } finally {

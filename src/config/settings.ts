@@ -224,7 +224,7 @@ export const SETTINGS: Setting<unknown>[] = [
     flag: 'breaker-threshold',
     key: 'breakerThreshold',
     placeholder: 'number',
-    description: 'transient failures in a row that open an integration\'s circuit breaker (it is then skipped)',
+    description: "transient failures in a row that open an integration's circuit breaker (it is then skipped)",
     default: '5',
     parse: integer(1, 1000),
   },

@@ -103,7 +103,8 @@ function compileJson(value: unknown, path: string, errors: FieldError[]): Compil
     if (whole) return { kind: 'value', path: whole[1]! };
     return { kind: 'template', templates: parseField(plainLiquid, value, path, errors) ?? [] };
   }
-  if (Array.isArray(value)) return { kind: 'array', items: value.map((item, i) => compileJson(item, `${path}/${i}`, errors)) };
+  if (Array.isArray(value))
+    return { kind: 'array', items: value.map((item, i) => compileJson(item, `${path}/${i}`, errors)) };
   if (value !== null && typeof value === 'object') {
     return {
       kind: 'object',
@@ -195,7 +196,9 @@ export function renderStep(step: CompiledStep, context: RenderContext): Rendered
     case 'push':
       return {
         type: 'push',
-        title: plain(step.title).replace(/[\r\n]+/g, ' ').trim(),
+        title: plain(step.title)
+          .replace(/[\r\n]+/g, ' ')
+          .trim(),
         body: plain(step.body).trim(),
         data: step.data ? Object.fromEntries(step.data.map(([key, templates]) => [key, plain(templates)])) : null,
       };

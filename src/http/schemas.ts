@@ -16,8 +16,7 @@ export const SubscriberFieldsSchema = {
   data: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
 };
 
-const HttpsUrl = (description: string) =>
-  Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$', description });
+const HttpsUrl = (description: string) => Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$', description });
 
 const PushDevicesSchema = Type.Object(
   {
@@ -44,7 +43,9 @@ const PushDevicesSchema = Type.Object(
 
 const ChatAddressesSchema = Type.Object(
   {
-    slack: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Incoming webhook URL or channel id' })),
+    slack: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 2048, description: 'Incoming webhook URL or channel id' }),
+    ),
     discord: Type.Optional(HttpsUrl('Discord channel webhook URL')),
     teams: Type.Optional(HttpsUrl('Teams Workflows webhook URL')),
     telegram: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Telegram chat id' })),
@@ -131,14 +132,20 @@ export const WebhookStepSchema = Type.Object(
     body: Type.Optional(
       Type.Unknown({
         description:
-          'JSON template: string values are Liquid templates; a string that is exactly {{ path }} keeps the value\'s type',
+          "JSON template: string values are Liquid templates; a string that is exactly {{ path }} keeps the value's type",
       }),
     ),
   },
   { additionalProperties: false },
 );
 
-export const StepSchema = Type.Union([EmailStepSchema, SmsStepSchema, PushStepSchema, ChatStepSchema, WebhookStepSchema]);
+export const StepSchema = Type.Union([
+  EmailStepSchema,
+  SmsStepSchema,
+  PushStepSchema,
+  ChatStepSchema,
+  WebhookStepSchema,
+]);
 
 export const WorkflowBody = Type.Object(
   {
@@ -330,7 +337,9 @@ export const Integration = Type.Object({
 
 export const IntegrationTestBody = Type.Object(
   {
-    to: Type.Optional(Type.Unknown({ description: 'address, phone, chat destination, device token/subscription or URL' })),
+    to: Type.Optional(
+      Type.Unknown({ description: 'address, phone, chat destination, device token/subscription or URL' }),
+    ),
     text: Type.Optional(Type.String({ maxLength: 1000 })),
   },
   { additionalProperties: false },

@@ -1,19 +1,15 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { decodeJwt, importSPKI, jwtVerify } from 'jose';
+import { decodeJwt, importSPKI } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apns, apnsId } from '../../src/channels/apns/apns-provider.js';
 import type { ProviderInstance, PushMessage } from '../../src/channels/provider.js';
-import type { FakeAnswer } from '../support/fake-http.js';
 import { FAULTS } from '../support/fake-http.js';
+import { answerApns, APNS_ACCOUNT, APNS_TOKENS } from '../support/fakes/apns-fake.js';
 import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
 import { H2_FAULTS, selfSignedCertificate, startFakeH2, type FakeH2 } from '../support/push-h2-fake.js';
 
-const TEAM_ID = 'ABCDE12345';
-const KEY_ID = 'KEY9876543';
-const BUNDLE_ID = 'com.example.herald';
-const DEVICE = 'a'.repeat(64);
-const UNREGISTERED = '0'.repeat(64);
-const THROTTLED = 'f'.repeat(64);
+const { teamId: TEAM_ID, keyId: KEY_ID, bundleId: BUNDLE_ID } = APNS_ACCOUNT;
+const { device: DEVICE, unregistered: UNREGISTERED, throttled: THROTTLED } = APNS_TOKENS;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function p8KeyPair() {
@@ -23,12 +19,6 @@ function p8KeyPair() {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
 }
-
-const reject = (status: number, reason: string, extra: object = {}): FakeAnswer => ({
-  status,
-  headers: { 'apns-id': 'ignored' },
-  body: { reason, ...extra },
-});
 
 describe('APNs provider', () => {
   const keys = p8KeyPair();
@@ -66,39 +56,7 @@ describe('APNs provider', () => {
 
   beforeAll(async () => {
     const publicKey = await importSPKI(keys.publicKey, 'ES256');
-    // APNs as Apple documents it: provider-token auth, apns-topic/push-type/id headers, JSON
-    // `{reason}` on errors, the apns-id echoed on success.
-    fake = await startFakeH2(tls, async (request) => {
-      const token = /^\/3\/device\/([^/]+)$/.exec(request.url)?.[1];
-      if (request.method !== 'POST') return reject(405, 'MethodNotAllowed');
-      if (!token) return reject(404, 'BadPath');
-      const jwt = /^bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
-      if (!jwt) return reject(403, 'MissingProviderToken');
-      try {
-        const { payload, protectedHeader } = await jwtVerify(jwt, publicKey, {
-          algorithms: ['ES256'],
-          issuer: TEAM_ID,
-          currentDate: new Date(clock.now),
-        });
-        if (protectedHeader.kid !== KEY_ID || typeof payload.iat !== 'number') throw new Error('claims');
-        if (payload.iat < expiredBefore || payload.iat < clock.now / 1000 - 3600)
-          return reject(403, 'ExpiredProviderToken');
-      } catch {
-        return reject(403, 'InvalidProviderToken');
-      }
-      if (!request.headers['apns-topic']) return reject(400, 'MissingTopic');
-      if (request.headers['apns-topic'] !== BUNDLE_ID) return reject(400, 'DeviceTokenNotForTopic');
-      if (request.headers['apns-push-type'] !== 'alert') return reject(400, 'InvalidPushType');
-      const id = String(request.headers['apns-id']);
-      if (!UUID.test(id)) return reject(400, 'BadMessageId');
-      if (Buffer.byteLength(request.body) > 4096) return reject(413, 'PayloadTooLarge');
-      const payload = JSON.parse(request.body) as { aps?: { alert?: { title?: string; body?: string } } };
-      if (!payload.aps?.alert?.title) return reject(400, 'PayloadEmpty');
-      if (!/^[0-9a-f]{64}$/i.test(token)) return reject(400, 'BadDeviceToken');
-      if (token === UNREGISTERED) return reject(410, 'Unregistered', { timestamp: clock.now - 60_000 });
-      if (token === THROTTLED) return reject(429, 'TooManyRequests');
-      return { status: 200, headers: { 'apns-id': id } };
-    });
+    fake = await startFakeH2(tls, answerApns({ publicKey, now: () => clock.now, expiredBefore: () => expiredBefore }));
   });
   beforeEach(() => {
     clock.now = Date.now();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discord } from '../../src/channels/discord/discord-provider.js';
 import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { answerDiscord } from '../support/fakes/discord-fake.js';
 import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
 
 describe('Discord webhook provider', () => {
@@ -11,16 +12,7 @@ describe('Discord webhook provider', () => {
     adapter.send({ messageId: 'msg_1', environmentId: 'env', destination, text, blocks: null }, sendSignal());
 
   beforeAll(async () => {
-    // Answers as Discord documents: 200 + message object with wait=true, 404 Unknown Webhook, 400 on empty content.
-    fake = await startFakeHttp((request) => {
-      const match = /^\/api\/webhooks\/(\d+)\/([\w-]+)\?wait=true$/.exec(request.url);
-      if (request.method !== 'POST' || !match)
-        return { status: 404, body: { message: 'Unknown Webhook', code: 10015 } };
-      if (request.headers['content-type'] !== 'application/json') return { status: 400, body: { message: 'bad type' } };
-      const body = JSON.parse(request.body) as { content?: string };
-      if (!body.content) return { status: 400, body: { message: 'Cannot send an empty message', code: 50006 } };
-      return { status: 200, body: { id: '1168392040194912356', type: 0, content: body.content, channel_id: '1' } };
-    });
+    fake = await startFakeHttp(answerDiscord);
   });
   afterAll(async () => {
     await fake.close();

@@ -1,13 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { importSPKI, jwtVerify } from 'jose';
+import { importSPKI } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fcm } from '../../src/channels/fcm/fcm-provider.js';
 import type { PushMessage } from '../../src/channels/provider.js';
-import { FAULTS, startFakeHttp, type FakeAnswer, type FakeHttp } from '../support/fake-http.js';
+import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { answerFcmSend, answerGoogleToken, FCM_PROJECT } from '../support/fakes/fcm-fake.js';
 import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
 
-const PROJECT = 'herald-test-5e1f2';
-const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
+const PROJECT = FCM_PROJECT;
 
 function rsaKeyPair() {
   return generateKeyPairSync('rsa', {
@@ -15,12 +15,6 @@ function rsaKeyPair() {
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
-}
-
-/** A Google API error as FCM sends it, with an FcmError detail when `errorCode` is given. */
-function googleError(code: number, status: string, message: string, errorCode?: string): FakeAnswer {
-  const details = errorCode ? [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }] : [];
-  return { status: code, body: { error: { code, message, status, details } } };
 }
 
 describe('FCM HTTP v1 provider', () => {
@@ -51,74 +45,10 @@ describe('FCM HTTP v1 provider', () => {
 
   beforeAll(async () => {
     const publicKey = await importSPKI(keys.publicKey, 'RS256');
-    // Google's OAuth token endpoint: verifies the assertion's signature with the account's public
-    // key, its iss/aud/scope/lifetime, and answers {access_token, expires_in, token_type}.
-    tokenFake = await startFakeHttp(async (request) => {
-      if (request.method !== 'POST' || request.url !== '/token') return { status: 404, body: 'Not Found' };
-      const form = new URLSearchParams(request.body);
-      if (request.headers['content-type'] !== 'application/x-www-form-urlencoded') {
-        return { status: 400, body: { error: 'invalid_request', error_description: 'Bad content type' } };
-      }
-      if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
-        return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'Invalid grant_type' } };
-      }
-      try {
-        const { payload } = await jwtVerify(form.get('assertion') ?? '', publicKey, {
-          algorithms: ['RS256'],
-          issuer: serviceAccount.client_email,
-          audience: serviceAccount.token_uri,
-          currentDate: new Date(clock.now),
-        });
-        if (payload.scope !== SCOPE || payload.exp! - payload.iat! > 3600) throw new Error('bad claims');
-      } catch {
-        return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' } };
-      }
-      const token = `ya29.c.fake-${issued.size + 1}`;
-      issued.add(token);
-      return { status: 200, body: { access_token: token, expires_in: 3599, token_type: 'Bearer' } };
-    });
-    // FCM's messages:send, answering per device token the way FCM documents each case.
-    fcmFake = await startFakeHttp((request) => {
-      if (request.method !== 'POST' || request.url !== `/v1/projects/${PROJECT}/messages:send`) {
-        return googleError(404, 'NOT_FOUND', 'Requested entity was not found.');
-      }
-      const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
-      if (!bearer || !issued.has(bearer)) {
-        return googleError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.');
-      }
-      if (request.headers['content-type'] !== 'application/json') return googleError(400, 'INVALID_ARGUMENT', 'JSON');
-      const { message: sent } = JSON.parse(request.body) as { message: Record<string, any> };
-      if (typeof sent.notification?.title !== 'string' || typeof sent.notification?.body !== 'string') {
-        return googleError(400, 'INVALID_ARGUMENT', 'Invalid notification');
-      }
-      if (sent.data && 'from' in sent.data) {
-        const violation = { field: 'message.data', description: 'Invalid data payload key: from' };
-        const details = [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [violation] }];
-        const error = { code: 400, message: 'Invalid data payload key: from', status: 'INVALID_ARGUMENT', details };
-        return { status: 400, body: { error } };
-      }
-      switch (sent.token) {
-        case 'unregistered-token':
-          return googleError(404, 'NOT_FOUND', 'Requested entity was not found.', 'UNREGISTERED');
-        case 'truncated-token':
-          return googleError(
-            400,
-            'INVALID_ARGUMENT',
-            'The registration token is not a valid FCM registration token',
-            'INVALID_ARGUMENT',
-          );
-        case 'other-project-token':
-          return googleError(403, 'PERMISSION_DENIED', 'SenderId mismatch', 'SENDER_ID_MISMATCH');
-        case 'throttled-token':
-          return {
-            ...googleError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded.', 'QUOTA_EXCEEDED'),
-            headers: { 'retry-after': '60' },
-          };
-        case 'busy-token':
-          return googleError(503, 'UNAVAILABLE', 'The service is currently unavailable.', 'UNAVAILABLE');
-      }
-      return { status: 200, body: { name: `projects/${PROJECT}/messages/0:1500415314455276%31bd1c9631bd1c96` } };
-    });
+    tokenFake = await startFakeHttp(
+      answerGoogleToken({ publicKey, account: () => serviceAccount, issued, now: () => clock.now }),
+    );
+    fcmFake = await startFakeHttp(answerFcmSend(issued));
     serviceAccount = {
       type: 'service_account',
       project_id: PROJECT,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mailgun } from '../../src/channels/mailgun/mailgun-provider.js';
 import { createHttpClient } from '../../src/channels/outbound/http-client.js';
 import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { answerMailgun } from '../support/fakes/mailgun-fake.js';
 import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
 
 describe('Mailgun provider', () => {
@@ -21,29 +22,7 @@ describe('Mailgun provider', () => {
   });
 
   beforeAll(async () => {
-    // Answers as Mailgun documents: 200 {id, message}; 401 "Forbidden" as plain text; 400/404 {message}.
-    fake = await startFakeHttp((request) => {
-      const basic = `Basic ${Buffer.from('api:key-test').toString('base64')}`;
-      if (request.headers.authorization !== basic) return { status: 401, body: 'Forbidden' };
-      const match = /^\/v3\/([^/]+)\/messages$/.exec(request.url);
-      if (request.method !== 'POST' || !match) return { status: 404, body: { message: 'Not Found' } };
-      if (match[1] !== 'mg.example.com') return { status: 404, body: { message: `Domain not found: ${match[1]}` } };
-      if (request.headers['content-type'] !== 'application/x-www-form-urlencoded')
-        return { status: 400, body: { message: 'unsupported content type' } };
-      const form = new URLSearchParams(request.body);
-      if (!form.get('from')) return { status: 400, body: { message: "'from' parameter is missing" } };
-      if (!form.get('text') && !form.get('html'))
-        return {
-          status: 400,
-          body: { message: "Need at least one of 'text', 'html' or 'template' parameters specified" },
-        };
-      if (!/@/.test(form.get('to') ?? ''))
-        return { status: 400, body: { message: 'to parameter is not a valid address. please check documentation' } };
-      return {
-        status: 200,
-        body: { id: '<20261128140900.1.ABCDEF0123456789@mg.example.com>', message: 'Queued. Thank you.' },
-      };
-    });
+    fake = await startFakeHttp(answerMailgun);
   });
   afterAll(async () => {
     await fake.close();

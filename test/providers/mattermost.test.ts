@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mattermost } from '../../src/channels/mattermost/mattermost-provider.js';
 import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { answerMattermost, MATTERMOST_HOOK } from '../support/fakes/mattermost-fake.js';
 import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
 
-const HOOK = 'yobjmukpaw3r3urc5h6i369yima';
+const HOOK = MATTERMOST_HOOK;
 
 describe('Mattermost webhook provider', () => {
   let fake: FakeHttp;
@@ -13,23 +14,7 @@ describe('Mattermost webhook provider', () => {
     adapter.send({ messageId: 'msg_1', environmentId: 'env', destination, text, blocks: null }, sendSignal());
 
   beforeAll(async () => {
-    // Answers as Mattermost does: 200 "ok" as text; 400 {id, message, status_code} for an unknown
-    // webhook or an empty text.
-    fake = await startFakeHttp((request) => {
-      const refuse = (id: string, message: string) => ({
-        status: 400,
-        body: { id, message, detailed_error: '', request_id: 'pbk6q1bfwjrzbqbbb8me56d7xc', status_code: 400 },
-      });
-      if (request.method !== 'POST' || request.url !== `/hooks/${HOOK}`) {
-        return refuse('web.incoming_webhook.invalid.app_error', 'Invalid webhook.');
-      }
-      if (request.headers['content-type'] !== 'application/json') {
-        return refuse('api.webhook.incoming.error', 'Unable to parse incoming data.');
-      }
-      const body = JSON.parse(request.body) as { text?: string };
-      if (!body.text) return refuse('web.incoming_webhook.text.app_error', 'No text specified.');
-      return { status: 200, body: 'ok' };
-    });
+    fake = await startFakeHttp(answerMattermost);
   });
   afterAll(async () => {
     await fake.close();

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivo } from '../../src/channels/plivo/plivo-provider.js';
 import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { answerPlivo, PLIVO_ACCOUNT } from '../support/fakes/plivo-fake.js';
 import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
 
-const AUTH_ID = 'MAXXXXXXXXXXXXXXXXXX';
-const TOKEN = 'YzY1NjE3ZjQ4YTg2OGE3MmFkZWQ1NmNlMzg4NWM3';
+const { authId: AUTH_ID, authToken: TOKEN } = PLIVO_ACCOUNT;
 
 describe('Plivo SMS provider', () => {
   let fake: FakeHttp;
@@ -18,29 +18,7 @@ describe('Plivo SMS provider', () => {
     );
 
   beforeAll(async () => {
-    // Answers as Plivo documents: 202 {api_id, message, message_uuid: [..]}; errors {api_id, error}.
-    fake = await startFakeHttp((request) => {
-      const apiId = 'b6f2c4d8-7c2a-11ee-8c1e-0242ac110002';
-      if (request.method !== 'POST' || request.url !== `/v1/Account/${AUTH_ID}/Message/`) {
-        return { status: 404, body: { api_id: apiId, error: 'not found' } };
-      }
-      const expected = `Basic ${Buffer.from(`${AUTH_ID}:${TOKEN}`).toString('base64')}`;
-      if (request.headers.authorization !== expected)
-        return { status: 401, body: 'Could not verify your access level for that URL.' };
-      if (request.headers['content-type'] !== 'application/json') {
-        return { status: 400, body: { api_id: apiId, error: 'content-type must be application/json' } };
-      }
-      const body = JSON.parse(request.body) as { src?: string; dst?: string; text?: string };
-      for (const field of ['src', 'dst', 'text'] as const) {
-        if (!body[field]) return { status: 400, body: { api_id: apiId, error: `${field} parameter is required` } };
-      }
-      if (!/^\+?[1-9]\d{6,14}$/.test(body.dst!))
-        return { status: 400, body: { api_id: apiId, error: 'invalid dst number' } };
-      return {
-        status: 202,
-        body: { api_id: apiId, message: 'message(s) queued', message_uuid: ['db3ce55a-7f1d-11e1-8ea7-1231380bc196'] },
-      };
-    });
+    fake = await startFakeHttp(answerPlivo);
   });
   afterAll(async () => {
     await fake.close();

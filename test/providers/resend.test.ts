@@ -2,12 +2,12 @@ import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resend } from '../../src/channels/resend/resend-provider.js';
 import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { createResendFake } from '../support/fakes/resend-fake.js';
 import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
 
 describe('Resend provider', () => {
   let fake: FakeHttp;
-  /** Emails the fake really sent: a repeated idempotency key does not send again. */
-  let sent = 0;
+  const resendApi = createResendFake();
   const context = testProviderContext();
   const adapter = (config: { apiKey?: string; from?: string } = {}) =>
     resend.create({ apiKey: 're_test_key', baseUrl: fake.url, ...config }, context);
@@ -22,46 +22,7 @@ describe('Resend provider', () => {
   });
 
   beforeAll(async () => {
-    // Answers as Resend documents: 200 {id}; errors {statusCode, message, name}; an Idempotency-Key
-    // seen before answers the first response (same payload) or 409 (another payload).
-    const seen = new Map<string, { body: string; id: string }>();
-    fake = await startFakeHttp((request) => {
-      const error = (statusCode: number, name: string, message: string) => ({
-        status: statusCode,
-        body: { statusCode, message, name },
-      });
-      if (request.method !== 'POST' || request.url !== '/emails')
-        return error(404, 'not_found', 'The requested endpoint does not exist.');
-      if (!request.headers.authorization)
-        return error(401, 'missing_api_key', 'Missing API key in the authorization header.');
-      if (request.headers.authorization !== 'Bearer re_test_key')
-        return error(403, 'invalid_api_key', 'API key is invalid.');
-      if (request.headers['content-type'] !== 'application/json') return error(400, 'validation_error', 'Invalid body');
-      const body = JSON.parse(request.body);
-      if (!body.from || !body.subject || !(body.text || body.html))
-        return error(422, 'missing_required_field', 'Missing `from`, `subject` or content.');
-      if (!/^([^<>]*<[^@\s<>]+@[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+)$/.test(body.to?.[0] ?? ''))
-        return error(
-          422,
-          'validation_error',
-          'Invalid `to` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.',
-        );
-      if (body.to[0].includes('inflight@'))
-        return error(
-          409,
-          'concurrent_idempotent_requests',
-          'Same idempotency key used while original request is still in progress.',
-        );
-      const key = String(request.headers['idempotency-key'] ?? '');
-      const earlier = seen.get(key);
-      if (earlier && earlier.body !== request.body)
-        return error(409, 'invalid_idempotent_request', 'Same idempotency key used with a different request payload.');
-      if (earlier) return { status: 200, body: { id: earlier.id } };
-      sent += 1;
-      const id = `49a3999c-0ce1-4ea6-ab68-afcd6dc2e79${sent}`;
-      if (key) seen.set(key, { body: request.body, id });
-      return { status: 200, body: { id } };
-    });
+    fake = await startFakeHttp(resendApi.handle);
   });
   afterAll(async () => {
     await fake.close();
@@ -69,7 +30,7 @@ describe('Resend provider', () => {
   });
 
   it('sends with Herald’s id as the idempotency key, header and tag, and logs Resend’s id', async () => {
-    const before = sent;
+    const before = resendApi.sent;
     const outcome = await adapter().send(email('msg_first', 'ann@example.com', 'Ann Lee', '<p>Code</p>'), sendSignal());
     expect(outcome).toMatchObject({
       status: 'sent',
@@ -89,14 +50,14 @@ describe('Resend provider', () => {
   });
 
   it('sends a retried message once: the second attempt gets the first one’s id', async () => {
-    const before = sent;
+    const before = resendApi.sent;
     const first = await adapter().send(email('msg_retried'), sendSignal());
     const second = await adapter().send(email('msg_retried'), sendSignal());
     expect(second).toMatchObject({
       status: 'sent',
       providerMessageId: (first as { providerMessageId: string }).providerMessageId,
     });
-    expect(sent - before).toBe(1);
+    expect(resendApi.sent - before).toBe(1);
   });
 
   it('uses the configured sender, and the bare address of a recipient without a name', async () => {

@@ -2,6 +2,7 @@ import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendgrid } from '../../src/channels/sendgrid/sendgrid-provider.js';
 import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { answerSendgrid } from '../support/fakes/sendgrid-fake.js';
 import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
 
 describe('SendGrid provider', () => {
@@ -20,26 +21,7 @@ describe('SendGrid provider', () => {
   });
 
   beforeAll(async () => {
-    // Answers as SendGrid documents: 202 + X-Message-Id, errors as {errors: [{message, field, help}]}.
-    fake = await startFakeHttp((request) => {
-      const errors = (status: number, message: string, field: string | null = null) => ({
-        status,
-        body: { errors: [{ message, field, help: null }] },
-      });
-      if (request.method !== 'POST' || request.url !== '/v3/mail/send') return errors(404, 'Not found');
-      if (request.headers.authorization !== 'Bearer SG.test-key')
-        return errors(401, 'The provided authorization grant is invalid, expired, or revoked');
-      if (request.headers['content-type'] !== 'application/json') return errors(415, 'Content-Type must be JSON');
-      const body = JSON.parse(request.body);
-      const to = body.personalizations?.[0]?.to?.[0]?.email;
-      if (!body.from?.email) return errors(400, 'The from object must be provided for every email send.', 'from');
-      if (!body.subject) return errors(400, 'The subject is required.', 'subject');
-      if (body.content?.[0]?.type !== 'text/plain')
-        return errors(400, 'The text/plain content type must be first.', 'content');
-      if (!/^[^@\s]+@[^@\s]+$/.test(to ?? ''))
-        return errors(400, 'Does not contain a valid address.', 'personalizations.0.to.0.email');
-      return { status: 202, headers: { 'x-message-id': 'W6A2oNz8TmuTOi3wbHc8hQ' } };
-    });
+    fake = await startFakeHttp(answerSendgrid);
   });
   afterAll(async () => {
     await fake.close();

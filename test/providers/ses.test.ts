@@ -3,14 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../../src/channels/outbound/http-client.js';
 import { signingKey, signRequest } from '../../src/channels/ses/aws-sigv4.js';
 import { ses } from '../../src/channels/ses/ses-provider.js';
-import { sigV4Refusal } from '../support/aws-sigv4-verify.js';
 import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { answerSes, AWS_EXAMPLE_CREDENTIALS, AWS_SESSION_TOKEN } from '../support/fakes/ses-fake.js';
 import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
 
-// The example credentials AWS publishes with its SigV4 examples and test suite.
-const EXAMPLE = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+const EXAMPLE = AWS_EXAMPLE_CREDENTIALS;
 const SUITE_DATE = new Date('2015-08-30T12:36:00Z');
-const SESSION_TOKEN = 'FwoGZXIvYXdzEXAMPLE//token+with/slashes=';
+const SESSION_TOKEN = AWS_SESSION_TOKEN;
 
 describe('AWS Signature Version 4', () => {
   const suite = (method: string, url: string, headers: Record<string, string>, body = '') =>
@@ -81,33 +80,7 @@ describe('Amazon SES v2 provider', () => {
   });
 
   beforeAll(async () => {
-    // Answers as SES v2 documents: 200 {MessageId}; errors with x-amzn-ErrorType and {message}.
-    fake = await startFakeHttp((request) => {
-      const error = (status: number, type: string, message: string) => ({
-        status,
-        headers: { 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazonaws.sesv2/` },
-        body: { message },
-      });
-      if (request.method !== 'POST' || request.url !== '/v2/email/outbound-emails')
-        return error(404, 'UnknownOperationException', 'Unknown operation');
-      const token = request.headers['x-amz-security-token'] ? SESSION_TOKEN : undefined;
-      const refusal = sigV4Refusal(request, { ...EXAMPLE, region: 'us-east-1', service: 'ses', sessionToken: token });
-      if (refusal) return error(403, 'SignatureDoesNotMatch', refusal);
-      if (request.headers['content-type'] !== 'application/json') return error(400, 'BadRequestException', 'bad type');
-      const body = JSON.parse(request.body);
-      const to: string | undefined = body.Destination?.ToAddresses?.[0];
-      const simple = body.Content?.Simple;
-      if (!body.FromEmailAddress || !to || !simple?.Subject?.Data || !(simple.Body?.Text || simple.Body?.Html))
-        return error(400, 'BadRequestException', 'Missing required field');
-      if (to.includes('unverified@'))
-        return error(
-          400,
-          'MessageRejected',
-          'Email address is not verified. The following identities failed the check in region US-EAST-1: unverified@example.com',
-        );
-      if (to.includes('paused@')) return error(400, 'SendingPausedException', 'Sending is paused for this account.');
-      return { status: 200, body: { MessageId: '010001918a1b2c3d-6a1e0f7e-4c1b-4a4e-9f5a-000000000000-000000' } };
-    });
+    fake = await startFakeHttp(answerSes);
   });
   afterAll(async () => {
     await fake.close();

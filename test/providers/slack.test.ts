@@ -1,61 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slack } from '../../src/channels/slack/slack-provider.js';
-import { FAULTS, startFakeHttp, type FakeAnswer, type FakeHttp, type RecordedRequest } from '../support/fake-http.js';
+import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { answerSlack, SLACK_BOT_TOKEN } from '../support/fakes/slack-fake.js';
 import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
 
-const BOT_TOKEN = 'xoxb-1234-5678-abcdef';
+const BOT_TOKEN = SLACK_BOT_TOKEN;
 const BLOCKS = [{ type: 'section', text: { type: 'mrkdwn', text: '*Deploy* finished' } }];
-
-/** Incoming webhooks as Slack documents them: 200 `ok`, else a status and a bare error code. */
-function answerWebhook(request: RecordedRequest): FakeAnswer {
-  const match = /^\/services\/(\w+)\/(\w+)\/(\w+)$/.exec(request.url);
-  if (request.method !== 'POST' || !match) return { status: 404, body: 'no_service' };
-  const token = match[3];
-  if (token === 'revoked') return { status: 404, body: 'no_service' };
-  if (token === 'archived') return { status: 410, body: 'channel_is_archived' };
-  if (token === 'restricted') return { status: 403, body: 'action_prohibited' };
-  if (token === 'broken') return { status: 500, body: 'rollup_error' };
-  if (request.headers['content-type'] !== 'application/json') return { status: 400, body: 'invalid_payload' };
-  const body = JSON.parse(request.body) as { text?: string };
-  if (!body.text) return { status: 400, body: 'no_text' };
-  return { status: 200, body: 'ok' };
-}
-
-/** chat.postMessage as Slack documents it: HTTP 200 with `ok`, rate limits as 429 + Retry-After. */
-function answerPostMessage(request: RecordedRequest): FakeAnswer {
-  if (request.method !== 'POST') return { status: 405, body: 'method not allowed' };
-  if (!request.headers.authorization) return { status: 200, body: { ok: false, error: 'not_authed' } };
-  if (request.headers.authorization !== `Bearer ${BOT_TOKEN}`) {
-    return { status: 200, body: { ok: false, error: 'invalid_auth' } };
-  }
-  if (!request.headers['content-type']?.startsWith('application/json')) {
-    return { status: 200, body: { ok: false, error: 'invalid_form_data' } };
-  }
-  const body = JSON.parse(request.body) as { channel?: string; text?: string; blocks?: unknown[] };
-  switch (body.channel) {
-    case undefined:
-    case 'C404':
-      return { status: 200, body: { ok: false, error: 'channel_not_found' } };
-    case 'COUTSIDE':
-      return { status: 200, body: { ok: false, error: 'not_in_channel' } };
-    case 'CBUSY':
-      return { status: 429, headers: { 'retry-after': '30' }, body: { ok: false, error: 'ratelimited' } };
-    case 'CBADBLOCKS':
-      return {
-        status: 200,
-        body: {
-          ok: false,
-          error: 'invalid_blocks',
-          response_metadata: { messages: ['[ERROR] must provide an object [json-pointer:/blocks/0]'] },
-        },
-      };
-  }
-  if (!body.text && !body.blocks) return { status: 200, body: { ok: false, error: 'no_text' } };
-  return {
-    status: 200,
-    body: { ok: true, channel: body.channel, ts: '1503435956.000247', message: { text: body.text, type: 'message' } },
-  };
-}
 
 describe('Slack provider', () => {
   let fake: FakeHttp;
@@ -70,9 +20,7 @@ describe('Slack provider', () => {
   ) => adapter.send({ messageId: 'msg_1', environmentId: 'env', destination, text, blocks }, sendSignal());
 
   beforeAll(async () => {
-    fake = await startFakeHttp((request) =>
-      request.url === '/api/chat.postMessage' ? answerPostMessage(request) : answerWebhook(request),
-    );
+    fake = await startFakeHttp(answerSlack);
     bot = slack.create({ botToken: BOT_TOKEN, baseUrl: `${fake.url}/` }, context);
   });
   afterAll(async () => {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telegram } from '../../src/channels/telegram/telegram-provider.js';
 import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { answerTelegram, TELEGRAM_BOT_TOKEN } from '../support/fakes/telegram-fake.js';
 import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
 
-const TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
+const TOKEN = TELEGRAM_BOT_TOKEN;
 
 describe('Telegram Bot API provider', () => {
   let fake: FakeHttp;
@@ -13,32 +14,7 @@ describe('Telegram Bot API provider', () => {
     adapter(botToken).send({ messageId: 'msg_1', environmentId: 'env', destination, text, blocks: null }, sendSignal());
 
   beforeAll(async () => {
-    // Answers as the Bot API documents: {ok: true, result: Message}, or {ok: false, error_code,
-    // description, parameters?}. Chat "42" blocked the bot, "77" floods, other non-numbers are unknown.
-    fake = await startFakeHttp((request) => {
-      const refuse = (status: number, description: string, parameters?: object) => ({
-        status,
-        body: { ok: false, error_code: status, description, ...(parameters && { parameters }) },
-      });
-      const match = /^\/bot(\d+:[\w-]+)\/sendMessage$/.exec(request.url);
-      if (request.method !== 'POST' || !match) return refuse(404, 'Not Found');
-      if (match[1] !== TOKEN) return refuse(401, 'Unauthorized');
-      if (request.headers['content-type'] !== 'application/json')
-        return refuse(400, 'Bad Request: message text is empty');
-      const body = JSON.parse(request.body) as { chat_id?: string; text?: string };
-      if (!body.text) return refuse(400, 'Bad Request: message text is empty');
-      if (body.text.length > 4096) return refuse(400, 'Bad Request: message is too long');
-      if (body.chat_id === '42') return refuse(403, 'Forbidden: bot was blocked by the user');
-      if (body.chat_id === '77') return refuse(429, 'Too Many Requests: retry after 35', { retry_after: 35 });
-      if (!/^-?\d+$|^@\w+$/.test(body.chat_id ?? '')) return refuse(400, 'Bad Request: chat not found');
-      return {
-        status: 200,
-        body: {
-          ok: true,
-          result: { message_id: 4711, date: 1700000000, chat: { id: Number(body.chat_id) }, text: body.text },
-        },
-      };
-    });
+    fake = await startFakeHttp(answerTelegram);
   });
   afterAll(async () => {
     await fake.close();

@@ -2,10 +2,10 @@ import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { twilio } from '../../src/channels/twilio/twilio-provider.js';
 import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
+import { answerTwilio, TWILIO_ACCOUNT, TWILIO_QUEUE_FULL_NUMBER } from '../support/fakes/twilio-fake.js';
 import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
 
-const SID = 'AC0123456789abcdef0123456789abcdef';
-const TOKEN = 'f00dcafe';
+const { accountSid: SID, authToken: TOKEN } = TWILIO_ACCOUNT;
 const SERVICE = 'MG0123456789abcdef0123456789abcdef';
 
 describe('Twilio SMS provider', () => {
@@ -17,35 +17,7 @@ describe('Twilio SMS provider', () => {
     adapter(extra).send({ messageId: 'msg_1', environmentId: 'env', to, text: 'Your code is 123456' }, sendSignal());
 
   beforeAll(async () => {
-    // Answers as Twilio documents: 201 + Message resource; 401/20003 on bad credentials;
-    // 400/21211 for an invalid To, 400/21604 without a Body, 400/21611 when the sender's queue is full.
-    fake = await startFakeHttp((request) => {
-      const error = (status: number, code: number, message: string) => ({
-        status,
-        body: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
-      });
-      if (request.method !== 'POST' || request.url !== `/2010-04-01/Accounts/${SID}/Messages.json`) {
-        return error(404, 20404, 'The requested resource was not found');
-      }
-      const expected = `Basic ${Buffer.from(`${SID}:${TOKEN}`).toString('base64')}`;
-      if (request.headers.authorization !== expected) return error(401, 20003, 'Authenticate');
-      if (request.headers['content-type'] !== 'application/x-www-form-urlencoded') {
-        return error(400, 20001, 'Unsupported content type');
-      }
-      const form = new URLSearchParams(request.body);
-      const to = form.get('To') ?? '';
-      if (!/^\+[1-9]\d{6,14}$/.test(to)) return error(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
-      if (!form.get('From') && !form.get('MessagingServiceSid')) {
-        return error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message");
-      }
-      if (!form.get('Body')) return error(400, 21604, 'A text message body or media urls must be specified.');
-      if (to === '+14155550199')
-        return error(400, 21611, "This 'From' number has exceeded the maximum number of queued messages");
-      return {
-        status: 201,
-        body: { sid: 'SM1f0e8ae6ade43cb3c0ce4525424e404f', status: 'queued', to, body: form.get('Body') },
-      };
-    });
+    fake = await startFakeHttp(answerTwilio);
   });
   afterAll(async () => {
     await fake.close();
@@ -84,7 +56,7 @@ describe('Twilio SMS provider', () => {
   });
 
   it('retries a full sender queue (21611), which Twilio reports as a 400', async () => {
-    const outcome = await send('+14155550199');
+    const outcome = await send(TWILIO_QUEUE_FULL_NUMBER);
     expect(outcome).toMatchObject({ status: 'retry', reason: expect.stringContaining('21611') });
   });
 

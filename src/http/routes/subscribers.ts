@@ -41,7 +41,12 @@ export const subscriberRoutes =
         if (errors.length > 0) {
           throw new HeraldError('VALIDATION_FAILED', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
         }
-        return deps.store.putSubscriber(request.environmentId, request.params.subscriberId, request.body, deps.clock.now());
+        return deps.store.putSubscriber(
+          request.environmentId,
+          request.params.subscriberId,
+          request.body,
+          deps.clock.now(),
+        );
       },
     );
 

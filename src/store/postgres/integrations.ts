@@ -10,12 +10,7 @@ import {
 
 type IntegrationMethods = Pick<
   Store,
-  | 'putIntegration'
-  | 'getIntegration'
-  | 'listIntegrations'
-  | 'deleteIntegration'
-  | 'recordCircuit'
-  | 'removePushDevices'
+  'putIntegration' | 'getIntegration' | 'listIntegrations' | 'deleteIntegration' | 'recordCircuit' | 'removePushDevices'
 >;
 
 /** Integrations and push-device upkeep on PostgreSQL. All lookups are primary keys. */
@@ -54,7 +49,10 @@ export function postgresIntegrationMethods(
     },
 
     async deleteIntegration(env, id) {
-      const { rowCount } = await pool.query('DELETE FROM integrations WHERE environment_id = $1 AND id = $2', [env, id]);
+      const { rowCount } = await pool.query('DELETE FROM integrations WHERE environment_id = $1 AND id = $2', [
+        env,
+        id,
+      ]);
       return (rowCount ?? 0) > 0;
     },
 

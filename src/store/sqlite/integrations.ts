@@ -11,20 +11,17 @@ import type { SqliteWriter } from './sqlite-writer.js';
 
 type IntegrationMethods = Pick<
   Store,
-  | 'putIntegration'
-  | 'getIntegration'
-  | 'listIntegrations'
-  | 'deleteIntegration'
-  | 'recordCircuit'
-  | 'removePushDevices'
+  'putIntegration' | 'getIntegration' | 'listIntegrations' | 'deleteIntegration' | 'recordCircuit' | 'removePushDevices'
 >;
 
 /** Integrations and push-device upkeep on SQLite. All lookups are primary keys. */
-export function sqliteIntegrationMethods(prepared: (sql: string) => Statement, writer: SqliteWriter): IntegrationMethods {
+export function sqliteIntegrationMethods(
+  prepared: (sql: string) => Statement,
+  writer: SqliteWriter,
+): IntegrationMethods {
   const get = (env: string, id: string) => {
     const row = prepared('SELECT * FROM integrations WHERE environment_id = ? AND id = ?').get(env, id) as
-      | IntegrationRow
-      | undefined;
+      IntegrationRow | undefined;
     return row ? toIntegration(row) : undefined;
   };
   return {
@@ -49,9 +46,9 @@ export function sqliteIntegrationMethods(prepared: (sql: string) => Statement, w
     },
 
     async listIntegrations(env) {
-      const rows = prepared(
-        'SELECT * FROM integrations WHERE environment_id = ? ORDER BY channel, priority, id',
-      ).all(env) as IntegrationRow[];
+      const rows = prepared('SELECT * FROM integrations WHERE environment_id = ? ORDER BY channel, priority, id').all(
+        env,
+      ) as IntegrationRow[];
       return rows.map(toIntegration);
     },
 

@@ -278,9 +278,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         env,
       ) as (MessageRow & { content: Buffer | null }) | undefined;
       if (!row) return undefined;
-      const attempts = prepared(
-        `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE message_id = ? ORDER BY at, rowid`,
-      ).all(messageId) as AttemptRow[];
+      const attempts = prepared(`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE message_id = ? ORDER BY at, rowid`).all(
+        messageId,
+      ) as AttemptRow[];
       return { ...toMessage(row), attempts: attempts.map(toAttempt), content: unpackContent(row.content) };
     },
 
