@@ -116,20 +116,18 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
 
   function view(integration: StoredIntegration, source: IntegrationView['source']): IntegrationView {
     const definition = findProvider(integration.channel, integration.provider);
+    const isWebhook = integration.channel === 'webhook';
+    const secretNames = isWebhook ? ['secret'] : (definition?.secretFields ?? []);
     const config: Record<string, unknown> = { ...integration.config };
-    for (const field of definition?.secretFields ?? []) {
-      if (config[field] !== undefined) config[field] = mask(config[field]);
-    }
+    // Environment integrations hold their credentials in config; stored ones hold them sealed.
+    for (const name of secretNames) if (config[name] !== undefined) config[name] = mask(config[name]);
     if (integration.sealedSecrets !== null) {
-      // The secret fields live sealed: show that they are set, never what they are.
-      const names = integration.channel === 'webhook' ? ['secret'] : (definition?.secretFields ?? []);
+      // Show which credentials are set (and their last characters), never what they are; if they
+      // cannot be opened (another HERALD_SECRET_KEY), show that they are set.
       const opened = safeOpen(integration);
-      for (const name of names) {
-        const value =
-          name === 'secret' && integration.channel === 'webhook'
-            ? (opened?.secrets as WebhookSecret[] | undefined)?.[0]?.secret
-            : opened?.[name];
-        if (value !== undefined || opened === undefined) config[name] = mask(value);
+      for (const name of secretNames) {
+        const value = isWebhook ? (opened?.secrets as WebhookSecret[] | undefined)?.[0]?.secret : opened?.[name];
+        if (opened === undefined || value !== undefined) config[name] = mask(value);
       }
     }
     return {
@@ -270,7 +268,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
         existing && existing.channel === channel && existing.provider === provider ? safeOpen(existing) : undefined;
       const now = clock.now();
       let secrets: Record<string, unknown> = {};
-      let plain: Record<string, unknown> = {};
+      const plain: Record<string, unknown> = {};
       let shownSecret: string | undefined;
 
       if (channel === 'webhook') {

@@ -39,7 +39,9 @@ interface Receiver {
 }
 
 /** A loopback HTTP receiver; `answer` decides each reply from the request and how many came before (0-based). */
-async function startReceiver(answer: (delivery: Delivery, index: number) => Answer = () => ({ status: 200 })): Promise<Receiver> {
+async function startReceiver(
+  answer: (delivery: Delivery, index: number) => Answer = () => ({ status: 200 }),
+): Promise<Receiver> {
   const deliveries: Delivery[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -105,7 +107,11 @@ async function putWorkflow(h: TestHerald, key: string, step: Record<string, unkn
   expect(res.status, res.text).toBe(200);
 }
 
-async function trigger(h: TestHerald, key: string, body: Record<string, unknown>): Promise<{ triggerId: string; messageIds: string[] }> {
+async function trigger(
+  h: TestHerald,
+  key: string,
+  body: Record<string, unknown>,
+): Promise<{ triggerId: string; messageIds: string[] }> {
   const res = await h.api('POST', `/v1/workflows/${key}/trigger`, body);
   expect(res.status, res.text).toBe(202);
   return res.body;
@@ -145,7 +151,11 @@ describe('webhook step: signing', () => {
     expect(got.text).not.toContain(secret!.slice(6));
 
     await putWorkflow(h, 'order-paid', { url: `${r.url}/hooks/orders` });
-    const data = { order: { id: 'ord_1', total: 12.5, items: ['tea', 'cake'] }, paid: true };
+    const data = {
+      order: { id: 'ord_1', total: 12.5, items: ['tea', 'cake'] },
+      note: 'Grüße 🎉 "quoted" <b>',
+      paid: true,
+    };
     const { triggerId, messageIds } = await trigger(h, 'order-paid', { to: { subscriberId: 'ada' }, data });
     const message = await finalMessage(h, messageIds[0]!);
     expect(message).toMatchObject({ status: 'sent', channel: 'webhook', attemptCount: 1 });
@@ -187,7 +197,11 @@ describe('webhook step: signing', () => {
     // A GET → PUT round trip sends the masked secret back: the stored one stays.
     const shown = (await h.api('GET', '/v1/integrations/hooks')).body;
     expect(shown.config.secret).toMatch(/^••••/);
-    const replaced = await h.api('PUT', '/v1/integrations/hooks', { channel: 'webhook', provider: 'webhook', config: shown.config });
+    const replaced = await h.api('PUT', '/v1/integrations/hooks', {
+      channel: 'webhook',
+      provider: 'webhook',
+      config: shown.config,
+    });
     expect(replaced.status, replaced.text).toBe(200);
     expect(replaced.body.secret).toBeUndefined();
     const second = await trigger(h, 'w', { to: 'ada' });
@@ -196,11 +210,19 @@ describe('webhook step: signing', () => {
     expect(() => verify(given, r.deliveries[1]!)).not.toThrow();
 
     for (const secret of ['not-a-secret', 'whsec_', `whsec_${Buffer.alloc(8).toString('base64')}`, 'whsec_!!!!', 42]) {
-      const res = await h.api('PUT', '/v1/integrations/bad', { channel: 'webhook', provider: 'webhook', config: { secret } });
+      const res = await h.api('PUT', '/v1/integrations/bad', {
+        channel: 'webhook',
+        provider: 'webhook',
+        config: { secret },
+      });
       expectProblem(res, 422, 'VALIDATION_FAILED');
       expect(res.body.errors).toContainEqual(expect.objectContaining({ path: '/config/secret' }));
     }
-    const unknown = await h.api('PUT', '/v1/integrations/bad', { channel: 'webhook', provider: 'webhook', config: { url: r.url } });
+    const unknown = await h.api('PUT', '/v1/integrations/bad', {
+      channel: 'webhook',
+      provider: 'webhook',
+      config: { url: r.url },
+    });
     expectProblem(unknown, 422, 'VALIDATION_FAILED');
     expect((await h.api('GET', '/v1/integrations/bad')).status).toBe(404);
   });
@@ -290,6 +312,28 @@ describe('webhook step: outcomes and retries', () => {
     expect(r.deliveries).toHaveLength(1);
   });
 
+  // KNOWN BUG, in src/channels/dispatcher.ts (failover): a receiver's Retry-After pauses the whole
+  // webhook integration, so one slow receiver holds back every other subscriber's webhooks (for up
+  // to 24 h). Remove `.fails` once per-receiver outcomes no longer set `pausedUntil`.
+  it.fails("honours one receiver's Retry-After for its own message only, not for other receivers", async () => {
+    const r = await receiver((delivery) =>
+      delivery.path === '/slow' ? { status: 429, headers: { 'retry-after': '3600' } } : { status: 200 },
+    );
+    const h = await herald();
+    await webhookIntegration(h);
+    await putWorkflow(h, 'w', { url: `${r.url}/{{ data.path }}` });
+    const slow = await trigger(h, 'w', { to: 'ada', data: { path: 'slow' } });
+    await waitFor(async () => (await h.api('GET', `/v1/messages/${slow.messageIds[0]}`)).body.status === 'retrying');
+    const other = await trigger(h, 'w', { to: 'bob', data: { path: 'fast' } });
+    const message = await waitFor(async () => {
+      const res = await h.api('GET', `/v1/messages/${other.messageIds[0]}`);
+      return ['sent', 'retrying', 'failed'].includes(res.body.status) ? res.body : undefined;
+    });
+    expect(message.reason).toBeNull();
+    expect(message.status).toBe('sent');
+    expect(r.deliveries.map((d) => d.path)).toEqual(['/slow', '/fast']);
+  });
+
   it('does not follow redirects (to the metadata address or anywhere else) and retries instead', async () => {
     const r = await receiver((_delivery, index) =>
       index === 0
@@ -318,7 +362,11 @@ describe('webhook step: outcomes and retries', () => {
     await putWorkflow(h, 'w', { url: `${r.url}/in` });
     const { messageIds } = await trigger(h, 'w', { to: 'ada' });
     const message = await finalMessage(h, messageIds[0]!);
-    expect(message).toMatchObject({ status: 'failed', attemptCount: 3, reason: expect.stringMatching(/^gave up after 3 attempts: .*503/) });
+    expect(message).toMatchObject({
+      status: 'failed',
+      attemptCount: 3,
+      reason: expect.stringMatching(/^gave up after 3 attempts: .*503/),
+    });
     expect(r.deliveries).toHaveLength(3);
   });
 });
@@ -339,7 +387,14 @@ describe('webhook step: templates and addresses', () => {
         nested: [{ workflow: '{{ workflow.key }}', fixed: 42, flag: true, none: null }],
       },
     });
-    const order = { id: 7, items: [{ sku: 'A', qty: 2 }, { sku: 'B', qty: 1 }], gift: false };
+    const order = {
+      id: 7,
+      items: [
+        { sku: 'A', qty: 2 },
+        { sku: 'B', qty: 1 },
+      ],
+      gift: false,
+    };
     const { messageIds } = await trigger(h, 'shipped', {
       to: [
         { subscriberId: 'ada', name: 'Ada', data: { hook: `${r.url}/ada` } },
@@ -404,7 +459,11 @@ describe('webhook step: templates and addresses', () => {
       reason: expect.stringContaining('PUT /v1/integrations'),
     });
 
-    const disabled = await h.api('PUT', '/v1/integrations/hooks', { channel: 'webhook', provider: 'webhook', enabled: false });
+    const disabled = await h.api('PUT', '/v1/integrations/hooks', {
+      channel: 'webhook',
+      provider: 'webhook',
+      enabled: false,
+    });
     expect(disabled.status, disabled.text).toBe(201);
     const off = await trigger(h, 'w', { to: 'ada' });
     expect(await finalMessage(h, off.messageIds[0]!)).toMatchObject({
@@ -445,7 +504,11 @@ describe('webhook step: SSRF guard (no allow-private-networks)', () => {
     for (const target of targets) {
       const { messageIds } = await trigger(h, 'w', { to: 'ada', data: { target } });
       const message = await finalMessage(h, messageIds[0]!);
-      expect(message, target).toMatchObject({ status: 'failed', attemptCount: 1, reason: expect.stringContaining('refused') });
+      expect(message, target).toMatchObject({
+        status: 'failed',
+        attemptCount: 1,
+        reason: expect.stringContaining('refused'),
+      });
     }
     expect(r.deliveries).toHaveLength(0);
   });
