@@ -39,6 +39,13 @@ function banner(url: string, config: ServeConfig, createdKey: string | undefined
       ? `  email: SMTP ${new URL(config.smtpUrl).host}`
       : `  email: no SMTP configured — email is captured in the dev mailbox: GET ${url}/v1/dev/mail`,
   );
+  lines.push(
+    config.secretKey
+      ? '  integration credentials: sealed with HERALD_SECRET_KEY'
+      : config.apiKey
+        ? '  integration credentials: refused until HERALD_SECRET_KEY is set'
+        : `  integration credentials: sealed with a dev key in ${config.dataDir}/secret-key (set HERALD_SECRET_KEY in production)`,
+  );
   if (createdKey) lines.push(`  API key (shown once): ${createdKey}`);
   else if (config.apiKey) lines.push('  API key: from HERALD_API_KEY');
   return lines.join('\n');
