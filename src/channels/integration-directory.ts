@@ -68,7 +68,9 @@ export function sealedFor(integration: { environmentId: string; id: string }): s
  */
 export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): IntegrationDirectory {
   const lists = new Map<string, { at: number; loading: Promise<LiveIntegration[]> }>();
-  const live = new Map<string, { version: number; integration: LiveIntegration }>();
+  const live = new Map<string, { version: string; integration: LiveIntegration }>();
+  // Two saves within one millisecond share updatedAt: the version is the whole stored row.
+  const versionOf = (integration: StoredIntegration) => JSON.stringify({ ...integration, circuit: null });
 
   function openConfig(stored: StoredIntegration): Record<string, unknown> {
     if (stored.sealedSecrets === null) return { ...stored.config };
@@ -119,9 +121,10 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
     for (const integration of stored) {
       const key = `${environmentId}/${integration.id}`;
       let entry = live.get(key);
-      if (!entry || entry.version !== integration.updatedAt) {
+      const version = versionOf(integration);
+      if (!entry || entry.version !== version) {
         retire(entry?.integration.instance);
-        entry = { version: integration.updatedAt, integration: build(integration) };
+        entry = { version, integration: build(integration) };
         live.set(key, entry);
       }
       if (integration.enabled) result.push(entry.integration);

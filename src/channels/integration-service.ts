@@ -442,11 +442,16 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
   };
 }
 
-/** A provider context for config checks at save time: builds the adapter, sends nothing. */
+/**
+ * A provider context for config checks at save time: builds the adapter, sends nothing. Its
+ * clients are the shared one with close() disarmed: the adapter is closed right after, and must
+ * not close the client every other provider sends through.
+ */
 function nullContext(deps: IntegrationServiceDeps) {
+  const shared = { request: deps.http.request.bind(deps.http), close: async () => {} };
   return {
-    http: deps.http,
-    createHttpClient: () => deps.http,
+    http: shared,
+    createHttpClient: () => shared,
     emailFrom: { address: 'herald@localhost.localdomain' },
     now: () => deps.clock.now(),
   };

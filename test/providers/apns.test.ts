@@ -144,6 +144,16 @@ describe('APNs provider', () => {
     expect(() => adapterFor({ privateKey: String(rsa) })).toThrow(/not a P-256 key/);
   });
 
+  it('opens its HTTP/2 client at the first send: an instance that never sent closes nothing', async () => {
+    // Saving an integration builds and closes an adapter to check the config, with a context that
+    // hands out Herald's shared client: closing that would cut every other provider off.
+    let clients = 0;
+    const counting = { ...context, createHttpClient: () => ((clients += 1), context.http) };
+    const config = { teamId: TEAM_ID, keyId: KEY_ID, privateKey: keys.privateKey, bundleId: BUNDLE_ID };
+    await apns.create(config, counting).close!();
+    expect(clients).toBe(0);
+  });
+
   it('declares its push kind and keeps the private key secret', () => {
     expect(apns.pushKind).toBe('apns');
     expect(apns.secretFields).toEqual(['privateKey']);

@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { Type } from 'typebox';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import type { HttpClient } from '../outbound/http-client.js';
 import type { ProviderDefinition } from '../provider.js';
 
 interface ApnsConfig {
@@ -60,8 +61,11 @@ export const apns: ProviderDefinition<'push', ApnsConfig> = {
     const key = p256PrivateKey(config.privateKey);
     const defaultUrl = config.production === false ? SANDBOX_URL : PRODUCTION_URL;
     const baseUrl = (config.baseUrl ?? defaultUrl).replace(/\/+$/, '');
-    // APNs speaks only HTTP/2; a dedicated client negotiates it by ALPN.
-    const client = context.createHttpClient({ allowH2: true, ...(config.ca && { ca: config.ca }) });
+    // APNs speaks only HTTP/2; a dedicated client negotiates it by ALPN. It is opened at the first
+    // send: an instance that never sends (built to check a config when it is saved) must close
+    // nothing, as the client its context hands out then may be one it does not own.
+    let client: HttpClient | undefined;
+    const http = () => (client ??= context.createHttpClient({ allowH2: true, ...(config.ca && { ca: config.ca }) }));
     let cached: { jwt: string; issuedAt: number } | undefined;
 
     async function providerToken(): Promise<string> {
@@ -84,7 +88,7 @@ export const apns: ProviderDefinition<'push', ApnsConfig> = {
         const jwt = await providerToken();
         let response;
         try {
-          response = await client.request({
+          response = await http().request({
             url: `${baseUrl}/3/device/${encodeURIComponent(device.token)}`,
             headers: {
               authorization: `bearer ${jwt}`,
@@ -114,7 +118,9 @@ export const apns: ProviderDefinition<'push', ApnsConfig> = {
           detail,
         });
       },
-      close: () => client.close(),
+      close: async () => {
+        await client?.close();
+      },
     };
   },
 };
