@@ -1,15 +1,23 @@
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormats from 'ajv-formats';
-import { HeraldError, type FieldError } from '../core/errors.js';
+import { HeraldError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Dispatcher } from '../core/dispatch.js';
 import type { SecretBox } from '../core/secret-box.js';
 import type { CircuitSnapshot, RateLimit, Store, StoredIntegration } from '../core/store.js';
 import type { ChannelType } from '../core/types.js';
+import {
+  mask,
+  resolveIntegrationInput,
+  validateProviderConfig,
+  vetConfigUrls,
+  WEBHOOK_CONFIG_FIELDS,
+  type IntegrationInput,
+} from './integration-input.js';
 import { sealedFor, type IntegrationDirectory } from './integration-directory.js';
-import { vetUrl, type AddressPolicy } from './outbound/ssrf.js';
-import type { ChannelMessages, ProviderDefinition, ProviderOutcome, PushDevice } from './provider.js';
-import { findProvider, providerForScheme } from './registry.js';
+import type { HttpClient } from './outbound/http-client.js';
+import type { AddressPolicy } from './outbound/ssrf.js';
+import type { ProviderOutcome } from './provider.js';
+import { findProvider } from './registry.js';
+import { testMessage } from './test-message.js';
 import {
   generateWebhookSecret,
   isWebhookSecret,
@@ -17,20 +25,9 @@ import {
   type WebhookSecret,
 } from './webhook/sign-webhook.js';
 import { sendWebhook } from './webhook/send-webhook.js';
-import type { HttpClient } from './outbound/http-client.js';
 
-export interface IntegrationInput {
-  channel?: ChannelType;
-  provider?: string;
-  config?: Record<string, unknown>;
-  /** Apprise-style URL, instead of provider + config. */
-  url?: string;
-  priority?: number;
-  enabled?: boolean;
-  rateLimit?: RateLimit | null;
-}
+export type { IntegrationInput } from './integration-input.js';
 
-/** An integration as the API shows it: credentials masked. */
 export interface IntegrationView {
   id: string;
   channel: ChannelType;
@@ -74,36 +71,6 @@ export interface IntegrationServiceDeps {
   clock: { now(): number };
   policy: AddressPolicy & { timeoutMs: number };
   fromEnvironment: readonly Omit<StoredIntegration, 'environmentId'>[];
-}
-
-const WEBHOOK_PROVIDER = 'webhook';
-const WEBHOOK_CONFIG_FIELDS = ['secret'];
-/** Config fields that are outbound URLs: vetted by the SSRF guard when saved, not only when used. */
-const URL_FIELDS = /^(baseUrl|webhookUrl|endpoint)$/;
-
-const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false });
-addFormats.default(ajv);
-const validators = new Map<ProviderDefinition, ReturnType<typeof ajv.compile>>();
-
-/** `••••` plus the last 4 characters of longer strings: enough to tell two keys apart. */
-export function mask(value: unknown): string {
-  if (typeof value === 'string' && value.length >= 16) return `••••${value.slice(-4)}`;
-  return '••••';
-}
-
-function fieldErrors(errors: ErrorObject[] | null | undefined, prefix: string): FieldError[] {
-  return (errors ?? []).map((error) => ({
-    path: `${prefix}${error.instancePath}`,
-    message:
-      error.keyword === 'additionalProperties'
-        ? `unknown field ${JSON.stringify((error.params as { additionalProperty: string }).additionalProperty)}`
-        : (error.message ?? 'is invalid'),
-  }));
-}
-
-/** Apprise writes Telegram's `bot_id:token` as host:port, which is not a URL: make it one. */
-function normaliseAppriseUrl(raw: string): string {
-  return raw.replace(/^tgram:\/\/(bot)?(\d+):/i, 'tgram://$1$2/');
 }
 
 export function createIntegrationService(deps: IntegrationServiceDeps): IntegrationService {
@@ -164,86 +131,6 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
     return deps.secretBox.seal(JSON.stringify(secrets), sealedFor({ environmentId: env, id }));
   }
 
-  /** Provider and config from the input: either `url` (Apprise style) or `provider` + `config`. */
-  function resolveInput(input: IntegrationInput): {
-    channel: ChannelType;
-    provider: string;
-    config: Record<string, unknown>;
-    definition?: ProviderDefinition;
-  } {
-    if (input.url !== undefined) {
-      if (input.config !== undefined) {
-        throw new HeraldError('VALIDATION_FAILED', 'Give either url or config, not both', [
-          { path: '/url', message: 'cannot be combined with config' },
-        ]);
-      }
-      let url: URL;
-      try {
-        url = new URL(normaliseAppriseUrl(input.url));
-      } catch {
-        throw new HeraldError('VALIDATION_FAILED', 'url is not a URL', [{ path: '/url', message: 'is not a URL' }]);
-      }
-      const definition = providerForScheme(url.protocol);
-      if (!definition || (input.channel && definition.channel !== input.channel)) {
-        throw new HeraldError(
-          'VALIDATION_FAILED',
-          `No ${input.channel ?? ''} provider reads ${url.protocol}// URLs`.replace('  ', ' '),
-          [{ path: '/url', message: `unsupported scheme ${url.protocol}` }],
-        );
-      }
-      if (input.provider && input.provider !== definition.provider) {
-        throw new HeraldError('VALIDATION_FAILED', `${url.protocol}// is a ${definition.provider} URL`, [
-          { path: '/provider', message: `does not match the url (${definition.provider})` },
-        ]);
-      }
-      try {
-        return {
-          channel: definition.channel,
-          provider: definition.provider,
-          config: { ...definition.fromUrl!(url) },
-          definition,
-        };
-      } catch (error) {
-        throw new HeraldError('VALIDATION_FAILED', `url: ${(error as Error).message}`, [
-          { path: '/url', message: (error as Error).message },
-        ]);
-      }
-    }
-    if (!input.channel || !input.provider) {
-      throw new HeraldError('VALIDATION_FAILED', 'Give channel and provider (with config), or an Apprise-style url', [
-        { path: input.channel ? '/provider' : '/channel', message: 'is required without url' },
-      ]);
-    }
-    if (input.channel === 'webhook') {
-      if (input.provider !== WEBHOOK_PROVIDER) {
-        throw new HeraldError('VALIDATION_FAILED', 'The webhook channel has one provider: webhook', [
-          { path: '/provider', message: 'must be webhook' },
-        ]);
-      }
-      return { channel: 'webhook', provider: WEBHOOK_PROVIDER, config: { ...(input.config ?? {}) } };
-    }
-    const definition = findProvider(input.channel, input.provider);
-    if (!definition) {
-      throw new HeraldError('VALIDATION_FAILED', `No ${input.channel} provider named ${input.provider}`, [
-        { path: '/provider', message: `unknown ${input.channel} provider` },
-      ]);
-    }
-    return { channel: input.channel, provider: input.provider, config: { ...(input.config ?? {}) }, definition };
-  }
-
-  function vetUrls(config: Record<string, unknown>): void {
-    for (const [field, value] of Object.entries(config)) {
-      if (!URL_FIELDS.test(field) || typeof value !== 'string') continue;
-      try {
-        vetUrl(value, deps.policy);
-      } catch (error) {
-        throw new HeraldError('VALIDATION_FAILED', `config.${field}: ${(error as Error).message}`, [
-          { path: `/config/${field}`, message: (error as Error).message },
-        ]);
-      }
-    }
-  }
-
   async function stored(env: string, id: string): Promise<StoredIntegration> {
     const integration = await store.getIntegration(env, id);
     if (!integration) throw new HeraldError('INTEGRATION_NOT_FOUND', `No integration with id ${JSON.stringify(id)}`);
@@ -262,7 +149,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
   return {
     async put(env, id, input) {
       refuseEnvironment(env, id);
-      const { channel, provider, config, definition } = resolveInput(input);
+      const { channel, provider, config, definition } = resolveIntegrationInput(input);
       const existing = await store.getIntegration(env, id);
       const previous =
         existing && existing.channel === channel && existing.provider === provider ? safeOpen(existing) : undefined;
@@ -303,20 +190,8 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
           if (previous && config[field] !== undefined && config[field] === mask(previous[field]))
             config[field] = previous[field];
         }
-        let validate = validators.get(definition!);
-        if (!validate) {
-          validate = ajv.compile(definition!.configSchema);
-          validators.set(definition!, validate);
-        }
-        if (!validate(config)) {
-          const errors = fieldErrors(validate.errors, '/config');
-          throw new HeraldError(
-            'VALIDATION_FAILED',
-            `Invalid ${provider} config: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
-            errors,
-          );
-        }
-        vetUrls(config);
+        validateProviderConfig(definition!, config);
+        vetConfigUrls(config, deps.policy);
         for (const [key, value] of Object.entries(config)) {
           if (definition!.secretFields.includes(key)) secrets[key] = value;
           else plain[key] = value;
@@ -455,48 +330,4 @@ function nullContext(deps: IntegrationServiceDeps) {
     emailFrom: { address: 'herald@localhost.localdomain' },
     now: () => deps.clock.now(),
   };
-}
-
-function testMessage(
-  channel: Exclude<ChannelType, 'webhook'>,
-  definition: ProviderDefinition,
-  config: Record<string, unknown>,
-  base: { messageId: string; environmentId: string; to: unknown; text: string },
-): ChannelMessages[keyof ChannelMessages] {
-  const { messageId, environmentId, to, text } = base;
-  const needString = (what: string) => {
-    if (typeof to !== 'string' || to === '') {
-      throw new HeraldError('VALIDATION_FAILED', `to must be ${what}`, [{ path: '/to', message: `must be ${what}` }]);
-    }
-    return to;
-  };
-  switch (channel) {
-    case 'email':
-      return { messageId, environmentId, to: needString('an email address'), subject: 'Herald test message', text };
-    case 'sms':
-      return { messageId, environmentId, to: needString('a phone number'), text };
-    case 'chat': {
-      const destination = typeof to === 'string' && to ? to : definition.defaultDestination?.(config);
-      if (!destination) {
-        throw new HeraldError('VALIDATION_FAILED', 'to must be a chat destination (this integration has no default)', [
-          { path: '/to', message: 'is required' },
-        ]);
-      }
-      return { messageId, environmentId, destination, text, blocks: null };
-    }
-    case 'push': {
-      let device: PushDevice;
-      if (definition.pushKind === 'webPush') {
-        if (typeof to !== 'object' || to === null) {
-          throw new HeraldError('VALIDATION_FAILED', 'to must be a Web Push subscription {endpoint, keys}', [
-            { path: '/to', message: 'must be a subscription object' },
-          ]);
-        }
-        device = { kind: 'webPush', subscription: to as never };
-      } else {
-        device = { kind: definition.pushKind!, token: needString('a device token') } as PushDevice;
-      }
-      return { messageId, environmentId, device, title: 'Herald test', body: text, data: null };
-    }
-  }
 }

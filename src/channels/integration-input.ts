@@ -1,0 +1,147 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import { HeraldError, type FieldError } from '../core/errors.js';
+import type { RateLimit } from '../core/store.js';
+import type { ChannelType } from '../core/types.js';
+import { vetUrl, type AddressPolicy } from './outbound/ssrf.js';
+import type { ProviderDefinition } from './provider.js';
+import { findProvider, providerForScheme } from './registry.js';
+
+/** What PUT /v1/integrations/{id} takes, and how it becomes a provider and its config. */
+export interface IntegrationInput {
+  channel?: ChannelType;
+  provider?: string;
+  config?: Record<string, unknown>;
+  /** Apprise-style URL, instead of provider + config. */
+  url?: string;
+  priority?: number;
+  enabled?: boolean;
+  rateLimit?: RateLimit | null;
+}
+
+export const WEBHOOK_PROVIDER = 'webhook';
+export const WEBHOOK_CONFIG_FIELDS = ['secret'];
+/** Config fields that are outbound URLs: vetted by the SSRF guard when saved, not only when used. */
+const URL_FIELDS = /^(baseUrl|webhookUrl|endpoint)$/;
+
+const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false });
+addFormats.default(ajv);
+const validators = new Map<ProviderDefinition, ReturnType<typeof ajv.compile>>();
+
+/** Checks a provider's config against its schema; throws 422 naming each field. */
+export function validateProviderConfig(definition: ProviderDefinition, config: Record<string, unknown>): void {
+  let validate = validators.get(definition);
+  if (!validate) {
+    validate = ajv.compile(definition.configSchema);
+    validators.set(definition, validate);
+  }
+  if (!validate(config)) {
+    const errors = fieldErrors(validate.errors, '/config');
+    throw new HeraldError(
+      'VALIDATION_FAILED',
+      `Invalid ${definition.provider} config: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+      errors,
+    );
+  }
+}
+
+/** `••••` plus the last 4 characters of longer strings: enough to tell two keys apart. */
+export function mask(value: unknown): string {
+  if (typeof value === 'string' && value.length >= 16) return `••••${value.slice(-4)}`;
+  return '••••';
+}
+
+export function fieldErrors(errors: ErrorObject[] | null | undefined, prefix: string): FieldError[] {
+  return (errors ?? []).map((error) => ({
+    path: `${prefix}${error.instancePath}`,
+    message:
+      error.keyword === 'additionalProperties'
+        ? `unknown field ${JSON.stringify((error.params as { additionalProperty: string }).additionalProperty)}`
+        : (error.message ?? 'is invalid'),
+  }));
+}
+
+/** Apprise writes Telegram's `bot_id:token` as host:port, which is not a URL: make it one. */
+function normaliseAppriseUrl(raw: string): string {
+  return raw.replace(/^tgram:\/\/(bot)?(\d+):/i, 'tgram://$1$2/');
+}
+
+/** Provider and config from the input: either `url` (Apprise style) or `provider` + `config`. */
+export function resolveIntegrationInput(input: IntegrationInput): {
+  channel: ChannelType;
+  provider: string;
+  config: Record<string, unknown>;
+  definition?: ProviderDefinition;
+} {
+  if (input.url !== undefined) {
+    if (input.config !== undefined) {
+      throw new HeraldError('VALIDATION_FAILED', 'Give either url or config, not both', [
+        { path: '/url', message: 'cannot be combined with config' },
+      ]);
+    }
+    let url: URL;
+    try {
+      url = new URL(normaliseAppriseUrl(input.url));
+    } catch {
+      throw new HeraldError('VALIDATION_FAILED', 'url is not a URL', [{ path: '/url', message: 'is not a URL' }]);
+    }
+    const definition = providerForScheme(url.protocol);
+    if (!definition || (input.channel && definition.channel !== input.channel)) {
+      throw new HeraldError(
+        'VALIDATION_FAILED',
+        `No ${input.channel ?? ''} provider reads ${url.protocol}// URLs`.replace('  ', ' '),
+        [{ path: '/url', message: `unsupported scheme ${url.protocol}` }],
+      );
+    }
+    if (input.provider && input.provider !== definition.provider) {
+      throw new HeraldError('VALIDATION_FAILED', `${url.protocol}// is a ${definition.provider} URL`, [
+        { path: '/provider', message: `does not match the url (${definition.provider})` },
+      ]);
+    }
+    try {
+      return {
+        channel: definition.channel,
+        provider: definition.provider,
+        config: { ...definition.fromUrl!(url) },
+        definition,
+      };
+    } catch (error) {
+      throw new HeraldError('VALIDATION_FAILED', `url: ${(error as Error).message}`, [
+        { path: '/url', message: (error as Error).message },
+      ]);
+    }
+  }
+  if (!input.channel || !input.provider) {
+    throw new HeraldError('VALIDATION_FAILED', 'Give channel and provider (with config), or an Apprise-style url', [
+      { path: input.channel ? '/provider' : '/channel', message: 'is required without url' },
+    ]);
+  }
+  if (input.channel === 'webhook') {
+    if (input.provider !== WEBHOOK_PROVIDER) {
+      throw new HeraldError('VALIDATION_FAILED', 'The webhook channel has one provider: webhook', [
+        { path: '/provider', message: 'must be webhook' },
+      ]);
+    }
+    return { channel: 'webhook', provider: WEBHOOK_PROVIDER, config: { ...(input.config ?? {}) } };
+  }
+  const definition = findProvider(input.channel, input.provider);
+  if (!definition) {
+    throw new HeraldError('VALIDATION_FAILED', `No ${input.channel} provider named ${input.provider}`, [
+      { path: '/provider', message: `unknown ${input.channel} provider` },
+    ]);
+  }
+  return { channel: input.channel, provider: input.provider, config: { ...(input.config ?? {}) }, definition };
+}
+
+export function vetConfigUrls(config: Record<string, unknown>, policy: AddressPolicy): void {
+  for (const [field, value] of Object.entries(config)) {
+    if (!URL_FIELDS.test(field) || typeof value !== 'string') continue;
+    try {
+      vetUrl(value, policy);
+    } catch (error) {
+      throw new HeraldError('VALIDATION_FAILED', `config.${field}: ${(error as Error).message}`, [
+        { path: `/config/${field}`, message: (error as Error).message },
+      ]);
+    }
+  }
+}
