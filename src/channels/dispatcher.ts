@@ -74,8 +74,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     channel: string,
     send: (integration: LiveIntegration) => Promise<ProviderOutcome>,
     signal: AbortSignal,
-    /** Webhooks go to each subscriber's own receiver: one failing receiver says nothing of the others. */
-    useBreaker = true,
+    /**
+     * false for webhooks: each goes to its subscriber's own receiver, so one failing or throttling
+     * receiver says nothing of the others (no breaker, no integration-wide Retry-After pause).
+     */
+    integrationWide = true,
   ): Promise<{ outcome: ProviderOutcome; attempts: CompletedAttempt[]; via?: LiveIntegration }> {
     const attempts: CompletedAttempt[] = [];
     const skipped: string[] = [];
@@ -93,13 +96,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         waits.push(integration.pausedUntil - now);
         continue;
       }
-      if (useBreaker && !integration.breaker.tryAcquire(now)) {
+      if (integrationWide && !integration.breaker.tryAcquire(now)) {
         skipped.push(`${integration.id}: circuit open`);
         continue;
       }
       const wait = integration.limiter?.take(now) ?? 0;
       if (wait > 0) {
-        if (useBreaker) integration.breaker.release();
+        if (integrationWide) integration.breaker.release();
         skipped.push(`${integration.id}: over its rate limit`);
         waits.push(wait);
         continue;
@@ -115,16 +118,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         provider: integration.provider,
       });
       if (outcome.status !== 'retry') {
-        if (useBreaker) integration.breaker.success(at); // a rejection is an answer too: the provider is up
+        if (integrationWide) integration.breaker.success(at); // a rejection is an answer too: the provider is up
         return { outcome, attempts, via: integration };
       }
-      if (useBreaker) {
+      if (integrationWide) {
         // Cut short by the job's deadline, or answered by a provider that is up: not a breaker failure.
         if (signal.aborted) integration.breaker.release();
         else if (outcome.providerAnswered) integration.breaker.success(at);
         else integration.breaker.failure(at, outcome.reason);
       }
-      if (outcome.retryAfterMs) integration.pausedUntil = at + outcome.retryAfterMs;
+      if (integrationWide && outcome.retryAfterMs) integration.pausedUntil = at + outcome.retryAfterMs;
       lastRetry = outcome;
     }
     const note = skipped.length > 0 ? ` (skipped ${skipped.join('; ')})` : '';

@@ -16,7 +16,9 @@ describe('classifySmtpError on error shapes', () => {
     [554, 'failed'],
   ])('treats reply %i as %s', (responseCode, status) => {
     const outcome = classifySmtpError({ code: 'EENVELOPE', responseCode, response: `${responseCode} 4.0.0 nope` });
-    expect(outcome).toEqual({ status, reason: `SMTP ${responseCode}: ${responseCode} 4.0.0 nope` });
+    const reason = `SMTP ${responseCode}: ${responseCode} 4.0.0 nope`;
+    // A 4xx reply is the server answering: up, so not a failure of the integration's breaker.
+    expect(outcome).toEqual(status === 'retry' ? { status, reason, providerAnswered: true } : { status, reason });
   });
 
   it.each(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNRESET', 'EPROTOCOL', 'ETLS'])(
