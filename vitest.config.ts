@@ -15,8 +15,13 @@ const ON_BOTH_STORES = [
   'test/e2e/shutdown.test.ts',
   'test/e2e/crash.test.ts',
   'test/e2e/retention.test.ts',
+  'test/e2e/webhooks.test.ts',
   'test/e2e/integrations.test.ts',
   'test/e2e/failover.test.ts',
+  'test/e2e/channels-email.test.ts',
+  'test/e2e/channels-sms.test.ts',
+  'test/e2e/channels-push.test.ts',
+  'test/e2e/channels-chat.test.ts',
   'test/property/routes.property.test.ts',
 ];
 

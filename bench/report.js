@@ -83,6 +83,33 @@ export function e2eRows(r) {
   return rows;
 }
 
+export function webhookRows(r) {
+  const h = r.herald;
+  const c = r.ceiling;
+  return [
+    [
+      `Webhooks end to end (${int(r.settings.messages)} messages, ${r.settings.recipientsPerTrigger} a trigger → HTTP sink process, ${r.settings.bodyBytes} B signed bodies)`,
+      '',
+    ],
+    [
+      `  Herald delivered/s (--concurrency ${r.settings.concurrency})`,
+      `${int(h.deliveredPerSec)} msg/s · ${h.delivered}/${h.triggers} delivered in ${h.seconds} s · duplicates ${h.duplicates}`,
+    ],
+    [
+      '  Herald 202 → delivered latency',
+      `p50 ${int(h.latencyMs.p50)} ms · p99 ${int(h.latencyMs.p99)} ms · log caught up ${int(h.recordedSentAfterLastArrivalMs)} ms after the last arrival`,
+    ],
+    ['  cores (herald run)', `${cores(h.cores)} · herald ${h.heraldCpuMsPerMessage} ms CPU/message`],
+    [
+      `  undici Pool alone, ${c.inFlight} in flight (ceiling)`,
+      `${int(c.perSec)} POSTs/s · ${cores(c.cores)} · ${c.senderCpuMsPerMessage} ms CPU/message`,
+    ],
+    ['  signatures checked by the sink', `herald ${h.signaturesChecked} · ceiling ${c.signaturesChecked} · all valid`],
+    ['  ratio herald / ceiling', verdict(r.ratio, r.target)],
+    ['  same ratio in CPU per message', `${r.cpuRatio.toFixed(2)} (ceiling ms / herald ms; steadier under other load)`],
+  ];
+}
+
 const processes = (n, what) => `${n} ${what}${n === 1 ? '' : 'es'}`;
 
 export function pgIngestRows(r, server) {

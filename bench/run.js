@@ -1,8 +1,8 @@
 /**
- * `npm run bench`: ingest, then end to end. Prints a table of the figures against their
- * targets and writes bench/results/ingest.json and bench/results/e2e.json.
+ * `npm run bench`: ingest, end to end, then webhooks. Prints a table of the figures against their
+ * targets and writes bench/results/ingest.json, e2e.json and webhook.json.
  *
- *   node bench/run.js [--only ingest|e2e] [--duration 10] [--messages 20000] [--pools 5,10] [--cpu-prof dir]
+ *   node bench/run.js [--only ingest|e2e|webhook] [--duration 10] [--messages 20000] [--pools 5,10] [--cpu-prof dir]
  *   node bench/run.js --database postgres://user@host:5432/db [--only …] [--duration 10] [--messages 5000]
  *
  * BENCH_DURATION, BENCH_MESSAGES and BENCH_DATABASE set the same as the flags. Without --pools, the
@@ -24,7 +24,8 @@ import { runE2e } from './e2e.js';
 import { runIngest } from './ingest.js';
 import { runPgE2e } from './pg-e2e.js';
 import { runPgIngest } from './pg-ingest.js';
-import { e2eRows, ingestRows, pgE2eRows, pgIngestRows, printTable } from './report.js';
+import { e2eRows, ingestRows, pgE2eRows, pgIngestRows, printTable, webhookRows } from './report.js';
+import { runWebhook } from './webhook.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 /** A full run should take about three minutes; optional extra measurements give way to this. */
@@ -54,8 +55,8 @@ function readOptions() {
       'cpu-prof': { type: 'string' },
     },
   });
-  if (values.only !== undefined && !['ingest', 'e2e'].includes(values.only)) {
-    throw new Error(`--only must be ingest or e2e, got ${values.only}`);
+  if (values.only !== undefined && !['ingest', 'e2e', 'webhook'].includes(values.only)) {
+    throw new Error(`--only must be ingest, e2e or webhook, got ${values.only}`);
   }
   const database = values.database || undefined;
   if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
@@ -65,6 +66,7 @@ function readOptions() {
     throw new Error('--database takes no ?schema=: every run creates its own schema and drops it');
   }
   if (database !== undefined && values.pools !== undefined) throw new Error('--pools is for the SQLite bench only');
+  if (database !== undefined && values.only === 'webhook') throw new Error('the webhook bench runs on SQLite only');
   const messages = values.messages ?? String(DEFAULT_MESSAGES[database ? 'postgres' : 'sqlite']);
   return {
     only: values.only,
@@ -130,12 +132,13 @@ async function runSqlite(options) {
   const budgetEndsAt = Date.now() + RUN_BUDGET_SECONDS * 1000;
   const rows = [];
   const files = [];
-  if (options.only !== 'e2e') {
+  const runs = (bench) => options.only === undefined || options.only === bench;
+  if (runs('ingest')) {
     const ingest = await runIngest({ durationSec: options.durationSec, cpuProfileDir: options.cpuProfileDir });
     files.push(writeResults('ingest', ingest));
     rows.push(...ingestRows(ingest), ['', '']);
   }
-  if (options.only !== 'ingest') {
+  if (runs('e2e')) {
     const e2e = await runE2e({
       messages: options.messages,
       // An explicit --pools runs every pool; otherwise pool 10 runs only if time allows.
@@ -143,7 +146,12 @@ async function runSqlite(options) {
       cpuProfileDir: options.cpuProfileDir,
     });
     files.push(writeResults('e2e', e2e));
-    rows.push(...e2eRows(e2e));
+    rows.push(...e2eRows(e2e), ['', '']);
+  }
+  if (runs('webhook')) {
+    const webhook = await runWebhook({ messages: options.messages, cpuProfileDir: options.cpuProfileDir });
+    files.push(writeResults('webhook', webhook));
+    rows.push(...webhookRows(webhook));
   }
   return { rows, files };
 }

@@ -6,13 +6,16 @@ const SINK_SCRIPT = fileURLToPath(new URL('../smtp-sink-process.js', import.meta
 const START_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3_000;
 
-/** Forks bench/smtp-sink-process.js and returns a handle that talks to it over IPC. */
-export async function startSinkProcess() {
-  const child = fork(SINK_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/**
+ * Forks bench/smtp-sink-process.js (or another sink `script` that speaks the same IPC: the webhook
+ * bench's HTTP sink) and returns a handle that talks to it over IPC.
+ */
+export async function startSinkProcess({ script = SINK_SCRIPT, name = 'smtp sink' } = {}) {
+  const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   let hasExited = false;
   void exited.then(() => (hasExited = true));
-  const stop = track(`smtp sink (pid ${child.pid})`, {
+  const stop = track(`${name} (pid ${child.pid})`, {
     async stop() {
       if (hasExited) return;
       child.disconnect(); // the sink closes its server and exits
@@ -30,8 +33,8 @@ export async function startSinkProcess() {
   let ready;
   const readyPromise = new Promise((resolve, reject) => {
     ready = resolve;
-    setTimeout(() => reject(new Error('the SMTP sink did not start in time')), START_TIMEOUT_MS).unref();
-    void exited.then((code) => reject(new Error(`the SMTP sink exited (${code})`)));
+    setTimeout(() => reject(new Error(`the ${name} did not start in time`)), START_TIMEOUT_MS).unref();
+    void exited.then((code) => reject(new Error(`the ${name} exited (${code})`)));
   });
   child.on('message', (message) => {
     if (message.ready) return ready(message.port);
@@ -39,12 +42,12 @@ export async function startSinkProcess() {
     pending.delete(message.id);
   });
 
-  function ask(cmd) {
-    if (hasExited) return Promise.reject(new Error('the SMTP sink is not running'));
+  function ask(cmd, extra = {}) {
+    if (hasExited) return Promise.reject(new Error(`the ${name} is not running`));
     const id = nextId++;
     return new Promise((resolve) => {
       pending.set(id, resolve);
-      child.send({ id, cmd });
+      child.send({ ...extra, id, cmd });
     });
   }
 
@@ -61,7 +64,8 @@ export async function startSinkProcess() {
     pid: child.pid,
     /** { messages, distinct, duplicates, withoutId, firstAt, lastAt } */
     stats: () => ask('stats'),
-    reset: () => ask('reset'),
+    /** Forgets what arrived; `settings` go to the sink (the webhook sink takes `{ secret }`). */
+    reset: (settings) => ask('reset', settings),
     /** X-Herald-Message-Id → first arrival (wall-clock ms). */
     arrivals: async () => (await ask('arrivals')).arrivals,
     stop,
