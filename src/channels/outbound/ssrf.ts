@@ -19,8 +19,16 @@ export class OutboundRefused extends Error {
 
 type Parsed = ipaddr.IPv4 | ipaddr.IPv6;
 
+/** Parsed once per list: the guard runs on every request, the list never changes. */
+const parsedNetworks = new WeakMap<readonly string[], [Parsed, number][]>();
+
 function networks(policy: AddressPolicy): [Parsed, number][] {
-  return policy.allowedNetworks.map((cidr) => ipaddr.parseCIDR(cidr.trim()));
+  let parsed = parsedNetworks.get(policy.allowedNetworks);
+  if (!parsed) {
+    parsed = policy.allowedNetworks.map((cidr) => ipaddr.parseCIDR(cidr.trim()));
+    parsedNetworks.set(policy.allowedNetworks, parsed);
+  }
+  return parsed;
 }
 
 /** Parses a CIDR list setting; throws with the offending entry. */
