@@ -143,6 +143,12 @@ export interface JobCompletion {
   providerMessageId?: string | null;
 }
 
+/** The integration part of the Store, which each dialect implements in its own integrations.ts. */
+export type IntegrationMethods = Pick<
+  Store,
+  'putIntegration' | 'getIntegration' | 'listIntegrations' | 'deleteIntegration' | 'recordCircuit' | 'removePushDevices'
+>;
+
 export interface QueueStats {
   /** Jobs not yet finished, due or not. */
   depth: number;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Store } from '../../core/store.js';
+import type { IntegrationMethods } from '../../core/store.js';
 import {
   INTEGRATION_INSERT_COLUMNS,
   integrationValues,
@@ -7,11 +7,6 @@ import {
   withoutPushDevices,
   type IntegrationRow,
 } from '../rows.js';
-
-type IntegrationMethods = Pick<
-  Store,
-  'putIntegration' | 'getIntegration' | 'listIntegrations' | 'deleteIntegration' | 'recordCircuit' | 'removePushDevices'
->;
 
 /** Integrations and push-device upkeep on PostgreSQL. All lookups are primary keys. */
 export function postgresIntegrationMethods(

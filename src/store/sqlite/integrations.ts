@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { Store } from '../../core/store.js';
+import type { IntegrationMethods } from '../../core/store.js';
 import {
   INTEGRATION_INSERT_COLUMNS,
   integrationValues,
@@ -8,11 +8,6 @@ import {
   type IntegrationRow,
 } from '../rows.js';
 import type { SqliteWriter } from './sqlite-writer.js';
-
-type IntegrationMethods = Pick<
-  Store,
-  'putIntegration' | 'getIntegration' | 'listIntegrations' | 'deleteIntegration' | 'recordCircuit' | 'removePushDevices'
->;
 
 /** Integrations and push-device upkeep on SQLite. All lookups are primary keys. */
 export function sqliteIntegrationMethods(
