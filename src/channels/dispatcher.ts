@@ -296,9 +296,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   async function webhook(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
     const { subscriber, rendered } = request;
     if (rendered.type !== 'webhook') throw new Error('not a webhook');
-    const url = rendered.url || subscriber.webhookUrl;
-    if (!url) return skipped('no webhook URL: the step has no url and the subscriber no webhookUrl');
     const [integration] = await directory.forChannel(request.environmentId, 'webhook');
+    const url = rendered.url || subscriber.webhookUrl || (integration?.config.url as string | undefined);
+    if (!url) {
+      return skipped('no webhook URL: the step has no url, the subscriber no webhookUrl, the integration no url');
+    }
     if (!integration) {
       return skipped(
         'no enabled webhook integration to sign with: PUT /v1/integrations/{id} {"channel": "webhook", "provider": "webhook"}',

@@ -20,7 +20,8 @@ export interface IntegrationInput {
 }
 
 export const WEBHOOK_PROVIDER = 'webhook';
-export const WEBHOOK_CONFIG_FIELDS = ['secret'];
+/** `secret`: the signing secret (generated when absent); `url`: where webhook steps POST when neither the step nor the subscriber names a URL. */
+export const WEBHOOK_CONFIG_FIELDS = ['secret', 'url'];
 /** Config fields that are outbound URLs: vetted by the SSRF guard when saved, not only when used. */
 const URL_FIELDS = /^(baseUrl|webhookUrl|endpoint)$/;
 
@@ -84,6 +85,11 @@ export function resolveIntegrationInput(input: IntegrationInput): {
       url = new URL(normaliseAppriseUrl(input.url));
     } catch {
       throw new HeraldError('VALIDATION_FAILED', 'url is not a URL', [{ path: '/url', message: 'is not a URL' }]);
+    }
+    // Apprise's json:// and jsons:// POST JSON to one URL: Herald's webhook channel, signed.
+    if ((url.protocol === 'json:' || url.protocol === 'jsons:') && (!input.channel || input.channel === 'webhook')) {
+      const target = input.url.replace(/^jsons?:/i, url.protocol === 'jsons:' ? 'https:' : 'http:');
+      return { channel: 'webhook', provider: WEBHOOK_PROVIDER, config: { url: new URL(target).toString() } };
     }
     const definition = providerForScheme(url.protocol);
     if (!definition || (input.channel && definition.channel !== input.channel)) {

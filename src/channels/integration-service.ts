@@ -163,9 +163,18 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
         if (unknown.length > 0) {
           throw new HeraldError(
             'VALIDATION_FAILED',
-            'The webhook integration takes only config.secret',
+            'The webhook integration takes only config.secret and config.url',
             unknown.map((key) => ({ path: `/config/${key}`, message: 'unknown field' })),
           );
+        }
+        if (config.url !== undefined) {
+          if (typeof config.url !== 'string' || !/^https?:\/\//i.test(config.url)) {
+            throw new HeraldError('VALIDATION_FAILED', 'config.url must be an http(s) URL', [
+              { path: '/config/url', message: 'must be an http(s) URL' },
+            ]);
+          }
+          vetConfigUrls({ webhookUrl: config.url }, deps.policy);
+          plain.url = config.url;
         }
         const given = config.secret;
         const keep = previous?.secrets as WebhookSecret[] | undefined;

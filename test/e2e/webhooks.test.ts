@@ -227,9 +227,15 @@ describe('webhook step: signing', () => {
     const unknown = await h.api('PUT', '/v1/integrations/bad', {
       channel: 'webhook',
       provider: 'webhook',
-      config: { url: r.url },
+      config: { colour: 'red' },
     });
     expectProblem(unknown, 422, 'VALIDATION_FAILED');
+    const notHttp = await h.api('PUT', '/v1/integrations/bad', {
+      channel: 'webhook',
+      provider: 'webhook',
+      config: { url: 'ftp://example.com/in' },
+    });
+    expectProblem(notHttp, 422, 'VALIDATION_FAILED');
     expect((await h.api('GET', '/v1/integrations/bad')).status).toBe(404);
   });
 
@@ -469,6 +475,19 @@ describe('webhook step: templates and addresses', () => {
     });
     expect(r.deliveries.map((d) => d.path)).toEqual(['/bob-hook']);
     expect(verify(secret, r.deliveries[0]!)).toMatchObject({ subscriberId: 'bob', messageId: messageIds[0] });
+  });
+
+  it("reads Apprise's json:// URL as the integration's default target, used when neither step nor subscriber names one", async () => {
+    const r = await receiver();
+    const h = await herald();
+    const res = await h.api('PUT', '/v1/integrations/hooks', { url: `${r.url.replace('http:', 'json:')}/default` });
+    expect(res.status, res.text).toBe(201);
+    expect(res.body).toMatchObject({ channel: 'webhook', provider: 'webhook', config: { url: `${r.url}/default` } });
+    await putWorkflow(h, 'w', {});
+    const { messageIds } = await trigger(h, 'w', { to: 'dora' });
+    expect(await finalMessage(h, messageIds[0]!)).toMatchObject({ status: 'sent' });
+    expect(r.deliveries.map((d) => d.path)).toEqual(['/default']);
+    expect(verify(res.body.secret, r.deliveries[0]!)).toMatchObject({ subscriberId: 'dora' });
   });
 
   it('skips the message, naming PUT /v1/integrations, when the environment has no (enabled) webhook integration', async () => {
