@@ -64,26 +64,8 @@ export async function startFakeHttp(
         body: Buffer.concat(chunks).toString('utf8'),
       };
       requests.push(recorded);
-      if (fault) {
-        answerFault(fault, res);
-        return;
-      }
-      void Promise.resolve()
-        .then(() => handle(recorded))
-        .then(
-          (answer) => {
-            const isText = typeof answer.body === 'string' || answer.body === undefined;
-            res.writeHead(answer.status, {
-              'content-type': isText ? 'text/plain' : 'application/json',
-              ...answer.headers,
-            });
-            res.end(isText ? ((answer.body as string | undefined) ?? '') : JSON.stringify(answer.body));
-          },
-          (error: Error) => {
-            res.writeHead(500, { 'content-type': 'text/plain' });
-            res.end(`fake failed: ${error.message}`);
-          },
-        );
+      if (fault) answerFault(fault, res, () => res.socket?.destroy());
+      else answerWith(res, () => handle(recorded));
     });
   });
   server.on('connection', (socket) => {
@@ -105,48 +87,81 @@ export async function startFakeHttp(
   };
 }
 
-function answerFault(fault: Fault, res: ServerResponse): void {
+/**
+ * What the fake does for a fault: an HTTP answer (`stall`: the body starts and never ends), a
+ * dropped connection, or silence. One table for the HTTP/1.1 and HTTP/2 fakes.
+ */
+type FaultAnswer =
+  { status: number; headers: Record<string, string>; body: string; stall?: true } | 'reset' | 'no-answer';
+
+function faultAnswer(fault: Fault): FaultAnswer {
+  const json = { 'content-type': 'application/json' };
   switch (fault) {
     case 'broken-json':
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"id": "abc", "status": ');
-      return;
+      return { status: 200, headers: json, body: '{"id": "abc", "status": ' };
     case 'html-502':
-      res.writeHead(502, { 'content-type': 'text/html' });
-      res.end('<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>');
-      return;
+      return {
+        status: 502,
+        headers: { 'content-type': 'text/html' },
+        body: '<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>',
+      };
     case 'retry-after-seconds':
-      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' });
-      res.end('{"error": "rate limited"}');
-      return;
-    case 'retry-after-date':
-      res.writeHead(429, {
-        'content-type': 'application/json',
-        'retry-after': new Date(Date.now() + 20_000).toUTCString(),
-      });
-      res.end('{"error": "rate limited"}');
-      return;
+      return { status: 429, headers: { ...json, 'retry-after': '7' }, body: '{"error": "rate limited"}' };
+    case 'retry-after-date': {
+      const retryAfter = new Date(Date.now() + 20_000).toUTCString();
+      return { status: 429, headers: { ...json, 'retry-after': retryAfter }, body: '{"error": "rate limited"}' };
+    }
     case 'unavailable-503':
-      res.writeHead(503, { 'content-type': 'application/json' });
-      res.end('{"error": "service unavailable"}');
-      return;
+      return { status: 503, headers: json, body: '{"error": "service unavailable"}' };
     case 'reset':
-      res.socket?.destroy();
-      return;
+      return 'reset';
     case 'slow-body':
       // The status arrives, then the body stalls mid-document past any timeout.
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"id": "slow"');
-      return;
+      return { status: 200, headers: json, body: '{"id": "slow"', stall: true };
     case 'huge-body':
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(`{"padding": "${'x'.repeat(8 * 1024 * 1024)}"}`);
-      return;
+      return { status: 200, headers: json, body: `{"padding": "${'x'.repeat(8 * 1024 * 1024)}"}` };
     case 'redirect-to-metadata':
-      res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/' });
-      res.end();
-      return;
+      return {
+        status: 302,
+        headers: { location: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/' },
+        body: '',
+      };
     case 'no-answer':
-      return; // the request is read and never answered
+      return 'no-answer'; // the request is read and never answered
   }
+}
+
+/** The part of a response both node:http and the node:http2 compatibility API offer. */
+export interface FakeResponse {
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  write(chunk: string): unknown;
+  end(chunk: string): unknown;
+}
+
+/** Answers `fault` on `res`; `dropConnection` is how the transport at hand cuts the connection. */
+export function answerFault(fault: Fault, res: FakeResponse, dropConnection: () => void): void {
+  const answer = faultAnswer(fault);
+  if (answer === 'reset') dropConnection();
+  else if (answer !== 'no-answer') {
+    res.writeHead(answer.status, answer.headers);
+    if (answer.stall) res.write(answer.body);
+    else res.end(answer.body);
+  }
+}
+
+/** Sends the handler's answer (objects as JSON), or a 500 naming the handler's error. */
+export function answerWith(res: FakeResponse, handle: () => FakeAnswer | Promise<FakeAnswer>): void {
+  void Promise.resolve()
+    .then(handle)
+    .then(
+      (answer) => {
+        const isText = typeof answer.body === 'string' || answer.body === undefined;
+        res.writeHead(answer.status, { 'content-type': isText ? 'text/plain' : 'application/json', ...answer.headers });
+        res.end(isText ? ((answer.body as string | undefined) ?? '') : JSON.stringify(answer.body));
+      },
+      (error: Error) => {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`fake failed: ${error.message}`);
+      },
+    );
 }

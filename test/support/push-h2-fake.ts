@@ -10,7 +10,14 @@ import {
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FakeAnswer, FakeHttp, Fault, RecordedRequest } from './fake-http.js';
+import {
+  answerFault,
+  answerWith,
+  type FakeAnswer,
+  type FakeHttp,
+  type Fault,
+  type RecordedRequest,
+} from './fake-http.js';
 
 /** A throwaway self-signed certificate for 127.0.0.1, made with the openssl CLI. */
 export function selfSignedCertificate(): { key: string; cert: string } {
@@ -73,26 +80,8 @@ export async function startFakeH2(
         httpVersion: req.httpVersion,
       };
       requests.push(recorded);
-      if (fault) {
-        answerFault(fault, req, res);
-        return;
-      }
-      void Promise.resolve()
-        .then(() => handle(recorded))
-        .then(
-          (answer) => {
-            const isText = typeof answer.body === 'string' || answer.body === undefined;
-            res.writeHead(answer.status, {
-              'content-type': isText ? 'text/plain' : 'application/json',
-              ...answer.headers,
-            });
-            res.end(isText ? ((answer.body as string | undefined) ?? '') : JSON.stringify(answer.body));
-          },
-          (error: Error) => {
-            res.writeHead(500, { 'content-type': 'text/plain' });
-            res.end(`fake failed: ${error.message}`);
-          },
-        );
+      if (fault) answerH2Fault(fault, req, res);
+      else answerWith(res, () => handle(recorded));
     });
   });
   server.on('session', (session) => {
@@ -115,35 +104,9 @@ export async function startFakeH2(
   };
 }
 
-function answerFault(fault: Fault | H2Fault, req: Http2ServerRequest, res: Http2ServerResponse): void {
+/** The shared fault matrix over h2, plus the faults only HTTP/2 has. */
+function answerH2Fault(fault: Fault | H2Fault, req: Http2ServerRequest, res: Http2ServerResponse): void {
   switch (fault) {
-    case 'broken-json':
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"id": "abc", "status": ');
-      return;
-    case 'html-502':
-      res.writeHead(502, { 'content-type': 'text/html' });
-      res.end('<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>');
-      return;
-    case 'retry-after-seconds':
-      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' });
-      res.end('{"reason": "TooManyRequests"}');
-      return;
-    case 'retry-after-date':
-      res.writeHead(429, {
-        'content-type': 'application/json',
-        'retry-after': new Date(Date.now() + 20_000).toUTCString(),
-      });
-      res.end('{"reason": "TooManyRequests"}');
-      return;
-    case 'unavailable-503':
-      res.writeHead(503, { 'content-type': 'application/json' });
-      res.end('{"reason": "ServiceUnavailable"}');
-      return;
-    case 'reset':
-      // The whole connection drops (TCP reset), taking every stream on it.
-      req.stream.session?.destroy();
-      return;
     case 'rst-stream':
       // Only this stream is refused; the connection stays up.
       req.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
@@ -153,19 +116,8 @@ function answerFault(fault: Fault | H2Fault, req: Http2ServerRequest, res: Http2
       req.stream.session?.goaway(constants.NGHTTP2_INTERNAL_ERROR, 0);
       req.stream.session?.destroy();
       return;
-    case 'slow-body':
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"id": "slow"');
-      return;
-    case 'huge-body':
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(`{"padding": "${'x'.repeat(8 * 1024 * 1024)}"}`);
-      return;
-    case 'redirect-to-metadata':
-      res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/' });
-      res.end();
-      return;
-    case 'no-answer':
-      return;
+    default:
+      // A reset drops the whole connection (TCP reset), taking every stream on it.
+      answerFault(fault, res, () => req.stream.session?.destroy());
   }
 }

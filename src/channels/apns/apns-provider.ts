@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { Type } from 'typebox';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { HttpClient } from '../outbound/http-client.js';
 import type { ProviderDefinition } from '../provider.js';
 
@@ -51,7 +52,7 @@ export const apns: ProviderDefinition<'push', ApnsConfig> = {
       privateKey: Type.String({ pattern: 'BEGIN PRIVATE KEY' }),
       bundleId: Type.String({ minLength: 1 }),
       production: Type.Optional(Type.Boolean()),
-      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+      baseUrl: BaseUrlField,
       ca: Type.Optional(Type.String({ pattern: 'BEGIN CERTIFICATE' })),
     },
     { additionalProperties: false },
@@ -59,8 +60,7 @@ export const apns: ProviderDefinition<'push', ApnsConfig> = {
   secretFields: ['privateKey'],
   create(config, context) {
     const key = p256PrivateKey(config.privateKey);
-    const defaultUrl = config.production === false ? SANDBOX_URL : PRODUCTION_URL;
-    const baseUrl = (config.baseUrl ?? defaultUrl).replace(/\/+$/, '');
+    const defaultOrigin = config.production === false ? SANDBOX_URL : PRODUCTION_URL;
     // APNs speaks only HTTP/2; a dedicated client negotiates it by ALPN. It is opened at the first
     // send: an instance that never sends (built to check a config when it is saved) must close
     // nothing, as the client its context hands out then may be one it does not own.
@@ -89,7 +89,7 @@ export const apns: ProviderDefinition<'push', ApnsConfig> = {
         let response;
         try {
           response = await http().request({
-            url: `${baseUrl}/3/device/${encodeURIComponent(device.token)}`,
+            url: endpoint(config.baseUrl, defaultOrigin, `/3/device/${encodeURIComponent(device.token)}`),
             headers: {
               authorization: `bearer ${jwt}`,
               'apns-topic': config.bundleId,

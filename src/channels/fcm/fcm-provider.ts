@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
 import { createAccessTokenSource, type GoogleServiceAccount } from './google-access-token.js';
 
@@ -43,7 +44,7 @@ export const fcm: ProviderDefinition<'push', FcmConfig> = {
         private_key_id: Type.Optional(Type.String()),
         token_uri: Type.Optional(Type.String({ format: 'uri' })),
       }),
-      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+      baseUrl: BaseUrlField,
     },
     { additionalProperties: false },
   ),
@@ -51,8 +52,8 @@ export const fcm: ProviderDefinition<'push', FcmConfig> = {
   create(config, context) {
     const account = config.serviceAccount;
     const tokens = createAccessTokenSource(account, SCOPE, context, 'fcm');
-    const baseUrl = (config.baseUrl ?? 'https://fcm.googleapis.com').replace(/\/+$/, '');
-    const sendUrl = `${baseUrl}/v1/projects/${encodeURIComponent(account.project_id)}/messages:send`;
+    const path = `/v1/projects/${encodeURIComponent(account.project_id)}/messages:send`;
+    const sendUrl = endpoint(config.baseUrl, 'https://fcm.googleapis.com', path);
     return {
       async send(message, signal) {
         const device = message.device;

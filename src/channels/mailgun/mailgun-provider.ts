@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
-import { formatMailbox, parseMailbox, type Mailbox } from '../email/mime.js';
+import { FromField, mailboxText, senderFromUrl, senderOf } from '../email/sender.js';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
 
 interface MailgunConfig {
@@ -19,10 +20,6 @@ const REGION_HOSTS = { us: 'https://api.mailgun.net', eu: 'https://api.eu.mailgu
 
 const DOMAIN = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)+$/;
 
-function address(mailbox: Mailbox): string {
-  return mailbox.name ? formatMailbox(mailbox) : mailbox.address;
-}
-
 /**
  * Mailgun Messages API: POST /v3/{domain}/messages, form-encoded, HTTP basic auth `api:{key}`, on
  * the host of the domain's region. Mailgun answers 200 `{id: "<…@domain>", message: "Queued. Thank
@@ -39,8 +36,8 @@ export const mailgun: ProviderDefinition<'email', MailgunConfig> = {
       apiKey: Type.String({ minLength: 1 }),
       domain: Type.String({ pattern: DOMAIN.source }),
       region: Type.Optional(Type.Union([Type.Literal('us'), Type.Literal('eu')])),
-      from: Type.Optional(Type.String({ maxLength: 320, pattern: '^[^\\r\\n]*@[^\\r\\n]*$' })),
-      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+      from: FromField,
+      baseUrl: BaseUrlField,
     },
     { additionalProperties: false },
   ),
@@ -55,25 +52,18 @@ export const mailgun: ProviderDefinition<'email', MailgunConfig> = {
     const region = (url.searchParams.get('region') || 'us').toLowerCase();
     if (!user || !domain || !apiKey) throw new Error('expected mailgun://{user}@{domain}/{apikey}');
     if (region !== 'us' && region !== 'eu') throw new Error(`mailgun region must be us or eu, not ${region}`);
-    const fromAddress = url.searchParams.get('from') || `${user}@${domain}`;
-    const name = url.searchParams.get('name');
-    return {
-      apiKey,
-      domain,
-      ...(region === 'eu' && { region }),
-      from: name ? `${name} <${fromAddress}>` : fromAddress,
-    };
+    return { apiKey, domain, ...(region === 'eu' && { region }), from: senderFromUrl(url, user) };
   },
   create(config, context) {
-    const host = config.baseUrl?.replace(/\/+$/, '') ?? REGION_HOSTS[config.region ?? 'us'];
-    const endpoint = `${host}/v3/${encodeURIComponent(config.domain)}/messages`;
+    const path = `/v3/${encodeURIComponent(config.domain)}/messages`;
+    const url = endpoint(config.baseUrl, REGION_HOSTS[config.region ?? 'us'], path);
     const authorization = `Basic ${Buffer.from(`api:${config.apiKey}`).toString('base64')}`;
-    const from = address(config.from ? parseMailbox(config.from) : context.emailFrom);
+    const from = mailboxText(senderOf(config.from, context));
     return {
       async send(message, signal) {
         const form = new URLSearchParams({
           from,
-          to: address({ address: message.to, name: message.toName }),
+          to: mailboxText({ address: message.to, name: message.toName }),
           subject: message.subject,
           text: message.text,
         });
@@ -83,7 +73,7 @@ export const mailgun: ProviderDefinition<'email', MailgunConfig> = {
         let response;
         try {
           response = await context.http.request({
-            url: endpoint,
+            url,
             headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
             body: form.toString(),
             signal,

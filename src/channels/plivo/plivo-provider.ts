@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
 
 interface PlivoConfig {
@@ -26,7 +27,7 @@ export const plivo: ProviderDefinition<'sms', PlivoConfig> = {
       authId: Type.String({ pattern: '^[A-Za-z0-9]+$' }),
       authToken: Type.String({ minLength: 1 }),
       from: Type.String({ minLength: 1 }),
-      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+      baseUrl: BaseUrlField,
     },
     { additionalProperties: false },
   ),
@@ -48,8 +49,7 @@ export const plivo: ProviderDefinition<'sms', PlivoConfig> = {
     return { authId, authToken, from: digits.length <= 6 ? digits : `+${digits}` };
   },
   create(config, context) {
-    const base = (config.baseUrl ?? PLIVO_API).replace(/\/+$/, '');
-    const url = `${base}/v1/Account/${encodeURIComponent(config.authId)}/Message/`;
+    const url = endpoint(config.baseUrl, PLIVO_API, `/v1/Account/${encodeURIComponent(config.authId)}/Message/`);
     const authorization = `Basic ${Buffer.from(`${config.authId}:${config.authToken}`).toString('base64')}`;
     return {
       async send(message, signal) {

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
-import { formatMailbox, parseMailbox, type Mailbox } from '../email/mime.js';
+import { FromField, mailboxText, senderFromUrl, senderOf } from '../email/sender.js';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
 
 interface PostmarkConfig {
@@ -21,10 +22,6 @@ interface PostmarkConfig {
  */
 const ACCOUNT_ERROR_CODES = new Set([100, 405, 413]);
 
-function address(mailbox: Mailbox): string {
-  return mailbox.name ? formatMailbox(mailbox) : mailbox.address;
-}
-
 /**
  * Postmark Email API: POST /email with X-Postmark-Server-Token. Postmark answers 200
  * `{To, SubmittedAt, MessageID, ErrorCode: 0, Message: "OK"}`; a refused message is 422 with a
@@ -38,9 +35,9 @@ export const postmark: ProviderDefinition<'email', PostmarkConfig> = {
   configSchema: Type.Object(
     {
       serverToken: Type.String({ minLength: 1 }),
-      from: Type.Optional(Type.String({ maxLength: 320, pattern: '^[^\\r\\n]*@[^\\r\\n]*$' })),
+      from: FromField,
       messageStream: Type.Optional(Type.String({ minLength: 1 })),
-      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+      baseUrl: BaseUrlField,
     },
     { additionalProperties: false },
   ),
@@ -49,23 +46,20 @@ export const postmark: ProviderDefinition<'email', PostmarkConfig> = {
   // postmark://{apikey}:{from_user}@{from_domain}/{targets…}: targets are ignored (Herald sends to
   // the subscriber); ?apikey=, ?from= and ?name= override as in Apprise.
   fromUrl(url) {
-    const query = url.searchParams;
-    const serverToken = query.get('apikey') || decodeURIComponent(url.username);
-    const user = decodeURIComponent(url.password);
-    const fromAddress = query.get('from') || (user && url.hostname ? `${user}@${url.hostname}` : '');
-    if (!serverToken || !fromAddress) throw new Error('expected postmark://{apikey}:{from_user}@{from_domain}');
-    const name = query.get('name');
-    return { serverToken, from: name ? `${name} <${fromAddress}>` : fromAddress };
+    const serverToken = url.searchParams.get('apikey') || decodeURIComponent(url.username);
+    const from = senderFromUrl(url, decodeURIComponent(url.password));
+    if (!serverToken || !from) throw new Error('expected postmark://{apikey}:{from_user}@{from_domain}');
+    return { serverToken, from };
   },
   create(config, context) {
-    const endpoint = `${config.baseUrl?.replace(/\/+$/, '') ?? 'https://api.postmarkapp.com'}/email`;
-    const from = address(config.from ? parseMailbox(config.from) : context.emailFrom);
+    const url = endpoint(config.baseUrl, 'https://api.postmarkapp.com', '/email');
+    const from = mailboxText(senderOf(config.from, context));
     return {
       async send(message, signal) {
         let response;
         try {
           response = await context.http.request({
-            url: endpoint,
+            url,
             headers: {
               accept: 'application/json',
               'content-type': 'application/json',
@@ -73,7 +67,7 @@ export const postmark: ProviderDefinition<'email', PostmarkConfig> = {
             },
             body: JSON.stringify({
               From: from,
-              To: address({ address: message.to, name: message.toName }),
+              To: mailboxText({ address: message.to, name: message.toName }),
               Subject: message.subject,
               TextBody: message.text,
               ...(message.html && { HtmlBody: message.html }),

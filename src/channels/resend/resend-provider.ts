@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
-import { formatMailbox, parseMailbox, type Mailbox } from '../email/mime.js';
+import { FromField, mailboxText, senderFromUrl, senderOf } from '../email/sender.js';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
 
 interface ResendConfig {
@@ -21,10 +22,6 @@ const IN_PROGRESS = 'concurrent_idempotent_requests';
 /** Resend tag values allow only these characters; ids outside them go without the tag. */
 const TAG_VALUE = /^[\w-]{1,256}$/;
 
-function address(mailbox: Mailbox): string {
-  return mailbox.name ? formatMailbox(mailbox) : mailbox.address;
-}
-
 /**
  * Resend: POST /emails with a Bearer API key. Resend answers 200 `{id}`; errors carry
  * `{statusCode, name, message}`. Herald's message id is the Idempotency-Key, so a retry after a
@@ -38,8 +35,8 @@ export const resend: ProviderDefinition<'email', ResendConfig> = {
   configSchema: Type.Object(
     {
       apiKey: Type.String({ minLength: 1 }),
-      from: Type.Optional(Type.String({ maxLength: 320, pattern: '^[^\\r\\n]*@[^\\r\\n]*$' })),
-      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+      from: FromField,
+      baseUrl: BaseUrlField,
     },
     { additionalProperties: false },
   ),
@@ -48,23 +45,20 @@ export const resend: ProviderDefinition<'email', ResendConfig> = {
   // resend://{apikey}:{from_user}@{from_domain}/{targets…}: targets are ignored (Herald sends to the
   // subscriber); ?apikey=, ?from= and ?name= override as in Apprise.
   fromUrl(url) {
-    const query = url.searchParams;
-    const apiKey = query.get('apikey') || decodeURIComponent(url.username);
-    const user = decodeURIComponent(url.password);
-    const fromAddress = query.get('from') || (user && url.hostname ? `${user}@${url.hostname}` : '');
-    if (!apiKey || !fromAddress) throw new Error('expected resend://{apikey}:{from_user}@{from_domain}');
-    const name = query.get('name');
-    return { apiKey, from: name ? `${name} <${fromAddress}>` : fromAddress };
+    const apiKey = url.searchParams.get('apikey') || decodeURIComponent(url.username);
+    const from = senderFromUrl(url, decodeURIComponent(url.password));
+    if (!apiKey || !from) throw new Error('expected resend://{apikey}:{from_user}@{from_domain}');
+    return { apiKey, from };
   },
   create(config, context) {
-    const endpoint = `${config.baseUrl?.replace(/\/+$/, '') ?? 'https://api.resend.com'}/emails`;
-    const from = address(config.from ? parseMailbox(config.from) : context.emailFrom);
+    const url = endpoint(config.baseUrl, 'https://api.resend.com', '/emails');
+    const from = mailboxText(senderOf(config.from, context));
     return {
       async send(message, signal) {
         let response;
         try {
           response = await context.http.request({
-            url: endpoint,
+            url,
             headers: {
               authorization: `Bearer ${config.apiKey}`,
               'content-type': 'application/json',
@@ -72,7 +66,7 @@ export const resend: ProviderDefinition<'email', ResendConfig> = {
             },
             body: JSON.stringify({
               from,
-              to: [address({ address: message.to, name: message.toName })],
+              to: [mailboxText({ address: message.to, name: message.toName })],
               subject: message.subject,
               text: message.text,
               ...(message.html && { html: message.html }),

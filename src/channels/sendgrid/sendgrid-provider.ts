@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
-import { parseMailbox } from '../email/mime.js';
+import { FromField, senderOf } from '../email/sender.js';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
 
 interface SendGridConfig {
@@ -24,8 +25,8 @@ export const sendgrid: ProviderDefinition<'email', SendGridConfig> = {
   configSchema: Type.Object(
     {
       apiKey: Type.String({ minLength: 1 }),
-      from: Type.Optional(Type.String({ maxLength: 320, pattern: '^[^\\r\\n]*@[^\\r\\n]*$' })),
-      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+      from: FromField,
+      baseUrl: BaseUrlField,
     },
     { additionalProperties: false },
   ),
@@ -40,8 +41,8 @@ export const sendgrid: ProviderDefinition<'email', SendGridConfig> = {
     return { apiKey, from: `${user}@${url.hostname}` };
   },
   create(config, context) {
-    const endpoint = `${config.baseUrl?.replace(/\/+$/, '') ?? 'https://api.sendgrid.com'}/v3/mail/send`;
-    const from = config.from ? parseMailbox(config.from) : context.emailFrom;
+    const url = endpoint(config.baseUrl, 'https://api.sendgrid.com', '/v3/mail/send');
+    const from = senderOf(config.from, context);
     const fromObject = from.name ? { email: from.address, name: from.name } : { email: from.address };
     return {
       async send(message, signal) {
@@ -52,7 +53,7 @@ export const sendgrid: ProviderDefinition<'email', SendGridConfig> = {
         let response;
         try {
           response = await context.http.request({
-            url: endpoint,
+            url,
             headers: { authorization: `Bearer ${config.apiKey}`, 'content-type': 'application/json' },
             body: JSON.stringify({
               personalizations: [{ to: [to] }],

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
-import { formatMailbox, parseMailbox, type Mailbox } from '../email/mime.js';
+import { FromField, mailboxText, senderFromUrl, senderOf } from '../email/sender.js';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
 import { signRequest } from './aws-sigv4.js';
 
@@ -31,10 +32,6 @@ const ACCOUNT_ERRORS = new Set([
 /** SES tag values allow only these characters; ids outside them go without the tag. */
 const TAG_VALUE = /^[\w-]{1,256}$/;
 
-function address(mailbox: Mailbox): string {
-  return mailbox.name ? formatMailbox(mailbox) : mailbox.address;
-}
-
 /** The error type from `x-amzn-ErrorType` (`MessageRejected:http://…`) or the body's `__type`. */
 function errorType(header: string | undefined, body: { __type?: string; code?: string } | undefined): string {
   const raw = String(header ?? body?.__type ?? body?.code ?? '');
@@ -57,8 +54,8 @@ export const ses: ProviderDefinition<'email', SesConfig> = {
       accessKeyId: Type.String({ minLength: 1 }),
       secretAccessKey: Type.String({ minLength: 1 }),
       sessionToken: Type.Optional(Type.String({ minLength: 1 })),
-      from: Type.Optional(Type.String({ maxLength: 320, pattern: '^[^\\r\\n]*@[^\\r\\n]*$' })),
-      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+      from: FromField,
+      baseUrl: BaseUrlField,
     },
     { additionalProperties: false },
   ),
@@ -75,18 +72,15 @@ export const ses: ProviderDefinition<'email', SesConfig> = {
     const regionAt = segments.findIndex((segment) => REGION.test(segment.toLowerCase()));
     const secretAccessKey = query.get('secret') || (regionAt === -1 ? segments : segments.slice(0, regionAt)).join('/');
     const region = (query.get('region') || segments[regionAt])?.toLowerCase();
-    const user = decodeURIComponent(url.username);
-    const fromAddress = query.get('from') || (user && url.hostname ? `${user}@${url.hostname}` : undefined);
-    if (!accessKeyId || !secretAccessKey || !region || !REGION.test(region) || !fromAddress) {
+    const from = senderFromUrl(url, decodeURIComponent(url.username));
+    if (!accessKeyId || !secretAccessKey || !region || !REGION.test(region) || !from) {
       throw new Error('expected ses://{from_user}@{from_domain}/{access_key_id}/{secret_access_key}/{region}');
     }
-    const name = query.get('name');
-    return { region, accessKeyId, secretAccessKey, from: name ? `${name} <${fromAddress}>` : fromAddress };
+    return { region, accessKeyId, secretAccessKey, from };
   },
   create(config, context) {
-    const host = config.baseUrl?.replace(/\/+$/, '') ?? `https://email.${config.region}.amazonaws.com`;
-    const endpoint = `${host}/v2/email/outbound-emails`;
-    const from = config.from ? parseMailbox(config.from) : context.emailFrom;
+    const url = endpoint(config.baseUrl, `https://email.${config.region}.amazonaws.com`, '/v2/email/outbound-emails');
+    const from = mailboxText(senderOf(config.from, context));
     const credentials = {
       accessKeyId: config.accessKeyId,
       secretAccessKey: config.secretAccessKey,
@@ -95,8 +89,8 @@ export const ses: ProviderDefinition<'email', SesConfig> = {
     return {
       async send(message, signal) {
         const body = JSON.stringify({
-          FromEmailAddress: address(from),
-          Destination: { ToAddresses: [address({ address: message.to, name: message.toName })] },
+          FromEmailAddress: from,
+          Destination: { ToAddresses: [mailboxText({ address: message.to, name: message.toName })] },
           Content: {
             Simple: {
               Subject: { Data: message.subject, Charset: 'UTF-8' },
@@ -114,12 +108,12 @@ export const ses: ProviderDefinition<'email', SesConfig> = {
         let response;
         try {
           const headers = signRequest(
-            { method: 'POST', url: endpoint, headers: { 'content-type': 'application/json' }, body },
+            { method: 'POST', url, headers: { 'content-type': 'application/json' }, body },
             credentials,
             { region: config.region, service: 'ses' },
             new Date(context.now()),
           );
-          response = await context.http.request({ url: endpoint, headers, body, signal });
+          response = await context.http.request({ url, headers, body, signal });
         } catch (error) {
           return outcomeForFailure('ses', error);
         }

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { outcomeForFailure, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ChatMessage, ProviderContext, ProviderDefinition, ProviderOutcome } from '../provider.js';
 import { apiErrorOutcome, apiStatusOutcome, webhookErrorOutcome, type SlackApiAnswer } from './slack-errors.js';
 import { slackConfigFromUrl } from './slack-url.js';
@@ -48,7 +49,7 @@ export const slack: ProviderDefinition<'chat', SlackConfig> = {
       botToken: Type.Optional(Type.String({ minLength: 1 })),
       webhookUrl: Type.Optional(Type.String({ format: 'uri' })),
       channel: Type.Optional(Type.String({ minLength: 1 })),
-      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+      baseUrl: BaseUrlField,
     },
     { additionalProperties: false },
   ),
@@ -58,7 +59,7 @@ export const slack: ProviderDefinition<'chat', SlackConfig> = {
   chatKey: 'slack',
   defaultDestination: (config) => config.webhookUrl ?? config.channel,
   create(config, context) {
-    const postMessageUrl = `${(config.baseUrl ?? SLACK_API).replace(/\/+$/, '')}/api/chat.postMessage`;
+    const postMessageUrl = endpoint(config.baseUrl, SLACK_API, '/api/chat.postMessage');
     return {
       send(message, signal) {
         if (isWebhook(message.destination)) return postToWebhook(context, message, signal);

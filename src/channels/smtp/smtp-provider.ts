@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { parseMailbox } from '../email/mime.js';
+import { senderOf } from '../email/sender.js';
 import type { ProviderDefinition } from '../provider.js';
 import { createSmtpChannel } from './smtp-channel.js';
 
@@ -43,7 +43,7 @@ export const smtp: ProviderDefinition<'email', SmtpConfig> = {
   create(config, context) {
     const channel = createSmtpChannel({
       url: config.url,
-      from: config.from ? parseMailbox(config.from) : context.emailFrom,
+      from: senderOf(config.from, context),
       maxConnections: config.pool ?? DEFAULT_POOL,
       timeoutMs: context.sendTimeoutMs ?? DEFAULT_TIMEOUT_MS,
     });

@@ -8,6 +8,7 @@ import {
   parseRetryAfter,
   sentOutcome,
 } from '../outbound/classify-response.js';
+import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition, ProviderOutcome } from '../provider.js';
 
 interface TelegramConfig {
@@ -44,7 +45,7 @@ export const telegram: ProviderDefinition<'chat', TelegramConfig> = {
     {
       botToken: Type.String({ pattern: '^[0-9]+:[A-Za-z0-9_-]+$' }),
       chatId: Type.Optional(Type.String({ pattern: '^(-?[0-9]+|@[A-Za-z0-9_]{5,32})$' })),
-      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+      baseUrl: BaseUrlField,
     },
     { additionalProperties: false },
   ),
@@ -73,7 +74,7 @@ export const telegram: ProviderDefinition<'chat', TelegramConfig> = {
   chatKey: 'telegram',
   defaultDestination: (config) => config.chatId,
   create(config, context) {
-    const url = `${(config.baseUrl ?? TELEGRAM_API).replace(/\/+$/, '')}/bot${config.botToken}/sendMessage`;
+    const url = endpoint(config.baseUrl, TELEGRAM_API, `/bot${config.botToken}/sendMessage`);
     return {
       async send(message, signal) {
         let response;

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
 
 interface TwilioConfig {
@@ -36,7 +37,7 @@ export const twilio: ProviderDefinition<'sms', TwilioConfig> = {
       authToken: Type.String({ minLength: 1 }),
       from: Type.Optional(Type.String({ minLength: 1 })),
       messagingServiceSid: Type.Optional(Type.String({ pattern: '^MG[0-9a-fA-F]{32}$' })),
-      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+      baseUrl: BaseUrlField,
     },
     // Twilio needs a sender: a number of the account or a Messaging Service to pick one.
     { additionalProperties: false, anyOf: [{ required: ['from'] }, { required: ['messagingServiceSid'] }] },
@@ -64,8 +65,8 @@ export const twilio: ProviderDefinition<'sms', TwilioConfig> = {
   },
   create(config, context) {
     if (!config.from && !config.messagingServiceSid) throw new Error('twilio: set from or messagingServiceSid');
-    const base = (config.baseUrl ?? TWILIO_API).replace(/\/+$/, '');
-    const url = `${base}/2010-04-01/Accounts/${encodeURIComponent(config.accountSid)}/Messages.json`;
+    const path = `/2010-04-01/Accounts/${encodeURIComponent(config.accountSid)}/Messages.json`;
+    const url = endpoint(config.baseUrl, TWILIO_API, path);
     const authorization = `Basic ${Buffer.from(`${config.accountSid}:${config.authToken}`).toString('base64')}`;
     return {
       async send(message, signal) {

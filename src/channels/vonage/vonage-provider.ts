@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
+import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition, ProviderOutcome } from '../provider.js';
 import { isTransientVonageStatus, needsUnicode } from './vonage-status.js';
 
@@ -34,7 +35,7 @@ export const vonage: ProviderDefinition<'sms', VonageConfig> = {
       apiKey: Type.String({ minLength: 1 }),
       apiSecret: Type.String({ minLength: 1 }),
       from: Type.String({ minLength: 1, maxLength: 15 }),
-      baseUrl: Type.Optional(Type.String({ format: 'uri' })),
+      baseUrl: BaseUrlField,
     },
     { additionalProperties: false },
   ),
@@ -54,7 +55,7 @@ export const vonage: ProviderDefinition<'sms', VonageConfig> = {
     throw new Error(`vonage: the sender ${sender} is neither a phone number nor an alphanumeric id (11 characters)`);
   },
   create(config, context) {
-    const url = `${(config.baseUrl ?? VONAGE_API).replace(/\/+$/, '')}/sms/json`;
+    const url = endpoint(config.baseUrl, VONAGE_API, '/sms/json');
     return {
       async send(message, signal) {
         // Vonage wants international numbers without the leading + (or 00).
