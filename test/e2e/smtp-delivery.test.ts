@@ -1,4 +1,3 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
 import { startParkingSmtpSink } from '../support/parking-smtp-sink.js';
@@ -51,13 +50,13 @@ function recipients(count: number, prefix = 'user'): { subscriberId: string; ema
   }));
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/**
+ * A port nothing listens on. Not a freed ephemeral port: with many test files starting servers on
+ * port 0 at once, another one can take it in between (and then the send waits for an SMTP greeting
+ * that never comes instead of being refused). Port 1 (tcpmux) is below the ephemeral range and
+ * unused here.
+ */
+const CLOSED_PORT = 1;
 
 describe('SMTP delivery', () => {
   it('delivers each message with X-Herald-Message-Id and a Message-ID derived from the message id', async () => {
@@ -194,7 +193,7 @@ describe('SMTP delivery', () => {
   });
 
   it('retries while the SMTP server is unreachable, then fails after the schedule', async () => {
-    const port = await closedPort();
+    const port = CLOSED_PORT;
     // The first delay is long enough for the test to see the message waiting in 'retrying'.
     const h = await startTestHerald({ 'smtp-url': `smtp://127.0.0.1:${port}`, 'retry-schedule': '1s,50ms' });
     cleanups.push(() => h.close());

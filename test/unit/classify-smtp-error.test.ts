@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createTransport } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,11 +126,8 @@ describe('classifySmtpError on nodemailer errors', () => {
   });
 
   it('retries when nothing listens on the port', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const closedPort = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const outcome = classifySmtpError(await errorOf('ada@example.com', { port: closedPort }));
+    // Port 1: below the ephemeral range, so no other test's server can be listening there.
+    const outcome = classifySmtpError(await errorOf('ada@example.com', { port: 1 }));
     expect(outcome).toMatchObject({ status: 'retry', reason: expect.stringMatching(/^E[A-Z]+: .*ECONNREFUSED/) });
   });
 
