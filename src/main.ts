@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { createDevMailboxChannel } from './channels/dev-mailbox/dev-mailbox-channel.js';
 import { createDispatcher, MAX_PROVIDERS_PER_ATTEMPT } from './channels/dispatcher.js';
 import { isDeliverableAddress } from './channels/email/mime.js';
@@ -177,7 +176,6 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
   const integrations = createIntegrationService({
     store,
     directory,
-    dispatcher,
     secretBox,
     http,
     clock,

@@ -1,6 +1,5 @@
 import { HeraldError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Dispatcher } from '../core/dispatch.js';
 import type { SecretBox } from '../core/secret-box.js';
 import type { CircuitSnapshot, RateLimit, Store, StoredIntegration } from '../core/store.js';
 import type { ChannelType } from '../core/types.js';
@@ -65,7 +64,6 @@ export interface IntegrationService {
 export interface IntegrationServiceDeps {
   store: Store;
   directory: IntegrationDirectory;
-  dispatcher: Dispatcher;
   secretBox: SecretBox | undefined;
   http: HttpClient;
   clock: { now(): number };
