@@ -159,8 +159,6 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     onCircuitChange(integration, snapshot) {
       metrics.circuitState(integration.id, integration.provider, snapshot.state);
       logger.warn({ integration: integration.id, circuit: snapshot.state }, 'integration circuit changed');
-      // Stored for the API of every process (an environment integration has no row: a no-op).
-      store.recordCircuit(integration.environmentId, integration.id, snapshot).catch(() => undefined);
     },
   });
   const dispatcher = createDispatcher({

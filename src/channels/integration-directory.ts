@@ -32,6 +32,7 @@ export interface IntegrationDirectoryDeps {
   breaker: BreakerOptions;
   clock: { now(): number };
   logger: Logger;
+  /** Told of every breaker state change (metrics, logs); the directory stores it itself. */
   onCircuitChange?(
     integration: { environmentId: string; id: string; provider: string },
     snapshot: CircuitSnapshot,
@@ -79,6 +80,23 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
     return { ...stored.config, ...secrets };
   }
 
+  /**
+   * Stores each state change for the API of every process, one write at a time per integration:
+   * half-open and closed come a few milliseconds apart, and two concurrent writes could land in
+   * the wrong order. (An environment integration has no row; its writes change nothing.)
+   */
+  const circuitWrites = new Map<string, Promise<void>>();
+  function recordCircuit(integration: StoredIntegration, snapshot: CircuitSnapshot): void {
+    const key = `${integration.environmentId}/${integration.id}`;
+    const write = (circuitWrites.get(key) ?? Promise.resolve())
+      .then(() => deps.store.recordCircuit(integration.environmentId, integration.id, snapshot))
+      .catch((error: unknown) => deps.logger.warn({ err: error }, 'could not record an integration circuit state'));
+    circuitWrites.set(key, write);
+    void write.finally(() => {
+      if (circuitWrites.get(key) === write) circuitWrites.delete(key);
+    });
+  }
+
   function build(stored: StoredIntegration): LiveIntegration {
     const definition = findProvider(stored.channel, stored.provider);
     const integration: LiveIntegration = {
@@ -90,7 +108,10 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
       definition,
       instance: undefined,
       unusable: undefined,
-      breaker: new CircuitBreaker(deps.breaker, (snapshot) => deps.onCircuitChange?.(stored, snapshot)),
+      breaker: new CircuitBreaker(deps.breaker, (snapshot) => {
+        deps.onCircuitChange?.(stored, snapshot);
+        recordCircuit(stored, snapshot);
+      }),
       limiter: stored.rateLimit ? new RateLimiter(stored.rateLimit, deps.clock.now()) : undefined,
       pausedUntil: 0,
     };
