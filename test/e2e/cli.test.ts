@@ -153,12 +153,15 @@ describe('migrate and keys', () => {
     const schema = testSchema();
     const database = testDatabaseUrl(schema);
     try {
-      const refused = await herald(['serve', '--port', '0', '--database', database], { HERALD_MIGRATE: 'false' });
+      // A data dir of its own: with no API key this is dev mode, which keeps a key file there.
+      const refused = await herald(['serve', '--port', '0', '--database', database, '--data-dir', tempDir()], {
+        HERALD_MIGRATE: 'false',
+      });
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/not current.*herald migrate/);
       const migrated = await herald(['migrate', '--database', database]);
       expect(migrated.code).toBe(0);
-      await withServe(['--database', database], { HERALD_MIGRATE: 'false' }, async (child) => {
+      await withServe(['--database', database, '--data-dir', tempDir()], { HERALD_MIGRATE: 'false' }, async (child) => {
         expect((await call(child.url + '/readyz', 'GET')).status).toBe(200);
       });
     } finally {
