@@ -139,6 +139,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
   }
   const metrics = createMetrics(store, clock);
   const secretBox = openSecretBox(config, logger);
+  const fromEnvironment = environmentIntegrations(config);
   const policy = { allowedNetworks: config.allowPrivateNetworks, timeoutMs: config.sendTimeoutMs };
   const http = createHttpClient(policy);
   const providerContext: ProviderContext = {
@@ -155,7 +156,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     breaker: { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs },
     clock,
     logger,
-    fromEnvironment: environmentIntegrations(config),
+    fromEnvironment,
     onCircuitChange(integration, snapshot) {
       metrics.circuitState(integration.id, integration.provider, snapshot.state);
       logger.warn({ integration: integration.id, circuit: snapshot.state }, 'integration circuit changed');
@@ -178,7 +179,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     http,
     clock,
     policy,
-    fromEnvironment: environmentIntegrations(config),
+    fromEnvironment,
   });
   const worker = createWorker(
     {

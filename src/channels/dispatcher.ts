@@ -27,8 +27,8 @@ export const MAX_PROVIDERS_PER_ATTEMPT = 3;
 export function redactUrl(raw: string): string {
   try {
     const url = new URL(raw);
-    const first = url.pathname.split('/').filter(Boolean)[0];
-    return `${url.origin}/${first ?? ''}${url.pathname.split('/').filter(Boolean).length > 1 ? '/…' : ''}`;
+    const segments = url.pathname.split('/').filter(Boolean);
+    return `${url.origin}/${segments[0] ?? ''}${segments.length > 1 ? '/…' : ''}`;
   } catch {
     return raw.slice(0, 40);
   }
@@ -45,18 +45,22 @@ function outcomeDetail(outcome: ProviderOutcome): string {
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const { directory, clock } = deps;
 
-  /** One provider call with its own timeout, inside the job's overall deadline. */
-  async function call<C extends ProviderChannel>(
+  /**
+   * One provider call with its own timeout (--send-timeout) inside the job's overall deadline; a
+   * throw is a transient failure, as the Channel contract says.
+   */
+  async function guarded(
     integration: LiveIntegration,
-    message: ChannelMessages[C],
     signal: AbortSignal,
+    send: (signal: AbortSignal) => Promise<ProviderOutcome>,
   ): Promise<ProviderOutcome> {
     const controller = new AbortController();
     const abort = () => controller.abort();
+    if (signal.aborted) abort();
     signal.addEventListener('abort', abort, { once: true });
     const timer = setTimeout(abort, deps.sendTimeoutMs);
     try {
-      return await integration.instance!.send(message as never, controller.signal);
+      return await send(controller.signal);
     } catch (error) {
       return { status: 'retry', reason: `${integration.provider}: ${(error as Error).message ?? String(error)}` };
     } finally {
@@ -64,6 +68,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       signal.removeEventListener('abort', abort);
     }
   }
+
+  /** A provider adapter's send, guarded. */
+  const call = <C extends ProviderChannel>(
+    integration: LiveIntegration,
+    message: ChannelMessages[C],
+    signal: AbortSignal,
+  ) => guarded(integration, signal, (callSignal) => integration.instance!.send(message as never, callSignal));
 
   /**
    * Tries the integrations in order until one takes the message or rejects it for good. An open
@@ -319,13 +330,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       [integration],
       'webhook',
       (live) =>
-        sendWebhook(
-          { http: deps.http, clock, sendTimeoutMs: deps.sendTimeoutMs },
-          live,
-          request.messageId,
-          url,
-          body,
-          signal,
+        guarded(live, signal, (callSignal) =>
+          sendWebhook({ http: deps.http, clock }, live, request.messageId, url, body, callSignal),
         ),
       signal,
       false,

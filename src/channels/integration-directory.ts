@@ -68,7 +68,8 @@ export function sealedFor(integration: { environmentId: string; id: string }): s
  * providers once per version (`updatedAt`), and keeps each one's breaker and rate limiter.
  */
 export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): IntegrationDirectory {
-  const lists = new Map<string, { at: number; loading: Promise<LiveIntegration[]> }>();
+  /** Per environment: its enabled integrations by channel, in priority order. */
+  const lists = new Map<string, { at: number; loading: Promise<Map<ChannelType, LiveIntegration[]>> }>();
   const live = new Map<string, { version: string; integration: LiveIntegration }>();
   // Two saves within one millisecond share updatedAt: the version is the whole stored row.
   const versionOf = (integration: StoredIntegration) => JSON.stringify({ ...integration, circuit: null });
@@ -133,12 +134,13 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
     setTimeout(() => void instance.close!().catch(() => undefined), RETIRE_AFTER_MS).unref();
   }
 
-  async function load(environmentId: string): Promise<LiveIntegration[]> {
+  async function load(environmentId: string): Promise<Map<ChannelType, LiveIntegration[]>> {
     const stored = [
       ...(await deps.store.listIntegrations(environmentId)),
       ...deps.fromEnvironment.map((integration) => ({ ...integration, environmentId })),
     ];
-    const result: LiveIntegration[] = [];
+    // Stored ones come by channel, priority and id; environment ones after them.
+    const byChannel = new Map<ChannelType, LiveIntegration[]>();
     for (const integration of stored) {
       const key = `${environmentId}/${integration.id}`;
       let entry = live.get(key);
@@ -148,7 +150,10 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
         entry = { version, integration: build(integration) };
         live.set(key, entry);
       }
-      if (integration.enabled) result.push(entry.integration);
+      if (!integration.enabled) continue;
+      const list = byChannel.get(integration.channel) ?? [];
+      list.push(entry.integration);
+      byChannel.set(integration.channel, list);
     }
     const ids = new Set(stored.map((integration) => `${environmentId}/${integration.id}`));
     for (const [key, entry] of live) {
@@ -157,7 +162,7 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
         live.delete(key);
       }
     }
-    return result;
+    return byChannel;
   }
 
   return {
@@ -169,8 +174,7 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
         lists.set(environmentId, cached);
         cached.loading.catch(() => lists.delete(environmentId));
       }
-      // Listed by channel, priority and id; environment ones come last.
-      return (await cached.loading).filter((integration) => integration.channel === channel);
+      return (await cached.loading).get(channel) ?? [];
     },
     invalidate(environmentId) {
       lists.delete(environmentId);

@@ -6,6 +6,7 @@ import type { ChannelType } from '../core/types.js';
 import { vetUrl, type AddressPolicy } from './outbound/ssrf.js';
 import type { ProviderDefinition } from './provider.js';
 import { findProvider, providerForScheme } from './registry.js';
+import { generateWebhookSecret, isWebhookSecret, type WebhookSecret } from './webhook/sign-webhook.js';
 
 /** What PUT /v1/integrations/{id} takes, and how it becomes a provider and its config. */
 export interface IntegrationInput {
@@ -21,7 +22,7 @@ export interface IntegrationInput {
 
 export const WEBHOOK_PROVIDER = 'webhook';
 /** `secret`: the signing secret (generated when absent); `url`: where webhook steps POST when neither the step nor the subscriber names a URL. */
-export const WEBHOOK_CONFIG_FIELDS = ['secret', 'url'];
+const WEBHOOK_CONFIG_FIELDS = ['secret', 'url'];
 /** Config fields that are outbound URLs: vetted by the SSRF guard when saved, not only when used. */
 const URL_FIELDS = /^(baseUrl|webhookUrl|endpoint)$/;
 
@@ -139,15 +140,62 @@ export function resolveIntegrationInput(input: IntegrationInput): {
   return { channel: input.channel, provider: input.provider, config: { ...(input.config ?? {}) }, definition };
 }
 
+/** Refuses, with a 422 naming the field, an outbound URL the SSRF guard would refuse. */
+function vetConfigUrl(field: string, value: string, policy: AddressPolicy): void {
+  try {
+    vetUrl(value, policy);
+  } catch (error) {
+    throw new HeraldError('VALIDATION_FAILED', `config.${field}: ${(error as Error).message}`, [
+      { path: `/config/${field}`, message: (error as Error).message },
+    ]);
+  }
+}
+
+/** Vets the config fields that are outbound URLs when saved, not only when a send uses them. */
 export function vetConfigUrls(config: Record<string, unknown>, policy: AddressPolicy): void {
   for (const [field, value] of Object.entries(config)) {
-    if (!URL_FIELDS.test(field) || typeof value !== 'string') continue;
-    try {
-      vetUrl(value, policy);
-    } catch (error) {
-      throw new HeraldError('VALIDATION_FAILED', `config.${field}: ${(error as Error).message}`, [
-        { path: `/config/${field}`, message: (error as Error).message },
+    if (URL_FIELDS.test(field) && typeof value === 'string') vetConfigUrl(field, value, policy);
+  }
+}
+
+/**
+ * The webhook integration's config: `url` (vetted) stays plain; the signing secrets are the given
+ * `secret`, else the stored ones (also when the masked value comes back unchanged), else a new one,
+ * which is returned as `shown` for the create response (the only time it is shown).
+ */
+export function webhookConfig(
+  config: Record<string, unknown>,
+  stored: WebhookSecret[] | undefined,
+  policy: AddressPolicy,
+): { plain: Record<string, unknown>; secrets: { secrets: WebhookSecret[] }; shown?: string } {
+  const unknown = Object.keys(config).filter((key) => !WEBHOOK_CONFIG_FIELDS.includes(key));
+  if (unknown.length > 0) {
+    throw new HeraldError(
+      'VALIDATION_FAILED',
+      'The webhook integration takes only config.secret and config.url',
+      unknown.map((key) => ({ path: `/config/${key}`, message: 'unknown field' })),
+    );
+  }
+  const plain: Record<string, unknown> = {};
+  if (config.url !== undefined) {
+    if (typeof config.url !== 'string') {
+      throw new HeraldError('VALIDATION_FAILED', 'config.url must be a URL', [
+        { path: '/config/url', message: 'must be a URL' },
       ]);
     }
+    vetConfigUrl('url', config.url, policy); // also refuses schemes other than http(s)
+    plain.url = config.url;
   }
+  const given = config.secret;
+  if (given !== undefined && !(stored && given === mask(stored[0]?.secret))) {
+    if (typeof given !== 'string' || !isWebhookSecret(given)) {
+      throw new HeraldError('VALIDATION_FAILED', 'config.secret must be whsec_ followed by 24–64 bytes in base64', [
+        { path: '/config/secret', message: 'must be whsec_ + base64 of 24–64 bytes' },
+      ]);
+    }
+    return { plain, secrets: { secrets: [{ secret: given, expiresAt: null }] } };
+  }
+  if (stored) return { plain, secrets: { secrets: stored } };
+  const shown = generateWebhookSecret();
+  return { plain, secrets: { secrets: [{ secret: shown, expiresAt: null }] }, shown };
 }

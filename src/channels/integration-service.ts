@@ -8,7 +8,7 @@ import {
   resolveIntegrationInput,
   validateProviderConfig,
   vetConfigUrls,
-  WEBHOOK_CONFIG_FIELDS,
+  webhookConfig,
   type IntegrationInput,
 } from './integration-input.js';
 import { sealedFor, type IntegrationDirectory } from './integration-directory.js';
@@ -17,12 +17,7 @@ import type { AddressPolicy } from './outbound/ssrf.js';
 import type { ProviderOutcome } from './provider.js';
 import { findProvider } from './registry.js';
 import { testMessage } from './test-message.js';
-import {
-  generateWebhookSecret,
-  isWebhookSecret,
-  ROTATION_OVERLAP_MS,
-  type WebhookSecret,
-} from './webhook/sign-webhook.js';
+import { generateWebhookSecret, ROTATION_OVERLAP_MS, type WebhookSecret } from './webhook/sign-webhook.js';
 import { sendWebhook } from './webhook/send-webhook.js';
 
 export type { IntegrationInput } from './integration-input.js';
@@ -157,40 +152,10 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       let shownSecret: string | undefined;
 
       if (channel === 'webhook') {
-        const unknown = Object.keys(config).filter((key) => !WEBHOOK_CONFIG_FIELDS.includes(key));
-        if (unknown.length > 0) {
-          throw new HeraldError(
-            'VALIDATION_FAILED',
-            'The webhook integration takes only config.secret and config.url',
-            unknown.map((key) => ({ path: `/config/${key}`, message: 'unknown field' })),
-          );
-        }
-        if (config.url !== undefined) {
-          if (typeof config.url !== 'string' || !/^https?:\/\//i.test(config.url)) {
-            throw new HeraldError('VALIDATION_FAILED', 'config.url must be an http(s) URL', [
-              { path: '/config/url', message: 'must be an http(s) URL' },
-            ]);
-          }
-          vetConfigUrls({ webhookUrl: config.url }, deps.policy);
-          plain.url = config.url;
-        }
-        const given = config.secret;
-        const keep = previous?.secrets as WebhookSecret[] | undefined;
-        if (given !== undefined && !(keep && given === mask(keep[0]?.secret))) {
-          if (typeof given !== 'string' || !isWebhookSecret(given)) {
-            throw new HeraldError(
-              'VALIDATION_FAILED',
-              'config.secret must be whsec_ followed by 24–64 bytes in base64',
-              [{ path: '/config/secret', message: 'must be whsec_ + base64 of 24–64 bytes' }],
-            );
-          }
-          secrets = { secrets: [{ secret: given, expiresAt: null }] };
-        } else if (keep) {
-          secrets = { secrets: keep };
-        } else {
-          shownSecret = generateWebhookSecret();
-          secrets = { secrets: [{ secret: shownSecret, expiresAt: null }] };
-        }
+        const webhook = webhookConfig(config, previous?.secrets as WebhookSecret[] | undefined, deps.policy);
+        Object.assign(plain, webhook.plain);
+        secrets = webhook.secrets;
+        shownSecret = webhook.shown;
       } else {
         // A masked value sent back unchanged (GET, edit, PUT) keeps the stored credential.
         for (const field of definition!.secretFields) {
@@ -295,14 +260,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
               { path: '/to', message: 'must be a URL' },
             ]);
           const payload = JSON.stringify({ type: 'herald.test', integrationId: id, messageId, text: body });
-          outcome = await sendWebhook(
-            { http: deps.http, clock, sendTimeoutMs: deps.policy.timeoutMs },
-            live,
-            messageId,
-            to,
-            payload,
-            signal,
-          );
+          outcome = await sendWebhook({ http: deps.http, clock }, live, messageId, to, payload, signal);
         } else {
           const message = testMessage(integration.channel, live.definition!, live.config, {
             messageId,

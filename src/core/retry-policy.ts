@@ -10,7 +10,7 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_SCHEDULE = '5s,30s,2m,10m,30m,1h,3h,6h';
 
 /** Providers asking for more than this are clamped, so one header cannot park a message for years. */
-const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
 export type NextStep =
   { kind: 'done'; status: 'sent' | 'failed'; reason: string | null } | { kind: 'retry'; runAt: number; reason: string };

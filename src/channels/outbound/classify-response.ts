@@ -1,11 +1,10 @@
+import { MAX_RETRY_AFTER_MS } from '../../core/retry-policy.js';
 import type { ProviderOutcome } from '../provider.js';
 import { HttpFailure, type HttpResponse } from './http-client.js';
 
-/** A provider asking for a longer pause than this is clamped (the retry policy clamps again). */
-const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
-
 /**
- * `Retry-After` as milliseconds from now: delta-seconds or an HTTP date, clamped to [0, 24 h];
+ * `Retry-After` as milliseconds from now: delta-seconds or an HTTP date, clamped to [0, 24 h]
+ * (the retry policy's own bound, so an integration's pause and the message's retry agree);
  * undefined when absent or unreadable.
  */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {

@@ -7,13 +7,12 @@ import { signWebhook, type WebhookSecret } from './sign-webhook.js';
 export interface SendWebhookDeps {
   http: HttpClient;
   clock: { now(): number };
-  sendTimeoutMs: number;
 }
 
 /**
  * POSTs a signed webhook. 2xx is delivered; 410 Gone means the receiver wants no more (failed for
  * good); anything else — other statuses, redirects (never followed), resets, timeouts — is
- * retried, as Standard Webhooks senders do.
+ * retried, as Standard Webhooks senders do. `signal` is the call's deadline (the dispatcher's).
  */
 export async function sendWebhook(
   deps: SendWebhookDeps,
@@ -29,12 +28,8 @@ export async function sendWebhook(
     'user-agent': 'Herald-Webhooks/1',
     ...signWebhook(messageId, body, secrets, deps.clock.now()),
   };
-  const controller = new AbortController();
-  const abort = () => controller.abort();
-  signal.addEventListener('abort', abort, { once: true });
-  const timer = setTimeout(abort, deps.sendTimeoutMs);
   try {
-    const response = await deps.http.request({ url, method: 'POST', headers, body, signal: controller.signal });
+    const response = await deps.http.request({ url, method: 'POST', headers, body, signal });
     const status = response.status;
     if (status >= 200 && status < 300) return { status: 'sent', detail: `webhook: HTTP ${status}` };
     if (status === 410) return { status: 'failed', reason: `webhook: HTTP 410: the receiver is gone` };
@@ -46,8 +41,5 @@ export async function sendWebhook(
     };
   } catch (error) {
     return outcomeForFailure('webhook', error);
-  } finally {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', abort);
   }
 }
