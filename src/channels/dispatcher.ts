@@ -356,6 +356,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           return push(request, signal);
         case 'webhook':
           return webhook(request, signal);
+        case 'in_app': // written by the delivery itself (deliver-job.ts), never dispatched
+          return Promise.resolve(skipped('in-app items go to the inbox, not to a provider'));
       }
     },
     async close() {

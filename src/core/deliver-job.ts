@@ -2,7 +2,7 @@ import type { Clock } from './clock.js';
 import type { Dispatcher, DispatchResult } from './dispatch.js';
 import { nextStep, type RetryPolicy } from './retry-policy.js';
 import type { ClaimedJob, JobCompletion } from './store.js';
-import { renderStep, type CompiledStep, type RenderedStep } from './templates.js';
+import { renderStep, type CompiledStep, type RenderedInApp, type RenderedStep } from './templates.js';
 import type { MessageContent } from './types.js';
 
 /** A compiled workflow version, as the worker caches it. */
@@ -47,6 +47,8 @@ function logged(rendered: RenderedStep): { subject: string | null; content: Mess
       return { subject: rendered.title, content: { html: null, text: rendered.body } };
     case 'webhook':
       return { subject: null, content: { html: null, text: JSON.stringify(rendered.body) } };
+    case 'in_app':
+      return { subject: rendered.title, content: { html: null, text: rendered.body } };
     default:
       return { subject: null, content: { html: null, text: rendered.text } };
   }
@@ -88,6 +90,8 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
     const reason = `template render failed: ${error instanceof Error ? error.message : String(error)}`;
     return finished(job, workerId, startedAt, 'failed', reason.slice(0, 1000));
   }
+
+  if (rendered.type === 'in_app') return addedToInbox(job, workerId, rendered, startedAt, deps.clock.now());
 
   let result: DispatchResult;
   // Not AbortSignal.timeout(): its timer outlives the send by the whole timeout; this one is cleared.
@@ -133,5 +137,54 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
     status: next.status,
     reason: next.reason,
     providerMessageId: outcome.status === 'sent' ? (outcome.providerMessageId ?? null) : null,
+  };
+}
+
+/**
+ * An in-app step needs no provider: its item is written with the completion, in the same
+ * transaction, so the message is `sent` exactly when the item is in the inbox.
+ */
+function addedToInbox(
+  job: ClaimedJob,
+  workerId: string,
+  rendered: RenderedInApp,
+  startedAt: number,
+  at: number,
+): JobCompletion {
+  if (!rendered.body) return finished(job, workerId, at, 'failed', 'the in-app body rendered empty');
+  const { subscriberId } = job.subscriber!;
+  return {
+    jobId: job.jobId,
+    workerId,
+    messageId: job.messageId,
+    at,
+    attempts: [
+      {
+        outcome: 'sent',
+        detail: 'added to the inbox',
+        durationMs: at - startedAt,
+        integrationId: null,
+        provider: 'in_app',
+      },
+    ],
+    status: 'sent',
+    reason: null,
+    recipient: subscriberId,
+    subject: rendered.title,
+    content: { html: null, text: rendered.body },
+    inboxItem: {
+      environmentId: job.environmentId,
+      subscriberId,
+      item: {
+        id: job.messageId,
+        workflowKey: job.workflowKey,
+        title: rendered.title,
+        body: rendered.body,
+        actionUrl: rendered.actionUrl,
+        avatarUrl: rendered.avatarUrl,
+        data: rendered.data,
+        createdAt: at,
+      },
+    },
   };
 }

@@ -4,10 +4,13 @@
  */
 export const ERRORS = {
   UNAUTHORIZED: { status: 401, title: 'Missing or invalid API key' },
+  INBOX_UNAUTHORIZED: { status: 401, title: 'Missing or invalid subscriber credentials' },
+  ORIGIN_NOT_ALLOWED: { status: 403, title: 'Origin not allowed to call the inbox API' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   WORKFLOW_NOT_FOUND: { status: 404, title: 'Workflow not found' },
   SUBSCRIBER_NOT_FOUND: { status: 404, title: 'Subscriber not found' },
   MESSAGE_NOT_FOUND: { status: 404, title: 'Message not found' },
+  INBOX_ITEM_NOT_FOUND: { status: 404, title: 'Inbox item not found' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   INVALID_REQUEST: { status: 400, title: 'Invalid request' },

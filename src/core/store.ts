@@ -1,6 +1,17 @@
 import type {
+  InboxAction,
+  InboxCounts,
+  InboxEvent,
+  InboxEventRef,
+  InboxFilter,
+  InboxItem,
+  InboxSettings,
+  NewInboxItem,
+} from './inbox.js';
+import type {
   Attempt,
   ChannelType,
+  MessageChannel,
   PushDevices,
   MessageContent,
   DevMail,
@@ -25,7 +36,7 @@ export interface PlannedMessage {
   id: string;
   subscriberId: string;
   stepIndex: number;
-  channel: ChannelType;
+  channel: MessageChannel;
 }
 
 /** Sends at most `limit` per `intervalMs` through one integration (per worker process). */
@@ -141,7 +152,22 @@ export interface JobCompletion {
   subject?: string | null;
   content?: MessageContent | null;
   providerMessageId?: string | null;
+  /** An in-app delivery: the item to add to the subscriber's inbox with this outcome. */
+  inboxItem?: { environmentId: string; subscriberId: string; item: NewInboxItem };
 }
+
+/** The inbox part of the Store, which each dialect implements in its own inbox.ts. */
+export type InboxMethods = Pick<
+  Store,
+  | 'getInboxSettings'
+  | 'updateInboxSettings'
+  | 'listInboxItems'
+  | 'getInboxCounts'
+  | 'changeInboxItem'
+  | 'changeAllInboxItems'
+  | 'listInboxEvents'
+  | 'pruneInboxEvents'
+>;
 
 /** The integration part of the Store, which each dialect implements in its own integrations.ts. */
 export type IntegrationMethods = Pick<
@@ -175,6 +201,14 @@ export interface Store {
    */
   onWorkflowChanged?(listener: (change: { environmentId: string; key: string } | undefined) => void): void;
 
+  /**
+   * Calls `listener` with every inbox event committed by any process (PostgreSQL: LISTEN/NOTIFY;
+   * a ref when the event was too large to carry), or with undefined when events may have been
+   * missed (the listener reconnected). Absent where one process does all the work:
+   * `withLocalInboxEvents` then publishes what this process's calls return.
+   */
+  onInboxEvents?(listener: (event: InboxEvent | InboxEventRef | undefined) => void): void;
+
   ping(): Promise<void>;
   close(): Promise<void>;
 
@@ -192,7 +226,7 @@ export interface Store {
     now: number,
   ): Promise<Subscriber>;
   getSubscriber(environmentId: string, subscriberId: string): Promise<Subscriber | undefined>;
-  /** Deletes the subscriber and erases their address and rendered content from their messages. */
+  /** Deletes the subscriber and erases their address and rendered content from their messages, and their inbox. */
   deleteSubscriber(environmentId: string, subscriberId: string): Promise<boolean>;
 
   // Workflows
@@ -219,7 +253,11 @@ export interface Store {
   // Jobs
   /** Leases up to `limit` due jobs to a worker until `now + leaseMs`; their messages become `sending`. */
   claimJobs(workerId: string, limit: number, now: number, leaseMs: number): Promise<ClaimedJob[]>;
-  completeJobs(completions: readonly JobCompletion[]): Promise<void>;
+  /**
+   * Records outcomes. Returns the inbox events the batch committed (in-app items added), in
+   * commit order; an item already added by an earlier completion of the same message adds none.
+   */
+  completeJobs(completions: readonly JobCompletion[]): Promise<InboxEvent[]>;
   /**
    * Extends the lease of jobs the worker still holds to `until` (long sends); jobs it no longer
    * holds are left alone. Returns how many were extended.
@@ -262,6 +300,47 @@ export interface Store {
     kind: keyof PushDevices,
     gone: readonly string[],
   ): Promise<void>;
+
+  // In-app inbox
+  /** The environment's inbox settings, created with `create.secret` on first use. */
+  getInboxSettings(environmentId: string, create: { secret: string; now: number }): Promise<InboxSettings>;
+  /** Changes the secret and/or the allowed origins (null: back to the default list). */
+  updateInboxSettings(
+    environmentId: string,
+    change: { secret?: string; allowedOrigins?: string[] | null },
+    create: { secret: string; now: number },
+  ): Promise<InboxSettings>;
+  /** A subscriber's items, newest first; the cursor is the last item's id. */
+  listInboxItems(
+    environmentId: string,
+    subscriberId: string,
+    filter: { status: InboxFilter; limit: number; cursor?: string },
+  ): Promise<Page<InboxItem>>;
+  /** The subscriber's counts and the seq of their latest event (0 before any). */
+  getInboxCounts(environmentId: string, subscriberId: string): Promise<{ counts: InboxCounts; seq: number }>;
+  /**
+   * Applies an action to one of the subscriber's items, moves its message's status along, and
+   * records an event when something changed (null when it was already so). Undefined when the
+   * subscriber has no such item.
+   */
+  changeInboxItem(
+    environmentId: string,
+    subscriberId: string,
+    itemId: string,
+    action: InboxAction,
+    now: number,
+  ): Promise<{ item: InboxItem; counts: InboxCounts; event: InboxEvent | null } | undefined>;
+  /** Marks every item not archived read (or seen), as one event; none when nothing changed. */
+  changeAllInboxItems(
+    environmentId: string,
+    subscriberId: string,
+    action: 'read' | 'seen',
+    now: number,
+  ): Promise<{ changed: number; counts: InboxCounts; event: InboxEvent | null }>;
+  /** Up to `limit` of the subscriber's events after `afterSeq`, in order (older ones may be pruned). */
+  listInboxEvents(environmentId: string, subscriberId: string, afterSeq: number, limit: number): Promise<InboxEvent[]>;
+  /** Deletes inbox events recorded before `before` (at most `limit`); returns how many. */
+  pruneInboxEvents(before: number, limit: number): Promise<number>;
 
   // Dev mailbox
   addDevMail(mail: DevMail): Promise<void>;

@@ -1,6 +1,7 @@
 import { Liquid, type Template } from 'liquidjs';
 import { HeraldError, type FieldError } from './errors.js';
 import { htmlToText } from './html-to-text.js';
+import { safeLink } from './inbox.js';
 import type { EmailStep, WorkflowStep } from './types.js';
 
 /**
@@ -54,7 +55,15 @@ export type CompiledStep =
   | { type: 'sms'; text: Template[] }
   | { type: 'push'; title: Template[]; body: Template[]; data: [string, Template[]][] | null }
   | { type: 'chat'; text: Template[]; blocks: CompiledJson | null }
-  | { type: 'webhook'; url: Template[] | null; body: CompiledJson | null };
+  | { type: 'webhook'; url: Template[] | null; body: CompiledJson | null }
+  | {
+      type: 'in_app';
+      title: Template[] | null;
+      body: Template[];
+      actionUrl: Template[] | null;
+      avatarUrl: Template[] | null;
+      data: CompiledJson | null;
+    };
 
 /** What a step renders to, per type. */
 export type RenderedStep =
@@ -62,7 +71,17 @@ export type RenderedStep =
   | { type: 'sms'; text: string }
   | { type: 'push'; title: string; body: string; data: Record<string, string> | null }
   | { type: 'chat'; text: string; blocks: unknown[] | null }
-  | { type: 'webhook'; url: string | null; body: unknown };
+  | { type: 'webhook'; url: string | null; body: unknown }
+  | ({ type: 'in_app' } & RenderedInApp);
+
+/** An inbox item's content; links are http(s) or relative, or null. */
+export interface RenderedInApp {
+  title: string | null;
+  body: string;
+  actionUrl: string | null;
+  avatarUrl: string | null;
+  data: Record<string, unknown> | null;
+}
 
 export interface RenderContext {
   subscriber: Record<string, unknown>;
@@ -141,6 +160,15 @@ function compileStep(step: WorkflowStep, index: number, errors: FieldError[]): C
         url: step.url === undefined ? null : plain(step.url, 'url'),
         body: step.body === undefined ? null : compileJson(step.body, `${at}/body`, errors),
       };
+    case 'in_app':
+      return {
+        type: 'in_app',
+        title: step.title === undefined ? null : plain(step.title, 'title'),
+        body: plain(step.body, 'body'),
+        actionUrl: step.actionUrl === undefined ? null : plain(step.actionUrl, 'actionUrl'),
+        avatarUrl: step.avatarUrl === undefined ? null : plain(step.avatarUrl, 'avatarUrl'),
+        data: step.data === undefined ? null : compileJson(step.data, `${at}/data`, errors),
+      };
   }
 }
 
@@ -212,5 +240,17 @@ export function renderStep(step: CompiledStep, context: RenderContext): Rendered
         url: step.url ? plain(step.url).trim() : null,
         body: step.body ? renderJson(step.body, scope) : null,
       };
+    case 'in_app': {
+      const data = step.data ? renderJson(step.data, scope) : null;
+      return {
+        type: 'in_app',
+        title: step.title ? plain(step.title).trim() || null : null,
+        body: plain(step.body).trim(),
+        actionUrl: step.actionUrl ? safeLink(plain(step.actionUrl)) : null,
+        avatarUrl: step.avatarUrl ? safeLink(plain(step.avatarUrl)) : null,
+        data:
+          data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : null,
+      };
+    }
   }
 }

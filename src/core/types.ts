@@ -1,7 +1,12 @@
 /** Domain types shared by every layer. Timestamps are epoch milliseconds. */
 
+/** Channels that go out through integrations (providers). */
 export const CHANNEL_TYPES = ['email', 'sms', 'push', 'chat', 'webhook'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+/** Every channel a message can have: the integration channels and the in-app inbox. */
+export const MESSAGE_CHANNELS = [...CHANNEL_TYPES, 'in_app'] as const;
+export type MessageChannel = (typeof MESSAGE_CHANNELS)[number];
 
 export interface EmailStep {
   type: 'email';
@@ -38,7 +43,18 @@ export interface WebhookStep {
   body?: unknown;
 }
 
-export type WorkflowStep = EmailStep | SmsStep | PushStep | ChatStep | WebhookStep;
+export interface InAppStep {
+  type: 'in_app';
+  title?: string;
+  body: string;
+  /** Template of an http(s) or relative URL; other schemes are dropped when rendered. */
+  actionUrl?: string;
+  avatarUrl?: string;
+  /** JSON template handed to the page with the item: string values are templates. */
+  data?: Record<string, unknown>;
+}
+
+export type WorkflowStep = EmailStep | SmsStep | PushStep | ChatStep | WebhookStep | InAppStep;
 
 export interface Workflow {
   key: string;
@@ -92,7 +108,18 @@ export interface Subscriber {
   updatedAt: number;
 }
 
-export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'retrying', 'failed', 'skipped'] as const;
+/** `seen`, `read` and `archived` are in-app messages whose inbox item the subscriber acted on. */
+export const MESSAGE_STATUSES = [
+  'queued',
+  'sending',
+  'sent',
+  'retrying',
+  'failed',
+  'skipped',
+  'seen',
+  'read',
+  'archived',
+] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export type AttemptOutcome = 'sent' | 'retry' | 'failed';
@@ -112,7 +139,7 @@ export interface Message {
   triggerId: string;
   workflowKey: string;
   subscriberId: string;
-  channel: ChannelType;
+  channel: MessageChannel;
   stepIndex: number;
   status: MessageStatus;
   /** Why the message is skipped or failed, or the last transient error while retrying. */

@@ -17,12 +17,16 @@ export interface Housekeeping {
   stop(): Promise<void>;
 }
 
+/** Browsers resume their inbox stream from events this recent; older ones get a `reset`. */
+export const INBOX_EVENT_WINDOW_MS = 24 * 3_600_000;
+
 const FIRST_PASS_MS = 60_000;
 const EVERY_MS = 3_600_000;
 
 /**
  * Hourly, and once a minute after start (a process restarted more often than hourly still does
- * it): drops expired idempotency records and applies --retention in small batches. Several
+ * it): drops expired idempotency records and inbox events past INBOX_EVENT_WINDOW_MS, and
+ * applies --retention in small batches. Several
  * processes may do it at once on PostgreSQL: a batch that finds another one running returns 0,
  * and this pass ends.
  */
@@ -48,10 +52,20 @@ export function startHousekeeping(
     if (walked > 0) logger.info({ messages: walked }, 'retention: pruned messages older than --retention');
   };
 
+  const pruneInboxEvents = async () => {
+    const before = clock.now() - INBOX_EVENT_WINDOW_MS;
+    while ((await store.pruneInboxEvents(before, batchSize)) === batchSize && !stopping) {
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  };
+
   const pass = () => {
     running ??= (async () => {
       await store.pruneIdempotency(clock.now() - options.idempotencyWindowMs).catch((err: unknown) => {
         logger.warn({ err }, 'pruning idempotency keys failed');
+      });
+      await pruneInboxEvents().catch((err: unknown) => {
+        logger.warn({ err }, 'pruning inbox events failed');
       });
       if (options.retentionMs === undefined) return;
       await applyRetention(options.retentionMs).catch((err: unknown) => {

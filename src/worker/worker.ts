@@ -71,7 +71,9 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
   const completions = createCompletionBatcher<JobCompletion>({
     flushAfterMs: options.completionDelayMs,
     maxPending: claimThreshold,
-    record: (batch) => store.completeJobs(batch),
+    record: async (batch) => {
+      await store.completeJobs(batch);
+    },
   });
 
   /** Compiles the workflow versions the jobs need that are not cached yet. */

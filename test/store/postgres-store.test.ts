@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { InboxEvent, InboxEventRef } from '../../src/core/inbox.js';
 import { newId } from '../../src/core/ids.js';
 import type { Store } from '../../src/core/store.js';
+import { inboxChannel } from '../../src/store/postgres/notifications.js';
 import { createPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { waitFor } from '../support/wait-for.js';
+import { claimInApp, describeInboxContract, inAppSent } from './inbox-contract.js';
 import { describeStoreContract } from './store-contract.js';
 
 const DATABASE_URL = process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -45,6 +49,7 @@ async function openOnFreshSchema(poolSize?: number) {
 }
 
 describeStoreContract('postgres', () => openOnFreshSchema());
+describeInboxContract('postgres', () => openOnFreshSchema());
 
 describe('postgres store across processes', () => {
   const T0 = 1_800_000_000_000;
@@ -140,6 +145,108 @@ describe('postgres store across processes', () => {
       expect(await store.findEnvironmentByKeyHash('h1')).toBe('env_development');
     } finally {
       await close();
+    }
+  });
+});
+
+describe('postgres inbox across processes', () => {
+  const T0 = 1_800_000_000_000;
+  const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+  it('gives gapless seqs, in commit order, to concurrent batches for the same subscribers', async () => {
+    const first = await openOnFreshSchema(4);
+    const second = await createPostgresStore({ connectionString: DATABASE_URL, schema: first.schema, poolSize: 4 });
+    try {
+      const env = first.environmentId;
+      const subscribers = Array.from({ length: 30 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+      const jobs = await claimInApp(
+        first.store,
+        env,
+        [0, 1, 2, 3].flatMap(() => subscribers),
+      );
+      // Four batches with an item for each subscriber, two of them in reverse order: the feeds are
+      // locked in one order whatever the batch's, or these would deadlock.
+      const batches = [0, 1, 2, 3].map((b) => jobs.slice(b * 30, (b + 1) * 30));
+      batches[1]!.reverse();
+      batches[3]!.reverse();
+      const returned = await Promise.all(
+        batches.map((batch, i) =>
+          (i % 2 === 0 ? first.store : second).completeJobs(batch.map((job) => inAppSent(job, T0 + 100 + i))),
+        ),
+      );
+      for (const subscriberId of subscribers) {
+        const events = await second.listInboxEvents(env, subscriberId, 0, 100);
+        expect(events.map((event) => event.seq)).toEqual(upTo(4));
+        expect(events.map((event) => event.counts.total)).toEqual(upTo(4));
+        expect(await first.store.getInboxCounts(env, subscriberId)).toEqual({
+          counts: { total: 4, unread: 4, unseen: 4 },
+          seq: 4,
+        });
+        // Each batch held the feed until it committed: its events for one subscriber are consecutive.
+        const mine = returned.map((batch) => batch.filter((event) => event.subscriberId === subscriberId));
+        for (const batch of mine) {
+          expect(batch.map((event) => event.seq - batch[0]!.seq)).toEqual(upTo(batch.length).map((n) => n - 1));
+        }
+        expect(mine.flat().sort((a, b) => a.seq - b.seq)).toEqual(events);
+      }
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+
+  it('announces inbox events to another process in seq order, a large one as a ref', async () => {
+    const first = await openOnFreshSchema(4);
+    const second = await createPostgresStore({ connectionString: DATABASE_URL, schema: first.schema, poolSize: 4 });
+    try {
+      const heard: (InboxEvent | InboxEventRef)[] = [];
+      second.onInboxEvents!((event) => event && heard.push(event)); // undefined: "may have missed"
+      const channel = inboxChannel(first.schema);
+      const notify = (payload: string) => admin.query('SELECT pg_notify($1, $2)', [channel, payload]);
+      const probe = (seq: number) => JSON.stringify({ environmentId: 'probe', subscriberId: 'probe', seq });
+      const heardProbe = (seq: number) => heard.some((event) => event.environmentId === 'probe' && event.seq === seq);
+      // The listener connects in the background: probe until it hears.
+      let probes = 0;
+      await waitFor(
+        async () => {
+          await notify(probe(++probes));
+          return heard.length > 0;
+        },
+        { what: 'the second store to listen' },
+      );
+      // Not events: ignored.
+      await notify('not json');
+      await notify('{"seq":"1"}');
+
+      const env = first.environmentId;
+      const jobs = await claimInApp(first.store, env, ['alice', 'alice', 'bob']);
+      const created = await first.store.completeJobs(
+        jobs.map((job, i) => inAppSent(job, T0 + 100, i === 1 ? 'x'.repeat(20_000) : 'Hello')),
+      );
+      const read = await first.store.changeInboxItem(env, 'alice', jobs[0]!.messageId, 'read', T0 + 200);
+      const readAll = await first.store.changeAllInboxItems(env, 'alice', 'read', T0 + 300);
+      // Notifications from one session arrive in commit order: once this one is heard, all are.
+      await notify(probe(0));
+      await waitFor(() => heardProbe(0), { what: 'the last probe' });
+
+      const events = heard.filter((event) => event.environmentId !== 'probe');
+      expect(events).toEqual([
+        created[0],
+        { environmentId: env, subscriberId: 'alice', seq: 2 },
+        created[2],
+        read!.event,
+        readAll.event,
+      ]);
+      expect(created.map((event) => [event.subscriberId, event.seq])).toEqual([
+        ['alice', 1],
+        ['alice', 2],
+        ['bob', 1],
+      ]);
+      // The ref is enough to read the event.
+      expect(await second.listInboxEvents(env, 'alice', 1, 1)).toEqual([created[1]]);
+    } finally {
+      await second.close();
+      await first.close();
     }
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Store } from '../../src/core/store.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
+import { describeInboxContract } from './inbox-contract.js';
 import { describeStoreContract } from './store-contract.js';
 
 function onTempFile(create: (path: string) => Store | Promise<Store>) {
@@ -27,6 +28,14 @@ describeStoreContract(
   onTempFile((path) => createSqliteStore({ path })),
 );
 describeStoreContract(
+  'sqlite (own thread)',
+  onTempFile((path) => createThreadedSqliteStore({ path })),
+);
+describeInboxContract(
+  'sqlite (in process)',
+  onTempFile((path) => createSqliteStore({ path })),
+);
+describeInboxContract(
   'sqlite (own thread)',
   onTempFile((path) => createThreadedSqliteStore({ path })),
 );

@@ -1,7 +1,9 @@
 import type pg from 'pg';
+import type { InboxEvent } from '../../core/inbox.js';
 import type { JobCompletion } from '../../core/store.js';
 import { packContent } from '../content.js';
 import { inTransaction } from './connection.js';
+import { feedKey, lockInboxFeeds, recordInboxEvents } from './inbox.js';
 
 /**
  * Records job outcomes: the attempts, the messages' new state, and each job deleted (finished) or
@@ -11,19 +13,152 @@ import { inTransaction } from './connection.js';
  * A whole batch is one statement (its own transaction): a round trip costs more than the
  * statement here, and a worker records a batch every few milliseconds. All lookups are primary
  * keys (messages, jobs, subscribers) or dev_mail_by_message.
+ *
+ * A batch with in-app deliveries also adds their inbox items, with their feeds' events (NOTIFYed
+ * on `inboxChannel`), in one transaction with the outcomes; it returns those events.
  */
-export async function completeJobs(pool: pg.Pool, completions: readonly JobCompletion[]): Promise<void> {
-  if (completions.length === 0) return;
-  const runs = runsWithoutRepeats(completions);
-  if (runs.length === 1) {
-    await pool.query({ name: 'herald_complete_jobs', text: COMPLETE, values: completeValues(runs[0]!) });
-    return;
-  }
-  await inTransaction(pool, async (client) => {
-    for (const run of runs) {
-      await client.query({ name: 'herald_complete_jobs', text: COMPLETE, values: completeValues(run) });
+export async function completeJobs(
+  pool: pg.Pool,
+  completions: readonly JobCompletion[],
+  inboxChannel: string,
+): Promise<InboxEvent[]> {
+  if (completions.length === 0) return [];
+  if (!completions.some((c) => c.inboxItem)) {
+    const runs = runsWithoutRepeats(completions);
+    if (runs.length === 1) {
+      await pool.query({ name: 'herald_complete_jobs', text: COMPLETE, values: completeValues(runs[0]!) });
+    } else {
+      await inTransaction(pool, (client) => recordRuns(client, runs));
     }
+    return [];
+  }
+  return inTransaction(pool, async (client) => {
+    const { events, repeated } = await addInboxItems(client, completions);
+    if (repeated.size > 0) {
+      // Delivered again after a lost lease: the first completion added the item, and the message's
+      // status follows that item now. Only the job is left to finish.
+      await client.query('DELETE FROM jobs WHERE id = ANY($1::text[])', [[...repeated].map((c) => c.jobId)]);
+    }
+    const rest = completions.filter((c) => !repeated.has(c));
+    if (rest.length > 0) await recordRuns(client, runsWithoutRepeats(rest));
+    await recordInboxEvents(client, inboxChannel, events);
+    return events;
   });
+}
+
+async function recordRuns(client: pg.PoolClient, runs: JobCompletion[][]): Promise<void> {
+  for (const run of runs) {
+    await client.query({ name: 'herald_complete_jobs', text: COMPLETE, values: completeValues(run) });
+  }
+}
+
+/**
+ * Inserts the batch's inbox items whose subscribers still exist. The feed locks come first, and
+ * deleteSubscriber takes the same lock before it deletes: a deletion has either committed before
+ * ADD_ITEMS reads the subscribers, or runs after this commits and erases these items too.
+ *
+ * Returns the item.created events, in batch order with consecutive seqs per subscriber, and the
+ * completions whose item was already there (from an earlier batch, or earlier in this one).
+ * Completions of subscribers who are gone are neither: their outcome is recorded, erased, by COMPLETE.
+ */
+async function addInboxItems(
+  client: pg.PoolClient,
+  completions: readonly JobCompletion[],
+): Promise<{ events: InboxEvent[]; repeated: Set<JobCompletion> }> {
+  const inApp = completions.filter((c) => c.inboxItem);
+  const feeds = await lockInboxFeeds(
+    client,
+    inApp.map((c) => c.inboxItem!),
+  );
+  const first = new Map<string, JobCompletion>();
+  for (const c of inApp) if (!first.has(c.inboxItem!.item.id)) first.set(c.inboxItem!.item.id, c);
+  const candidates = [...first.values()];
+  const { rows } = await client.query<{ id: string; added: boolean }>({
+    name: 'herald_add_inbox_items',
+    text: ADD_ITEMS,
+    values: addItemValues(candidates),
+  });
+  const live = new Map(rows.map((row) => [row.id, row.added]));
+
+  const events: InboxEvent[] = [];
+  const repeated = new Set<JobCompletion>();
+  const gone = new Map<string, { environmentId: string; subscriberId: string }>();
+  for (const c of inApp) {
+    const { environmentId, subscriberId, item } = c.inboxItem!;
+    const added = live.get(item.id);
+    if (added === undefined) {
+      gone.set(feedKey(environmentId, subscriberId), { environmentId, subscriberId });
+    } else if (!added || first.get(item.id) !== c) {
+      repeated.add(c);
+    } else {
+      const feed = feeds.get(feedKey(environmentId, subscriberId))!;
+      feed.seq += 1;
+      feed.total += 1;
+      feed.unread += 1;
+      feed.unseen += 1;
+      events.push({
+        environmentId,
+        subscriberId,
+        seq: feed.seq,
+        type: 'item.created',
+        item: { ...item, seenAt: null, readAt: null, archivedAt: null },
+        counts: { total: feed.total, unread: feed.unread, unseen: feed.unseen },
+        at: c.at,
+      });
+    }
+  }
+  if (gone.size > 0) {
+    // The lock created their feed rows again after their erasure: leave nothing behind.
+    const subscribers = [...gone.values()];
+    await client.query(
+      `DELETE FROM inbox_feeds f USING unnest($1::text[], $2::text[]) AS u(environment_id, subscriber_id)
+       WHERE f.environment_id = u.environment_id AND f.subscriber_id = u.subscriber_id AND f.seq = 0`,
+      [subscribers.map((s) => s.environmentId), subscribers.map((s) => s.subscriberId)],
+    );
+  }
+  return { events, repeated };
+}
+
+/**
+ * The items of a batch whose subscribers exist (subscribers_pkey), inserted in id order so that
+ * two batches repeating the same messages wait on each other instead of deadlocking. Returns each
+ * such item's id and whether this statement added it.
+ */
+const ADD_ITEMS = `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::text[], $9::text[], $10::bigint[], $11::bigint[])
+      AS u(id, environment_id, subscriber_id, workflow_key, title, body, action_url, avatar_url, data, created_at, at)
+  ), live AS (
+    SELECT i.* FROM input i
+    WHERE EXISTS (
+      SELECT FROM subscribers s WHERE s.environment_id = i.environment_id AND s.subscriber_id = i.subscriber_id
+    )
+  ), added AS (
+    INSERT INTO inbox_items (id, environment_id, subscriber_id, workflow_key, title, body, action_url, avatar_url,
+                             data, created_at, updated_at)
+    SELECT id, environment_id, subscriber_id, workflow_key, title, body, action_url, avatar_url, data, created_at, at
+    FROM live ORDER BY id
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+  )
+  SELECT live.id, added.id IS NOT NULL AS added FROM live LEFT JOIN added ON added.id = live.id`;
+
+function addItemValues(completions: JobCompletion[]): unknown[] {
+  const items = completions.map((c) => ({ ...c.inboxItem!, at: c.at }));
+  return [
+    items.map(({ item }) => item.id),
+    items.map((i) => i.environmentId),
+    items.map((i) => i.subscriberId),
+    items.map(({ item }) => item.workflowKey),
+    items.map(({ item }) => item.title),
+    items.map(({ item }) => item.body),
+    items.map(({ item }) => item.actionUrl),
+    items.map(({ item }) => item.avatarUrl),
+    items.map(({ item }) => (item.data === null ? null : JSON.stringify(item.data))),
+    items.map(({ item }) => item.createdAt),
+    items.map((i) => i.at),
+  ];
 }
 
 /**

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { InboxEvent, InboxEventRef } from '../../core/inbox.js';
 
 /** The NOTIFY channel for "jobs are due": one per schema, since notifications are per database. */
 export function jobsChannel(schema: string | undefined): string {
@@ -8,6 +9,43 @@ export function jobsChannel(schema: string | undefined): string {
 /** The NOTIFY channel for "a workflow was saved or deleted" (payload: `[environmentId, key]`). */
 export function workflowsChannel(schema: string | undefined): string {
   return `herald_workflows_${schema ?? 'public'}`;
+}
+
+/** The NOTIFY channel for inbox events (payload: an InboxEvent, or an InboxEventRef when too large). */
+export function inboxChannel(schema: string | undefined): string {
+  return `herald_inbox_${schema ?? 'public'}`;
+}
+
+/**
+ * NOTIFY payloads are capped at 8,000 bytes; an event larger than this goes out as a ref, and
+ * listeners read it with listInboxEvents.
+ */
+const MAX_NOTIFY_BYTES = 7_000;
+
+/** What goes out on the inbox channel for an event: the event, or a ref when it is too large. */
+export function inboxNotifyPayload(event: InboxEvent): string {
+  const json = JSON.stringify(event);
+  if (Buffer.byteLength(json) <= MAX_NOTIFY_BYTES) return json;
+  const ref: InboxEventRef = { environmentId: event.environmentId, subscriberId: event.subscriberId, seq: event.seq };
+  return JSON.stringify(ref);
+}
+
+/** A notification read back: an event or a ref, or undefined when it is not one. */
+export function parseInboxNotifyPayload(payload: string): InboxEvent | InboxEventRef | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  const event = value as Partial<InboxEventRef> | null;
+  const valid =
+    typeof event === 'object' &&
+    event !== null &&
+    typeof event.environmentId === 'string' &&
+    typeof event.subscriberId === 'string' &&
+    typeof event.seq === 'number';
+  return valid ? (value as InboxEvent | InboxEventRef) : undefined;
 }
 
 export interface Notifications {

@@ -24,10 +24,17 @@ import {
 import { claimJobs } from './claim-jobs.js';
 import { commitTriggers } from './commit-trigger.js';
 import { completeJobs } from './complete-jobs.js';
+import { lockInboxFeeds, postgresInboxMethods } from './inbox.js';
 import { postgresIntegrationMethods } from './integrations.js';
 import { connectionConfig, createPool, inTransaction } from './connection.js';
 import { PostgresGroupCommit } from './group-commit.js';
-import { jobsChannel, listenForNotifications, workflowsChannel } from './notifications.js';
+import {
+  inboxChannel,
+  jobsChannel,
+  listenForNotifications,
+  parseInboxNotifyPayload,
+  workflowsChannel,
+} from './notifications.js';
 import { listMessagesQuery } from './list-messages.js';
 import { migratePostgres, postgresSchemaIsCurrent } from './migrate.js';
 import { pruneMessages } from './prune-messages.js';
@@ -76,6 +83,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
   );
   const workflowChannel = workflowsChannel(schema);
+  const inboxEventsChannel = inboxChannel(schema);
   // One LISTEN connection for the process, opened when something first listens.
   const notifications = listenForNotifications({
     connectionString: options.connectionString,
@@ -125,6 +133,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         listener({ environmentId, key });
       });
       notifications.onConnected(() => listener(undefined)); // changes may have been missed
+    },
+
+    onInboxEvents(listener) {
+      notifications.on(inboxEventsChannel, (payload) => {
+        const event = parseInboxNotifyPayload(payload);
+        if (event) listener(event);
+      });
+      notifications.onConnected(() => listener(undefined)); // events may have been missed
     },
 
     async close() {
@@ -188,6 +204,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     async deleteSubscriber(env, subscriberId) {
       return transaction(async (client) => {
+        // The inbox feed first, as every inbox writer locks it: a delivery adding an item either
+        // committed before (its item is deleted below) or waits and then finds the subscriber gone.
+        await lockInboxFeeds(client, [{ environmentId: env, subscriberId }]);
         const args = [env, subscriberId];
         const deleted = await client.query(
           'DELETE FROM subscribers WHERE environment_id = $1 AND subscriber_id = $2',
@@ -204,6 +223,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
            WHERE environment_id = $1 AND subscriber_id = $2`,
           args,
         );
+        // inbox_items_by_subscriber and the primary keys of inbox_feeds and inbox_events.
+        for (const table of ['inbox_items', 'inbox_events', 'inbox_feeds']) {
+          await client.query(`DELETE FROM ${table} WHERE environment_id = $1 AND subscriber_id = $2`, args);
+        }
         return (deleted.rowCount ?? 0) > 0 || (erased.rowCount ?? 0) > 0;
       });
     },
@@ -331,7 +354,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     completeJobs(completions) {
-      return completeJobs(pool, completions);
+      return completeJobs(pool, completions, inboxEventsChannel);
     },
 
     async renewLeases(workerId, jobIds, until) {
@@ -396,5 +419,6 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return page(rows, limit, toDevMail, (row) => row.id);
     },
     ...postgresIntegrationMethods(pool, transaction),
+    ...postgresInboxMethods(pool, transaction, inboxEventsChannel),
   };
 }

@@ -2,8 +2,11 @@ import type pg from 'pg';
 import { firstIdAt } from '../../core/ids.js';
 import { inTransaction } from './connection.js';
 
-/** A message in one of these states changes no more; any other may still be sent. */
-const FINISHED = `('sent', 'failed', 'skipped')`;
+/**
+ * A message in one of these states is no longer being sent; any other may still be. An in-app
+ * message is finished once sent: seen, read and archived only follow its inbox item.
+ */
+const FINISHED = `('sent', 'failed', 'skipped', 'seen', 'read', 'archived')`;
 
 /**
  * The statements of one retention batch, in the order they run (exported for

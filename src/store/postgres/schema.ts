@@ -199,4 +199,63 @@ CREATE TABLE integrations (
 );
 `,
   },
+  {
+    id: 4,
+    name: 'inbox',
+    sql: `
+-- In-app inbox items. An item's id is its message's id; the message's status follows the item
+-- (core/inbox.ts). Feeds list a subscriber's items newest first through inbox_items_by_subscriber.
+CREATE TABLE inbox_items (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  environment_id TEXT NOT NULL,
+  subscriber_id TEXT NOT NULL,
+  workflow_key TEXT NOT NULL,
+  title TEXT,
+  body TEXT NOT NULL,
+  action_url TEXT,
+  avatar_url TEXT,
+  data TEXT,
+  created_at BIGINT NOT NULL,
+  seen_at BIGINT,
+  read_at BIGINT,
+  archived_at BIGINT,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX inbox_items_by_subscriber ON inbox_items (environment_id, subscriber_id, id);
+
+-- One row per subscriber with an inbox: the seq of their latest event and their counts, kept in
+-- step with every change in the same transaction. Writers lock this row first (postgres/inbox.ts),
+-- which orders the subscriber's changes, so seqs are gapless and in commit order.
+CREATE TABLE inbox_feeds (
+  environment_id TEXT NOT NULL,
+  subscriber_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  total INTEGER NOT NULL,
+  unread INTEGER NOT NULL,
+  unseen INTEGER NOT NULL,
+  PRIMARY KEY (environment_id, subscriber_id)
+);
+
+-- What SSE clients resume from (Last-Event-ID = seq). Pruned after a day by inbox_events_by_created_at.
+CREATE TABLE inbox_events (
+  environment_id TEXT NOT NULL,
+  subscriber_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  payload TEXT NOT NULL, -- JSON {item, counts}
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (environment_id, subscriber_id, seq)
+);
+CREATE INDEX inbox_events_by_created_at ON inbox_events (created_at);
+
+-- The secret subscriber hashes and inbox tokens are checked with, and the CORS origins
+-- (allowed_origins NULL: the configured default).
+CREATE TABLE inbox_settings (
+  environment_id TEXT PRIMARY KEY,
+  secret TEXT NOT NULL,
+  allowed_origins TEXT,
+  updated_at BIGINT NOT NULL
+);
+`,
+  },
 ];

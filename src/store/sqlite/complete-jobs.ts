@@ -1,6 +1,8 @@
 import type { Database } from 'better-sqlite3';
+import type { InboxEvent } from '../../core/inbox.js';
 import type { JobCompletion } from '../../core/store.js';
 import { packContent } from '../content.js';
+import { prepareAddInboxItems } from './inbox.js';
 
 /**
  * Records job outcomes: the attempt, the message's new state, and the job deleted (finished) or
@@ -35,13 +37,26 @@ export function prepareCompleteJobs(db: Database) {
       failed_attempts = failed_attempts + 1, updated_at = ?
     WHERE id = ?`);
 
-  return (completions: readonly JobCompletion[]): void => {
+  const addInboxItem = prepareAddInboxItems(db);
+
+  return (completions: readonly JobCompletion[]): InboxEvent[] => {
+    const events: InboxEvent[] = [];
     for (const c of completions) {
       // The subscriber was deleted while this send was in flight: their erasure has already run,
       // so record the outcome without the personal data it would bring back.
       const attempted = c.attempts.length;
       const erase = attempted > 0 && subscriberGone.get(c.messageId) === 1;
       if (erase) deleteDevMail.run(c.messageId);
+      if (c.inboxItem && !erase) {
+        const added = addInboxItem(c);
+        if (added === 'exists') {
+          // Delivered twice (a lease lost mid-delivery): the first completion added the item,
+          // and the message's status follows that item now.
+          deleteJob.run(c.jobId);
+          continue;
+        }
+        events.push(added);
+      }
       for (const attempt of c.attempts) {
         const detail = erase ? '[erased]' : attempt.detail;
         insertAttempt.run(
@@ -76,5 +91,6 @@ export function prepareCompleteJobs(db: Database) {
       });
       deleteJob.run(c.jobId);
     }
+    return events;
   };
 }

@@ -191,4 +191,63 @@ CREATE TABLE integrations (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    id: 4,
+    name: 'inbox',
+    sql: `
+-- In-app inbox items. An item's id is its message's id; the message's status follows the item
+-- (core/inbox.ts). Feeds list a subscriber's items newest first through inbox_items_by_subscriber.
+CREATE TABLE inbox_items (
+  id TEXT PRIMARY KEY,
+  environment_id TEXT NOT NULL,
+  subscriber_id TEXT NOT NULL,
+  workflow_key TEXT NOT NULL,
+  title TEXT,
+  body TEXT NOT NULL,
+  action_url TEXT,
+  avatar_url TEXT,
+  data TEXT,
+  created_at INTEGER NOT NULL,
+  seen_at INTEGER,
+  read_at INTEGER,
+  archived_at INTEGER,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX inbox_items_by_subscriber ON inbox_items (environment_id, subscriber_id, id);
+
+-- One row per subscriber with an inbox: the seq of their latest event and their counts, kept in
+-- step with every change in the same transaction. Writers update this row first, which orders
+-- (PostgreSQL: locks) the subscriber's changes, so seqs are gapless and in commit order.
+CREATE TABLE inbox_feeds (
+  environment_id TEXT NOT NULL,
+  subscriber_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  total INTEGER NOT NULL,
+  unread INTEGER NOT NULL,
+  unseen INTEGER NOT NULL,
+  PRIMARY KEY (environment_id, subscriber_id)
+) WITHOUT ROWID;
+
+-- What SSE clients resume from (Last-Event-ID = seq). Pruned after a day by inbox_events_by_created_at.
+CREATE TABLE inbox_events (
+  environment_id TEXT NOT NULL,
+  subscriber_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  payload TEXT NOT NULL, -- JSON {item, counts}
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (environment_id, subscriber_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX inbox_events_by_created_at ON inbox_events (created_at);
+
+-- The secret subscriber hashes and inbox tokens are checked with, and the CORS origins
+-- (allowed_origins NULL: the configured default).
+CREATE TABLE inbox_settings (
+  environment_id TEXT PRIMARY KEY,
+  secret TEXT NOT NULL,
+  allowed_origins TEXT,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];

@@ -28,6 +28,7 @@ import {
   type WorkflowRow,
   type WorkflowVersionRow,
 } from '../rows.js';
+import { sqliteInboxMethods } from './inbox.js';
 import { sqliteIntegrationMethods } from './integrations.js';
 import { SqliteWriter } from './sqlite-writer.js';
 
@@ -173,6 +174,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           UPDATE messages SET recipient = NULL, subject = NULL, content = NULL, reason = CASE
             WHEN status IN ('queued', 'sending', 'retrying') THEN reason ELSE NULL END
           WHERE environment_id = ? AND subscriber_id = ?`).run(env, subscriberId).changes;
+        for (const table of ['inbox_items', 'inbox_feeds', 'inbox_events']) {
+          prepared(`DELETE FROM ${table} WHERE environment_id = ? AND subscriber_id = ?`).run(env, subscriberId);
+        }
         return deleted > 0 || erased > 0;
       });
     },
@@ -339,6 +343,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     ...sqliteIntegrationMethods(prepared, writer),
+    ...sqliteInboxMethods(prepared, writer),
 
     async listDevMail(env, limit, cursor) {
       const rows = prepared(`

@@ -35,9 +35,20 @@ export const STORE_METHODS = [
   'deleteIntegration',
   'recordCircuit',
   'removePushDevices',
+  'getInboxSettings',
+  'updateInboxSettings',
+  'listInboxItems',
+  'getInboxCounts',
+  'changeInboxItem',
+  'changeAllInboxItems',
+  'listInboxEvents',
+  'pruneInboxEvents',
   'addDevMail',
   'listDevMail',
-] as const satisfies readonly Exclude<keyof Store, 'dialect'>[];
+] as const satisfies readonly Exclude<
+  keyof Store,
+  'dialect' | 'onJobsAvailable' | 'onWorkflowChanged' | 'onInboxEvents'
+>[];
 
 export type StoreMethod = (typeof STORE_METHODS)[number];
 

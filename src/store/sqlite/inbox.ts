@@ -1,0 +1,295 @@
+import type { Database, Statement } from 'better-sqlite3';
+import {
+  applyInboxAction,
+  inboxMessageStatus,
+  shiftCounts,
+  type InboxCounts,
+  type InboxEvent,
+  type InboxEventType,
+  type InboxFilter,
+  type InboxItem,
+} from '../../core/inbox.js';
+import type { InboxMethods, JobCompletion } from '../../core/store.js';
+import { page } from '../rows.js';
+import type { SqliteWriter } from './sqlite-writer.js';
+
+interface InboxItemRow {
+  id: string;
+  workflow_key: string;
+  title: string | null;
+  body: string;
+  action_url: string | null;
+  avatar_url: string | null;
+  data: string | null;
+  created_at: number;
+  seen_at: number | null;
+  read_at: number | null;
+  archived_at: number | null;
+}
+
+interface FeedRow {
+  seq: number;
+  total: number;
+  unread: number;
+  unseen: number;
+}
+
+interface EventRow {
+  environment_id: string;
+  subscriber_id: string;
+  seq: number;
+  type: InboxEventType;
+  payload: string;
+  created_at: number;
+}
+
+const ITEM_COLUMNS =
+  'id, workflow_key, title, body, action_url, avatar_url, data, created_at, seen_at, read_at, archived_at';
+
+function toItem(row: InboxItemRow): InboxItem {
+  return {
+    id: row.id,
+    workflowKey: row.workflow_key,
+    title: row.title,
+    body: row.body,
+    actionUrl: row.action_url,
+    avatarUrl: row.avatar_url,
+    data: row.data === null ? null : (JSON.parse(row.data) as Record<string, unknown>),
+    createdAt: row.created_at,
+    seenAt: row.seen_at,
+    readAt: row.read_at,
+    archivedAt: row.archived_at,
+  };
+}
+
+function toEvent(row: EventRow): InboxEvent {
+  const payload = JSON.parse(row.payload) as { item: InboxItem | null; counts: InboxCounts };
+  return {
+    environmentId: row.environment_id,
+    subscriberId: row.subscriber_id,
+    seq: row.seq,
+    type: row.type,
+    item: payload.item,
+    counts: payload.counts,
+    at: row.created_at,
+  };
+}
+
+const NO_FEED: FeedRow = { seq: 0, total: 0, unread: 0, unseen: 0 };
+
+const FILTERS: Record<InboxFilter, string> = {
+  all: 'archived_at IS NULL',
+  unread: 'archived_at IS NULL AND read_at IS NULL',
+  unseen: 'archived_at IS NULL AND seen_at IS NULL',
+  archived: 'archived_at IS NOT NULL',
+};
+
+/**
+ * The subscriber-side writes every inbox change shares: the feed row (seq and counts) and the
+ * event. They run inside the writer's transaction, which is the only writer: seqs are gapless and
+ * in commit order without a lock.
+ */
+function prepareFeedWrites(prepared: (sql: string) => Statement) {
+  const feed = (env: string, sub: string): FeedRow =>
+    (prepared('SELECT seq, total, unread, unseen FROM inbox_feeds WHERE environment_id = ? AND subscriber_id = ?').get(
+      env,
+      sub,
+    ) as FeedRow | undefined) ?? NO_FEED;
+  const record = (
+    env: string,
+    sub: string,
+    type: InboxEventType,
+    item: InboxItem | null,
+    counts: InboxCounts,
+    at: number,
+  ): InboxEvent => {
+    const { seq } = prepared(`
+      INSERT INTO inbox_feeds (environment_id, subscriber_id, seq, total, unread, unseen) VALUES (?, ?, 1, ?, ?, ?)
+      ON CONFLICT (environment_id, subscriber_id) DO UPDATE SET seq = seq + 1, total = excluded.total,
+        unread = excluded.unread, unseen = excluded.unseen
+      RETURNING seq`).get(env, sub, counts.total, counts.unread, counts.unseen) as { seq: number };
+    prepared(`
+      INSERT INTO inbox_events (environment_id, subscriber_id, seq, type, payload, created_at)
+      VALUES (?, ?, ?, ?, ?, ?)`).run(env, sub, seq, type, JSON.stringify({ item, counts }), at);
+    return { environmentId: env, subscriberId: sub, seq, type, item, counts, at };
+  };
+  return { feed, record };
+}
+
+/**
+ * Adds the in-app items of a batch of completions, inside the writer's transaction. Returns the
+ * events, and the ids of messages whose item was already there (a second completion of the same
+ * message): those keep the status their item gave them.
+ */
+export function prepareAddInboxItems(db: Database) {
+  const statements = new Map<string, Statement>();
+  const prepared = (sql: string) => {
+    let statement = statements.get(sql);
+    if (!statement) statements.set(sql, (statement = db.prepare(sql)));
+    return statement;
+  };
+  const { feed, record } = prepareFeedWrites(prepared);
+  const insert = db.prepare(`
+    INSERT INTO inbox_items (${ITEM_COLUMNS}, environment_id, subscriber_id, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);
+  return (completion: JobCompletion): InboxEvent | 'exists' => {
+    const { environmentId: env, subscriberId: sub, item } = completion.inboxItem!;
+    const added = insert.run(
+      item.id,
+      item.workflowKey,
+      item.title,
+      item.body,
+      item.actionUrl,
+      item.avatarUrl,
+      item.data === null ? null : JSON.stringify(item.data),
+      item.createdAt,
+      env,
+      sub,
+      completion.at,
+    ).changes;
+    if (added === 0) return 'exists';
+    const counts = feed(env, sub);
+    const full: InboxItem = { ...item, seenAt: null, readAt: null, archivedAt: null };
+    const after = { total: counts.total + 1, unread: counts.unread + 1, unseen: counts.unseen + 1 };
+    return record(env, sub, 'item.created', full, after, completion.at);
+  };
+}
+
+/** The inbox read and change methods on SQLite. Feeds walk inbox_items_by_subscriber. */
+export function sqliteInboxMethods(prepared: (sql: string) => Statement, writer: SqliteWriter): InboxMethods {
+  const { feed, record } = prepareFeedWrites(prepared);
+  const countsOf = ({ total, unread, unseen }: FeedRow): InboxCounts => ({ total, unread, unseen });
+  const settings = (env: string, create: { secret: string; now: number }) => {
+    prepared(`
+      INSERT INTO inbox_settings (environment_id, secret, allowed_origins, updated_at) VALUES (?, ?, NULL, ?)
+      ON CONFLICT (environment_id) DO NOTHING`).run(env, create.secret, create.now);
+    const row = prepared('SELECT secret, allowed_origins, updated_at FROM inbox_settings WHERE environment_id = ?').get(
+      env,
+    ) as { secret: string; allowed_origins: string | null; updated_at: number };
+    return {
+      secret: row.secret,
+      allowedOrigins: row.allowed_origins === null ? null : (JSON.parse(row.allowed_origins) as string[]),
+      updatedAt: row.updated_at,
+    };
+  };
+  const itemOf = (env: string, sub: string, id: string) => {
+    const row = prepared(
+      `SELECT ${ITEM_COLUMNS} FROM inbox_items WHERE id = ? AND environment_id = ? AND subscriber_id = ?`,
+    ).get(id, env, sub) as InboxItemRow | undefined;
+    return row ? toItem(row) : undefined;
+  };
+
+  return {
+    getInboxSettings(env, create) {
+      return writer.run(() => settings(env, create));
+    },
+
+    updateInboxSettings(env, change, create) {
+      return writer.run(() => {
+        settings(env, create);
+        if (change.secret !== undefined) {
+          prepared('UPDATE inbox_settings SET secret = ?, updated_at = ? WHERE environment_id = ?').run(
+            change.secret,
+            create.now,
+            env,
+          );
+        }
+        if (change.allowedOrigins !== undefined) {
+          prepared('UPDATE inbox_settings SET allowed_origins = ?, updated_at = ? WHERE environment_id = ?').run(
+            change.allowedOrigins === null ? null : JSON.stringify(change.allowedOrigins),
+            create.now,
+            env,
+          );
+        }
+        return settings(env, create);
+      });
+    },
+
+    async listInboxItems(env, sub, filter) {
+      const rows = prepared(`
+        SELECT ${ITEM_COLUMNS} FROM inbox_items
+        WHERE environment_id = ? AND subscriber_id = ? AND id < ? AND ${FILTERS[filter.status]}
+        ORDER BY id DESC LIMIT ?`).all(env, sub, filter.cursor ?? '\uffff', filter.limit + 1) as InboxItemRow[];
+      return page(rows, filter.limit, toItem, (row) => row.id);
+    },
+
+    async getInboxCounts(env, sub) {
+      const row = feed(env, sub);
+      return { counts: countsOf(row), seq: row.seq };
+    },
+
+    changeInboxItem(env, sub, itemId, action, now) {
+      return writer.run(() => {
+        const before = itemOf(env, sub, itemId);
+        if (!before) return undefined;
+        const counts = countsOf(feed(env, sub));
+        const item = applyInboxAction(before, action, now);
+        if (item === before) return { item, counts, event: null };
+        prepared(`
+          UPDATE inbox_items SET seen_at = ?, read_at = ?, archived_at = ?, updated_at = ? WHERE id = ?`).run(
+          item.seenAt,
+          item.readAt,
+          item.archivedAt,
+          now,
+          item.id,
+        );
+        prepared('UPDATE messages SET status = ?, updated_at = ? WHERE id = ?').run(
+          inboxMessageStatus(item),
+          now,
+          item.id,
+        );
+        const after = shiftCounts(counts, before, item);
+        return { item, counts: after, event: record(env, sub, 'item.updated', item, after, now) };
+      });
+    },
+
+    changeAllInboxItems(env, sub, action, now) {
+      return writer.run(() => {
+        const counts = countsOf(feed(env, sub));
+        // Reading marks seen too; an unseen item is never read, so seeing all makes them `seen`.
+        const changed = prepared(`
+          SELECT id, seen_at IS NULL AS was_unseen FROM inbox_items
+          WHERE environment_id = ? AND subscriber_id = ? AND archived_at IS NULL AND ${action}_at IS NULL`).all(
+          env,
+          sub,
+        ) as { id: string; was_unseen: 0 | 1 }[];
+        if (changed.length === 0) return { changed: 0, counts, event: null };
+        const ids = JSON.stringify(changed.map((row) => row.id));
+        prepared(`
+          UPDATE inbox_items SET ${action}_at = @now, seen_at = coalesce(seen_at, @now), updated_at = @now
+          WHERE id IN (SELECT value FROM json_each(@ids))`).run({ now, ids });
+        prepared('UPDATE messages SET status = ?, updated_at = ? WHERE id IN (SELECT value FROM json_each(?))').run(
+          action,
+          now,
+          ids,
+        );
+        const unseen = changed.filter((row) => row.was_unseen).length;
+        const after =
+          action === 'read'
+            ? { total: counts.total, unread: 0, unseen: counts.unseen - unseen }
+            : { ...counts, unseen: 0 };
+        const type = action === 'read' ? 'items.read' : 'items.seen';
+        return { changed: changed.length, counts: after, event: record(env, sub, type, null, after, now) };
+      });
+    },
+
+    async listInboxEvents(env, sub, afterSeq, limit) {
+      const rows = prepared(`
+        SELECT * FROM inbox_events WHERE environment_id = ? AND subscriber_id = ? AND seq > ?
+        ORDER BY seq LIMIT ?`).all(env, sub, afterSeq, limit) as EventRow[];
+      return rows.map(toEvent);
+    },
+
+    pruneInboxEvents(before, limit) {
+      return writer.run(
+        () =>
+          prepared(`
+            DELETE FROM inbox_events WHERE (environment_id, subscriber_id, seq) IN (
+              SELECT environment_id, subscriber_id, seq FROM inbox_events WHERE created_at < ? LIMIT ?)`).run(
+            before,
+            limit,
+          ).changes,
+      );
+    },
+  };
+}
