@@ -22,6 +22,8 @@ const ON_BOTH_STORES = [
   'test/e2e/channels-sms.test.ts',
   'test/e2e/channels-push.test.ts',
   'test/e2e/channels-chat.test.ts',
+  'test/e2e/inbox-api.test.ts',
+  'test/e2e/inbox-stream.test.ts',
   'test/property/routes.property.test.ts',
 ];
 

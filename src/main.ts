@@ -21,6 +21,7 @@ import { buildApp, type App } from './http/app.js';
 import { hashApiKey } from './http/auth.js';
 import { createMetrics } from './observability/metrics.js';
 import { withCachedWorkflows } from './store/cached-workflows.js';
+import { withLocalInboxEvents } from './store/local-inbox-events.js';
 import { createPostgresStore } from './store/postgres/postgres-store.js';
 import { createThreadedSqliteStore } from './store/sqlite/threaded-sqlite-store.js';
 import { startHousekeeping } from './worker/housekeeping.js';
@@ -127,7 +128,7 @@ export interface StartOptions {
 export async function startHerald(config: ServeConfig, options: StartOptions = {}): Promise<Herald> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const store = withCachedWorkflows(await openStore(config, options.onStoreFailure));
+  const store = withLocalInboxEvents(withCachedWorkflows(await openStore(config, options.onStoreFailure)));
   const environmentId = await store.defaultEnvironmentId();
   if (config.apiKey) {
     await store.addApiKey({
@@ -223,6 +224,11 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
       }
     },
     version: VERSION,
+    inbox: {
+      // Dev mode (no API key) lets any page try the inbox; production lists its origins.
+      defaultOrigins: config.inboxOrigins.length > 0 || config.apiKey ? config.inboxOrigins : ['*'],
+      heartbeatMs: config.inboxHeartbeatMs,
+    },
     benchRoutes: config.benchRoutes,
     apiRoutes: config.role !== 'worker',
   });

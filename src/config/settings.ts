@@ -46,6 +46,8 @@ export interface ServeConfig {
   allowPrivateNetworks: string[];
   breakerThreshold: number;
   breakerCooldownMs: number;
+  inboxOrigins: string[];
+  inboxHeartbeatMs: number;
 }
 
 const integer =
@@ -237,6 +239,23 @@ export const SETTINGS: Setting<unknown>[] = [
     parse: duration(100),
   },
   {
+    flag: 'inbox-origins',
+    key: 'inboxOrigins',
+    placeholder: 'origins',
+    description:
+      'origins whose pages may call the inbox API (CORS), e.g. https://app.example.com,http://localhost:5173, or *; the default for environments that set none (dev mode: *)',
+    default: '',
+    parse: parseOriginList,
+  },
+  {
+    flag: 'inbox-heartbeat',
+    key: 'inboxHeartbeatMs',
+    placeholder: 'duration',
+    description: 'how often an idle inbox stream (SSE) sends a heartbeat, so proxies keep it open',
+    default: '15s',
+    parse: duration(100),
+  },
+  {
     flag: 'concurrency',
     key: 'concurrency',
     placeholder: 'number',
@@ -341,4 +360,25 @@ export function resolveConfig(raw: Partial<Record<string, string | undefined>>, 
     );
   }
   return result;
+}
+
+/** A comma-separated list of origins (scheme://host[:port]) or `*`. */
+export function parseOriginList(raw: string): string[] | { error: string } {
+  const origins = raw
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
+      return { error: `${JSON.stringify(origin)} is not an origin such as https://app.example.com` };
+    }
+  }
+  return origins.map((origin) => origin.replace(/\/$/, ''));
 }

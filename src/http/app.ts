@@ -13,6 +13,11 @@ import type { Store } from '../core/store.js';
 import type { TriggerDeps } from '../core/trigger-workflow.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createApiKeyAuthenticator } from './auth.js';
+import { createInboxAccess, credentialsOf } from './inbox-access.js';
+import { createInboxStreams } from './inbox-stream.js';
+import { inboxRoutes } from './routes/inbox.js';
+import { inboxScriptRoutes } from './routes/inbox-script.js';
+import { inboxSettingsRoutes } from './routes/inbox-settings.js';
 import { parseJsonBody } from './json-body.js';
 import { clientErrorProblem, problem, sendProblem, toProblem } from './problem.js';
 import { benchRoutes } from './routes/bench.js';
@@ -33,6 +38,11 @@ export interface AppDeps {
   /** Why an outbound URL a user sets would be refused (SSRF guard), or undefined when it is fine. */
   refuseOutboundUrl(url: string): string | undefined;
   version: string;
+  inbox: {
+    /** Origins allowed where an environment sets none (HERALD_INBOX_ORIGINS; dev mode: *). */
+    defaultOrigins: readonly string[];
+    heartbeatMs: number;
+  };
   /** Adds the no-op trigger route that benchmarks use as their ceiling. */
   benchRoutes?: boolean;
   /** false for worker processes: only the health, metrics and OpenAPI routes. */
@@ -42,6 +52,16 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyRequest {
     environmentId: string;
+    /** Set on routes with subscriber credentials (the browser-facing inbox). */
+    subscriberId: string;
+  }
+  interface FastifyContextConfig {
+    /** Default: an API key on /v1 routes. `subscriber`: inbox credentials; `none`: open (CORS preflight). */
+    auth?: 'none' | 'subscriber';
+    /** Browser-facing: answer CORS for the allowed origins. */
+    cors?: boolean;
+    /** The stream: EventSource cannot send headers, so credentials may be query parameters. */
+    credentialsInQuery?: boolean;
   }
 }
 
@@ -121,7 +141,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         version: deps.version,
         description: 'Durable notifications: workflows, subscribers, triggers and the delivery log.',
       },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer' },
+          subscriberHash: { type: 'apiKey', in: 'header', name: 'X-Herald-Subscriber-Hash' },
+          inboxToken: { type: 'http', scheme: 'bearer', description: 'POST /v1/subscribers/{id}/inbox-token' },
+        },
+      },
       security: [{ apiKey: [] }],
     },
   });
@@ -137,8 +163,25 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   const authenticate = createApiKeyAuthenticator(deps.store);
+  const inboxAccess = createInboxAccess({
+    store: deps.store,
+    clock: deps.clock,
+    defaultEnvironmentId: await deps.store.defaultEnvironmentId(),
+    defaultOrigins: deps.inbox.defaultOrigins,
+  });
   app.decorateRequest('environmentId', '');
-  app.addHook('onRequest', async (request) => {
+  app.decorateRequest('subscriberId', '');
+  app.addHook('onRequest', async (request, reply) => {
+    const config = request.routeOptions.config;
+    // Before credentials are checked: a browser can read a 401 only with the CORS headers on it.
+    if (config.cors) await inboxAccess.applyCors(request, reply);
+    if (config.auth === 'none') return;
+    if (config.auth === 'subscriber') {
+      const subscriber = await inboxAccess.authenticate(credentialsOf(request, config.credentialsInQuery === true));
+      request.environmentId = subscriber.environmentId;
+      request.subscriberId = subscriber.subscriberId;
+      return;
+    }
     // The matched route decides, not the raw URL: `/%761/workflows` is routed to /v1/workflows.
     const path = request.routeOptions.url ?? request.url;
     if (!path.startsWith('/v1/') && path !== '/v1') return;
@@ -153,6 +196,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(messageRoutes(deps), { prefix: '/v1' });
   await app.register(devMailRoutes(deps), { prefix: '/v1' });
   await app.register(integrationRoutes(deps), { prefix: '/v1' });
+  const inboxStreams = createInboxStreams({
+    store: deps.store,
+    logger: deps.logger,
+    heartbeatMs: deps.inbox.heartbeatMs,
+  });
+  deps.metrics.countInboxStreams(() => inboxStreams.count());
+  // Streams never end by themselves: end them, or closing would wait for every browser to leave.
+  app.addHook('preClose', async () => inboxStreams.closeAll());
+  await app.register(inboxRoutes({ ...deps, inboxAccess, inboxStreams }), { prefix: '/v1' });
+  await app.register(inboxSettingsRoutes({ ...deps, inboxAccess }), { prefix: '/v1' });
+  await app.register(inboxScriptRoutes());
   if (deps.benchRoutes) await app.register(benchRoutes(), { prefix: '/v1' });
   return app;
 }

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { CHANNEL_TYPES, MESSAGE_STATUSES } from '../core/types.js';
 
 /** Identifiers chosen by the customer: printable, no control characters, bounded. */
-const Identifier = (description: string) =>
+export const Identifier = (description: string) =>
   Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description });
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -139,12 +139,32 @@ export const WebhookStepSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const InAppStepSchema = Type.Object(
+  {
+    type: Type.Literal('in_app'),
+    title: Type.Optional(Template(1000, 'Liquid template of the title')),
+    body: Type.String({ minLength: 1, maxLength: 10_000, description: 'Liquid template of the text shown' }),
+    actionUrl: Type.Optional(
+      Template(2048, 'Liquid template of the link opened on click: http(s) or relative; other schemes are dropped'),
+    ),
+    avatarUrl: Type.Optional(Template(2048, 'Liquid template of an image URL: http(s) or relative')),
+    data: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description:
+          "JSON template handed to the page: string values are Liquid templates; exactly {{ path }} keeps the value's type",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const StepSchema = Type.Union([
   EmailStepSchema,
   SmsStepSchema,
   PushStepSchema,
   ChatStepSchema,
   WebhookStepSchema,
+  InAppStepSchema,
 ]);
 
 export const WorkflowBody = Type.Object(
@@ -197,7 +217,7 @@ export const TriggerResponse = Type.Object({
 });
 
 /** Free text from query strings and paths: no control characters (PostgreSQL refuses NUL in text). */
-const Printable = (maxLength: number) => Type.String({ maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
+export const Printable = (maxLength: number) => Type.String({ maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
 
 export const PageQuery = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),

@@ -8,6 +8,8 @@ export interface Metrics {
   deliveryDuration(channel: string, outcome: string, seconds: number): void;
   /** An integration's circuit breaker changed state in this process. */
   circuitState(integrationId: string, provider: string, state: 'closed' | 'open' | 'half-open'): void;
+  /** Reads the number of inbox streams (SSE) open in this process at scrape time. */
+  countInboxStreams(count: () => number): void;
 }
 
 /** Prometheus metrics; queue gauges are read from the store at scrape time. */
@@ -58,8 +60,20 @@ export function createMetrics(store: Store, clock: { now(): number }): Metrics {
     labelNames: ['integration', 'provider'],
     registers: [registry],
   });
+  let inboxStreams = () => 0;
+  new Gauge({
+    name: 'herald_inbox_streams',
+    help: 'Inbox event streams (SSE) open in this process.',
+    registers: [registry],
+    collect() {
+      this.set(inboxStreams());
+    },
+  });
   return {
     registry,
+    countInboxStreams(count) {
+      inboxStreams = count;
+    },
     circuitState(integration, provider, state) {
       circuits.set({ integration, provider }, state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0);
     },

@@ -1,0 +1,88 @@
+import { Type } from 'typebox';
+import { INBOX_ACTIONS, INBOX_FILTERS } from '../core/inbox.js';
+import { Identifier, PageQuery, Printable } from './schemas.js';
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+
+export const InboxItem = Type.Object({
+  id: Type.String({ description: 'The id of its message in the delivery log' }),
+  workflowKey: Type.String(),
+  title: NullableString,
+  body: Type.String(),
+  actionUrl: Type.Union([Type.String(), Type.Null()], { description: 'http(s) or relative' }),
+  avatarUrl: NullableString,
+  data: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  createdAt: Type.Number(),
+  seenAt: NullableNumber,
+  readAt: NullableNumber,
+  archivedAt: NullableNumber,
+});
+
+export const InboxCounts = Type.Object({
+  total: Type.Integer({ description: 'Items not archived' }),
+  unread: Type.Integer(),
+  unseen: Type.Integer(),
+});
+
+export const InboxItemsQuery = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Union(
+        INBOX_FILTERS.map((filter) => Type.Literal(filter)),
+        { default: 'all', description: '`all` is every item not archived' },
+      ),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    cursor: PageQuery.cursor,
+  },
+  { additionalProperties: false },
+);
+
+export const InboxItemParams = Type.Object({
+  id: Printable(100),
+  action: Type.Union(INBOX_ACTIONS.map((action) => Type.Literal(action))),
+});
+
+export const InboxItemChanged = Type.Object({ item: InboxItem, counts: InboxCounts });
+export const InboxAllChanged = Type.Object({ changed: Type.Integer(), counts: InboxCounts });
+
+export const InboxStreamQuery = Type.Object({
+  subscriberId: Type.Optional(Identifier('With subscriberHash: EventSource cannot send headers')),
+  subscriberHash: Type.Optional(Printable(200)),
+  token: Type.Optional(Printable(2000)),
+});
+
+const Origin = Type.String({
+  maxLength: 300,
+  pattern: '^(\\*|https?://[^/\\s]+)$',
+  description: 'scheme://host[:port], or * for any',
+});
+
+export const InboxSettings = Type.Object({
+  secret: Type.String({ description: 'Signs subscriber hashes and inbox tokens' }),
+  allowedOrigins: Type.Array(Type.String(), { description: 'Origins whose pages may call the inbox API' }),
+  allowedOriginsDefault: Type.Boolean({
+    description: 'true: the list is the configured default (HERALD_INBOX_ORIGINS)',
+  }),
+});
+
+export const InboxSettingsBody = Type.Object(
+  {
+    allowedOrigins: Type.Union([Type.Array(Origin, { maxItems: 100 }), Type.Null()], {
+      description: 'null: back to the configured default',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const InboxTokenBody = Type.Object(
+  {
+    expiresIn: Type.Optional(
+      Type.Integer({ minimum: 60, maximum: 86_400, default: 3600, description: 'Seconds, at most a day' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const InboxToken = Type.Object({ token: Type.String(), expiresAt: Type.Number() });
