@@ -3,92 +3,29 @@ import {
   applyInboxAction,
   inboxMessageStatus,
   shiftCounts,
-  type InboxCounts,
   type InboxEvent,
-  type InboxEventType,
-  type InboxFilter,
-  type InboxItem,
   type InboxSettings,
 } from '../../core/inbox.js';
 import type { InboxMethods } from '../../core/store.js';
+import {
+  countsOf,
+  eventPayload,
+  INBOX_FILTER_SQL,
+  INBOX_ITEM_COLUMNS,
+  NO_FEED,
+  toInboxEvent,
+  toInboxItem,
+  type FeedState,
+  type InboxEventRow,
+  type InboxItemRow,
+} from '../inbox-rows.js';
 import { page } from '../rows.js';
 import { inboxNotifyPayload } from './notifications.js';
-
-/** A subscriber's feed row: the seq of their latest event and their counts. */
-export interface FeedState extends InboxCounts {
-  seq: number;
-}
 
 interface FeedRow extends FeedState {
   environment_id: string;
   subscriber_id: string;
 }
-
-interface InboxItemRow {
-  id: string;
-  workflow_key: string;
-  title: string | null;
-  body: string;
-  action_url: string | null;
-  avatar_url: string | null;
-  data: string | null;
-  created_at: number;
-  seen_at: number | null;
-  read_at: number | null;
-  archived_at: number | null;
-}
-
-interface EventRow {
-  environment_id: string;
-  subscriber_id: string;
-  seq: number;
-  type: InboxEventType;
-  payload: string;
-  created_at: number;
-}
-
-const ITEM_COLUMNS =
-  'id, workflow_key, title, body, action_url, avatar_url, data, created_at, seen_at, read_at, archived_at';
-
-const NO_FEED: FeedState = { seq: 0, total: 0, unread: 0, unseen: 0 };
-
-const FILTERS: Record<InboxFilter, string> = {
-  all: 'archived_at IS NULL',
-  unread: 'archived_at IS NULL AND read_at IS NULL',
-  unseen: 'archived_at IS NULL AND seen_at IS NULL',
-  archived: 'archived_at IS NOT NULL',
-};
-
-function toItem(row: InboxItemRow): InboxItem {
-  return {
-    id: row.id,
-    workflowKey: row.workflow_key,
-    title: row.title,
-    body: row.body,
-    actionUrl: row.action_url,
-    avatarUrl: row.avatar_url,
-    data: row.data === null ? null : (JSON.parse(row.data) as Record<string, unknown>),
-    createdAt: row.created_at,
-    seenAt: row.seen_at,
-    readAt: row.read_at,
-    archivedAt: row.archived_at,
-  };
-}
-
-function toEvent(row: EventRow): InboxEvent {
-  const payload = JSON.parse(row.payload) as { item: InboxItem | null; counts: InboxCounts };
-  return {
-    environmentId: row.environment_id,
-    subscriberId: row.subscriber_id,
-    seq: row.seq,
-    type: row.type,
-    item: payload.item,
-    counts: payload.counts,
-    at: row.created_at,
-  };
-}
-
-const countsOf = ({ total, unread, unseen }: InboxCounts): InboxCounts => ({ total, unread, unseen });
 
 /** Map key of a subscriber's feed. */
 export const feedKey = (environmentId: string, subscriberId: string) => JSON.stringify([environmentId, subscriberId]);
@@ -159,7 +96,7 @@ export async function recordInboxEvents(
       events.map((e) => e.subscriberId),
       events.map((e) => e.seq),
       events.map((e) => e.type),
-      events.map((e) => JSON.stringify({ item: e.item, counts: e.counts })),
+      events.map(eventPayload),
       events.map((e) => e.at),
       channel,
       events.map(inboxNotifyPayload),
@@ -264,12 +201,12 @@ export function postgresInboxMethods(
     async listInboxItems(env, sub, filter) {
       // inbox_items_by_subscriber, walked backwards from the cursor.
       const { rows } = await pool.query<InboxItemRow>(
-        `SELECT ${ITEM_COLUMNS} FROM inbox_items
-         WHERE environment_id = $1 AND subscriber_id = $2 AND id < $3 AND ${FILTERS[filter.status]}
+        `SELECT ${INBOX_ITEM_COLUMNS} FROM inbox_items
+         WHERE environment_id = $1 AND subscriber_id = $2 AND id < $3 AND ${INBOX_FILTER_SQL[filter.status]}
          ORDER BY id DESC LIMIT $4`,
         [env, sub, filter.cursor ?? '\uffff', filter.limit + 1],
       );
-      return page(rows, filter.limit, toItem, (row) => row.id);
+      return page(rows, filter.limit, toInboxItem, (row) => row.id);
     },
 
     async getInboxCounts(env, sub) {
@@ -287,11 +224,11 @@ export function postgresInboxMethods(
         const feed = await lockFeed(client, env, sub);
         if (!feed) return undefined;
         const { rows } = await client.query<InboxItemRow>(
-          `SELECT ${ITEM_COLUMNS} FROM inbox_items WHERE id = $1 AND environment_id = $2 AND subscriber_id = $3`,
+          `SELECT ${INBOX_ITEM_COLUMNS} FROM inbox_items WHERE id = $1 AND environment_id = $2 AND subscriber_id = $3`,
           [itemId, env, sub],
         );
         if (!rows[0]) return undefined;
-        const before = toItem(rows[0]);
+        const before = toInboxItem(rows[0]);
         const item = applyInboxAction(before, action, now);
         if (item === before) return { item, counts: countsOf(feed), event: null };
         await client.query(
@@ -343,12 +280,12 @@ export function postgresInboxMethods(
 
     async listInboxEvents(env, sub, afterSeq, limit) {
       // The primary key (environment_id, subscriber_id, seq).
-      const { rows } = await pool.query<EventRow>(
+      const { rows } = await pool.query<InboxEventRow>(
         `SELECT environment_id, subscriber_id, seq, type, payload, created_at FROM inbox_events
          WHERE environment_id = $1 AND subscriber_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
         [env, sub, afterSeq, limit],
       );
-      return rows.map(toEvent);
+      return rows.map(toInboxEvent);
     },
 
     async pruneInboxEvents(before, limit) {

@@ -6,83 +6,23 @@ import {
   type InboxCounts,
   type InboxEvent,
   type InboxEventType,
-  type InboxFilter,
   type InboxItem,
 } from '../../core/inbox.js';
 import type { InboxMethods, JobCompletion } from '../../core/store.js';
+import {
+  countsOf,
+  eventPayload,
+  INBOX_FILTER_SQL,
+  INBOX_ITEM_COLUMNS,
+  NO_FEED,
+  toInboxEvent,
+  toInboxItem,
+  type FeedState,
+  type InboxEventRow,
+  type InboxItemRow,
+} from '../inbox-rows.js';
 import { page } from '../rows.js';
 import type { SqliteWriter } from './sqlite-writer.js';
-
-interface InboxItemRow {
-  id: string;
-  workflow_key: string;
-  title: string | null;
-  body: string;
-  action_url: string | null;
-  avatar_url: string | null;
-  data: string | null;
-  created_at: number;
-  seen_at: number | null;
-  read_at: number | null;
-  archived_at: number | null;
-}
-
-interface FeedRow {
-  seq: number;
-  total: number;
-  unread: number;
-  unseen: number;
-}
-
-interface EventRow {
-  environment_id: string;
-  subscriber_id: string;
-  seq: number;
-  type: InboxEventType;
-  payload: string;
-  created_at: number;
-}
-
-const ITEM_COLUMNS =
-  'id, workflow_key, title, body, action_url, avatar_url, data, created_at, seen_at, read_at, archived_at';
-
-function toItem(row: InboxItemRow): InboxItem {
-  return {
-    id: row.id,
-    workflowKey: row.workflow_key,
-    title: row.title,
-    body: row.body,
-    actionUrl: row.action_url,
-    avatarUrl: row.avatar_url,
-    data: row.data === null ? null : (JSON.parse(row.data) as Record<string, unknown>),
-    createdAt: row.created_at,
-    seenAt: row.seen_at,
-    readAt: row.read_at,
-    archivedAt: row.archived_at,
-  };
-}
-
-function toEvent(row: EventRow): InboxEvent {
-  const payload = JSON.parse(row.payload) as { item: InboxItem | null; counts: InboxCounts };
-  return {
-    environmentId: row.environment_id,
-    subscriberId: row.subscriber_id,
-    seq: row.seq,
-    type: row.type,
-    item: payload.item,
-    counts: payload.counts,
-    at: row.created_at,
-  };
-}
-
-const NO_FEED: FeedRow = { seq: 0, total: 0, unread: 0, unseen: 0 };
-
-const FILTERS: Record<InboxFilter, string> = {
-  all: 'archived_at IS NULL',
-  unread: 'archived_at IS NULL AND read_at IS NULL',
-  unseen: 'archived_at IS NULL AND seen_at IS NULL',
-  archived: 'archived_at IS NOT NULL',
-};
 
 /**
  * The subscriber-side writes every inbox change shares: the feed row (seq and counts) and the
@@ -90,11 +30,11 @@ const FILTERS: Record<InboxFilter, string> = {
  * in commit order without a lock.
  */
 function prepareFeedWrites(prepared: (sql: string) => Statement) {
-  const feed = (env: string, sub: string): FeedRow =>
+  const feed = (env: string, sub: string): FeedState =>
     (prepared('SELECT seq, total, unread, unseen FROM inbox_feeds WHERE environment_id = ? AND subscriber_id = ?').get(
       env,
       sub,
-    ) as FeedRow | undefined) ?? NO_FEED;
+    ) as FeedState | undefined) ?? NO_FEED;
   const record = (
     env: string,
     sub: string,
@@ -110,7 +50,7 @@ function prepareFeedWrites(prepared: (sql: string) => Statement) {
       RETURNING seq`).get(env, sub, counts.total, counts.unread, counts.unseen) as { seq: number };
     prepared(`
       INSERT INTO inbox_events (environment_id, subscriber_id, seq, type, payload, created_at)
-      VALUES (?, ?, ?, ?, ?, ?)`).run(env, sub, seq, type, JSON.stringify({ item, counts }), at);
+      VALUES (?, ?, ?, ?, ?, ?)`).run(env, sub, seq, type, eventPayload({ item, counts }), at);
     return { environmentId: env, subscriberId: sub, seq, type, item, counts, at };
   };
   return { feed, record };
@@ -130,7 +70,7 @@ export function prepareAddInboxItems(db: Database) {
   };
   const { feed, record } = prepareFeedWrites(prepared);
   const insert = db.prepare(`
-    INSERT INTO inbox_items (${ITEM_COLUMNS}, environment_id, subscriber_id, updated_at)
+    INSERT INTO inbox_items (${INBOX_ITEM_COLUMNS}, environment_id, subscriber_id, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);
   return (completion: JobCompletion): InboxEvent | 'exists' => {
     const { environmentId: env, subscriberId: sub, item } = completion.inboxItem!;
@@ -158,7 +98,6 @@ export function prepareAddInboxItems(db: Database) {
 /** The inbox read and change methods on SQLite. Feeds walk inbox_items_by_subscriber. */
 export function sqliteInboxMethods(prepared: (sql: string) => Statement, writer: SqliteWriter): InboxMethods {
   const { feed, record } = prepareFeedWrites(prepared);
-  const countsOf = ({ total, unread, unseen }: FeedRow): InboxCounts => ({ total, unread, unseen });
   const settings = (env: string, create: { secret: string; now: number }) => {
     prepared(`
       INSERT INTO inbox_settings (environment_id, secret, allowed_origins, updated_at) VALUES (?, ?, NULL, ?)
@@ -174,9 +113,9 @@ export function sqliteInboxMethods(prepared: (sql: string) => Statement, writer:
   };
   const itemOf = (env: string, sub: string, id: string) => {
     const row = prepared(
-      `SELECT ${ITEM_COLUMNS} FROM inbox_items WHERE id = ? AND environment_id = ? AND subscriber_id = ?`,
+      `SELECT ${INBOX_ITEM_COLUMNS} FROM inbox_items WHERE id = ? AND environment_id = ? AND subscriber_id = ?`,
     ).get(id, env, sub) as InboxItemRow | undefined;
-    return row ? toItem(row) : undefined;
+    return row ? toInboxItem(row) : undefined;
   };
 
   return {
@@ -207,10 +146,10 @@ export function sqliteInboxMethods(prepared: (sql: string) => Statement, writer:
 
     async listInboxItems(env, sub, filter) {
       const rows = prepared(`
-        SELECT ${ITEM_COLUMNS} FROM inbox_items
-        WHERE environment_id = ? AND subscriber_id = ? AND id < ? AND ${FILTERS[filter.status]}
+        SELECT ${INBOX_ITEM_COLUMNS} FROM inbox_items
+        WHERE environment_id = ? AND subscriber_id = ? AND id < ? AND ${INBOX_FILTER_SQL[filter.status]}
         ORDER BY id DESC LIMIT ?`).all(env, sub, filter.cursor ?? '\uffff', filter.limit + 1) as InboxItemRow[];
-      return page(rows, filter.limit, toItem, (row) => row.id);
+      return page(rows, filter.limit, toInboxItem, (row) => row.id);
     },
 
     async getInboxCounts(env, sub) {
@@ -276,8 +215,8 @@ export function sqliteInboxMethods(prepared: (sql: string) => Statement, writer:
     async listInboxEvents(env, sub, afterSeq, limit) {
       const rows = prepared(`
         SELECT * FROM inbox_events WHERE environment_id = ? AND subscriber_id = ? AND seq > ?
-        ORDER BY seq LIMIT ?`).all(env, sub, afterSeq, limit) as EventRow[];
-      return rows.map(toEvent);
+        ORDER BY seq LIMIT ?`).all(env, sub, afterSeq, limit) as InboxEventRow[];
+      return rows.map(toInboxEvent);
     },
 
     pruneInboxEvents(before, limit) {
