@@ -183,3 +183,48 @@ const tableWork = (d) =>
   d
     ? `${d.seqScansPerMessage} seq scans, ${d.indexScansPerMessage} index scans, ${d.rowsWrittenPerMessage} rows written`
     : '?';
+
+const kib = (bytes) => (bytes === null || bytes === undefined ? '–' : `${(bytes / 1024).toFixed(1)} KiB`);
+const mib = (bytes) => (bytes === null || bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+const times = (ratio) => (ratio === null ? '–' : `${ratio.toFixed(2)}×`);
+
+export function inboxRows(r) {
+  const s = r.settings;
+  const latency = (x) =>
+    `min ${ms(x.latencyMs.min)} · p50 ${ms(x.latencyMs.p50)} · p90 ${ms(x.latencyMs.p90)} · p99 ${ms(x.latencyMs.p99)} · max ${ms(x.latencyMs.max)} ms`;
+  const delivery = (x) =>
+    `${int(x.delivered)}/${int(x.expected)} delivered · duplicates ${x.duplicates} · gaps ${x.gaps} · strays ${x.strays} · ` +
+    `whole round p50 ${ms(x.roundCompleteMs.p50)} ms, max ${ms(x.roundCompleteMs.max)} ms`;
+  const memory = (x) => {
+    const m = x.memory;
+    return (
+      `${kib(m.perConnection.vmRss)} RSS + heap ${kib(m.perConnection.heapUsed)} per connection · ` +
+      `RSS ${mib(m.baseline.vmRss)} → ${mib(m.idle.vmRss)} (${mib(m.afterRounds.vmRss)} after the rounds)`
+    );
+  };
+  const cpu = (x, name) =>
+    `${cores(x.cores)} · ${name} ${x.cpuMsPerRound} ms CPU/round, clients ${x.clientsCpuMsPerRound}`;
+  return [
+    [
+      `Inbox stream (${int(s.subscribers)} SSE subscribers on their own connections, ${s.rounds} rounds of one in-app trigger to all, ${s.warmupRounds} warm-up round not counted)`,
+      '',
+    ],
+    [
+      `  Herald POST trigger → 202 (${int(s.subscribers)} recipients)`,
+      `p50 ${ms(r.herald.answerMs.p50)} · max ${ms(r.herald.answerMs.max)} ms`,
+    ],
+    ['  Herald 202 → item.created', latency(r.herald)],
+    ['  Herald delivery', delivery(r.herald)],
+    ['  node:http fan-out, 200 → event (ceiling)', latency(r.ceiling)],
+    ['  ceiling delivery', delivery(r.ceiling)],
+    ['  ratio herald / ceiling latency', `p50 ${times(r.ratios.p50)} · p99 ${times(r.ratios.p99)}`],
+    ['  Herald memory, 0 → 1,000 idle streams', memory(r.herald)],
+    ['  ceiling memory, 0 → 1,000 idle streams', memory(r.ceiling)],
+    [
+      '  ratio herald / ceiling memory per connection',
+      `RSS ${times(r.ratios.rssPerConnection)} · heap ${times(r.ratios.heapPerConnection)}`,
+    ],
+    ['  cores (herald rounds)', cpu(r.herald, 'herald')],
+    ['  cores (ceiling rounds)', cpu(r.ceiling, 'ceiling')],
+  ];
+}

@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: ingest, end to end, then webhooks. Prints a table of the figures against their
- * targets and writes bench/results/ingest.json, e2e.json and webhook.json.
+ * `npm run bench`: ingest, end to end, webhooks, then the inbox stream. Prints a table of the
+ * figures against their targets (or ceilings) and writes bench/results/ingest.json, e2e.json,
+ * webhook.json and inbox.json.
  *
- *   node bench/run.js [--only ingest|e2e|webhook] [--duration 10] [--messages 20000] [--pools 5,10] [--cpu-prof dir]
+ *   node bench/run.js [--only ingest|e2e|webhook|inbox] [--duration 10] [--messages 20000] [--pools 5,10] [--cpu-prof dir]
  *   node bench/run.js --database postgres://user@host:5432/db [--only …] [--duration 10] [--messages 5000]
  *
  * BENCH_DURATION, BENCH_MESSAGES and BENCH_DATABASE set the same as the flags. Without --pools, the
@@ -24,7 +25,8 @@ import { runE2e } from './e2e.js';
 import { runIngest } from './ingest.js';
 import { runPgE2e } from './pg-e2e.js';
 import { runPgIngest } from './pg-ingest.js';
-import { e2eRows, ingestRows, pgE2eRows, pgIngestRows, printTable, webhookRows } from './report.js';
+import { runInbox } from './inbox.js';
+import { e2eRows, inboxRows, ingestRows, pgE2eRows, pgIngestRows, printTable, webhookRows } from './report.js';
 import { runWebhook } from './webhook.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -55,8 +57,8 @@ function readOptions() {
       'cpu-prof': { type: 'string' },
     },
   });
-  if (values.only !== undefined && !['ingest', 'e2e', 'webhook'].includes(values.only)) {
-    throw new Error(`--only must be ingest, e2e or webhook, got ${values.only}`);
+  if (values.only !== undefined && !['ingest', 'e2e', 'webhook', 'inbox'].includes(values.only)) {
+    throw new Error(`--only must be ingest, e2e, webhook or inbox, got ${values.only}`);
   }
   const database = values.database || undefined;
   if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
@@ -66,7 +68,8 @@ function readOptions() {
     throw new Error('--database takes no ?schema=: every run creates its own schema and drops it');
   }
   if (database !== undefined && values.pools !== undefined) throw new Error('--pools is for the SQLite bench only');
-  if (database !== undefined && values.only === 'webhook') throw new Error('the webhook bench runs on SQLite only');
+  if (database !== undefined && ['webhook', 'inbox'].includes(values.only))
+    throw new Error(`the ${values.only} bench runs on SQLite only`);
   const messages = values.messages ?? String(DEFAULT_MESSAGES[database ? 'postgres' : 'sqlite']);
   return {
     only: values.only,
@@ -151,7 +154,12 @@ async function runSqlite(options) {
   if (runs('webhook')) {
     const webhook = await runWebhook({ messages: options.messages, cpuProfileDir: options.cpuProfileDir });
     files.push(writeResults('webhook', webhook));
-    rows.push(...webhookRows(webhook));
+    rows.push(...webhookRows(webhook), ['', '']);
+  }
+  if (runs('inbox')) {
+    const inbox = await runInbox({ cpuProfileDir: options.cpuProfileDir });
+    files.push(writeResults('inbox', inbox));
+    rows.push(...inboxRows(inbox));
   }
   return { rows, files };
 }
