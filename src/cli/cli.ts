@@ -46,6 +46,13 @@ function banner(url: string, config: ServeConfig, createdKey: string | undefined
         ? '  integration credentials: refused until HERALD_SECRET_KEY is set'
         : `  integration credentials: sealed with a dev key in ${config.dataDir}/secret-key (set HERALD_SECRET_KEY in production)`,
   );
+  lines.push(
+    config.inboxOrigins.length > 0
+      ? `  inbox: ${url}/inbox.js; pages on ${config.inboxOrigins.join(', ')} may call it`
+      : config.apiKey
+        ? `  inbox: ${url}/inbox.js; pages need their origin allowed (HERALD_INBOX_ORIGINS or PUT /v1/inbox/settings)`
+        : `  inbox: ${url}/inbox.js; dev mode lets pages on any origin call it (set HERALD_INBOX_ORIGINS in production)`,
+  );
   if (createdKey) lines.push(`  API key (shown once): ${createdKey}`);
   else if (config.apiKey) lines.push('  API key: from HERALD_API_KEY');
   return lines.join('\n');

@@ -211,6 +211,7 @@ describe('serve', () => {
       expect(banner).toContain(`listening on ${child.url}`);
       expect(banner).toMatch(/dev mailbox/);
       expect(banner).toContain('/v1/dev/mail');
+      expect(banner).toContain(`inbox: ${child.url}/inbox.js; dev mode lets pages on any origin call it`);
       const key = /API key \(shown once\): (hk_\S+)/.exec(banner)?.[1];
       expect(key).toBeDefined();
       const res = await call(child.url + '/v1/dev/mail', 'GET', undefined, { authorization: `Bearer ${key}` });
@@ -222,6 +223,7 @@ describe('serve', () => {
     const apiKey = 'hk_from_the_environment_0001';
     await withServe(['--data-dir', tempDir()], { HERALD_API_KEY: apiKey }, async (child) => {
       expect(child.output()).toContain('API key: from HERALD_API_KEY');
+      expect(child.output()).toContain('pages need their origin allowed (HERALD_INBOX_ORIGINS');
       expect(child.output()).not.toMatch(/hk_[A-Za-z0-9_-]{40,}/);
       const res = await call(child.url + '/v1/workflows', 'GET', undefined, { authorization: `Bearer ${apiKey}` });
       expect(res.status).toBe(200);
