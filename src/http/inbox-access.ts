@@ -71,8 +71,14 @@ export function credentialsOf(request: FastifyRequest, fromQuery: boolean): Subs
     token: bearer,
   };
   if (!fromQuery || fromHeaders.token || fromHeaders.subscriberId) return fromHeaders;
-  const query = request.query as SubscriberCredentials;
-  return { subscriberId: query.subscriberId, subscriberHash: query.subscriberHash, token: query.token };
+  // Read before the query is validated (credentials are checked first): take only single strings.
+  const query = request.query as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  return {
+    subscriberId: text(query.subscriberId),
+    subscriberHash: text(query.subscriberHash),
+    token: text(query.token),
+  };
 }
 
 export function createInboxAccess(deps: InboxAccessDeps): InboxAccess {

@@ -1,0 +1,149 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subscriberHash } from '../../src/core/inbox-credentials.js';
+import { expectProblem } from '../support/expect-problem.js';
+import { call, startTestHerald, type ApiResponse, type TestHerald } from '../support/herald.js';
+import { deliverInApp } from '../support/inbox.js';
+
+/**
+ * The browser-facing inbox answers 2xx or a 4xx problem+json whatever it is sent: any subscriber
+ * id (with its right hash, so requests get past the credentials), item ids, actions, queries,
+ * origins, tokens and Last-Event-IDs. fast-check prints the seed and the shrunk counterexample.
+ */
+const RUNS = 200;
+
+let h: TestHerald;
+let secret: string;
+let itemId: string;
+beforeAll(async () => {
+  h = await startTestHerald({ 'inbox-origins': 'https://app.example.com' });
+  await h.api('PUT', '/v1/workflows/note', { steps: [{ type: 'in_app', body: 'Note {{ data.n }}' }] });
+  secret = (await h.api('GET', '/v1/inbox/settings')).body.secret;
+  itemId = await deliverInApp(h, 'note', 'fuzz-owner', { n: 1 });
+});
+afterAll(async () => {
+  await h.close();
+});
+
+function expectWellFormed(res: ApiResponse): void {
+  if (res.status >= 500) throw new Error(`answered ${res.status}: ${res.text.slice(0, 500)}`);
+  expect(res.status).toBeGreaterThanOrEqual(200);
+  if (res.status >= 400) expectProblem(res);
+}
+
+const percentEncode = (bytes: Uint8Array) => [...bytes].map((b) => '%' + b.toString(16).padStart(2, '0')).join('');
+const segment = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 200 }).map((s) => percentEncode(new TextEncoder().encode(s))),
+  fc.stringMatching(/^[A-Za-z0-9._~%+!$&'()*,;=:@-]{0,200}$/),
+);
+// Header values fetch can send: visible Latin-1, no control characters.
+const headerValue = fc.string({
+  unit: fc
+    .integer({ min: 0x21, max: 0xff })
+    .filter((c) => c !== 0x7f && (c < 0x80 || c > 0x9f))
+    .map((c) => String.fromCharCode(c)),
+  maxLength: 300,
+});
+const subscriberId = fc.oneof(
+  { weight: 2, arbitrary: fc.constant('fuzz-owner') },
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 255 }),
+  fc.string({ maxLength: 300 }),
+);
+/** Credentials: mostly a subscriber's right hash, sometimes anything. */
+const credentials = fc.oneof(
+  { weight: 4, arbitrary: subscriberId.map((id) => ({ id, hash: subscriberHash(secret, id) })) },
+  fc.record({ id: subscriberId, hash: headerValue }),
+  headerValue.map((token) => ({ token })),
+);
+type Credentials = { id: string; hash: string } | { token: string };
+const headersOf = (c: Credentials): Record<string, string> =>
+  'token' in c
+    ? { authorization: `Bearer ${c.token}` }
+    : { 'x-herald-subscriber-id': encodeURIComponent(c.id), 'x-herald-subscriber-hash': c.hash };
+const origin = fc.option(fc.oneof(fc.constant('https://app.example.com'), fc.webUrl(), headerValue), {
+  nil: undefined,
+});
+const withOrigin = (headers: Record<string, string>, value: string | undefined) =>
+  value === undefined ? headers : { ...headers, origin: value };
+
+describe('any inbox request gets a 2xx or a 4xx problem+json', () => {
+  it('GET /v1/inbox/items and /counts with any query', async () => {
+    const query = fc.array(fc.tuple(fc.constantFrom('status', 'limit', 'cursor', 'x'), segment), { maxLength: 4 });
+    await fc.assert(
+      fc.asyncProperty(credentials, query, origin, async (creds, pairs, from) => {
+        const headers = withOrigin(headersOf(creds), from);
+        const search = pairs.map(([k, v]) => `${k}=${v}`).join('&');
+        expectWellFormed(await call(`${h.url}/v1/inbox/items?${search}`, 'GET', undefined, headers));
+        expectWellFormed(await call(`${h.url}/v1/inbox/counts`, 'GET', undefined, headers));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('POST /v1/inbox/items/{id}/{action}, read-all and seen-all', async () => {
+    const action = fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom('read', 'unread', 'seen', 'archive', 'unarchive') },
+      segment,
+    );
+    const id = fc.oneof({ weight: 2, arbitrary: fc.constant(itemId) }, segment);
+    await fc.assert(
+      fc.asyncProperty(credentials, id, action, origin, async (creds, item, act, from) => {
+        const headers = withOrigin(headersOf(creds), from);
+        expectWellFormed(await call(`${h.url}/v1/inbox/items/${item}/${act}`, 'POST', undefined, headers));
+        expectWellFormed(await call(`${h.url}/v1/inbox/read-all`, 'POST', undefined, headers));
+        expectWellFormed(await call(`${h.url}/v1/inbox/seen-all`, 'POST', undefined, headers));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('GET /v1/inbox/stream with any credentials in the query and any Last-Event-ID', async () => {
+    const query = fc.oneof(
+      credentials.map((c) =>
+        'token' in c
+          ? `token=${encodeURIComponent(c.token)}`
+          : `subscriberId=${encodeURIComponent(c.id)}&subscriberHash=${encodeURIComponent(c.hash)}`,
+      ),
+      fc
+        .array(fc.tuple(fc.constantFrom('subscriberId', 'subscriberHash', 'token', 'x'), segment), { maxLength: 3 })
+        .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&')),
+    );
+    await fc.assert(
+      fc.asyncProperty(query, fc.option(headerValue, { nil: undefined }), origin, async (search, lastId, from) => {
+        const abort = new AbortController();
+        const headers = withOrigin(lastId === undefined ? {} : { 'last-event-id': lastId }, from);
+        const response = await fetch(`${h.url}/v1/inbox/stream?${search}`, { headers, signal: abort.signal });
+        try {
+          if (response.status >= 500) throw new Error(`answered ${response.status}`);
+          if (response.status === 200) {
+            expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+            return;
+          }
+          expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+          expect(response.status).toBeLessThan(500);
+        } finally {
+          abort.abort();
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('PUT /v1/inbox/settings and POST /v1/subscribers/{id}/inbox-token with any body', async () => {
+    const body = fc.oneof(
+      fc.record({ allowedOrigins: fc.oneof(fc.constant(null), fc.array(fc.oneof(fc.webUrl(), fc.string()))) }),
+      fc.record({ expiresIn: fc.oneof(fc.integer(), fc.double(), fc.string()) }),
+      fc.jsonValue(),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, fc.oneof(fc.constant('fuzz-owner'), segment), async (value, id) => {
+        const json = JSON.stringify(value);
+        const headers = { 'content-type': 'application/json' };
+        expectWellFormed(await h.api('POST', `/v1/subscribers/${id}/inbox-token`, json, headers));
+        const put = await h.api('PUT', '/v1/inbox/settings', json, headers);
+        expectWellFormed(put);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
