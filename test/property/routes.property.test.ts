@@ -97,7 +97,7 @@ const workingLiquid = fc.constantFrom(
   '{% capture x %}{{ data | json }}{% endcapture %}{{ x | size }}',
 );
 const liquid = fc.oneof(brokenLiquid, workingLiquid, fc.string({ unit: 'binary' }));
-const step = fc.record(
+const emailStep = fc.record(
   {
     type: fc.oneof({ weight: 8, arbitrary: fc.constant('email') }, fc.jsonValue()),
     subject: liquid,
@@ -106,6 +106,17 @@ const step = fc.record(
   },
   { requiredKeys: ['type', 'subject'] },
 );
+const inAppStep = fc.record(
+  {
+    type: fc.constant('in_app'),
+    body: liquid,
+    title: liquid,
+    actionUrl: fc.oneof(liquid, fc.constantFrom('javascript:{{ data.a }}', '{{ data.a }}', '//x.example/{{ data.a }}')),
+    data: fc.dictionary(fc.string(), fc.oneof(liquid, fc.jsonValue())),
+  },
+  { requiredKeys: ['type', 'body'] },
+);
+const step = fc.oneof({ weight: 3, arbitrary: emailStep }, inAppStep);
 const workflowBody = fc.record(
   { name: fc.string({ unit: 'binary', minLength: 1 }), steps: fc.array(step, { minLength: 1, maxLength: 3 }) },
   { requiredKeys: ['steps'] },
