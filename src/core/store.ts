@@ -160,6 +160,7 @@ export interface JobCompletion {
 export type InboxMethods = Pick<
   Store,
   | 'getInboxSettings'
+  | 'findInboxSettings'
   | 'updateInboxSettings'
   | 'listInboxItems'
   | 'getInboxCounts'
@@ -304,6 +305,8 @@ export interface Store {
   // In-app inbox
   /** The environment's inbox settings, created with `create.secret` on first use. */
   getInboxSettings(environmentId: string, create: { secret: string; now: number }): Promise<InboxSettings>;
+  /** The environment's inbox settings if it has any; never creates them (for unverified claims). */
+  findInboxSettings(environmentId: string): Promise<InboxSettings | undefined>;
   /** Changes the secret and/or the allowed origins (null: back to the default list). */
   updateInboxSettings(
     environmentId: string,

@@ -83,17 +83,29 @@ export function credentialsOf(request: FastifyRequest, fromQuery: boolean): Subs
 
 export function createInboxAccess(deps: InboxAccessDeps): InboxAccess {
   const { store, clock } = deps;
-  const cache = new Map<string, { settings: Promise<InboxSettings>; until: number }>();
+  const cache = new Map<string, { settings: Promise<InboxSettings | undefined>; until: number }>();
 
-  const settings = (environmentId: string): Promise<InboxSettings> => {
+  /**
+   * Settings from the cache or the store. `create` only for environments a key holder or the
+   * configuration named: an environment read from an unverified token is looked up, never created.
+   */
+  const cached = (environmentId: string, create: boolean): Promise<InboxSettings | undefined> => {
     const now = clock.now();
     const hit = cache.get(environmentId);
     if (hit && hit.until > now) return hit.settings;
-    const loading = store.getInboxSettings(environmentId, { secret: generateInboxSecret(), now });
+    const loading = create
+      ? store.getInboxSettings(environmentId, { secret: generateInboxSecret(), now })
+      : store.findInboxSettings(environmentId);
     if (cache.size > 1_000) cache.clear();
     cache.set(environmentId, { settings: loading, until: now + SETTINGS_TTL_MS });
     loading.catch(() => cache.delete(environmentId));
     return loading;
+  };
+  const settings = async (environmentId: string) => (await cached(environmentId, true))!;
+  /** The settings a token names, if that environment has any. */
+  const claimed = (token: string) => {
+    const environmentId = inboxTokenEnvironment(token);
+    return environmentId === undefined ? undefined : cached(environmentId, false);
   };
   const allowedOrigins = (current: InboxSettings) => current.allowedOrigins ?? deps.defaultOrigins;
 
@@ -107,9 +119,9 @@ export function createInboxAccess(deps: InboxAccessDeps): InboxAccess {
     async authenticate(credentials) {
       const { subscriberId, subscriberHash, token } = credentials;
       if (token !== undefined) {
-        const environmentId = inboxTokenEnvironment(token);
-        if (environmentId === undefined) throw new HeraldError('INBOX_UNAUTHORIZED', 'The inbox token is not valid');
-        const verified = verifyInboxToken((await settings(environmentId)).secret, token, clock.now());
+        const named = await claimed(token);
+        if (!named) throw new HeraldError('INBOX_UNAUTHORIZED', 'The inbox token is not valid');
+        const verified = verifyInboxToken(named.secret, token, clock.now());
         if (verified === 'expired') throw new HeraldError('INBOX_UNAUTHORIZED', 'The inbox token has expired');
         if (!verified) throw new HeraldError('INBOX_UNAUTHORIZED', 'The inbox token is not valid');
         return { environmentId: verified.environmentId, subscriberId: verified.subscriberId };
@@ -132,8 +144,8 @@ export function createInboxAccess(deps: InboxAccessDeps): InboxAccess {
       if (origin === undefined) return;
       reply.header('vary', 'Origin');
       const token = credentialsOf(request, true).token;
-      const environmentId = (token && inboxTokenEnvironment(token)) || deps.defaultEnvironmentId;
-      const allowed = allowedOrigins(await settings(environmentId));
+      const named = token === undefined ? undefined : await claimed(token);
+      const allowed = allowedOrigins(named ?? (await settings(deps.defaultEnvironmentId)));
       const own = `${request.protocol}://${request.headers.host ?? ''}`;
       if (origin !== own && !allowed.includes('*') && !allowed.includes(origin)) {
         throw new HeraldError('ORIGIN_NOT_ALLOWED', `Pages on ${origin} may not call the inbox API`);

@@ -142,6 +142,14 @@ describe('subscriber credentials', () => {
     ).toString('base64url');
     expectProblem(await asBearer(`hit_${forged}.${signature}`), 401, 'INBOX_UNAUTHORIZED');
     expectProblem(await asBearer('hit_nonsense'), 401, 'INBOX_UNAUTHORIZED');
+    // A token naming an environment that has no inbox is refused without creating one for it.
+    const elsewhere = createInboxToken(secret, {
+      environmentId: 'env_made_up',
+      subscriberId: frank.subscriberId,
+      expiresAt: Date.now() + 60_000,
+    });
+    expectProblem(await asBearer(elsewhere), 401, 'INBOX_UNAUTHORIZED');
+    expect(await h.herald.store.findInboxSettings('env_made_up')).toBeUndefined();
     const tooLong = await h.api('POST', `/v1/subscribers/${frank.subscriberId}/inbox-token`, { expiresIn: 86_401 });
     expectProblem(tooLong, 422, 'VALIDATION_FAILED');
     expectProblem(await h.api('POST', '/v1/subscribers/nobody-here/inbox-token'), 404, 'SUBSCRIBER_NOT_FOUND');

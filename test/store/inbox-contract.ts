@@ -443,6 +443,7 @@ export function describeInboxContract(name: string, open: () => Promise<OpenedSt
 
     it('creates the inbox settings once, and changes and resets them', async () => {
       const { store, environmentId: env, close } = await open();
+      expect(await store.findInboxSettings(env)).toBeUndefined();
       const first = await Promise.all([
         store.getInboxSettings(env, { secret: 's1', now: T0 }),
         store.getInboxSettings(env, { secret: 's2', now: T0 + 1 }),
@@ -451,6 +452,7 @@ export function describeInboxContract(name: string, open: () => Promise<OpenedSt
       const { secret } = first[0];
       expect(['s1', 's2']).toContain(secret);
       expect(await store.getInboxSettings(env, { secret: 's3', now: T0 + 2 })).toEqual(first[0]);
+      expect(await store.findInboxSettings(env)).toEqual(first[0]);
 
       const origins = ['https://app.example.com', 'http://localhost:5173'];
       expect(await store.updateInboxSettings(env, { allowedOrigins: origins }, { secret: 's4', now: T0 + 10 })).toEqual(

@@ -178,6 +178,10 @@ export function postgresInboxMethods(
       return (await settingsOf(env))!;
     },
 
+    findInboxSettings(env) {
+      return settingsOf(env);
+    },
+
     async updateInboxSettings(env, change, create) {
       await createSettings(env, create);
       const resetOrigins = change.allowedOrigins !== undefined;

@@ -6,6 +6,7 @@ import {
   type InboxCounts,
   type InboxEvent,
   type InboxEventType,
+  type InboxSettings,
   type InboxItem,
 } from '../../core/inbox.js';
 import type { InboxMethods, JobCompletion } from '../../core/store.js';
@@ -98,18 +99,22 @@ export function prepareAddInboxItems(db: Database) {
 /** The inbox read and change methods on SQLite. Feeds walk inbox_items_by_subscriber. */
 export function sqliteInboxMethods(prepared: (sql: string) => Statement, writer: SqliteWriter): InboxMethods {
   const { feed, record } = prepareFeedWrites(prepared);
-  const settings = (env: string, create: { secret: string; now: number }) => {
-    prepared(`
-      INSERT INTO inbox_settings (environment_id, secret, allowed_origins, updated_at) VALUES (?, ?, NULL, ?)
-      ON CONFLICT (environment_id) DO NOTHING`).run(env, create.secret, create.now);
+  const find = (env: string): InboxSettings | undefined => {
     const row = prepared('SELECT secret, allowed_origins, updated_at FROM inbox_settings WHERE environment_id = ?').get(
       env,
-    ) as { secret: string; allowed_origins: string | null; updated_at: number };
+    ) as { secret: string; allowed_origins: string | null; updated_at: number } | undefined;
+    if (!row) return undefined;
     return {
       secret: row.secret,
       allowedOrigins: row.allowed_origins === null ? null : (JSON.parse(row.allowed_origins) as string[]),
       updatedAt: row.updated_at,
     };
+  };
+  const settings = (env: string, create: { secret: string; now: number }) => {
+    prepared(`
+      INSERT INTO inbox_settings (environment_id, secret, allowed_origins, updated_at) VALUES (?, ?, NULL, ?)
+      ON CONFLICT (environment_id) DO NOTHING`).run(env, create.secret, create.now);
+    return find(env)!;
   };
   const itemOf = (env: string, sub: string, id: string) => {
     const row = prepared(
@@ -119,8 +124,13 @@ export function sqliteInboxMethods(prepared: (sql: string) => Statement, writer:
   };
 
   return {
-    getInboxSettings(env, create) {
-      return writer.run(() => settings(env, create));
+    async getInboxSettings(env, create) {
+      // Read first: the settings exist on every call but the first, and a read needs no commit.
+      return find(env) ?? writer.run(() => settings(env, create));
+    },
+
+    async findInboxSettings(env) {
+      return find(env);
     },
 
     updateInboxSettings(env, change, create) {

@@ -36,6 +36,7 @@ export const STORE_METHODS = [
   'recordCircuit',
   'removePushDevices',
   'getInboxSettings',
+  'findInboxSettings',
   'updateInboxSettings',
   'listInboxItems',
   'getInboxCounts',
