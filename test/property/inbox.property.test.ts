@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriberHash } from '../../src/core/inbox-credentials.js';
-import { expectProblem } from '../support/expect-problem.js';
-import { call, startTestHerald, type ApiResponse, type TestHerald } from '../support/herald.js';
+import { expectWellFormed, headerChar, segment } from '../support/fuzz.js';
+import { call, startTestHerald, type TestHerald } from '../support/herald.js';
 import { deliverInApp } from '../support/inbox.js';
 
 /**
@@ -25,25 +25,7 @@ afterAll(async () => {
   await h.close();
 });
 
-function expectWellFormed(res: ApiResponse): void {
-  if (res.status >= 500) throw new Error(`answered ${res.status}: ${res.text.slice(0, 500)}`);
-  expect(res.status).toBeGreaterThanOrEqual(200);
-  if (res.status >= 400) expectProblem(res);
-}
-
-const percentEncode = (bytes: Uint8Array) => [...bytes].map((b) => '%' + b.toString(16).padStart(2, '0')).join('');
-const segment = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 200 }).map((s) => percentEncode(new TextEncoder().encode(s))),
-  fc.stringMatching(/^[A-Za-z0-9._~%+!$&'()*,;=:@-]{0,200}$/),
-);
-// Header values fetch can send: visible Latin-1, no control characters.
-const headerValue = fc.string({
-  unit: fc
-    .integer({ min: 0x21, max: 0xff })
-    .filter((c) => c !== 0x7f && (c < 0x80 || c > 0x9f))
-    .map((c) => String.fromCharCode(c)),
-  maxLength: 300,
-});
+const headerValue = fc.string({ unit: headerChar, maxLength: 300 });
 const subscriberId = fc.oneof(
   { weight: 2, arbitrary: fc.constant('fuzz-owner') },
   fc.string({ unit: 'binary', minLength: 1, maxLength: 255 }),
