@@ -30,12 +30,19 @@ import type { SqliteWriter } from './sqlite-writer.js';
  * event. They run inside the writer's transaction, which is the only writer: seqs are gapless and
  * in commit order without a lock.
  */
-function prepareFeedWrites(prepared: (sql: string) => Statement) {
-  const feed = (env: string, sub: string): FeedState =>
-    (prepared('SELECT seq, total, unread, unseen FROM inbox_feeds WHERE environment_id = ? AND subscriber_id = ?').get(
-      env,
-      sub,
-    ) as FeedState | undefined) ?? NO_FEED;
+function prepareFeedWrites(prepare: (sql: string) => Statement) {
+  const select = prepare(
+    'SELECT seq, total, unread, unseen FROM inbox_feeds WHERE environment_id = ? AND subscriber_id = ?',
+  );
+  const advance = prepare(`
+    INSERT INTO inbox_feeds (environment_id, subscriber_id, seq, total, unread, unseen) VALUES (?, ?, 1, ?, ?, ?)
+    ON CONFLICT (environment_id, subscriber_id) DO UPDATE SET seq = seq + 1, total = excluded.total,
+      unread = excluded.unread, unseen = excluded.unseen
+    RETURNING seq`);
+  const insertEvent = prepare(`
+    INSERT INTO inbox_events (environment_id, subscriber_id, seq, type, payload, created_at)
+    VALUES (?, ?, ?, ?, ?, ?)`);
+  const feed = (env: string, sub: string): FeedState => (select.get(env, sub) as FeedState | undefined) ?? NO_FEED;
   const record = (
     env: string,
     sub: string,
@@ -44,32 +51,20 @@ function prepareFeedWrites(prepared: (sql: string) => Statement) {
     counts: InboxCounts,
     at: number,
   ): InboxEvent => {
-    const { seq } = prepared(`
-      INSERT INTO inbox_feeds (environment_id, subscriber_id, seq, total, unread, unseen) VALUES (?, ?, 1, ?, ?, ?)
-      ON CONFLICT (environment_id, subscriber_id) DO UPDATE SET seq = seq + 1, total = excluded.total,
-        unread = excluded.unread, unseen = excluded.unseen
-      RETURNING seq`).get(env, sub, counts.total, counts.unread, counts.unseen) as { seq: number };
-    prepared(`
-      INSERT INTO inbox_events (environment_id, subscriber_id, seq, type, payload, created_at)
-      VALUES (?, ?, ?, ?, ?, ?)`).run(env, sub, seq, type, eventPayload({ item, counts }), at);
+    const { seq } = advance.get(env, sub, counts.total, counts.unread, counts.unseen) as { seq: number };
+    insertEvent.run(env, sub, seq, type, eventPayload({ item, counts }), at);
     return { environmentId: env, subscriberId: sub, seq, type, item, counts, at };
   };
   return { feed, record };
 }
 
 /**
- * Adds the in-app items of a batch of completions, inside the writer's transaction. Returns the
- * events, and the ids of messages whose item was already there (a second completion of the same
- * message): those keep the status their item gave them.
+ * Adds the in-app item of a completion, inside the writer's transaction, and returns its
+ * item.created event; 'exists' when the item was already there (a second completion of the same
+ * message), which then keeps the status its item gave it.
  */
 export function prepareAddInboxItems(db: Database) {
-  const statements = new Map<string, Statement>();
-  const prepared = (sql: string) => {
-    let statement = statements.get(sql);
-    if (!statement) statements.set(sql, (statement = db.prepare(sql)));
-    return statement;
-  };
-  const { feed, record } = prepareFeedWrites(prepared);
+  const { feed, record } = prepareFeedWrites((sql) => db.prepare(sql));
   const insert = db.prepare(`
     INSERT INTO inbox_items (${INBOX_ITEM_COLUMNS}, environment_id, subscriber_id, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);

@@ -1,0 +1,75 @@
+import type pg from 'pg';
+import type { Store } from '../../core/store.js';
+import { channelsJson, toSubscriber, type SubscriberRow } from '../rows.js';
+import { lockInboxFeeds } from './inbox.js';
+
+/** Subscribers on PostgreSQL: upsert, read, and delete with the erasure of their data. Primary keys. */
+export function postgresSubscriberMethods(
+  pool: pg.Pool,
+  transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
+): Pick<Store, 'putSubscriber' | 'getSubscriber' | 'deleteSubscriber'> {
+  return {
+    async putSubscriber(env, subscriberId, fields, now) {
+      const { rows } = await pool.query<SubscriberRow>(
+        `INSERT INTO subscribers (environment_id, subscriber_id, email, phone, name, locale, timezone, data,
+                                  channels, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9)
+         ON CONFLICT (environment_id, subscriber_id) DO UPDATE SET
+           email = excluded.email, phone = excluded.phone, name = excluded.name, locale = excluded.locale,
+           timezone = excluded.timezone, data = excluded.data, channels = excluded.channels,
+           updated_at = excluded.updated_at
+         RETURNING *`,
+        [
+          env,
+          subscriberId,
+          fields.email ?? null,
+          fields.phone ?? null,
+          fields.name ?? null,
+          fields.locale ?? null,
+          fields.timezone ?? null,
+          fields.data == null ? null : JSON.stringify(fields.data),
+          now,
+          channelsJson(fields),
+        ],
+      );
+      return toSubscriber(rows[0]!);
+    },
+
+    async getSubscriber(env, subscriberId) {
+      const { rows } = await pool.query<SubscriberRow>(
+        'SELECT * FROM subscribers WHERE environment_id = $1 AND subscriber_id = $2',
+        [env, subscriberId],
+      );
+      return rows[0] ? toSubscriber(rows[0]) : undefined;
+    },
+
+    async deleteSubscriber(env, subscriberId) {
+      return transaction(async (client) => {
+        // The inbox feed first, as every inbox writer locks it: a delivery adding an item either
+        // committed before (its item is deleted below) or waits and then finds the subscriber gone.
+        await lockInboxFeeds(client, [{ environmentId: env, subscriberId }]);
+        const args = [env, subscriberId];
+        const deleted = await client.query(
+          'DELETE FROM subscribers WHERE environment_id = $1 AND subscriber_id = $2',
+          args,
+        );
+        // Erase personal data from the delivery log: addresses, rendered content, provider replies
+        // (which often quote the address) and captured dev mail. messages_by_subscriber finds them.
+        const ofSubscriber = 'SELECT id FROM messages WHERE environment_id = $1 AND subscriber_id = $2';
+        await client.query(`DELETE FROM dev_mail WHERE message_id IN (${ofSubscriber})`, args);
+        await client.query(`UPDATE attempts SET detail = '[erased]' WHERE message_id IN (${ofSubscriber})`, args);
+        const erased = await client.query(
+          `UPDATE messages SET recipient = NULL, subject = NULL, content = NULL, reason = CASE
+             WHEN status IN ('queued', 'sending', 'retrying') THEN reason ELSE NULL END
+           WHERE environment_id = $1 AND subscriber_id = $2`,
+          args,
+        );
+        // inbox_items_by_subscriber and the primary keys of inbox_feeds and inbox_events.
+        for (const table of ['inbox_items', 'inbox_events', 'inbox_feeds']) {
+          await client.query(`DELETE FROM ${table} WHERE environment_id = $1 AND subscriber_id = $2`, args);
+        }
+        return (deleted.rowCount ?? 0) > 0 || (erased.rowCount ?? 0) > 0;
+      });
+    },
+  };
+}
