@@ -11,8 +11,8 @@ import { waitFor } from '../support/wait-for.js';
 // The <herald-inbox> element in a real Chromium, on a page of another origin than Herald (as a
 // customer's site is), against a real Herald: the API, the stream, CORS and the worker's delivery.
 
-/** Debian's Chromium, which .ci/run installs; playwright-core drives it and downloads nothing. */
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium, which `npm test` installs (test/preflight.js); playwright-core drives it and downloads nothing. */
+const CHROMIUM = process.env.HERALD_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const WORKFLOW = 'inbox-note';
 
@@ -25,7 +25,9 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`The browser tests need Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does)`);
+    throw new Error(
+      `The browser tests need Chromium at ${CHROMIUM}: apt-get install chromium (npm test installs it where it can)`,
+    );
   }
   [h, pages, browser] = await Promise.all([
     startTestHerald(),
