@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
@@ -62,6 +62,8 @@ declare module 'fastify' {
     cors?: boolean;
     /** The stream: EventSource cannot send headers, so credentials may be query parameters. */
     credentialsInQuery?: boolean;
+    /** The body may be left out (the route applies its defaults), also as an empty JSON body. */
+    optionalBody?: boolean;
   }
 }
 
@@ -83,6 +85,16 @@ function createAjv(coerceTypes: boolean) {
   addFormats.default(ajv);
   ajv.addFormat('email', { type: 'string', validate: isDeliverableAddress });
   return ajv;
+}
+
+/**
+ * Clients that send `Content-Type: application/json` on every call send it with no body too (a
+ * DELETE, an action): an empty body is no body where the route takes none or marks its body
+ * optional. Where the route needs a body, an empty one is a 400.
+ */
+function emptyBody(request: FastifyRequest): undefined {
+  if (request.routeOptions.schema?.body === undefined || request.routeOptions.config.optionalBody) return undefined;
+  throw new HeraldError('INVALID_JSON', 'The body is empty; send a JSON object');
 }
 
 /** Builds the HTTP API. The request lifecycle: auth (onRequest) → JSON parse → validation → handler. */
@@ -120,8 +132,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.removeAllContentTypeParsers();
   // Fastify matches the whole header, parameters included (`application/json; charset=utf-8`).
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json(;.*)?$/, { parseAs: 'buffer' }, (_request, body, done) => {
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json(;.*)?$/, { parseAs: 'buffer' }, (request, body, done) => {
     try {
+      if ((body as Buffer).length === 0) return done(null, emptyBody(request));
       done(null, parseJsonBody(body as Buffer));
     } catch (error) {
       done(error as Error, undefined);

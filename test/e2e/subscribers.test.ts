@@ -86,6 +86,28 @@ describe('GET and DELETE /v1/subscribers/{id}', () => {
   it('answers 404 when deleting an unknown subscriber', async () => {
     expectProblem(await h.api('DELETE', '/v1/subscribers/never-existed'), 404, 'SUBSCRIBER_NOT_FOUND');
   });
+
+  it('deletes when the client sends Content-Type: application/json with an empty body', async () => {
+    // Clients that set the header on every call must still be able to erase a person.
+    await h.api('PUT', '/v1/subscribers/delete-json', { email: 'dj@example.com' });
+    for (const type of ['application/json', 'application/json; charset=utf-8']) {
+      const res = await h.api('DELETE', '/v1/subscribers/delete-json', '', { 'content-type': type });
+      if (type === 'application/json') expect(res.status).toBe(204);
+      else expectProblem(res, 404, 'SUBSCRIBER_NOT_FOUND');
+    }
+    expectProblem(await h.api('GET', '/v1/subscribers/delete-json'), 404, 'SUBSCRIBER_NOT_FOUND');
+  });
+
+  it('still refuses an empty JSON body where the route needs one, and takes it where the body is optional', async () => {
+    const empty = { 'content-type': 'application/json' };
+    expectProblem(await h.api('PUT', '/v1/subscribers/empty-body', '', empty), 400, 'INVALID_JSON');
+    expectProblem(await h.api('GET', '/v1/subscribers/empty-body'), 404, 'SUBSCRIBER_NOT_FOUND');
+    await h.api('PUT', '/v1/subscribers/empty-body', { email: 'eb@example.com' });
+    // The inbox token's body is optional: empty means the defaults (one hour).
+    const token = await h.api('POST', '/v1/subscribers/empty-body/inbox-token', '', empty);
+    expect(token.status).toBe(200);
+    expect(token.body.token).toEqual(expect.any(String));
+  });
 });
 
 describe('deleting a subscriber erases their personal data', () => {
