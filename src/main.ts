@@ -19,6 +19,7 @@ import type { TriggerDeps } from './core/trigger-workflow.js';
 import type { ServeConfig } from './config/settings.js';
 import { buildApp, type App } from './http/app.js';
 import { hashApiKey } from './http/auth.js';
+import { defaultMaxConnections } from './http/connection-guard.js';
 import { createMetrics } from './observability/metrics.js';
 import { withCachedWorkflows } from './store/cached-workflows.js';
 import { withLocalInboxEvents } from './store/local-inbox-events.js';
@@ -208,6 +209,11 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     onCommitted: () => worker.notify(),
   };
   const runsWorker = config.role !== 'api';
+  const connections = {
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxConnections: config.maxConnections ?? defaultMaxConnections(config),
+  };
+  logger.info(connections, 'http connection limits');
   const app = await buildApp({
     store,
     clock,
@@ -224,6 +230,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
       }
     },
     version: VERSION,
+    connections,
     inbox: {
       // Dev mode (no API key) lets any page try the inbox; production lists its origins.
       defaultOrigins: config.inboxOrigins.length > 0 || config.apiKey ? config.inboxOrigins : ['*'],

@@ -53,6 +53,9 @@ export interface ServeConfig {
   breakerCooldownMs: number;
   inboxOrigins: string[];
   inboxHeartbeatMs: number;
+  requestTimeoutMs: number;
+  /** Undefined: chosen from the file-descriptor limit at start. */
+  maxConnections: number | undefined;
 }
 
 const integer =
@@ -263,6 +266,24 @@ export const SETTINGS: Setting<unknown>[] = [
     description: 'how often an idle inbox stream (SSE) sends a heartbeat, so proxies keep it open',
     default: '15s',
     parse: duration(100),
+  },
+  {
+    flag: 'request-timeout',
+    key: 'requestTimeoutMs',
+    placeholder: 'duration',
+    description:
+      "longest time a client may take to send a request's headers and body; slower clients are answered 408 and disconnected (inbox streams and handlers are not limited by it)",
+    default: '30s',
+    parse: duration(100),
+  },
+  {
+    flag: 'max-connections',
+    key: 'maxConnections',
+    placeholder: 'number|auto',
+    description:
+      'open HTTP connections at most (inbox streams included); at the cap a new connection closes the one idle or sending its request the longest. auto: from the file-descriptor limit, less room for the database, SMTP and outbound connections',
+    default: 'auto',
+    parse: (raw) => (raw.trim() === 'auto' ? undefined : integer(1, 10_000_000)(raw)),
   },
   {
     flag: 'concurrency',

@@ -13,13 +13,14 @@ import type { Store } from '../core/store.js';
 import type { TriggerDeps } from '../core/trigger-workflow.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createApiKeyAuthenticator } from './auth.js';
+import { answerClientError, closeIfBodyUnread, guardConnections, type ConnectionLimits } from './connection-guard.js';
 import { createInboxAccess, credentialsOf } from './inbox-access.js';
 import { createInboxStreams } from './inbox-stream.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { inboxScriptRoutes } from './routes/inbox-script.js';
 import { inboxSettingsRoutes } from './routes/inbox-settings.js';
 import { parseJsonBody } from './json-body.js';
-import { clientErrorProblem, problem, sendProblem, toProblem } from './problem.js';
+import { problem, sendProblem, toProblem } from './problem.js';
 import { benchRoutes } from './routes/bench.js';
 import { devMailRoutes } from './routes/dev-mail.js';
 import { healthRoutes } from './routes/health.js';
@@ -38,6 +39,8 @@ export interface AppDeps {
   /** Why an outbound URL a user sets would be refused (SSRF guard), or undefined when it is fine. */
   refuseOutboundUrl(url: string): string | undefined;
   version: string;
+  /** Request timeout and connection cap (--request-timeout, --max-connections). */
+  connections: ConnectionLimits;
   inbox: {
     /** Origins allowed where an environment sets none (HERALD_INBOX_ORIGINS; dev mode: *). */
     defaultOrigins: readonly string[];
@@ -112,17 +115,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Malformed percent-encoding and over-long path segments are refused by the router, before any
     // hook: without this they would answer plain JSON instead of problem+json.
     frameworkErrors: (error, request, reply) => sendProblem(reply, toProblem(error, request)),
-    // Requests that do not even parse as HTTP never reach a route: answer them in the same shape.
-    clientErrorHandler: (error, socket) => {
-      if (!socket.writable) return;
-      const { status, body } = clientErrorProblem(error);
-      socket.end(
-        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-          `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-          `Connection: close\r\n\r\n${body}`,
-      );
-    },
+    // Requests that do not even parse as HTTP, or do not arrive in time, never reach a route:
+    // answer them in the same shape.
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, deps.connections.requestTimeoutMs),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+  const connections = guardConnections(app.server, deps.connections, {
+    onShed: (reason) => deps.metrics.connectionShed(reason),
+  });
+  deps.metrics.countHttpConnections(() => connections.open());
+  app.addHook('onSend', closeIfBodyUnread);
 
   const bodyAjv = createAjv(false);
   const queryAjv = createAjv(true);

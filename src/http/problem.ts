@@ -176,13 +176,21 @@ export function toProblem(error: unknown, request: FastifyRequest): ProblemBody 
   };
 }
 
-/** The answer to a request that is not valid HTTP (bad request line, header too large, …). */
-export function clientErrorProblem(error: Error & { code?: string }): { status: number; body: string } {
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const body = problem(
-    'INVALID_REQUEST',
-    tooLarge ? 'The request headers are too large' : 'The request is not valid HTTP',
-  );
-  const status = tooLarge ? 431 : 400;
-  return { status, body: JSON.stringify({ ...body, status }) };
+/** The answer to a request that is not valid HTTP, has headers too large, or did not arrive in time. */
+export function clientErrorProblem(
+  error: Error & { code?: string },
+  requestTimeoutMs: number,
+): { status: number; body: string } {
+  let body: ProblemBody;
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    body = problem(
+      'REQUEST_TIMEOUT',
+      `The request headers and body were not received within ${requestTimeoutMs / 1000} s; the connection is closed`,
+    );
+  } else if (error.code === 'HPE_HEADER_OVERFLOW') {
+    body = { ...problem('INVALID_REQUEST', 'The request headers are too large'), status: 431 };
+  } else {
+    body = problem('INVALID_REQUEST', 'The request is not valid HTTP');
+  }
+  return { status: body.status, body: JSON.stringify(body) };
 }
