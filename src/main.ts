@@ -19,6 +19,7 @@ import type { TriggerDeps } from './core/trigger-workflow.js';
 import type { ServeConfig } from './config/settings.js';
 import { buildApp, type App } from './http/app.js';
 import { hashApiKey } from './http/auth.js';
+import { defaultMaxConnections } from './http/connection-guard.js';
 import { createMetrics } from './observability/metrics.js';
 import { withCachedWorkflows } from './store/cached-workflows.js';
 import { withLocalInboxEvents } from './store/local-inbox-events.js';
@@ -208,6 +209,11 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     onCommitted: () => worker.notify(),
   };
   const runsWorker = config.role !== 'api';
+  const connections = {
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxConnections: config.maxConnections ?? defaultMaxConnections(config),
+  };
+  logger.info(connections, 'http connection limits');
   const app = await buildApp({
     store,
     clock,
@@ -224,6 +230,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
       }
     },
     version: VERSION,
+    connections,
     inbox: {
       // Dev mode (no API key) lets any page try the inbox; production lists its origins.
       defaultOrigins: config.inboxOrigins.length > 0 || config.apiKey ? config.inboxOrigins : ['*'],
@@ -241,7 +248,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     await dispatcher.close();
     await http.close();
     await store.close();
-    throw error;
+    throw listenError(error, config);
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -283,6 +290,31 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
       return closing;
     },
   };
+}
+
+/** Why the server could not listen, in words that name the setting to change. */
+function listenError(error: unknown, config: Pick<ServeConfig, 'host' | 'port'>): unknown {
+  const code = (error as { code?: unknown }).code;
+  const where = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  const explain = (reason: string) => Object.assign(new Error(`cannot listen on ${where}: ${reason}`), { code });
+  switch (code) {
+    case 'EADDRINUSE':
+      return explain(
+        `the port is already in use (EADDRINUSE). Stop the process using it, or choose another port with --port (HERALD_PORT); --port 0 picks a free one`,
+      );
+    case 'EACCES':
+      return explain(
+        `not allowed to use this port (EACCES); ports below 1024 need privileges: choose another with --port (HERALD_PORT)`,
+      );
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return explain(
+        `this machine has no such address (${code}); set --host (HERALD_HOST) to one of its addresses, e.g. 127.0.0.1 or 0.0.0.0`,
+      );
+    default:
+      return error;
+  }
 }
 
 /**

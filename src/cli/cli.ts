@@ -103,12 +103,22 @@ function settingsHelp(): string {
   return `\nSettings of \`herald serve\` (flag, environment variable, default; the flag wins):\n${rows.join('\n')}\n`;
 }
 
+/**
+ * Commander's error line, in Herald's words: it names the flag already ("unknown option
+ * '--prot'", "option '--port <number>' argument missing"); what follows `=` in an unknown option
+ * is dropped, since it may be a secret given to a misspelt flag (`--apikey=…`).
+ */
+function cliError(text: string): string {
+  return text.replace(/^error: /, 'herald: ').replace(/(unknown option '-{1,2}[^=']*)=[^']*'/, "$1=…'");
+}
+
 export function buildCli(exitCodes: { code: number }): Command {
   const program = new Command('herald')
     .description('Herald: durable notifications on embedded SQLite')
     .version(VERSION)
     .exitOverride()
-    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(cliError(text)) })
+    .showHelpAfterError('(add --help to see the commands and options)')
     .addHelpText('after', settingsHelp);
 
   addSettings(

@@ -19,6 +19,11 @@ export interface Setting<T> {
   parse(raw: string): T | { error: string };
   /** A true|false setting that `--no-<flag>` also turns off. */
   negatable?: boolean;
+  /**
+   * Never shown in errors: `value` hides the whole value (keys), `password` the password of a URL
+   * (`postgres://user:***@host/db`).
+   */
+  secret?: 'value' | 'password';
 }
 
 export interface ServeConfig {
@@ -48,6 +53,9 @@ export interface ServeConfig {
   breakerCooldownMs: number;
   inboxOrigins: string[];
   inboxHeartbeatMs: number;
+  requestTimeoutMs: number;
+  /** Undefined: chosen from the file-descriptor limit at start. */
+  maxConnections: number | undefined;
 }
 
 const integer =
@@ -102,6 +110,7 @@ export const SETTINGS: Setting<unknown>[] = [
     placeholder: 'path or url',
     description:
       'SQLite file path or sqlite: URL (default: <data-dir>/herald.db), or postgres://user:pass@host:5432/db[?schema=name]',
+    secret: 'password',
     parse: (raw) => {
       if (raw === '') return '';
       if (/^postgres(ql)?:\/\//.test(raw)) {
@@ -158,6 +167,7 @@ export const SETTINGS: Setting<unknown>[] = [
     key: 'apiKey',
     placeholder: 'key',
     description: 'registers this value as an API key at start (idempotent), for scripts and CI',
+    secret: 'value',
     parse: (raw) => (raw === '' ? undefined : raw.length >= 16 ? raw : { error: 'must be at least 16 characters' }),
   },
   {
@@ -165,6 +175,7 @@ export const SETTINGS: Setting<unknown>[] = [
     key: 'smtpUrl',
     placeholder: 'url',
     description: 'smtp://user:pass@host:port or smtps://…; unset captures email in the dev mailbox',
+    secret: 'password',
     parse: (raw) => {
       if (raw === '') return undefined;
       try {
@@ -204,6 +215,7 @@ export const SETTINGS: Setting<unknown>[] = [
     placeholder: 'key',
     description:
       'encrypts integration credentials at rest (AES-256-GCM); at least 32 characters. Without it credentials are refused, except in dev mode (no api-key), where a key is generated into <data-dir>/secret-key',
+    secret: 'value',
     parse: (raw) =>
       raw === '' ? undefined : raw.length >= MIN_SECRET_KEY_LENGTH ? raw : { error: 'must be at least 32 characters' },
   },
@@ -254,6 +266,24 @@ export const SETTINGS: Setting<unknown>[] = [
     description: 'how often an idle inbox stream (SSE) sends a heartbeat, so proxies keep it open',
     default: '15s',
     parse: duration(100),
+  },
+  {
+    flag: 'request-timeout',
+    key: 'requestTimeoutMs',
+    placeholder: 'duration',
+    description:
+      "longest time a client may take to send a request's headers and body; slower clients are answered 408 and disconnected (inbox streams and handlers are not limited by it)",
+    default: '30s',
+    parse: duration(100),
+  },
+  {
+    flag: 'max-connections',
+    key: 'maxConnections',
+    placeholder: 'number|auto',
+    description:
+      'open HTTP connections at most (inbox streams included); at the cap a new connection closes the one idle or sending its request the longest. auto: from the file-descriptor limit, less room for the database, SMTP and outbound connections',
+    default: 'auto',
+    parse: (raw) => (raw.trim() === 'auto' ? undefined : integer(1, 10_000_000)(raw)),
   },
   {
     flag: 'concurrency',
@@ -336,9 +366,25 @@ export function envName(flag: string): string {
 
 export class ConfigError extends Error {}
 
+/** A setting's raw value as errors may show it (quoted): a URL's password masked; undefined for a secret. */
+export function displayValue(setting: Pick<Setting<unknown>, 'secret'>, raw: string): string | undefined {
+  if (setting.secret === 'value') return undefined;
+  if (setting.secret === 'password') {
+    try {
+      const url = new URL(raw);
+      if (url.password) url.password = '***';
+      return JSON.stringify(url.toString());
+    } catch {
+      // Not a URL: whatever stands between "//" and the last "@" may hold a password.
+      return JSON.stringify(raw.replace(/\/\/.*@/s, '//***@'));
+    }
+  }
+  return JSON.stringify(raw);
+}
+
 /**
  * Builds the config from raw strings (flag values, else env vars, else defaults). Throws a
- * ConfigError with one line naming the option when a value is invalid.
+ * ConfigError with one line naming the option when a value is invalid; secrets are not shown.
  */
 export function resolveConfig(raw: Partial<Record<string, string | undefined>>, env = process.env): ServeConfig {
   const config: Record<string, unknown> = {};
@@ -346,9 +392,10 @@ export function resolveConfig(raw: Partial<Record<string, string | undefined>>, 
     const value = raw[setting.flag] ?? env[envName(setting.flag)] ?? setting.default ?? '';
     const parsed = setting.parse(value);
     if (parsed !== null && typeof parsed === 'object' && 'error' in parsed) {
-      throw new ConfigError(
-        `invalid --${setting.flag} (${envName(setting.flag)}=${JSON.stringify(value)}): ${parsed.error}`,
-      );
+      const shown = displayValue(setting, value);
+      const source =
+        shown === undefined ? `${envName(setting.flag)}; the value is not shown` : `${envName(setting.flag)}=${shown}`;
+      throw new ConfigError(`invalid --${setting.flag} (${source}): ${parsed.error}`);
     }
     config[setting.key] = parsed;
   }

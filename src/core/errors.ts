@@ -17,6 +17,7 @@ export const ERRORS = {
   INVALID_JSON: { status: 400, title: 'Malformed JSON body' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  REQUEST_TIMEOUT: { status: 408, title: 'Request not received in time' },
   VALIDATION_FAILED: { status: 422, title: 'Validation failed' },
   TEMPLATE_INVALID: { status: 422, title: 'Template does not parse' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different body' },

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
@@ -13,13 +13,14 @@ import type { Store } from '../core/store.js';
 import type { TriggerDeps } from '../core/trigger-workflow.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createApiKeyAuthenticator } from './auth.js';
+import { answerClientError, closeIfBodyUnread, guardConnections, type ConnectionLimits } from './connection-guard.js';
 import { createInboxAccess, credentialsOf } from './inbox-access.js';
 import { createInboxStreams } from './inbox-stream.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { inboxScriptRoutes } from './routes/inbox-script.js';
 import { inboxSettingsRoutes } from './routes/inbox-settings.js';
 import { parseJsonBody } from './json-body.js';
-import { clientErrorProblem, problem, sendProblem, toProblem } from './problem.js';
+import { problem, sendProblem, toProblem } from './problem.js';
 import { benchRoutes } from './routes/bench.js';
 import { devMailRoutes } from './routes/dev-mail.js';
 import { healthRoutes } from './routes/health.js';
@@ -38,6 +39,8 @@ export interface AppDeps {
   /** Why an outbound URL a user sets would be refused (SSRF guard), or undefined when it is fine. */
   refuseOutboundUrl(url: string): string | undefined;
   version: string;
+  /** Request timeout and connection cap (--request-timeout, --max-connections). */
+  connections: ConnectionLimits;
   inbox: {
     /** Origins allowed where an environment sets none (HERALD_INBOX_ORIGINS; dev mode: *). */
     defaultOrigins: readonly string[];
@@ -62,6 +65,8 @@ declare module 'fastify' {
     cors?: boolean;
     /** The stream: EventSource cannot send headers, so credentials may be query parameters. */
     credentialsInQuery?: boolean;
+    /** The body may be left out (the route applies its defaults), also as an empty JSON body. */
+    optionalBody?: boolean;
   }
 }
 
@@ -85,6 +90,16 @@ function createAjv(coerceTypes: boolean) {
   return ajv;
 }
 
+/**
+ * Clients that send `Content-Type: application/json` on every call send it with no body too (a
+ * DELETE, an action): an empty body is no body where the route takes none or marks its body
+ * optional. Where the route needs a body, an empty one is a 400.
+ */
+function emptyBody(request: FastifyRequest): undefined {
+  if (request.routeOptions.schema?.body === undefined || request.routeOptions.config.optionalBody) return undefined;
+  throw new HeraldError('INVALID_JSON', 'The body is empty; send a JSON object');
+}
+
 /** Builds the HTTP API. The request lifecycle: auth (onRequest) → JSON parse → validation → handler. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
@@ -100,17 +115,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Malformed percent-encoding and over-long path segments are refused by the router, before any
     // hook: without this they would answer plain JSON instead of problem+json.
     frameworkErrors: (error, request, reply) => sendProblem(reply, toProblem(error, request)),
-    // Requests that do not even parse as HTTP never reach a route: answer them in the same shape.
-    clientErrorHandler: (error, socket) => {
-      if (!socket.writable) return;
-      const { status, body } = clientErrorProblem(error);
-      socket.end(
-        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-          `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-          `Connection: close\r\n\r\n${body}`,
-      );
-    },
+    // Requests that do not even parse as HTTP, or do not arrive in time, never reach a route:
+    // answer them in the same shape.
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, deps.connections.requestTimeoutMs),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+  const connections = guardConnections(app.server, deps.connections, {
+    onShed: (reason) => deps.metrics.connectionShed(reason),
+  });
+  deps.metrics.countHttpConnections(() => connections.open());
+  app.addHook('onSend', closeIfBodyUnread);
 
   const bodyAjv = createAjv(false);
   const queryAjv = createAjv(true);
@@ -120,8 +133,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.removeAllContentTypeParsers();
   // Fastify matches the whole header, parameters included (`application/json; charset=utf-8`).
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json(;.*)?$/, { parseAs: 'buffer' }, (_request, body, done) => {
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json(;.*)?$/, { parseAs: 'buffer' }, (request, body, done) => {
     try {
+      if ((body as Buffer).length === 0) return done(null, emptyBody(request));
       done(null, parseJsonBody(body as Buffer));
     } catch (error) {
       done(error as Error, undefined);

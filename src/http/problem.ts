@@ -48,45 +48,94 @@ function fieldErrors(validation: AjvError[]): FieldError[] {
   return errors;
 }
 
-/** Store failures that mean "try again shortly" rather than "Herald is broken". */
-const UNAVAILABLE = new Set([
-  'SQLITE_THREAD_EXITED',
+/**
+ * SQLite result codes (better-sqlite3 reports the extended code, e.g. `SQLITE_IOERR_WRITE`,
+ * `SQLITE_BUSY_SNAPSHOT`, `SQLITE_READONLY_DBMOVED`) whose primary code means the database file
+ * cannot be used right now: locked, busy, out of memory or disk, unreadable, moved, corrupt. The
+ * primary codes left out (ERROR, CONSTRAINT, MISMATCH, MISUSE, RANGE, TOOBIG…) are Herald's bugs.
+ */
+const SQLITE_UNAVAILABLE = new Set([
+  'SQLITE_THREAD_EXITED', // Herald's own: the store's thread has died
   'SQLITE_BUSY',
   'SQLITE_LOCKED',
-  'SQLITE_FULL',
-  'SQLITE_IOERR',
+  'SQLITE_NOMEM',
   'SQLITE_READONLY',
-  // The database server cannot be reached, or the connection broke.
+  'SQLITE_INTERRUPT',
+  'SQLITE_IOERR',
+  'SQLITE_CORRUPT',
+  'SQLITE_FULL',
+  'SQLITE_CANTOPEN',
+  'SQLITE_PROTOCOL',
+  'SQLITE_SCHEMA',
+  'SQLITE_NOLFS',
+  'SQLITE_AUTH',
+  'SQLITE_NOTADB',
+  'SQLITE_PERM',
+]);
+
+/** Socket and DNS failures on the way to a database server. */
+const NETWORK_UNAVAILABLE = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'ETIMEDOUT',
   'EPIPE',
   'EHOSTUNREACH',
+  'EHOSTDOWN',
   'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'EADDRNOTAVAIL',
   'EAI_AGAIN',
-  // PostgreSQL: shutting down, restarting, starting up (57P01–57P03), out of connections, memory
-  // or disk (53…), a deadlock or serialization victim (40P01, 40001), a lock not available.
-  '57P01',
-  '57P02',
-  '57P03',
-  '53000',
-  '53100',
-  '53200',
-  '53300',
-  '40P01',
-  '40001',
-  '55P03',
+  'ENOTFOUND',
 ]);
+
+/**
+ * PostgreSQL SQLSTATE classes and codes that mean the database cannot serve Herald right now, as
+ * opposed to a query Herald got wrong (syntax, types, constraints: those stay a logged 500).
+ */
+const POSTGRES_UNAVAILABLE_CLASSES = [
+  '08', // connection exception
+  '28', // invalid authorization: a password or pg_hba.conf changed under a running process
+  '53', // insufficient resources: out of connections, memory or disk
+  '55', // object not in prerequisite state: 55000 database not accepting connections, 55P03 lock not available
+  '57', // operator intervention: shutdown, restart, starting up, 57014 query canceled
+  '58', // system error: I/O errors, missing files
+  'F0', // configuration file error
+  'XX', // internal error: data or index corrupted
+];
+const POSTGRES_UNAVAILABLE_CODES = new Set([
+  '40000', // transaction rollback
+  '40001', // serialization failure: retrying succeeds
+  '40003', // statement completion unknown
+  '40P01', // deadlock detected: one side is rolled back
+  '25006', // read-only transaction: connected to a standby after a failover
+  '25P03', // idle-in-transaction session timeout
+  '25P04', // transaction timeout
+  '3D000', // the database does not exist (dropped, or not created yet)
+  '3F000', // the schema does not exist
+  '42P01', // a table does not exist: the schema was dropped or not migrated
+  '72000', // snapshot too old
+]);
+
+/** Errors of the pg driver and pg-pool, which carry no SQLSTATE, about the connection itself. */
+const DRIVER_UNAVAILABLE =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|Client was closed and is not queryable|Cannot use a pool after calling end on the pool|Query read timeout|The server does not support SSL connections|^SASL: /i;
 
 /** True when the store could not do its part for a reason that passes: the caller should retry. */
 export function isStoreUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
-  // PostgreSQL's class 08 is "connection exception".
-  if (UNAVAILABLE.has(code) || code.startsWith('08')) return true;
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/i.test(
-    typeof e?.message === 'string' ? e.message : '',
-  );
+  if (code.startsWith('SQLITE_')) {
+    // SQLITE_IOERR_WRITE → SQLITE_IOERR: the extended code refines the primary one.
+    const primary = /^SQLITE_[A-Z]+/.exec(code)?.[0] ?? code;
+    return SQLITE_UNAVAILABLE.has(primary) || SQLITE_UNAVAILABLE.has(code);
+  }
+  if (NETWORK_UNAVAILABLE.has(code)) return true;
+  if (/^[0-9A-Z]{5}$/.test(code)) {
+    return POSTGRES_UNAVAILABLE_CODES.has(code) || POSTGRES_UNAVAILABLE_CLASSES.includes(code.slice(0, 2));
+  }
+  return DRIVER_UNAVAILABLE.test(typeof e?.message === 'string' ? e.message : '');
 }
 
 /** Maps any error to problem+json: catalogue errors keep their status, unknown ones become a logged 500. */
@@ -127,13 +176,21 @@ export function toProblem(error: unknown, request: FastifyRequest): ProblemBody 
   };
 }
 
-/** The answer to a request that is not valid HTTP (bad request line, header too large, …). */
-export function clientErrorProblem(error: Error & { code?: string }): { status: number; body: string } {
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const body = problem(
-    'INVALID_REQUEST',
-    tooLarge ? 'The request headers are too large' : 'The request is not valid HTTP',
-  );
-  const status = tooLarge ? 431 : 400;
-  return { status, body: JSON.stringify({ ...body, status }) };
+/** The answer to a request that is not valid HTTP, has headers too large, or did not arrive in time. */
+export function clientErrorProblem(
+  error: Error & { code?: string },
+  requestTimeoutMs: number,
+): { status: number; body: string } {
+  let body: ProblemBody;
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    body = problem(
+      'REQUEST_TIMEOUT',
+      `The request headers and body were not received within ${requestTimeoutMs / 1000} s; the connection is closed`,
+    );
+  } else if (error.code === 'HPE_HEADER_OVERFLOW') {
+    body = { ...problem('INVALID_REQUEST', 'The request headers are too large'), status: 431 };
+  } else {
+    body = problem('INVALID_REQUEST', 'The request is not valid HTTP');
+  }
+  return { status: body.status, body: JSON.stringify(body) };
 }

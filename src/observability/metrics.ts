@@ -10,6 +10,10 @@ export interface Metrics {
   circuitState(integrationId: string, provider: string, state: 'closed' | 'open' | 'half-open'): void;
   /** Reads the number of inbox streams (SSE) open in this process at scrape time. */
   countInboxStreams(count: () => number): void;
+  /** Reads the number of HTTP connections open in this process at scrape time. */
+  countHttpConnections(count: () => number): void;
+  /** A connection was closed to make room for a new one at --max-connections, or a new one refused. */
+  connectionShed(reason: 'evicted' | 'refused'): void;
 }
 
 /** Prometheus metrics; queue gauges are read from the store at scrape time. */
@@ -69,10 +73,31 @@ export function createMetrics(store: Store, clock: { now(): number }): Metrics {
       this.set(inboxStreams());
     },
   });
+  let httpConnections = () => 0;
+  new Gauge({
+    name: 'herald_http_connections',
+    help: 'HTTP connections open in this process (inbox streams included).',
+    registers: [registry],
+    collect() {
+      this.set(httpConnections());
+    },
+  });
+  const shed = new Counter({
+    name: 'herald_http_connections_shed_total',
+    help: 'Connections closed at --max-connections: evicted (idle or still sending its request, to make room) or refused (every connection busy).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   return {
     registry,
     countInboxStreams(count) {
       inboxStreams = count;
+    },
+    countHttpConnections(count) {
+      httpConnections = count;
+    },
+    connectionShed(reason) {
+      shed.inc({ reason });
     },
     circuitState(integration, provider, state) {
       circuits.set({ integration, provider }, state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0);

@@ -116,6 +116,54 @@ describe('invalid configuration', () => {
     expect(stderr).toContain('--no-such-option');
   });
 
+  it('names the flag for an unknown option, a misspelt one and a missing value', async () => {
+    const misspelt = await herald(['serve', '--prot', '9000']);
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.stderr).toMatch(/^herald: unknown option '--prot'/);
+    expect(misspelt.stderr).toContain('Did you mean --port?');
+    const missing = await herald(['serve', '--data-dir', tempDir(), '--port']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^herald: option '--port <number>' argument missing/);
+    for (const [flag, value] of [
+      ['--request-timeout', '5'],
+      ['--max-connections', 'lots'],
+    ]) {
+      const { code, stderr } = await herald(['serve', flag!, value!, '--data-dir', tempDir()]);
+      expect(code).toBe(2);
+      expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(stderr).toContain(flag);
+    }
+  });
+
+  describe('never prints a rejected secret', () => {
+    const secret = 'hunter2Hunter2';
+    it.each([
+      ['--api-key', 'HERALD_API_KEY', secret],
+      ['--secret-key', 'HERALD_SECRET_KEY', `${secret}-but-too-short`],
+      ['--database', 'HERALD_DATABASE', `postgres://herald:${secret}@db.example.com/herald?schema=Not-An-Identifier`],
+      ['--database', 'HERALD_DATABASE', `postgres://herald:${secret}@[not-a-host/herald`],
+      ['--smtp-url', 'HERALD_SMTP_URL', `http://mailer:${secret}@smtp.example.com`],
+    ])('%s, given as a flag or as %s', async (flag, env, value) => {
+      for (const run of [
+        () => herald(['serve', flag, value, '--data-dir', tempDir()]),
+        () => herald(['serve', '--data-dir', tempDir()], { [env]: value }),
+      ]) {
+        const { code, stderr } = await run();
+        expect(code).toBe(2);
+        expect(stderr).toContain(flag);
+        expect(stderr).toContain(env);
+        expect(stderr).not.toContain(secret);
+      }
+    });
+
+    it('a value given to a misspelt flag', async () => {
+      const { code, stderr } = await herald(['serve', `--apikey=${secret}`]);
+      expect(code).toBe(2);
+      expect(stderr).toContain("unknown option '--apikey=…'");
+      expect(stderr).not.toContain(secret);
+    });
+  });
+
   it('lets a flag win over the environment, and stops with 0 on SIGTERM', async () => {
     // spawnHerald passes --port 0.
     await withServe(['--data-dir', tempDir()], { HERALD_PORT: 'abc' }, async (child) => {
@@ -199,7 +247,8 @@ describe('serve', () => {
     try {
       const { code, stderr } = await herald(['serve', '--port', String(port), '--data-dir', tempDir()]);
       expect(code).toBe(1);
-      expect(stderr).toMatch(/EADDRINUSE/);
+      expect(stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is already in use (EADDRINUSE)`);
+      expect(stderr).toContain('--port (HERALD_PORT)');
     } finally {
       blocker.close();
     }

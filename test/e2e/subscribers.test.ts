@@ -86,6 +86,29 @@ describe('GET and DELETE /v1/subscribers/{id}', () => {
   it('answers 404 when deleting an unknown subscriber', async () => {
     expectProblem(await h.api('DELETE', '/v1/subscribers/never-existed'), 404, 'SUBSCRIBER_NOT_FOUND');
   });
+
+  it.each([
+    ['an empty body', 'application/json', ''],
+    ['no body at all', 'application/json', undefined],
+    ['an empty body', 'application/json; charset=utf-8', ''],
+  ])('deletes when the client sends %s with Content-Type: %s', async (_name, type, body) => {
+    // Clients that set the header on every call must still be able to erase a person.
+    const id = `delete-json-${type.length}-${body === undefined}`;
+    await h.api('PUT', `/v1/subscribers/${id}`, { email: 'dj@example.com' });
+    expect((await h.api('DELETE', `/v1/subscribers/${id}`, body, { 'content-type': type })).status).toBe(204);
+    expectProblem(await h.api('GET', `/v1/subscribers/${id}`), 404, 'SUBSCRIBER_NOT_FOUND');
+  });
+
+  it('still refuses an empty JSON body where the route needs one, and takes it where the body is optional', async () => {
+    const empty = { 'content-type': 'application/json' };
+    expectProblem(await h.api('PUT', '/v1/subscribers/empty-body', '', empty), 400, 'INVALID_JSON');
+    expectProblem(await h.api('GET', '/v1/subscribers/empty-body'), 404, 'SUBSCRIBER_NOT_FOUND');
+    await h.api('PUT', '/v1/subscribers/empty-body', { email: 'eb@example.com' });
+    // The inbox token's body is optional: empty means the defaults (one hour).
+    const token = await h.api('POST', '/v1/subscribers/empty-body/inbox-token', '', empty);
+    expect(token.status).toBe(200);
+    expect(token.body.token).toEqual(expect.any(String));
+  });
 });
 
 describe('deleting a subscriber erases their personal data', () => {

@@ -69,6 +69,7 @@ export const inboxSettingsRoutes =
       '/subscribers/:subscriberId/inbox-token',
       {
         // The body is optional: no body means the defaults.
+        config: { optionalBody: true },
         preValidation: async (request) => {
           request.body ??= {};
         },
