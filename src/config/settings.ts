@@ -48,6 +48,7 @@ export interface ServeConfig {
   breakerCooldownMs: number;
   inboxOrigins: string[];
   inboxHeartbeatMs: number;
+  inboxMaxStreams: number;
 }
 
 const integer =
@@ -255,6 +256,15 @@ export const SETTINGS: Setting<unknown>[] = [
     default: '15s',
     parse: duration(100),
   },
+  {
+    flag: 'inbox-max-streams',
+    key: 'inboxMaxStreams',
+    placeholder: 'number',
+    description: 'inbox streams (SSE) one API process holds at most; past it, new ones get 503 with Retry-After',
+    default: '5000',
+    parse: integer(1, 1_000_000),
+  },
+
   {
     flag: 'concurrency',
     key: 'concurrency',
