@@ -235,6 +235,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
       // Dev mode (no API key) lets any page try the inbox; production lists its origins.
       defaultOrigins: config.inboxOrigins.length > 0 || config.apiKey ? config.inboxOrigins : ['*'],
       heartbeatMs: config.inboxHeartbeatMs,
+      maxStreams: config.inboxMaxStreams,
     },
     benchRoutes: config.benchRoutes,
     apiRoutes: config.role !== 'worker',

@@ -56,6 +56,7 @@ export interface ServeConfig {
   requestTimeoutMs: number;
   /** Undefined: chosen from the file-descriptor limit at start. */
   maxConnections: number | undefined;
+  inboxMaxStreams: number;
 }
 
 const integer =
@@ -284,6 +285,14 @@ export const SETTINGS: Setting<unknown>[] = [
       'open HTTP connections at most (inbox streams included); at the cap a new connection closes the one idle or sending its request the longest. auto: from the file-descriptor limit, less room for the database, SMTP and outbound connections',
     default: 'auto',
     parse: (raw) => (raw.trim() === 'auto' ? undefined : integer(1, 10_000_000)(raw)),
+  },
+  {
+    flag: 'inbox-max-streams',
+    key: 'inboxMaxStreams',
+    placeholder: 'number',
+    description: 'inbox streams (SSE) one API process holds at most; past it, new ones get 503 with Retry-After',
+    default: '5000',
+    parse: integer(1, 1_000_000),
   },
   {
     flag: 'concurrency',

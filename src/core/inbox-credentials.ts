@@ -15,6 +15,15 @@ export function subscriberHash(secret: string, subscriberId: string): string {
   return createHmac('sha256', secret).update(subscriberId).digest('hex');
 }
 
+/**
+ * Whether `id` could name a subscriber: 1 to 255 characters, none of them a control character
+ * (the rule every route that creates subscribers applies). Credentials for any other id can never
+ * reach an inbox, and PostgreSQL text cannot even hold U+0000, so they are refused before any query.
+ */
+export function isPossibleSubscriberId(id: string): boolean {
+  return /^[^\u0000-\u001f\u007f]{1,255}$/u.test(id);
+}
+
 /** Compares in constant time (for equal lengths; a length is no secret). */
 function same(a: string, b: string): boolean {
   const left = Buffer.from(a);

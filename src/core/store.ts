@@ -210,6 +210,13 @@ export interface Store {
    */
   onInboxEvents?(listener: (event: InboxEvent | InboxEventRef | undefined) => void): void;
 
+  /**
+   * Calls `listener` with the environment whose inbox settings (secret, origins) any process
+   * changed (PostgreSQL: LISTEN/NOTIFY), or with undefined when changes may have been missed (the
+   * listener reconnected). Absent where one process does all the work: it knows its own changes.
+   */
+  onInboxSettingsChanged?(listener: (environmentId: string | undefined) => void): void;
+
   ping(): Promise<void>;
   close(): Promise<void>;
 

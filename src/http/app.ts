@@ -14,7 +14,7 @@ import type { TriggerDeps } from '../core/trigger-workflow.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createApiKeyAuthenticator } from './auth.js';
 import { answerClientError, closeIfBodyUnread, guardConnections, type ConnectionLimits } from './connection-guard.js';
-import { createInboxAccess, credentialsOf } from './inbox-access.js';
+import { createInboxAccess, credentialsOf, type InboxSubscriber } from './inbox-access.js';
 import { createInboxStreams } from './inbox-stream.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { inboxScriptRoutes } from './routes/inbox-script.js';
@@ -45,6 +45,8 @@ export interface AppDeps {
     /** Origins allowed where an environment sets none (HERALD_INBOX_ORIGINS; dev mode: *). */
     defaultOrigins: readonly string[];
     heartbeatMs: number;
+    /** Inbox streams one process holds at most (--inbox-max-streams). */
+    maxStreams: number;
   };
   /** Adds the no-op trigger route that benchmarks use as their ceiling. */
   benchRoutes?: boolean;
@@ -57,6 +59,8 @@ declare module 'fastify' {
     environmentId: string;
     /** Set on routes with subscriber credentials (the browser-facing inbox). */
     subscriberId: string;
+    /** On those routes: who, and what vouched for it (the stream lives as long as that does). */
+    inboxSubscriber: InboxSubscriber | null;
   }
   interface FastifyContextConfig {
     /** Default: an API key on /v1 routes. `subscriber`: inbox credentials; `none`: open (CORS preflight). */
@@ -185,6 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   app.decorateRequest('environmentId', '');
   app.decorateRequest('subscriberId', '');
+  app.decorateRequest('inboxSubscriber', null);
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     // Before credentials are checked: a browser can read a 401 only with the CORS headers on it.
@@ -194,6 +199,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       const subscriber = await inboxAccess.authenticate(credentialsOf(request, config.credentialsInQuery === true));
       request.environmentId = subscriber.environmentId;
       request.subscriberId = subscriber.subscriberId;
+      request.inboxSubscriber = subscriber;
       return;
     }
     // The matched route decides, not the raw URL: `/%761/workflows` is routed to /v1/workflows.
@@ -213,7 +219,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const inboxStreams = createInboxStreams({
     store: deps.store,
     logger: deps.logger,
+    clock: deps.clock,
     heartbeatMs: deps.inbox.heartbeatMs,
+    maxStreams: deps.inbox.maxStreams,
+    access: inboxAccess,
   });
   deps.metrics.countInboxStreams(() => inboxStreams.count());
   // Streams never end by themselves: end them, or closing would wait for every browser to leave.

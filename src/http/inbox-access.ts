@@ -5,6 +5,7 @@ import type { InboxSettings } from '../core/inbox.js';
 import {
   generateInboxSecret,
   inboxTokenEnvironment,
+  isPossibleSubscriberId,
   isValidSubscriberHash,
   verifyInboxToken,
 } from '../core/inbox-credentials.js';
@@ -26,15 +27,33 @@ export interface SubscriberCredentials {
   token?: string;
 }
 
+/** Who a browser-facing request is, and what vouched for it. */
+export interface InboxSubscriber {
+  environmentId: string;
+  subscriberId: string;
+  /** The inbox secret the credentials were checked with: a stream ends once it is no longer current. */
+  secret: string;
+  /** A token's expiry (epoch ms), when a token was given: its stream ends then. */
+  expiresAt?: number;
+}
+
 export interface InboxAccess {
   /** The environment's settings (created on first use), from a short cache. */
   settings(environmentId: string): Promise<InboxSettings>;
+  /** The environment's current inbox secret, if it has settings (never creates them). */
+  currentSecret(environmentId: string): Promise<string | undefined>;
   /** The origins allowed for an environment, defaults applied. */
   allowedOrigins(settings: InboxSettings): readonly string[];
-  /** Forget cached settings after a change made here. */
-  forget(environmentId: string): void;
+  /**
+   * The environment's settings changed (here, or in another process: the store says so; undefined:
+   * any may have): forgets the cached settings, then resolves once every `onChanged` listener has
+   * run, so a rotation has ended the streams it revokes by the time its request is answered.
+   */
+  changed(environmentId: string | undefined): Promise<void>;
+  /** Called on every change, after the cache is forgotten. */
+  onChanged(listener: (environmentId: string | undefined) => Promise<void>): void;
   /** Checks credentials in constant time; 401 INBOX_UNAUTHORIZED when wrong, missing or expired. */
-  authenticate(credentials: SubscriberCredentials): Promise<{ environmentId: string; subscriberId: string }>;
+  authenticate(credentials: SubscriberCredentials): Promise<InboxSubscriber>;
   /**
    * CORS for the browser-facing routes: answers the request's origin when allowed (or when it is
    * Herald's own), refuses a disallowed origin with 403, and lets requests without one through.
@@ -42,8 +61,16 @@ export interface InboxAccess {
   applyCors(request: FastifyRequest, reply: FastifyReply): Promise<void>;
 }
 
-/** Settings change rarely; other processes see a change within this long. */
+/**
+ * Settings change rarely; a process that misses a change's notification (PostgreSQL: its listener
+ * was reconnecting) sees it within this long.
+ */
 const SETTINGS_TTL_MS = 2_000;
+
+/** How to get subscriber credentials, for the 401s that say what was wrong. */
+const CREDENTIALS_HELP =
+  'send X-Herald-Subscriber-Id with X-Herald-Subscriber-Hash (hex HMAC-SHA256 of the id with the inbox secret from GET /v1/inbox/settings), ' +
+  'or Authorization: Bearer <inbox token> from POST /v1/subscribers/{id}/inbox-token';
 
 /**
  * Header values cannot carry characters beyond Latin-1, so the subscriber id header is
@@ -108,35 +135,64 @@ export function createInboxAccess(deps: InboxAccessDeps): InboxAccess {
     return environmentId === undefined ? undefined : cached(environmentId, false);
   };
   const allowedOrigins = (current: InboxSettings) => current.allowedOrigins ?? deps.defaultOrigins;
+  const listeners: ((environmentId: string | undefined) => Promise<void>)[] = [];
+  const changed = async (environmentId: string | undefined) => {
+    if (environmentId === undefined) cache.clear();
+    else cache.delete(environmentId);
+    await Promise.all(listeners.map((listener) => listener(environmentId)));
+  };
+  store.onInboxSettingsChanged?.((environmentId) => void changed(environmentId));
+
+  const refuse = (detail: string) => new HeraldError('INBOX_UNAUTHORIZED', detail);
+  const checkedId = (subscriberId: string, source: string) => {
+    if (!isPossibleSubscriberId(subscriberId)) {
+      throw refuse(`${source} is not a subscriber id: 1 to 255 characters, no control characters`);
+    }
+    return subscriberId;
+  };
 
   return {
     settings,
     allowedOrigins,
-    forget(environmentId) {
-      cache.delete(environmentId);
+    changed,
+    onChanged(listener) {
+      listeners.push(listener);
+    },
+    async currentSecret(environmentId) {
+      return (await cached(environmentId, false))?.secret;
     },
 
     async authenticate(credentials) {
       const { subscriberId, subscriberHash, token } = credentials;
       if (token !== undefined) {
+        if (token.startsWith('hk_')) {
+          throw refuse(`Inbox routes do not take an API key (it must never reach a browser): ${CREDENTIALS_HELP}`);
+        }
+        if (inboxTokenEnvironment(token) === undefined) {
+          throw refuse(`The bearer value is not an inbox token (they begin with hit_): ${CREDENTIALS_HELP}`);
+        }
         const named = await claimed(token);
-        if (!named) throw new HeraldError('INBOX_UNAUTHORIZED', 'The inbox token is not valid');
+        if (!named) throw refuse('The inbox token is not valid');
         const verified = verifyInboxToken(named.secret, token, clock.now());
-        if (verified === 'expired') throw new HeraldError('INBOX_UNAUTHORIZED', 'The inbox token has expired');
-        if (!verified) throw new HeraldError('INBOX_UNAUTHORIZED', 'The inbox token is not valid');
-        return { environmentId: verified.environmentId, subscriberId: verified.subscriberId };
+        if (verified === 'expired') throw refuse('The inbox token has expired: ask your server for a new one');
+        if (!verified) throw refuse('The inbox token is not valid');
+        return {
+          environmentId: verified.environmentId,
+          subscriberId: checkedId(verified.subscriberId, "The inbox token's subscriber id"),
+          secret: named.secret,
+          expiresAt: verified.expiresAt,
+        };
       }
       if (subscriberId === undefined || subscriberHash === undefined) {
-        throw new HeraldError(
-          'INBOX_UNAUTHORIZED',
-          'Send X-Herald-Subscriber-Id and X-Herald-Subscriber-Hash, or Authorization: Bearer <inbox token>',
-        );
+        throw refuse(`Missing subscriber credentials: ${CREDENTIALS_HELP}`);
       }
+      checkedId(subscriberId, 'The subscriber id');
       const environmentId = deps.defaultEnvironmentId;
-      if (!isValidSubscriberHash((await settings(environmentId)).secret, subscriberId, subscriberHash)) {
-        throw new HeraldError('INBOX_UNAUTHORIZED', 'The subscriber hash does not match the subscriber id');
+      const { secret } = await settings(environmentId);
+      if (!isValidSubscriberHash(secret, subscriberId, subscriberHash)) {
+        throw refuse('The subscriber hash does not match the subscriber id');
       }
-      return { environmentId, subscriberId };
+      return { environmentId, subscriberId, secret };
     },
 
     async applyCors(request, reply) {
@@ -148,7 +204,11 @@ export function createInboxAccess(deps: InboxAccessDeps): InboxAccess {
       const allowed = allowedOrigins(named ?? (await settings(deps.defaultEnvironmentId)));
       const own = `${request.protocol}://${request.headers.host ?? ''}`;
       if (origin !== own && !allowed.includes('*') && !allowed.includes(origin)) {
-        throw new HeraldError('ORIGIN_NOT_ALLOWED', `Pages on ${origin} may not call the inbox API`);
+        throw new HeraldError(
+          'ORIGIN_NOT_ALLOWED',
+          `Pages on ${origin} may not call the inbox API: add the origin to allowedOrigins with PUT /v1/inbox/settings ` +
+            '(or, for environments that set none, to HERALD_INBOX_ORIGINS / --inbox-origins)',
+        );
       }
       reply.header('access-control-allow-origin', origin);
       if (request.method === 'OPTIONS') {

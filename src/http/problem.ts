@@ -21,7 +21,7 @@ export function problem(code: ErrorCode, detail: string, errors?: FieldError[]):
 }
 
 export function sendProblem(reply: FastifyReply, body: ProblemBody): FastifyReply {
-  if (body.status === 503) reply.header('Retry-After', '1');
+  if (body.status === 503 && !reply.hasHeader('retry-after')) reply.header('Retry-After', '1');
   return reply.code(body.status).type('application/problem+json').send(body);
 }
 

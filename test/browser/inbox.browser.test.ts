@@ -558,6 +558,34 @@ describe('<herald-inbox> in Chromium', () => {
     expect(await titles(p)).toEqual(['Live again', 'Sent while the stream was down']);
   });
 
+  it('draws the bell in the colour of the header it sits in, dark or light, and the list in its own', async () => {
+    const reader = await newSubscriber();
+    const colour = (locator: Locator, property = 'color') =>
+      locator.evaluate((element, name) => (globalThis as any).getComputedStyle(element)[name], property);
+    const headers = {
+      dark: 'header{background:#111827;color:#f9fafb}',
+      light: 'header{background:#ffffff;color:#1f2937}',
+    };
+    for (const [name, css] of Object.entries(headers)) {
+      const p = await openInbox(credentials(reader), { css });
+      await waitForUnread(p, 0);
+      const header = await colour(p.page.locator('header'));
+      expect(await colour(p.bell), name).toBe(header);
+      expect(await colour(p.bell.locator('svg'), 'fill'), name).toBe(header);
+      // The list has its own background, so it keeps its own text colour.
+      await p.bell.click();
+      await p.dialog.waitFor();
+      expect(await colour(p.dialog.getByRole('heading')), name).toBe('rgb(17, 24, 39)');
+      await p.page.screenshot({ path: `${ARTIFACTS}inbox-${name}-header.png` });
+    }
+    // --herald-inbox-bell-color still wins over the page's colour.
+    const themed = await openInbox(credentials(reader), {
+      css: `${headers.dark} herald-inbox{--herald-inbox-bell-color:#fbbf24}`,
+    });
+    await waitForUnread(themed, 0);
+    expect(await colour(themed.bell)).toBe('rgb(251, 191, 36)');
+  });
+
   it('works, styled, on a page with a strict Content Security Policy', async () => {
     const reader = await newSubscriber();
     await notify(reader.id, { title: 'Under a CSP', body: 'still styled' });
@@ -587,6 +615,26 @@ describe('<herald-inbox> in Chromium', () => {
     await page.locator('herald-inbox [part=bell]').click();
     await page.locator('herald-inbox').getByRole('article').waitFor();
     expect(violations).toEqual([]);
+  });
+
+  it('reports 401 when a rotated secret ends its stream, and goes live again with the token the page sets', async () => {
+    const reader = await newSubscriber();
+    const token = async () => (await h.api('POST', `/v1/subscribers/${reader.id}/inbox-token`, {})).body.token;
+    const p = await openInbox({ token: await token() });
+    await waitForUnread(p, 0);
+    const rotated = await h.api('POST', '/v1/inbox/settings/rotate-secret');
+    expect(rotated.status).toBe(200);
+    secret = rotated.body.secret; // the tests after this one hash with the new secret
+    // Herald ends the stream; EventSource reconnects with the old token and is refused.
+    await waitFor(
+      async () => (await events(p, 'herald-inbox:error')).some((e) => e.status === 401 && e.during === 'stream'),
+      { what: 'a 401 stream error event' },
+    );
+    // As the docs suggest: the page asks its server for a new token on that event.
+    const renewed = await token();
+    await p.inbox.evaluate((element, value) => element.setAttribute('token', value), renewed);
+    await notify(reader.id, { title: 'After the rotation', body: 'live again' });
+    await waitForUnread(p, 1);
   });
 
   it('shows a short message, not an exception, when the credentials are refused', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInboxToken } from '../../src/core/inbox-credentials.js';
 import { expectProblem } from '../support/expect-problem.js';
-import { call, startTestHerald, type TestHerald } from '../support/herald.js';
+import { call, startTestHerald, TEST_API_KEY, type TestHerald } from '../support/herald.js';
 import { deliverInApp, inboxClient, inboxSecret, type InboxClient } from '../support/inbox.js';
 
 let h: TestHerald;
@@ -91,6 +91,31 @@ describe('subscriber credentials', () => {
     expectProblem(await call(`${h.url}/v1/inbox/counts`, 'GET'), 401, 'INBOX_UNAUTHORIZED');
     // The API key is not a subscriber credential.
     expectProblem(await h.api('GET', '/v1/inbox/counts'), 401, 'INBOX_UNAUTHORIZED');
+  });
+
+  it('says what to send instead when given an API key, something else or nothing', async () => {
+    // An API key, as a developer trying the inbox with curl would send it: the answer names it,
+    // says what the inbox takes and where to get it, and does not echo the key.
+    const withKey = await h.api('GET', '/v1/inbox/items');
+    expectProblem(withKey, 401, 'INBOX_UNAUTHORIZED');
+    expect(withKey.body.detail).toMatch(/do not take an API key/);
+    for (const named of [
+      'X-Herald-Subscriber-Hash',
+      'GET /v1/inbox/settings',
+      'POST /v1/subscribers/{id}/inbox-token',
+    ]) {
+      expect(withKey.body.detail).toContain(named);
+    }
+    expect(withKey.text).not.toContain(TEST_API_KEY);
+    const stream = await call(`${h.url}/v1/inbox/stream?token=${TEST_API_KEY}`, 'GET');
+    expectProblem(stream, 401, 'INBOX_UNAUTHORIZED');
+    expect(stream.body.detail).toMatch(/do not take an API key/);
+
+    const notAToken = await call(`${h.url}/v1/inbox/counts`, 'GET', undefined, { authorization: 'Bearer abc.def' });
+    expectProblem(notAToken, 401, 'INBOX_UNAUTHORIZED');
+    expect(notAToken.body.detail).toMatch(/not an inbox token .*POST \/v1\/subscribers\/\{id\}\/inbox-token/);
+    const nothing = await call(`${h.url}/v1/inbox/counts`, 'GET');
+    expect(nothing.body.detail).toMatch(/X-Herald-Subscriber-Id with X-Herald-Subscriber-Hash/);
   });
 
   it('reads a percent-encoded subscriber id header, for ids beyond Latin-1', async () => {
@@ -333,6 +358,10 @@ describe('CORS and settings', () => {
     const evil = await client.call('GET', '/v1/inbox/counts', { origin: 'https://evil.example' });
     expectProblem(evil, 403, 'ORIGIN_NOT_ALLOWED');
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+    // The refusal says how to allow the origin.
+    expect(evil.body.detail).toContain('https://evil.example');
+    expect(evil.body.detail).toContain('PUT /v1/inbox/settings');
+    expect(evil.body.detail).toContain('HERALD_INBOX_ORIGINS');
     // Back to the default list (HERALD_INBOX_ORIGINS; empty here, as an API key is set).
     const reset = await h.api('PUT', '/v1/inbox/settings', { allowedOrigins: null });
     expect(reset.body).toMatchObject({ allowedOrigins: [], allowedOriginsDefault: true });

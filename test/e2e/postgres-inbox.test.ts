@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
-import { startTestHerald, type TestHerald } from '../support/herald.js';
+import { subscriberHash } from '../../src/core/inbox-credentials.js';
+import { spawnHerald } from '../support/child-herald.js';
+import { call, startTestHerald, TEST_API_KEY, type TestHerald } from '../support/herald.js';
 import { deliverInApp, inboxClient } from '../support/inbox.js';
 import { openSse, type SseClient } from '../support/sse-client.js';
 import { dropSchemas, testDatabaseUrl, testSchema } from '../support/test-database.js';
@@ -29,7 +34,12 @@ afterAll(async () => {
   await dropSchemas(schema);
 });
 
-async function stream(h: TestHerald, subscriberId: string, hash: string, headers: Record<string, string> = {}) {
+async function stream(
+  h: Pick<TestHerald, 'url'>,
+  subscriberId: string,
+  hash: string,
+  headers: Record<string, string> = {},
+) {
   const client = await openSse(
     `${h.url}/v1/inbox/stream?${new URLSearchParams({ subscriberId, subscriberHash: hash })}`,
     headers,
@@ -99,4 +109,36 @@ it('catches up a stream whose process missed notifications while its listener re
   // No later event arrives to reveal the gap: the reconnect itself makes the stream look.
   const [created] = await onFirst.waitFor(1, 'item.created');
   expect(created).toMatchObject({ id: '1', data: { item: { id } } });
+});
+
+it('ends the streams every process holds when any process rotates the secret', async () => {
+  // A separate OS process (the built CLI) on the same database: it hears of the rotation only
+  // through PostgreSQL.
+  const dir = mkdtempSync(join(tmpdir(), 'herald-rotation-'));
+  const child = await spawnHerald(
+    ['--database', testDatabaseUrl(schema), '--role', 'api', '--data-dir', dir, '--api-key', TEST_API_KEY],
+    { HERALD_LOG_LEVEL: 'warn' },
+  );
+  try {
+    const sub = await inboxClient(first, 'rotated-elsewhere');
+    const onChild = await stream(child, sub.subscriberId, sub.hash);
+    const onSecond = await stream(second, sub.subscriberId, sub.hash);
+
+    const rotated = await first.api('POST', '/v1/inbox/settings/rotate-secret');
+    expect(rotated.status).toBe(200);
+    for (const client of [onChild, onSecond]) {
+      await client.waitForEnd();
+      expect(client.events.at(-1)).toMatchObject({ event: 'closed', data: { reason: 'revoked' } });
+    }
+    // The process forgot the old secret before it ended the streams: the old hash is refused at once.
+    const old = await call(`${child.url}/v1/inbox/counts`, 'GET', undefined, sub.headers);
+    expect(old.status).toBe(401);
+    const renewed = subscriberHash(rotated.body.secret, sub.subscriberId);
+    const reopened = await stream(child, sub.subscriberId, renewed);
+    expect(reopened.status).toBe(200);
+  } finally {
+    child.process.kill('SIGTERM');
+    await child.exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriberHash } from '../../src/core/inbox-credentials.js';
+import { expectProblem } from '../support/expect-problem.js';
 import { expectWellFormed, headerChar, segment } from '../support/fuzz.js';
 import { call, startTestHerald, type TestHerald } from '../support/herald.js';
 import { deliverInApp } from '../support/inbox.js';
@@ -42,11 +43,44 @@ const headersOf = (c: Credentials): Record<string, string> =>
   'token' in c
     ? { authorization: `Bearer ${c.token}` }
     : { 'x-herald-subscriber-id': encodeURIComponent(c.id), 'x-herald-subscriber-hash': c.hash };
+/**
+ * Ids no subscriber can have, each with its right hash: U+0000 (PostgreSQL text cannot hold it; it
+ * once answered 500 there), other control characters, too long, empty. Every property tries them
+ * first, so they are checked on every run and not only when the generator happens on them.
+ */
+const impossibleIds = ['nul\u0000id', '\u0000', 'tab\tid', 'del\u007f', 'x'.repeat(256), ''];
+const impossible = () => impossibleIds.map((id) => ({ id, hash: subscriberHash(secret, id) }));
+
 const origin = fc.option(fc.oneof(fc.constant('https://app.example.com'), fc.webUrl(), headerValue), {
   nil: undefined,
 });
 const withOrigin = (headers: Record<string, string>, value: string | undefined) =>
   value === undefined ? headers : { ...headers, origin: value };
+
+describe('a subscriber id no subscriber can have, with its right hash', () => {
+  // The same answer on both stores, decided before any query: such credentials are not valid.
+  it.each(impossibleIds.map((id) => [JSON.stringify(id), id]))('%s answers 401 on every inbox route', async (_, id) => {
+    const headers = {
+      'x-herald-subscriber-id': encodeURIComponent(id),
+      'x-herald-subscriber-hash': subscriberHash(secret, id),
+    };
+    const answers = [
+      await call(`${h.url}/v1/inbox/items`, 'GET', undefined, headers),
+      await call(`${h.url}/v1/inbox/counts`, 'GET', undefined, headers),
+      await call(`${h.url}/v1/inbox/items/${itemId}/read`, 'POST', undefined, headers),
+      await call(`${h.url}/v1/inbox/read-all`, 'POST', undefined, headers),
+      await call(`${h.url}/v1/inbox/seen-all`, 'POST', undefined, headers),
+      await call(
+        `${h.url}/v1/inbox/stream?${new URLSearchParams({ subscriberId: id, subscriberHash: headers['x-herald-subscriber-hash'] })}`,
+        'GET',
+      ),
+    ];
+    for (const res of answers) {
+      expectProblem(res, 401, 'INBOX_UNAUTHORIZED');
+      if (id !== '') expect(res.body.detail).toMatch(/not a subscriber id/);
+    }
+  });
+});
 
 describe('any inbox request gets a 2xx or a 4xx problem+json', () => {
   it('GET /v1/inbox/items and /counts with any query', async () => {
@@ -58,7 +92,7 @@ describe('any inbox request gets a 2xx or a 4xx problem+json', () => {
         expectWellFormed(await call(`${h.url}/v1/inbox/items?${search}`, 'GET', undefined, headers));
         expectWellFormed(await call(`${h.url}/v1/inbox/counts`, 'GET', undefined, headers));
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, examples: impossible().map((creds): [Credentials, [], undefined] => [creds, [], undefined]) },
     );
   });
 
@@ -75,17 +109,25 @@ describe('any inbox request gets a 2xx or a 4xx problem+json', () => {
         expectWellFormed(await call(`${h.url}/v1/inbox/read-all`, 'POST', undefined, headers));
         expectWellFormed(await call(`${h.url}/v1/inbox/seen-all`, 'POST', undefined, headers));
       }),
-      { numRuns: RUNS },
+      {
+        numRuns: RUNS,
+        examples: impossible().map((creds): [Credentials, string, string, undefined] => [
+          creds,
+          itemId,
+          'read',
+          undefined,
+        ]),
+      },
     );
   });
 
   it('GET /v1/inbox/stream with any credentials in the query and any Last-Event-ID', async () => {
+    const queryOf = (c: Credentials) =>
+      'token' in c
+        ? `token=${encodeURIComponent(c.token)}`
+        : `subscriberId=${encodeURIComponent(c.id)}&subscriberHash=${encodeURIComponent(c.hash)}`;
     const query = fc.oneof(
-      credentials.map((c) =>
-        'token' in c
-          ? `token=${encodeURIComponent(c.token)}`
-          : `subscriberId=${encodeURIComponent(c.id)}&subscriberHash=${encodeURIComponent(c.hash)}`,
-      ),
+      credentials.map(queryOf),
       fc
         .array(fc.tuple(fc.constantFrom('subscriberId', 'subscriberHash', 'token', 'x'), segment), { maxLength: 3 })
         .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&')),
@@ -107,7 +149,7 @@ describe('any inbox request gets a 2xx or a 4xx problem+json', () => {
           abort.abort();
         }
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, examples: impossible().map((creds) => [queryOf(creds), undefined, undefined]) },
     );
   });
 

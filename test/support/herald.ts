@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { resolveConfig } from '../../src/config/settings.js';
+import type { Clock } from '../../src/core/clock.js';
 import { startHerald, type Herald } from '../../src/main.js';
 import { dropSchemas, ON_POSTGRES, testDatabaseUrl, testSchema } from './test-database.js';
 
@@ -48,7 +49,10 @@ export async function call<T = any>(
  * (or, in the PostgreSQL run of the suite, a schema of its own) and a free port. Settings are the
  * same strings the CLI takes, e.g. `{ 'retry-schedule': '50ms' }`.
  */
-export async function startTestHerald(settings: Record<string, string> = {}): Promise<TestHerald> {
+export async function startTestHerald(
+  settings: Record<string, string> = {},
+  options: { clock?: Clock } = {},
+): Promise<TestHerald> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
   const schema = ON_POSTGRES && settings.database === undefined ? testSchema() : undefined;
   const config = resolveConfig(
@@ -61,7 +65,10 @@ export async function startTestHerald(settings: Record<string, string> = {}): Pr
     },
     {},
   );
-  const herald = await startHerald(config, { logger: pino({ level: process.env.HERALD_TEST_LOG ?? 'silent' }) });
+  const herald = await startHerald(config, {
+    logger: pino({ level: process.env.HERALD_TEST_LOG ?? 'silent' }),
+    ...(options.clock && { clock: options.clock }),
+  });
   if (ON_POSTGRES && herald.store.dialect !== 'postgres')
     throw new Error('the PostgreSQL run started Herald on SQLite');
   return {

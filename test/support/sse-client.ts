@@ -12,6 +12,12 @@ export interface SseClient {
   comments: number;
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** The last `retry:` value the server sent (how long EventSource waits before reconnecting). */
+  retry: number | undefined;
+  /** The server ended the response. */
+  ended: boolean;
+  /** Waits until the server has ended the response. */
+  waitForEnd(timeoutMs?: number): Promise<void>;
   /** Waits until `count` events (of `type`, if given) have arrived. */
   waitFor(count: number, type?: string, timeoutMs?: number): Promise<SseEvent[]>;
   close(): void;
@@ -42,10 +48,23 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
             await new Promise((done) => setTimeout(done, 10));
           }
         },
+        retry: undefined,
+        ended: false,
+        async waitForEnd(timeoutMs = 10_000) {
+          const deadline = Date.now() + timeoutMs;
+          while (!client.ended) {
+            if (Date.now() > deadline) {
+              throw new Error(`timed out waiting for the stream to end; got ${JSON.stringify(client.events)}`);
+            }
+            await new Promise((done) => setTimeout(done, 10));
+          }
+        },
         close() {
           req.destroy();
         },
       };
+      res.on('end', () => (client.ended = true));
+      res.on('close', () => (client.ended = true));
       let buffer = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -65,6 +84,7 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
             const colon = line.indexOf(':');
             const field = colon === -1 ? line : line.slice(0, colon);
             const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+            if (field === 'retry') client.retry = Number(value);
             if (field === 'id') id = value;
             else if (field === 'event') event = value;
             else if (field === 'data') data.push(value);

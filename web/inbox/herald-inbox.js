@@ -29,9 +29,11 @@ const SCRIPT_ORIGIN = new URL(import.meta.url).origin;
 
 // A constructed sheet, shared by every instance, is not an inline style: a page's CSP style-src
 // does not need 'unsafe-inline' for it.
+// The host keeps the page's text colour, so the bell (currentColor) matches the header it sits in;
+// only the popover, which has its own background, sets the inbox's text colour.
 const STYLES = new CSSStyleSheet();
 STYLES.replaceSync(`
-:host{display:inline-block;position:relative;color:var(--herald-inbox-text,#111827);font-family:var(--herald-inbox-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);line-height:1.4}
+:host{display:inline-block;position:relative;font-family:var(--herald-inbox-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);line-height:1.4}
 :host([hidden]),[hidden]{display:none!important}
 *,*::before,*::after{box-sizing:border-box}
 button{font:inherit;color:inherit;cursor:pointer}
@@ -42,7 +44,7 @@ button{font:inherit;color:inherit;cursor:pointer}
 .bell:hover{background:var(--herald-inbox-hover-bg,rgba(0,0,0,.06))}
 .bell svg{width:22px;height:22px;fill:currentColor}
 .badge{position:absolute;top:2px;inset-inline-end:0;min-width:18px;height:18px;padding:0 5px;border-radius:999px;background:var(--herald-inbox-badge-bg,#dc2626);color:var(--herald-inbox-badge-text,#fff);font-size:11px;font-weight:600;line-height:18px;text-align:center}
-.popover{position:absolute;z-index:var(--herald-inbox-z-index,1000);top:calc(100% + 8px);inset-inline-end:0;width:var(--herald-inbox-width,360px);max-width:calc(100vw - 16px);overflow:hidden;border:1px solid var(--herald-inbox-border,#e5e7eb);border-radius:var(--herald-inbox-radius,8px);background:var(--herald-inbox-bg,#fff);box-shadow:var(--herald-inbox-shadow,0 10px 30px rgba(0,0,0,.15));text-align:start}
+.popover{position:absolute;z-index:var(--herald-inbox-z-index,1000);top:calc(100% + 8px);inset-inline-end:0;width:var(--herald-inbox-width,360px);max-width:calc(100vw - 16px);overflow:hidden;border:1px solid var(--herald-inbox-border,#e5e7eb);border-radius:var(--herald-inbox-radius,8px);background:var(--herald-inbox-bg,#fff);color:var(--herald-inbox-text,#111827);box-shadow:var(--herald-inbox-shadow,0 10px 30px rgba(0,0,0,.15));text-align:start}
 :host([align=start]) .popover{inset-inline-end:auto;inset-inline-start:0}
 .header{display:flex;align-items:center;justify-content:space-between;gap:8px;padding:12px 16px;border-bottom:1px solid var(--herald-inbox-border,#e5e7eb)}
 h2{margin:0;font-size:15px;font-weight:600}

@@ -24,7 +24,9 @@ export const inboxSettingsRoutes =
         secret: generateInboxSecret(),
         now,
       });
-      access.forget(environmentId);
+      // Here at once (a rotation ends this process's streams before it is answered); other
+      // processes hear of it from the store.
+      await access.changed(environmentId);
       return view(settings);
     };
 

@@ -15,6 +15,12 @@ import {
 import type { AppDeps } from '../app.js';
 import { pageOf, Problem } from '../schemas.js';
 
+/**
+ * Retry-After of a stream refused because the process holds its most: pages leave all the time, and
+ * the element backs off on its own as well.
+ */
+const STREAMS_FULL_RETRY_AFTER_S = 30;
+
 export interface InboxRouteDeps extends AppDeps {
   inboxAccess: InboxAccess;
   inboxStreams: InboxStreams;
@@ -140,6 +146,14 @@ export const inboxRoutes =
       async (request, reply) => {
         const header = request.headers['last-event-id'];
         const lastEventId = typeof header === 'string' && /^\d{1,15}$/.test(header.trim()) ? Number(header) : undefined;
+        const subscriber = request.inboxSubscriber!;
+        if (!deps.inboxStreams.hasRoomFor(subscriber)) {
+          reply.header('retry-after', String(STREAMS_FULL_RETRY_AFTER_S));
+          throw new HeraldError(
+            'SERVICE_UNAVAILABLE',
+            'This Herald process holds as many inbox streams as it may (--inbox-max-streams); retry later or on another instance',
+          );
+        }
         reply.hijack();
         // Headers set so far (CORS) are not sent by a hijacked reply: pass them on.
         reply.raw.writeHead(200, {
@@ -151,11 +165,7 @@ export const inboxRoutes =
         });
         request.raw.socket.setNoDelay(true);
         reply.raw.write('retry: 2000\n\n');
-        deps.inboxStreams.open(
-          reply.raw,
-          { environmentId: request.environmentId, subscriberId: request.subscriberId },
-          lastEventId,
-        );
+        deps.inboxStreams.open(reply.raw, subscriber, lastEventId);
       },
     );
   };

@@ -130,13 +130,16 @@ function changeAllStatement(which: string, set: string, status: string): string 
 
 /**
  * The inbox methods on PostgreSQL. Every change locks the subscriber's feed row first (see
- * lockInboxFeeds) and records its event, NOTIFYed on `channel`, in the same transaction.
+ * lockInboxFeeds) and records its event, NOTIFYed on `channels.events`, in the same transaction.
+ * A settings change is NOTIFYed on `channels.settings`, so every process forgets its cached
+ * settings and ends the streams a rotated secret no longer vouches for.
  */
 export function postgresInboxMethods(
   pool: pg.Pool,
   transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
-  channel: string,
+  channels: { events: string; settings: string },
 ): InboxMethods {
+  const channel = channels.events;
   const settingsOf = async (env: string): Promise<InboxSettings | undefined> => {
     const { rows } = await pool.query<{ secret: string; allowed_origins: string | null; updated_at: number }>(
       'SELECT secret, allowed_origins, updated_at FROM inbox_settings WHERE environment_id = $1',
@@ -186,16 +189,21 @@ export function postgresInboxMethods(
       await createSettings(env, create);
       const resetOrigins = change.allowedOrigins !== undefined;
       if (change.secret !== undefined || resetOrigins) {
+        // The NOTIFY is delivered at commit: listeners that then read the settings see the change.
         await pool.query(
-          `UPDATE inbox_settings SET secret = COALESCE($2, secret),
-             allowed_origins = CASE WHEN $3 THEN $4 ELSE allowed_origins END, updated_at = $5
-           WHERE environment_id = $1`,
+          `WITH changed AS (
+             UPDATE inbox_settings SET secret = COALESCE($2, secret),
+               allowed_origins = CASE WHEN $3 THEN $4 ELSE allowed_origins END, updated_at = $5
+             WHERE environment_id = $1 RETURNING environment_id
+           )
+           SELECT pg_notify($6, environment_id) FROM changed`,
           [
             env,
             change.secret ?? null,
             resetOrigins,
             change.allowedOrigins == null ? null : JSON.stringify(change.allowedOrigins),
             create.now,
+            channels.settings,
           ],
         );
       }

@@ -16,6 +16,11 @@ export function inboxChannel(schema: string | undefined): string {
   return `herald_inbox_${schema ?? 'public'}`;
 }
 
+/** The NOTIFY channel for "an environment's inbox settings changed" (payload: the environment id). */
+export function inboxSettingsChannel(schema: string | undefined): string {
+  return `herald_inbox_settings_${schema ?? 'public'}`;
+}
+
 /**
  * NOTIFY payloads are capped at 8,000 bytes; an event larger than this goes out as a ref, and
  * listeners read it with listInboxEvents.

@@ -28,6 +28,7 @@ import { connectionConfig, createPool, inTransaction } from './connection.js';
 import { PostgresGroupCommit } from './group-commit.js';
 import {
   inboxChannel,
+  inboxSettingsChannel,
   jobsChannel,
   listenForNotifications,
   parseInboxNotifyPayload,
@@ -82,6 +83,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   );
   const workflowChannel = workflowsChannel(schema);
   const inboxEventsChannel = inboxChannel(schema);
+  const inboxSettingsChanges = inboxSettingsChannel(schema);
   // One LISTEN connection for the process, opened when something first listens.
   const notifications = listenForNotifications({
     connectionString: options.connectionString,
@@ -139,6 +141,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         if (event) listener(event);
       });
       notifications.onConnected(() => listener(undefined)); // events may have been missed
+    },
+
+    onInboxSettingsChanged(listener) {
+      notifications.on(inboxSettingsChanges, listener);
+      notifications.onConnected(() => listener(undefined)); // a rotation may have been missed
     },
 
     async close() {
@@ -355,6 +362,6 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
     ...postgresIntegrationMethods(pool, transaction),
     ...postgresSubscriberMethods(pool, transaction),
-    ...postgresInboxMethods(pool, transaction, inboxEventsChannel),
+    ...postgresInboxMethods(pool, transaction, { events: inboxEventsChannel, settings: inboxSettingsChanges }),
   };
 }
