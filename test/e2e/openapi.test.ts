@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { call, startTestHerald, type TestHerald } from '../support/herald.js';
 import { OPENAPI_CLIENT } from '../support/openapi-client.js';
 
-/** Every route Fastify registers, seen by an onRoute hook on every Fastify instance Herald builds. */
+/**
+ * Every route Fastify registers. Fastify has no public list of its routes, so the real Fastify is
+ * wrapped to add an onRoute hook to each instance Herald builds; nothing else changes.
+ */
 const registered = vi.hoisted(() => [] as { method: string; url: string }[]);
 vi.mock('fastify', async (importOriginal) => {
   const fastify = await importOriginal<typeof import('fastify')>();
