@@ -1,11 +1,12 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import { HeraldError, type FieldError } from '../core/errors.js';
+import { HeraldError } from '../core/errors.js';
 import type { RateLimit } from '../core/store.js';
 import type { ChannelType } from '../core/types.js';
+import { fieldErrorsOf } from '../core/validation-errors.js';
 import { vetUrl, type AddressPolicy } from './outbound/ssrf.js';
 import type { ProviderDefinition } from './provider.js';
-import { findProvider, providerForScheme } from './registry.js';
+import { findProvider, PROVIDERS, providerForScheme } from './registry.js';
 import { generateWebhookSecret, isWebhookSecret, type WebhookSecret } from './webhook/sign-webhook.js';
 
 /** What PUT /v1/integrations/{id} takes, and how it becomes a provider and its config. */
@@ -26,7 +27,8 @@ const WEBHOOK_CONFIG_FIELDS = ['secret', 'url'];
 /** Config fields that are outbound URLs: vetted by the SSRF guard when saved, not only when used. */
 const URL_FIELDS = /^(baseUrl|webhookUrl|endpoint)$/;
 
-const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false });
+// `verbose`: the error messages read the failing schema (known fields, allowed values).
+const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, verbose: true });
 addFormats.default(ajv);
 const validators = new Map<ProviderDefinition, ReturnType<typeof ajv.compile>>();
 
@@ -38,7 +40,7 @@ export function validateProviderConfig(definition: ProviderDefinition, config: R
     validators.set(definition, validate);
   }
   if (!validate(config)) {
-    const errors = fieldErrors(validate.errors, '/config');
+    const errors = fieldErrorsOf(validate.errors ?? [], { prefix: '/config' });
     throw new HeraldError(
       'VALIDATION_FAILED',
       `Invalid ${definition.provider} config: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
@@ -53,15 +55,17 @@ export function mask(value: unknown): string {
   return '••••';
 }
 
-export function fieldErrors(errors: ErrorObject[] | null | undefined, prefix: string): FieldError[] {
-  return (errors ?? []).map((error) => ({
-    path: `${prefix}${error.instancePath}`,
-    message:
-      error.keyword === 'additionalProperties'
-        ? `unknown field ${JSON.stringify((error.params as { additionalProperty: string }).additionalProperty)}`
-        : (error.message ?? 'is invalid'),
-  }));
-}
+/** The providers of a channel, for errors that name the choices. */
+const providersOf = (channel: ChannelType) =>
+  PROVIDERS.filter((definition) => definition.channel === channel).map((definition) => definition.provider);
+
+/** The Apprise-style URL schemes Herald reads (of a channel, when given), for errors that name the choices. */
+const schemesOf = (channel?: ChannelType) => [
+  ...PROVIDERS.filter((definition) => !channel || definition.channel === channel).flatMap((definition) =>
+    (definition.urlSchemes ?? []).map((scheme) => `${scheme}://`),
+  ),
+  ...(!channel || channel === 'webhook' ? ['json://', 'jsons://'] : []),
+];
 
 /** Apprise writes Telegram's `bot_id:token` as host:port, which is not a URL: make it one. */
 function normaliseAppriseUrl(raw: string): string {
@@ -97,7 +101,12 @@ export function resolveIntegrationInput(input: IntegrationInput): {
       throw new HeraldError(
         'VALIDATION_FAILED',
         `No ${input.channel ?? ''} provider reads ${url.protocol}// URLs`.replace('  ', ' '),
-        [{ path: '/url', message: `unsupported scheme ${url.protocol}` }],
+        [
+          {
+            path: '/url',
+            message: `unsupported scheme ${url.protocol}; one of ${schemesOf(input.channel).join(', ')}`,
+          },
+        ],
       );
     }
     if (input.provider && input.provider !== definition.provider) {
@@ -133,9 +142,12 @@ export function resolveIntegrationInput(input: IntegrationInput): {
   }
   const definition = findProvider(input.channel, input.provider);
   if (!definition) {
-    throw new HeraldError('VALIDATION_FAILED', `No ${input.channel} provider named ${input.provider}`, [
-      { path: '/provider', message: `unknown ${input.channel} provider` },
-    ]);
+    const known = providersOf(input.channel).join(', ');
+    throw new HeraldError(
+      'VALIDATION_FAILED',
+      `No ${input.channel} provider named ${input.provider}; one of ${known}`,
+      [{ path: '/provider', message: `unknown ${input.channel} provider; one of ${known}` }],
+    );
   }
   return { channel: input.channel, provider: input.provider, config: { ...(input.config ?? {}) }, definition };
 }
@@ -173,7 +185,10 @@ export function webhookConfig(
     throw new HeraldError(
       'VALIDATION_FAILED',
       'The webhook integration takes only config.secret and config.url',
-      unknown.map((key) => ({ path: `/config/${key}`, message: 'unknown field' })),
+      unknown.map((key) => ({
+        path: `/config/${key}`,
+        message: `is not a known field; known fields: ${WEBHOOK_CONFIG_FIELDS.join(', ')}`,
+      })),
     );
   }
   const plain: Record<string, unknown> = {};

@@ -1,5 +1,4 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
-import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -14,12 +13,14 @@ import type { TriggerDeps } from '../core/trigger-workflow.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createApiKeyAuthenticator } from './auth.js';
 import { answerClientError, closeIfBodyUnread, guardConnections, type ConnectionLimits } from './connection-guard.js';
+import { validatorSchemas } from './components.js';
 import { createInboxAccess, credentialsOf, type InboxSubscriber } from './inbox-access.js';
 import { createInboxStreams } from './inbox-stream.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { inboxScriptRoutes } from './routes/inbox-script.js';
 import { inboxSettingsRoutes } from './routes/inbox-settings.js';
 import { parseJsonBody } from './json-body.js';
+import { registerOpenApi } from './openapi.js';
 import { problem, sendProblem, toProblem } from './problem.js';
 import { benchRoutes } from './routes/bench.js';
 import { devMailRoutes } from './routes/dev-mail.js';
@@ -87,10 +88,21 @@ export const BODY_LIMIT = 1024 * 1024;
 
 function createAjv(coerceTypes: boolean) {
   // Bodies are validated as sent (no coercion, no silent removal); query strings are text and
-  // are coerced to the declared types.
-  const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
+  // are coerced to the declared types. `verbose` keeps the failing schema on each error, which
+  // the error messages read (allowed values, known fields); `discriminator` checks a step
+  // against the one shape its `type` names.
+  const ajv = new Ajv({
+    coerceTypes,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: true,
+    strict: false,
+    verbose: true,
+    discriminator: true,
+  });
   addFormats.default(ajv);
   ajv.addFormat('email', { type: 'string', validate: isDeliverableAddress });
+  for (const schema of validatorSchemas()) ajv.addSchema(schema);
   return ajv;
 }
 
@@ -151,24 +163,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     sendProblem(reply, problem('ROUTE_NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Herald API',
-        version: deps.version,
-        description: 'Durable notifications: workflows, subscribers, triggers and the delivery log.',
-      },
-      components: {
-        securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer' },
-          subscriberHash: { type: 'apiKey', in: 'header', name: 'X-Herald-Subscriber-Hash' },
-          inboxToken: { type: 'http', scheme: 'bearer', description: 'POST /v1/subscribers/{id}/inbox-token' },
-        },
-      },
-      security: [{ apiKey: [] }],
-    },
-  });
+  await registerOpenApi(app, deps.version);
 
   let closing = false;
   app.addHook('preClose', async () => {

@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, HeraldError, type ErrorCode, type FieldError } from '../core/errors.js';
+import { fieldErrorsOf, type SchemaError } from '../core/validation-errors.js';
+import { resolveComponent } from './components.js';
 
 export const PROBLEM_TYPE_BASE = 'urn:herald:error:';
 
@@ -23,29 +25,6 @@ export function problem(code: ErrorCode, detail: string, errors?: FieldError[]):
 export function sendProblem(reply: FastifyReply, body: ProblemBody): FastifyReply {
   if (body.status === 503 && !reply.hasHeader('retry-after')) reply.header('Retry-After', '1');
   return reply.code(body.status).type('application/problem+json').send(body);
-}
-
-interface AjvError {
-  instancePath?: string;
-  message?: string;
-  params?: { missingProperty?: string; additionalProperty?: string };
-}
-
-function fieldErrors(validation: AjvError[]): FieldError[] {
-  const seen = new Set<string>();
-  const errors: FieldError[] = [];
-  for (const error of validation) {
-    let path = error.instancePath || '/';
-    if (error.params?.missingProperty) path = `${error.instancePath ?? ''}/${error.params.missingProperty}`;
-    if (error.params?.additionalProperty) path = `${error.instancePath ?? ''}/${error.params.additionalProperty}`;
-    const message = error.params?.additionalProperty ? 'is not a known field' : (error.message ?? 'is invalid');
-    const key = `${path} ${message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    errors.push({ path, message });
-    if (errors.length >= 20) break;
-  }
-  return errors;
 }
 
 /**
@@ -141,9 +120,9 @@ export function isStoreUnavailable(error: unknown): boolean {
 /** Maps any error to problem+json: catalogue errors keep their status, unknown ones become a logged 500. */
 export function toProblem(error: unknown, request: FastifyRequest): ProblemBody {
   if (error instanceof HeraldError) return problem(error.code, error.message, error.errors);
-  const e = error as FastifyError & { validation?: AjvError[]; validationContext?: string };
+  const e = error as FastifyError & { validation?: SchemaError[]; validationContext?: string };
   if (e.validation) {
-    const errors = fieldErrors(e.validation);
+    const errors = fieldErrorsOf(e.validation, { resolveRef: resolveComponent });
     const part = e.validationContext ?? 'body';
     const detail = `Invalid ${part}: ` + errors.map((x) => `${x.path} ${x.message}`).join('; ');
     return problem(part === 'body' ? 'VALIDATION_FAILED' : 'INVALID_REQUEST', detail, errors);

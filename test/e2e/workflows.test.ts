@@ -215,3 +215,74 @@ describe('template sandbox', () => {
     expect(mail.text).toBe('Plain <b>');
   });
 });
+
+describe('validation errors name the fix', () => {
+  /** The field errors of a workflow Herald refuses with 422 VALIDATION_FAILED (and does not save). */
+  async function refused(steps: unknown) {
+    const res = await h.api('PUT', '/v1/workflows/refused', { steps });
+    expectProblem(res, 422, 'VALIDATION_FAILED');
+    expectProblem(await h.api('GET', '/v1/workflows/refused'), 404);
+    return { errors: res.body.errors, detail: res.body.detail };
+  }
+  const TYPES = 'email, sms, push, chat, webhook, in_app';
+
+  it('answers an unknown step type with one error listing the types', async () => {
+    const { errors, detail } = await refused([{ type: 'mail', subject: 'Hi', text: 'x' }]);
+    expect(errors).toEqual([{ path: '/steps/0/type', message: `must be one of ${TYPES}` }]);
+    expect(detail).toBe(`Invalid body: /steps/0/type must be one of ${TYPES}`);
+    expect((await refused([{ type: 5 }])).errors).toEqual([
+      { path: '/steps/0/type', message: `must be one of ${TYPES}` },
+    ]);
+  });
+
+  it('answers a step without a type with one error listing the types', async () => {
+    expect((await refused([{ subject: 'Hi', text: 'x' }])).errors).toEqual([
+      { path: '/steps/0/type', message: `is required: one of ${TYPES}` },
+    ]);
+  });
+
+  it("answers a step of a known type with that type's errors only", async () => {
+    expect((await refused([{ type: 'sms' }])).errors).toEqual([{ path: '/steps/0/text', message: 'is required' }]);
+    expect((await refused([{ type: 'email', subject: '', htm: '<p>x</p>' }])).errors).toEqual([
+      { path: '/steps/0/htm', message: 'is not a known field; known fields: type, subject, html, text' },
+      { path: '/steps/0/subject', message: 'must not be empty' },
+    ]);
+    expect((await refused([{ type: 'push', title: 'T', body: 'B', data: { n: 1 } }])).errors).toEqual([
+      { path: '/steps/0/data/n', message: 'must be a string' },
+    ]);
+  });
+
+  it('answers each step on its own, in order', async () => {
+    const { errors } = await refused([
+      { type: 'sms', text: 'ok' },
+      5,
+      { type: 'fax' },
+      { type: 'in_app', body: 'x'.repeat(10_001) },
+    ]);
+    expect(errors).toEqual([
+      { path: '/steps/1', message: 'must be an object' },
+      { path: '/steps/2/type', message: `must be one of ${TYPES}` },
+      { path: '/steps/3/body', message: 'must be at most 10000 characters long' },
+    ]);
+    expect((await refused([])).errors).toEqual([{ path: '/steps', message: 'must have at least 1 item' }]);
+  });
+
+  it('names the known fields and what a key may be', async () => {
+    const res = await h.api('PUT', '/v1/workflows/refused', { steps: [emailStep({ text: 'x' })], title: 'T' });
+    expect(res.body.errors).toEqual([{ path: '/title', message: 'is not a known field; known fields: name, steps' }]);
+    const badKey = await h.api('GET', '/v1/workflows/-dash');
+    expectProblem(badKey, 400, 'INVALID_REQUEST');
+    expect(badKey.body.errors).toEqual([
+      {
+        path: '/key',
+        message: 'must be up to 100 letters, digits, ".", "_" or "-", starting with a letter or digit',
+      },
+    ]);
+    const list = await h.api('GET', '/v1/workflows?limit=0&order=key');
+    expectProblem(list, 400, 'INVALID_REQUEST');
+    expect(list.body.errors).toEqual([
+      { path: '/order', message: 'is not a known field; known fields: limit, cursor' },
+      { path: '/limit', message: 'must be at least 1' },
+    ]);
+  });
+});

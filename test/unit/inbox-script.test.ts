@@ -93,9 +93,11 @@ describe('GET /inbox.js', () => {
     expect(res.rawPayload.length).toBe(0);
   });
 
-  it('stays out of the OpenAPI document', () => {
-    const document = app.swagger() as { paths?: Record<string, unknown> };
-    expect(Object.keys(document.paths ?? {})).not.toContain('/inbox.js');
+  it('is described in the OpenAPI document, as JavaScript', () => {
+    const document = app.swagger() as { paths: Record<string, any> };
+    const operation = document.paths['/inbox.js']?.get;
+    expect(operation?.operationId).toBe('getInboxScript');
+    expect(Object.keys(operation?.responses['200'].content)).toEqual(['text/javascript']);
   });
 
   it('finds the script from the compiled dist/ as well', async () => {

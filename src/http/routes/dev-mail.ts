@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../app.js';
-import { DevMail, ListQuery, pageOf, Problem } from '../schemas.js';
+import { DevMail, ListQuery, pageOf } from '../schemas.js';
 
 export const devMailRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
@@ -10,9 +10,10 @@ export const devMailRoutes =
       {
         schema: {
           tags: ['dev mailbox'],
+          operationId: 'listDevMail',
           summary: 'Email captured while no SMTP server is configured, newest first',
           querystring: ListQuery,
-          response: { 200: pageOf(DevMail), '4xx': Problem },
+          response: { 200: pageOf(DevMail) },
         },
       },
       async (request) => deps.store.listDevMail(request.environmentId, request.query.limit ?? 50, request.query.cursor),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 
 /** The `<herald-inbox>` element's source; the same relative path from src/http/routes/ and dist/http/routes/. */
 export const INBOX_SCRIPT_URL = new URL('../../../web/inbox/herald-inbox.js', import.meta.url);
@@ -21,7 +22,20 @@ export function inboxScriptRoutes(): FastifyPluginAsyncTypebox {
     // Weak: the plain and gzipped bodies are the same script, so one validator serves both.
     const etag = `W/"${createHash('sha256').update(source).digest('base64url').slice(0, 27)}"`;
 
-    app.get('/inbox.js', { schema: { hide: true } }, async (request, reply) => {
+    const schema = {
+      operationId: 'getInboxScript',
+      tags: ['inbox (browser)'],
+      security: [],
+      summary: 'The <herald-inbox> web component, for a cross-origin <script type="module">',
+      response: {
+        200: {
+          description: 'The script (gzipped when the client accepts it)',
+          content: { 'text/javascript': { schema: Type.String() } },
+        },
+        304: { description: 'Not modified: If-None-Match matched the ETag', type: 'null' },
+      },
+    };
+    app.get('/inbox.js', { schema }, async (request, reply) => {
       reply
         .header('access-control-allow-origin', '*')
         .header('cache-control', CACHE_CONTROL)

@@ -5,7 +5,7 @@ import type { InboxSettings as StoredInboxSettings } from '../../core/inbox.js';
 import type { AppDeps } from '../app.js';
 import type { InboxAccess } from '../inbox-access.js';
 import { InboxSettings, InboxSettingsBody, InboxToken, InboxTokenBody } from '../inbox-schemas.js';
-import { Problem, SubscriberParams } from '../schemas.js';
+import { SubscriberParams } from '../schemas.js';
 
 /** Key holders' side of the inbox: the secret subscriber hashes are made with, origins, tokens. */
 export const inboxSettingsRoutes =
@@ -35,8 +35,9 @@ export const inboxSettingsRoutes =
       {
         schema: {
           tags,
+          operationId: 'getInboxSettings',
           summary: 'The inbox secret (subscriberHash = hex(HMAC-SHA256(secret, subscriberId))) and allowed origins',
-          response: { 200: InboxSettings, '4xx': Problem },
+          response: { 200: InboxSettings },
         },
       },
       async (request) => view(await access.settings(request.environmentId)),
@@ -47,9 +48,10 @@ export const inboxSettingsRoutes =
       {
         schema: {
           tags,
+          operationId: 'putInboxSettings',
           summary: 'Set the origins whose pages may call the inbox API',
           body: InboxSettingsBody,
-          response: { 200: InboxSettings, '4xx': Problem },
+          response: { 200: InboxSettings },
         },
       },
       async (request) => update(request.environmentId, { allowedOrigins: request.body.allowedOrigins }),
@@ -60,8 +62,9 @@ export const inboxSettingsRoutes =
       {
         schema: {
           tags,
+          operationId: 'rotateInboxSecret',
           summary: 'Replace the inbox secret: hashes and tokens made with the old one stop working at once',
-          response: { 200: InboxSettings, '4xx': Problem },
+          response: { 200: InboxSettings },
         },
       },
       async (request) => update(request.environmentId, { secret: generateInboxSecret() }),
@@ -77,10 +80,11 @@ export const inboxSettingsRoutes =
         },
         schema: {
           tags,
+          operationId: 'createInboxToken',
           summary: "A short-lived token (at most 24 h) for this subscriber's inbox, for Authorization: Bearer",
           params: SubscriberParams,
           body: InboxTokenBody,
-          response: { 200: InboxToken, '4xx': Problem },
+          response: { 200: InboxToken },
         },
       },
       async (request) => {

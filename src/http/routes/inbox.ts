@@ -13,7 +13,7 @@ import {
   InboxStreamQuery,
 } from '../inbox-schemas.js';
 import type { AppDeps } from '../app.js';
-import { pageOf, Problem } from '../schemas.js';
+import { pageOf } from '../schemas.js';
 
 /**
  * Retry-After of a stream refused because the process holds its most: pages leave all the time, and
@@ -37,7 +37,8 @@ export const inboxRoutes =
     const config = { auth: 'subscriber', cors: true } as const;
     const security: { [scheme: string]: string[] }[] = [{ subscriberHash: [] }, { inboxToken: [] }];
 
-    // Preflight: browsers ask before sending the credential headers cross-origin.
+    // Preflight: browsers ask before sending the credential headers cross-origin. Not an operation
+    // of the API (OpenAPI cannot name a wildcard path): the browser's CORS machinery calls it.
     app.options('/inbox/*', { config: { auth: 'none', cors: true }, schema: { hide: true } }, async (_request, reply) =>
       reply.code(204).send(),
     );
@@ -49,9 +50,10 @@ export const inboxRoutes =
         schema: {
           tags,
           security,
+          operationId: 'listInboxItems',
           summary: "The subscriber's items, newest first",
           querystring: InboxItemsQuery,
-          response: { 200: pageOf(InboxItem), '4xx': Problem },
+          response: { 200: pageOf(InboxItem) },
         },
       },
       async (request) => {
@@ -71,8 +73,9 @@ export const inboxRoutes =
         schema: {
           tags,
           security,
+          operationId: 'getInboxCounts',
           summary: 'Items not archived, unread and unseen',
-          response: { 200: InboxCounts, '4xx': Problem },
+          response: { 200: InboxCounts },
         },
       },
       async (request) => (await deps.store.getInboxCounts(request.environmentId, request.subscriberId)).counts,
@@ -85,9 +88,10 @@ export const inboxRoutes =
         schema: {
           tags,
           security,
+          operationId: 'changeInboxItem',
           summary: 'Mark an item read, unread or seen, or archive or unarchive it',
           params: InboxItemParams,
-          response: { 200: InboxItemChanged, '4xx': Problem },
+          response: { 200: InboxItemChanged },
         },
       },
       async (request) => {
@@ -111,10 +115,11 @@ export const inboxRoutes =
         {
           config,
           schema: {
+            operationId: action === 'read' ? 'markAllInboxItemsRead' : 'markAllInboxItemsSeen',
             tags,
             security,
             summary: `Mark every item not archived ${action}`,
-            response: { 200: InboxAllChanged, '4xx': Problem },
+            response: { 200: InboxAllChanged },
           },
         },
         async (request) => {
@@ -136,11 +141,17 @@ export const inboxRoutes =
         schema: {
           tags,
           security,
+          operationId: 'streamInbox',
           summary: 'Server-Sent Events: item.created, item.updated, items.read, items.seen, counts, reset',
           description:
             "Event ids are the subscriber's event sequence; send the last one as Last-Event-ID to resume. EventSource cannot set headers, so credentials may come as query parameters.",
           querystring: InboxStreamQuery,
-          response: { 200: Type.String({ description: 'text/event-stream' }), '4xx': Problem },
+          response: {
+            200: {
+              description: 'The event stream; it ends when the credentials do, or when Herald stops',
+              content: { 'text/event-stream': { schema: Type.String() } },
+            },
+          },
         },
       },
       async (request, reply) => {

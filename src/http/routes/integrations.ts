@@ -8,7 +8,6 @@ import {
   IntegrationParams,
   IntegrationTestBody,
   IntegrationTestResult,
-  Problem,
 } from '../schemas.js';
 
 export const integrationRoutes =
@@ -21,10 +20,11 @@ export const integrationRoutes =
       {
         schema: {
           tags,
+          operationId: 'putIntegration',
           summary: 'Create or replace an integration (a provider for a channel); credentials are stored encrypted',
           params: IntegrationParams,
           body: IntegrationBody,
-          response: { 200: Integration, 201: Integration, '4xx': Problem },
+          response: { 200: Integration, 201: Integration },
         },
       },
       async (request, reply) => {
@@ -42,8 +42,9 @@ export const integrationRoutes =
       {
         schema: {
           tags,
+          operationId: 'listIntegrations',
           summary: 'List integrations, by channel and priority',
-          response: { 200: Type.Object({ items: Type.Array(Integration) }), '4xx': Problem },
+          response: { 200: Type.Object({ items: Type.Array(Integration) }) },
         },
       },
       async (request) => ({ items: await deps.integrations.list(request.environmentId) }),
@@ -54,9 +55,10 @@ export const integrationRoutes =
       {
         schema: {
           tags,
+          operationId: 'getIntegration',
           summary: 'Get an integration, with its circuit breaker state',
           params: IntegrationParams,
-          response: { 200: Integration, '4xx': Problem },
+          response: { 200: Integration },
         },
       },
       async (request) => deps.integrations.get(request.environmentId, request.params.id),
@@ -67,9 +69,10 @@ export const integrationRoutes =
       {
         schema: {
           tags,
+          operationId: 'deleteIntegration',
           summary: 'Delete an integration',
           params: IntegrationParams,
-          response: { 204: Type.Null(), '4xx': Problem },
+          response: { 204: Type.Null() },
         },
       },
       async (request, reply) => {
@@ -83,10 +86,11 @@ export const integrationRoutes =
       {
         schema: {
           tags,
+          operationId: 'testIntegration',
           summary: 'Send a test message through this integration now, and report what the provider answered',
           params: IntegrationParams,
           body: IntegrationTestBody,
-          response: { 200: IntegrationTestResult, '4xx': Problem },
+          response: { 200: IntegrationTestResult },
         },
       },
       async (request) =>
@@ -98,9 +102,10 @@ export const integrationRoutes =
       {
         schema: {
           tags,
+          operationId: 'rotateIntegrationSecret',
           summary: 'Rotate the webhook signing secret; the old one keeps signing alongside for 24 h',
           params: IntegrationParams,
-          response: { 200: Integration, '4xx': Problem },
+          response: { 200: Integration },
         },
       },
       async (request) => {

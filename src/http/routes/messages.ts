@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HeraldError } from '../../core/errors.js';
 import type { AppDeps } from '../app.js';
-import { Message, MessageParams, MessageQuery, MessageWithAttempts, pageOf, Problem } from '../schemas.js';
+import { Message, MessageParams, MessageQuery, MessageWithAttempts, pageOf } from '../schemas.js';
 
 export const messageRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
@@ -13,9 +13,10 @@ export const messageRoutes =
       {
         schema: {
           tags,
+          operationId: 'listMessages',
           summary: 'The delivery log, newest first',
           querystring: MessageQuery,
-          response: { 200: pageOf(Message), '4xx': Problem },
+          response: { 200: pageOf(Message) },
         },
       },
       async (request) => {
@@ -29,9 +30,10 @@ export const messageRoutes =
       {
         schema: {
           tags,
+          operationId: 'getMessage',
           summary: 'One message with every delivery attempt',
           params: MessageParams,
-          response: { 200: MessageWithAttempts, '4xx': Problem },
+          response: { 200: MessageWithAttempts },
         },
       },
       async (request) => {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { HeraldError } from '../../core/errors.js';
 import type { AppDeps } from '../app.js';
-import { Problem, Subscriber, SubscriberBody, SubscriberParams } from '../schemas.js';
+import { Subscriber, SubscriberBody, SubscriberParams } from '../schemas.js';
 
 export const subscriberRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
@@ -15,10 +15,11 @@ export const subscriberRoutes =
       {
         schema: {
           tags,
+          operationId: 'putSubscriber',
           summary: 'Create or replace a subscriber',
           params: SubscriberParams,
           body: SubscriberBody,
-          response: { 200: Subscriber, '4xx': Problem },
+          response: { 200: Subscriber },
         },
       },
       async (request) => {
@@ -55,9 +56,10 @@ export const subscriberRoutes =
       {
         schema: {
           tags,
+          operationId: 'getSubscriber',
           summary: 'Get a subscriber',
           params: SubscriberParams,
-          response: { 200: Subscriber, '4xx': Problem },
+          response: { 200: Subscriber },
         },
       },
       async (request) => {
@@ -72,9 +74,10 @@ export const subscriberRoutes =
       {
         schema: {
           tags,
+          operationId: 'deleteSubscriber',
           summary: 'Delete a subscriber and erase their personal data from the delivery log',
           params: SubscriberParams,
-          response: { 204: Type.Null(), '4xx': Problem },
+          response: { 204: Type.Null() },
         },
       },
       async (request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { triggerWorkflow } from '../../core/trigger-workflow.js';
 import type { AppDeps } from '../app.js';
-import { Problem, TriggerBody, TriggerHeaders, TriggerResponse, WorkflowParams } from '../schemas.js';
+import { TriggerBody, TriggerHeaders, TriggerResponse, WorkflowParams } from '../schemas.js';
 
 export const triggerRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
@@ -11,6 +11,7 @@ export const triggerRoutes =
       {
         schema: {
           tags: ['triggers'],
+          operationId: 'triggerWorkflow',
           summary: 'Trigger a workflow for one or more recipients',
           description:
             'Answers 202 only after the trigger, its messages and their jobs are committed. With an ' +
@@ -18,7 +19,7 @@ export const triggerRoutes =
           params: WorkflowParams,
           headers: TriggerHeaders,
           body: TriggerBody,
-          response: { 202: TriggerResponse, '4xx': Problem, '5xx': Problem },
+          response: { 202: TriggerResponse },
         },
       },
       async (request, reply) => {

@@ -4,7 +4,7 @@ import { HeraldError, type FieldError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { compileSteps } from '../../core/templates.js';
 import type { AppDeps } from '../app.js';
-import { ListQuery, pageOf, Problem, Workflow, WorkflowBody, WorkflowParams } from '../schemas.js';
+import { ListQuery, pageOf, Workflow, WorkflowBody, WorkflowParams } from '../schemas.js';
 
 export const workflowRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
@@ -18,10 +18,11 @@ export const workflowRoutes =
       {
         schema: {
           tags,
+          operationId: 'putWorkflow',
           summary: 'Create or replace a workflow; templates are checked on save',
           params: WorkflowParams,
           body: WorkflowBody,
-          response: { 200: Workflow, '4xx': Problem },
+          response: { 200: Workflow },
         },
       },
       async (request) => {
@@ -48,9 +49,10 @@ export const workflowRoutes =
       {
         schema: {
           tags,
+          operationId: 'getWorkflow',
           summary: 'Get a workflow',
           params: WorkflowParams,
-          response: { 200: Workflow, '4xx': Problem },
+          response: { 200: Workflow },
         },
       },
       async (request) => {
@@ -65,9 +67,10 @@ export const workflowRoutes =
       {
         schema: {
           tags,
+          operationId: 'listWorkflows',
           summary: 'List workflows, ordered by key',
           querystring: ListQuery,
-          response: { 200: pageOf(Workflow), '4xx': Problem },
+          response: { 200: pageOf(Workflow) },
         },
       },
       async (request) =>
@@ -79,9 +82,10 @@ export const workflowRoutes =
       {
         schema: {
           tags,
+          operationId: 'deleteWorkflow',
           summary: 'Delete a workflow; messages already accepted are still delivered',
           params: WorkflowParams,
-          response: { 204: Type.Null(), '4xx': Problem },
+          response: { 204: Type.Null() },
         },
       },
       async (request, reply) => {
