@@ -6,7 +6,7 @@ import { resolveConfig } from '../../src/config/settings.js';
 import { startHerald, type Herald } from '../../src/main.js';
 import { dropSchemas, ON_POSTGRES, testDatabaseUrl, testSchema } from './test-database.js';
 
-export const TEST_API_KEY = 'hk_test_0123456789abcdef';
+export const TEST_API_KEY = 'hk_test_0123456789abcdef0123456789abcdef';
 
 export interface ApiResponse<T = any> {
   status: number;
