@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { resolveConfig } from '../../src/config/settings.js';
-import { startHerald, type Herald } from '../../src/main.js';
+import { startHerald, type Herald, type StartOptions } from '../../src/main.js';
 import { dropSchemas, ON_POSTGRES, testDatabaseUrl, testSchema } from './test-database.js';
 
 export const TEST_API_KEY = 'hk_test_0123456789abcdef0123456789abcdef';
@@ -46,9 +46,12 @@ export async function call<T = any>(
 /**
  * Starts a real Herald (the same composition root as `herald serve`) on a temporary SQLite file
  * (or, in the PostgreSQL run of the suite, a schema of its own) and a free port. Settings are the
- * same strings the CLI takes, e.g. `{ 'retry-schedule': '50ms' }`.
+ * same strings the CLI takes, e.g. `{ 'retry-schedule': '50ms' }`; `options` are startHerald's.
  */
-export async function startTestHerald(settings: Record<string, string> = {}): Promise<TestHerald> {
+export async function startTestHerald(
+  settings: Record<string, string> = {},
+  options: Omit<StartOptions, 'logger'> = {},
+): Promise<TestHerald> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
   const schema = ON_POSTGRES && settings.database === undefined ? testSchema() : undefined;
   const config = resolveConfig(
@@ -61,7 +64,10 @@ export async function startTestHerald(settings: Record<string, string> = {}): Pr
     },
     {},
   );
-  const herald = await startHerald(config, { logger: pino({ level: process.env.HERALD_TEST_LOG ?? 'silent' }) });
+  const herald = await startHerald(config, {
+    ...options,
+    logger: pino({ level: process.env.HERALD_TEST_LOG ?? 'silent' }),
+  });
   if (ON_POSTGRES && herald.store.dialect !== 'postgres')
     throw new Error('the PostgreSQL run started Herald on SQLite');
   return {
