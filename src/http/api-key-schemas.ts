@@ -34,4 +34,6 @@ export const ApiKeyBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const ApiKeyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const ApiKeyParams = Type.Object({
+  id: Type.String({ pattern: '^key_[A-Za-z0-9]{1,60}$', description: 'The key id, e.g. key_01jd…' }),
+});
