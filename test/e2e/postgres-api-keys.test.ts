@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectProblem } from '../support/expect-problem.js';
 import { call, startTestHerald, type TestHerald } from '../support/herald.js';
@@ -42,4 +44,14 @@ it('a key revoked through one process is refused there at once and by the other 
   await waitFor(async () => (await call(second.url + '/v1/workflows', 'GET', undefined, auth)).status === 401, {
     what: 'the other process to refuse the revoked key',
   });
+});
+
+it('a worker process, which serves no API, keeps no dev API key', async () => {
+  const worker = await startTestHerald({ ...shared, role: 'worker', 'api-key': '' });
+  try {
+    expect(worker.herald.apiKey).toEqual({ kind: 'none' });
+    expect(existsSync(join(worker.dir, 'api-key'))).toBe(false);
+  } finally {
+    await worker.close();
+  }
 });
