@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSy
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { generateApiKey, MIN_CONFIGURED_API_KEY_LENGTH, registerApiKey } from './core/api-keys.js';
-import { createSecretBox, type SecretBox } from './core/secret-box.js';
+import { createSecretBox, MIN_SECRET_KEY_LENGTH, type SecretBox } from './core/secret-box.js';
 import type { ApiKey, Store } from './core/store.js';
 import { ConfigError, type ServeConfig } from './config/settings.js';
 
@@ -47,7 +47,13 @@ export async function openSecretBox(
   }
   const path = join(resolve(config.dataDir), 'secret-key');
   if (existsSync(path)) {
-    const box = createSecretBox(readFileSync(path, 'utf8').trim());
+    const kept = readFileSync(path, 'utf8').trim();
+    if (kept.length < MIN_SECRET_KEY_LENGTH) {
+      throw new ConfigError(
+        `${path} does not hold a secret key (32+ characters): restore it from a backup, or set HERALD_SECRET_KEY`,
+      );
+    }
+    const box = createSecretBox(kept);
     const recorded = await store.claimSealingKey(box.keyId);
     if (recorded !== box.keyId) throw refuse(box, recorded, `the key in ${path}`);
     return { box, source: { kind: 'file', path, generated: false } };
