@@ -96,6 +96,48 @@ describe('the inbox secret at rest', () => {
   });
 });
 
+describe('a lost secret key', () => {
+  /** Runs one statement on the database `settings` name, with no Herald running on it. */
+  async function runSql(settings: { database: string }, schema: string | undefined, sql: string) {
+    if (schema === undefined) {
+      const db = openSqlite(settings.database);
+      db.exec(sql);
+      db.close();
+      return;
+    }
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`SET search_path = ${schema}; ${sql}`);
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('can be replaced as docs/operations.md says: forget its fingerprint, rotate the inbox secret', async () => {
+    const { dir, settings, schema } = persistentSettings();
+    const first = await startTestHerald(settings);
+    const oldSecret = (await first.api('GET', '/v1/inbox/settings')).body.secret;
+    await first.close();
+    rmSync(join(dir, 'secret-key'));
+    await expect(startTestHerald(settings)).rejects.toThrow(/sealed with key/);
+
+    await runSql(settings, schema, 'DELETE FROM sealing_key');
+    const next = await startTestHerald({ ...settings, 'secret-key': 'the-replacement-secret-key-0123456789abc' });
+    try {
+      const locked = await next.api('GET', '/v1/inbox/settings');
+      expect(locked.status).toBe(409);
+      expect(locked.body.code).toBe('SECRET_KEY_MISMATCH');
+      const rotated = await next.api('POST', '/v1/inbox/settings/rotate-secret');
+      expect(rotated.status).toBe(200);
+      expect(rotated.body.secret).not.toBe(oldSecret);
+      await expectInboxWorks(next, rotated.body.secret);
+    } finally {
+      await next.close();
+    }
+  });
+});
+
 describe('upgrading a database from before migration 5', () => {
   const SECRET_KEY = 'the-key-that-sealed-the-old-credentials-0123';
   const legacyKey = generateApiKey();
@@ -153,6 +195,11 @@ describe('upgrading a database from before migration 5', () => {
   it('keeps old keys working (with ids, names and unknown prefixes), takes the sealing key from sealed credentials and seals the inbox secret', async () => {
     const { settings, schema } = persistentSettings({ 'secret-key': SECRET_KEY });
     await createVersion4Database(settings, schema);
+    // The first start migrates; the fingerprint comes from the credentials the old version sealed,
+    // so a process with another key is refused even before any process of this version ran.
+    await expect(
+      startTestHerald({ ...settings, 'secret-key': 'a-different-secret-key-0123456789abcdef' }),
+    ).rejects.toThrow(/sealed with key \S+, but HERALD_SECRET_KEY is key/);
     const h = await startTestHerald(settings);
     try {
       const auth = { authorization: `Bearer ${legacyKey}` };
@@ -172,9 +219,5 @@ describe('upgrading a database from before migration 5', () => {
     } finally {
       await h.close();
     }
-    // The fingerprint came from the credentials the old version sealed: another key is refused.
-    await expect(
-      startTestHerald({ ...settings, 'secret-key': 'a-different-secret-key-0123456789abcdef' }),
-    ).rejects.toThrow(/sealed with key \S+, but HERALD_SECRET_KEY is key/);
   });
 });
