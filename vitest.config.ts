@@ -17,6 +17,8 @@ const ON_BOTH_STORES = [
   'test/e2e/retention.test.ts',
   'test/e2e/webhooks.test.ts',
   'test/e2e/integrations.test.ts',
+  'test/e2e/api-keys.test.ts',
+  'test/e2e/secrets-at-rest.test.ts',
   'test/e2e/failover.test.ts',
   'test/e2e/channels-email.test.ts',
   'test/e2e/channels-sms.test.ts',

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createDevMailboxChannel } from './channels/dev-mailbox/dev-mailbox-channel.js';
@@ -11,20 +10,22 @@ import { createHttpClient } from './channels/outbound/http-client.js';
 import { vetUrl } from './channels/outbound/ssrf.js';
 import type { ProviderContext } from './channels/provider.js';
 import type { Dispatcher } from './core/dispatch.js';
-import { createSecretBox, type SecretBox } from './core/secret-box.js';
+import type { SecretBox } from './core/secret-box.js';
 import type { StoredIntegration } from './core/store.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Store } from './core/store.js';
 import type { TriggerDeps } from './core/trigger-workflow.js';
 import type { ServeConfig } from './config/settings.js';
 import { buildApp, type App } from './http/app.js';
-import { hashApiKey } from './http/auth.js';
+import type { ApiKeyAuthOptions } from './http/auth.js';
 import { defaultMaxConnections } from './http/connection-guard.js';
 import { createMetrics } from './observability/metrics.js';
 import { withCachedWorkflows } from './store/cached-workflows.js';
 import { withLocalInboxEvents } from './store/local-inbox-events.js';
+import { sealStoredInboxSecrets, withSealedInboxSecrets } from './store/sealed-inbox-secrets.js';
 import { createPostgresStore } from './store/postgres/postgres-store.js';
 import { createThreadedSqliteStore } from './store/sqlite/threaded-sqlite-store.js';
+import { openSecretBox, setUpApiKey, type SecretKeySource, type StartupApiKey } from './startup-keys.js';
 import { startHousekeeping } from './worker/housekeeping.js';
 import { createWorker, type Worker } from './worker/worker.js';
 
@@ -114,6 +115,10 @@ export interface Herald {
   dispatcher: Dispatcher;
   integrations: IntegrationService;
   logger: Logger;
+  /** The API key this start registered or kept (for the banner). */
+  apiKey: StartupApiKey;
+  /** Where the key sealing secrets came from (for the banner). */
+  secretKey: SecretKeySource;
   /** Graceful stop: no new requests, in-flight sends finish (bounded), held jobs released. */
   close(): Promise<void>;
 }
@@ -123,24 +128,28 @@ export interface StartOptions {
   logger?: Logger;
   /** What to do if the database thread dies; the default exits the process with code 1. */
   onStoreFailure?: (error: Error) => void;
+  /** API-key cache lifetime and last-use write interval; the defaults suit production. */
+  auth?: ApiKeyAuthOptions;
 }
 
 /** The composition root: the one place that picks the store and the channels and wires them up. */
 export async function startHerald(config: ServeConfig, options: StartOptions = {}): Promise<Herald> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const store = withLocalInboxEvents(withCachedWorkflows(await openStore(config, options.onStoreFailure)));
-  const environmentId = await store.defaultEnvironmentId();
-  if (config.apiKey) {
-    await store.addApiKey({
-      environmentId,
-      name: 'HERALD_API_KEY',
-      hash: hashApiKey(config.apiKey),
-      createdAt: clock.now(),
-    });
+  const opened = await openStore(config, options.onStoreFailure);
+  let secretBox: SecretBox;
+  let secretKey: SecretKeySource;
+  let apiKey: StartupApiKey;
+  try {
+    ({ box: secretBox, source: secretKey } = await openSecretBox(config, opened, logger));
+    await sealStoredInboxSecrets(opened, secretBox);
+    apiKey = await setUpApiKey(config, opened, clock.now());
+  } catch (error) {
+    await opened.close();
+    throw error;
   }
+  const store = withLocalInboxEvents(withCachedWorkflows(withSealedInboxSecrets(opened, secretBox)));
   const metrics = createMetrics(store, clock);
-  const secretBox = openSecretBox(config, logger);
   const fromEnvironment = environmentIntegrations(config);
   const policy = { allowedNetworks: config.allowPrivateNetworks, timeoutMs: config.sendTimeoutMs };
   const http = createHttpClient(policy);
@@ -239,6 +248,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     },
     benchRoutes: config.benchRoutes,
     apiRoutes: config.role !== 'worker',
+    auth: options.auth,
   });
   try {
     await app.listen({ host: config.host, port: config.port });
@@ -275,6 +285,8 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     dispatcher,
     integrations,
     logger,
+    apiKey,
+    secretKey,
     close() {
       closing ??= (async () => {
         // server.close() waits for every connection to end, and a keep-alive connection whose
@@ -316,23 +328,6 @@ function listenError(error: unknown, config: Pick<ServeConfig, 'host' | 'port'>)
     default:
       return error;
   }
-}
-
-/**
- * The key that seals integration credentials: HERALD_SECRET_KEY, or in dev mode (no API key
- * configured) one generated once into the data folder, so `npm start` works without setup.
- * Outside dev mode without a key, credentials are refused (409 SECRET_KEY_REQUIRED).
- */
-function openSecretBox(config: ServeConfig, logger: Logger): SecretBox | undefined {
-  if (config.secretKey) return createSecretBox(config.secretKey);
-  if (config.apiKey) return undefined;
-  const path = join(resolve(config.dataDir), 'secret-key');
-  if (!existsSync(path)) {
-    mkdirSync(resolve(config.dataDir), { recursive: true });
-    writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
-    logger.warn({ path }, 'dev mode: generated a key for integration credentials; set HERALD_SECRET_KEY in production');
-  }
-  return createSecretBox(readFileSync(path, 'utf8').trim());
 }
 
 /** HERALD_SMTP_URL as a read-only email integration, tried after the stored ones. */

@@ -12,6 +12,9 @@ const HERALD_BIN = fileURLToPath(new URL('../../bin/herald.js', import.meta.url)
 /** A fresh API key in the format Herald accepts; pass one to several processes of one database. */
 export const newApiKey = () => `hk_bench_${randomBytes(16).toString('hex')}`;
 
+/** One secret key for every process of this bench run: split roles need the same one. */
+const BENCH_SECRET_KEY = randomBytes(24).toString('hex');
+
 /**
  * Starts `herald serve` (the built CLI) as a child process on 127.0.0.1 with a fresh temp data
  * dir and its own API key (or `apiKey`, to share one across processes of one PostgreSQL schema).
@@ -41,7 +44,7 @@ export async function startHerald({ env = {}, args = [], apiKey = newApiKey(), c
       '2s',
       ...args,
     ],
-    env: { ...inherited, HERALD_API_KEY: apiKey, ...env },
+    env: { ...inherited, HERALD_API_KEY: apiKey, HERALD_SECRET_KEY: BENCH_SECRET_KEY, ...env },
     ready: /listening on (http:\/\/\S+)/,
     onStopped: () => rmSync(dataDir, { recursive: true, force: true }),
   });

@@ -27,7 +27,7 @@ export interface LiveIntegration {
 
 export interface IntegrationDirectoryDeps {
   store: Store;
-  secretBox: SecretBox | undefined;
+  secretBox: SecretBox;
   providerContext: ProviderContext;
   breaker: BreakerOptions;
   clock: { now(): number };
@@ -76,7 +76,6 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
 
   function openConfig(stored: StoredIntegration): Record<string, unknown> {
     if (stored.sealedSecrets === null) return { ...stored.config };
-    if (!deps.secretBox) throw new Error('HERALD_SECRET_KEY is not set: stored credentials cannot be opened');
     const secrets = JSON.parse(deps.secretBox.open(stored.sealedSecrets, sealedFor(stored))) as Record<string, unknown>;
     return { ...stored.config, ...secrets };
   }

@@ -59,7 +59,7 @@ export interface IntegrationService {
 export interface IntegrationServiceDeps {
   store: Store;
   directory: IntegrationDirectory;
-  secretBox: SecretBox | undefined;
+  secretBox: SecretBox;
   http: HttpClient;
   clock: { now(): number };
   policy: AddressPolicy & { timeoutMs: number };
@@ -115,12 +115,6 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
 
   function seal(env: string, id: string, secrets: Record<string, unknown>): string | null {
     if (Object.keys(secrets).length === 0) return null;
-    if (!deps.secretBox) {
-      throw new HeraldError(
-        'SECRET_KEY_REQUIRED',
-        'Set HERALD_SECRET_KEY (32+ characters) to store integration credentials; they are encrypted with it at rest',
-      );
-    }
     return deps.secretBox.seal(JSON.stringify(secrets), sealedFor({ environmentId: env, id }));
   }
 

@@ -1,9 +1,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, envName, resolveConfig, SETTINGS, type ServeConfig } from '../config/settings.js';
-import { generateApiKey, hashApiKey } from '../http/auth.js';
-import { databasePath, describeDatabase, isPostgresUrl, openStore, startHerald, VERSION } from '../main.js';
+import {
+  databasePath,
+  describeDatabase,
+  isPostgresUrl,
+  openStore,
+  startHerald,
+  VERSION,
+  type Herald,
+} from '../main.js';
 import { migrateSqlite } from '../store/sqlite/migrate.js';
 import { openSqlite } from '../store/sqlite/sqlite-store.js';
+import { addKeysCommands } from './keys-commands.js';
 
 /** Exit codes: 0 done, 1 failed while running, 2 bad invocation or configuration. */
 const EXIT_CONFIG = 2;
@@ -32,19 +40,21 @@ function configFrom(options: Record<string, string | boolean | undefined>): Serv
   return resolveConfig(raw, {});
 }
 
-function banner(url: string, config: ServeConfig, createdKey: string | undefined): string {
+/** What `herald serve` prints once it listens: where things are, and what dev mode adds. */
+function banner(herald: Herald, config: ServeConfig): string {
+  const { url } = herald;
   const lines = [`Herald ${VERSION} listening on ${url}`, `  database: ${describeDatabase(config)}`];
   lines.push(
     config.smtpUrl
       ? `  email: SMTP ${new URL(config.smtpUrl).host}`
       : `  email: no SMTP configured — email is captured in the dev mailbox: GET ${url}/v1/dev/mail`,
   );
+  const secretKey = herald.secretKey;
   lines.push(
-    config.secretKey
-      ? '  integration credentials: sealed with HERALD_SECRET_KEY'
-      : config.apiKey
-        ? '  integration credentials: refused until HERALD_SECRET_KEY is set'
-        : `  integration credentials: sealed with a dev key in ${config.dataDir}/secret-key (set HERALD_SECRET_KEY in production)`,
+    secretKey.kind === 'configured'
+      ? '  secret key: HERALD_SECRET_KEY seals integration credentials and inbox secrets'
+      : `  secret key: ${secretKey.generated ? 'generated into' : 'kept in'} ${secretKey.path} — back it up with the ` +
+          'database; set HERALD_SECRET_KEY to run more than one process',
   );
   lines.push(
     config.inboxOrigins.length > 0
@@ -53,27 +63,20 @@ function banner(url: string, config: ServeConfig, createdKey: string | undefined
         ? `  inbox: ${url}/inbox.js; pages need their origin allowed (HERALD_INBOX_ORIGINS or PUT /v1/inbox/settings)`
         : `  inbox: ${url}/inbox.js; dev mode lets pages on any origin call it (set HERALD_INBOX_ORIGINS in production)`,
   );
-  if (createdKey) lines.push(`  API key (shown once): ${createdKey}`);
-  else if (config.apiKey) lines.push('  API key: from HERALD_API_KEY');
+  const apiKey = herald.apiKey;
+  if (apiKey.kind === 'configured') lines.push(`  API key: from HERALD_API_KEY (${apiKey.key.id})`);
+  else if (apiKey.kind === 'dev') {
+    lines.push(
+      `  API key (dev mode, ${apiKey.minted ? 'new' : 'same as before'}; kept in ${apiKey.path}): ${apiKey.secret}`,
+      '    manage keys with `herald keys list|create|revoke`; set HERALD_API_KEY to use a key of your own',
+    );
+  }
   return lines.join('\n');
 }
 
 async function serve(config: ServeConfig): Promise<number> {
-  let createdKey: string | undefined;
-  if (!config.apiKey) {
-    // A first-time user gets a working key without a second command.
-    createdKey = generateApiKey();
-    const store = await openStore(config);
-    await store.addApiKey({
-      environmentId: await store.defaultEnvironmentId(),
-      name: 'serve',
-      hash: hashApiKey(createdKey),
-      createdAt: Date.now(),
-    });
-    await store.close();
-  }
   const herald = await startHerald(config);
-  process.stdout.write(banner(herald.url, config, createdKey) + '\n');
+  process.stdout.write(banner(herald, config) + '\n');
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -147,26 +150,7 @@ export function buildCli(exitCodes: { code: number }): Command {
     );
   });
 
-  const keys = program.command('keys').description('manage API keys');
-  addSettings(
-    keys
-      .command('create')
-      .description('create an API key and print it once')
-      .option('--name <name>', 'a label for the key', 'cli'),
-    ['data-dir', 'database'],
-  ).action(async (options: Record<string, string | undefined>) => {
-    const config = configFrom(options);
-    const store = await openStore(config);
-    const key = generateApiKey();
-    await store.addApiKey({
-      environmentId: await store.defaultEnvironmentId(),
-      name: options['name'] ?? 'cli',
-      hash: hashApiKey(key),
-      createdAt: Date.now(),
-    });
-    await store.close();
-    process.stdout.write(key + '\n');
-  });
+  addKeysCommands(program, { addSettings, configFrom });
   return program;
 }
 

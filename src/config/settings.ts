@@ -1,5 +1,6 @@
 import { parseDuration, parseDurationList } from '../core/durations.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../core/retry-policy.js';
+import { MIN_CONFIGURED_API_KEY_LENGTH } from '../core/api-keys.js';
 import { MIN_SECRET_KEY_LENGTH } from '../core/secret-box.js';
 import { parseNetworkList } from '../channels/outbound/ssrf.js';
 import { isDeliverableAddress, parseMailbox, type Mailbox } from '../channels/email/mime.js';
@@ -167,9 +168,18 @@ export const SETTINGS: Setting<unknown>[] = [
     flag: 'api-key',
     key: 'apiKey',
     placeholder: 'key',
-    description: 'registers this value as an API key at start (idempotent), for scripts and CI',
+    description:
+      'registers this value as an API key at start (idempotent), for scripts and CI; at least 32 characters. Unset (dev mode), Herald keeps a generated key in <data-dir>/api-key and prints it',
     secret: 'value',
-    parse: (raw) => (raw === '' ? undefined : raw.length >= 16 ? raw : { error: 'must be at least 16 characters' }),
+    parse: (raw) =>
+      raw === ''
+        ? undefined
+        : raw.length >= MIN_CONFIGURED_API_KEY_LENGTH
+          ? raw
+          : {
+              // Keys are stored as unsalted SHA-256 hashes (core/api-keys.ts): short ones could be guessed offline.
+              error: `must be at least ${MIN_CONFIGURED_API_KEY_LENGTH} characters, so it cannot be guessed from its stored hash; \`herald keys create\` or \`openssl rand -base64 32\` makes one`,
+            },
   },
   {
     flag: 'smtp-url',
@@ -215,7 +225,7 @@ export const SETTINGS: Setting<unknown>[] = [
     key: 'secretKey',
     placeholder: 'key',
     description:
-      'encrypts integration credentials at rest (AES-256-GCM); at least 32 characters. Without it credentials are refused, except in dev mode (no api-key), where a key is generated into <data-dir>/secret-key',
+      'seals integration credentials and inbox secrets at rest (AES-256-GCM); at least 32 characters, the same on every process. Unset, a single node generates one into <data-dir>/secret-key (back it up); --role api|worker require it',
     secret: 'value',
     parse: (raw) =>
       raw === '' ? undefined : raw.length >= MIN_SECRET_KEY_LENGTH ? raw : { error: 'must be at least 32 characters' },
@@ -413,6 +423,14 @@ export function resolveConfig(raw: Partial<Record<string, string | undefined>>, 
     // On SQLite one process is the only writer: an API without workers would deliver nothing.
     throw new ConfigError(
       `invalid --role (${envName('role')}) "${result.role}": api and worker need a postgres:// --database`,
+    );
+  }
+  if (result.role !== 'all' && !result.secretKey) {
+    // Split roles mean several processes: each must seal and open secrets with the same key, and a
+    // key generated into one machine's data folder would be that process's alone.
+    throw new ConfigError(
+      `--role ${result.role} (${envName('role')}) needs --secret-key (${envName('secret-key')}): set ${envName('secret-key')} ` +
+        'to the same 32+ random characters on every process, e.g. from `openssl rand -base64 32`',
     );
   }
   return result;

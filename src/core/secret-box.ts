@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
 import { HeraldError } from './errors.js';
 
 /**
- * Seals integration credentials at rest with AES-256-GCM (authenticated: a tampered or swapped
+ * Seals secrets at rest (integration credentials, inbox secrets) with AES-256-GCM (authenticated: a tampered or swapped
  * value fails to open instead of decrypting to garbage). The key is derived from
  * HERALD_SECRET_KEY with HKDF, and each value is bound to where it belongs (environment and
  * integration id, as associated data), so a sealed value copied to another row does not open.
@@ -17,6 +17,11 @@ export interface SecretBox {
 }
 
 export const MIN_SECRET_KEY_LENGTH = 32;
+
+/** Whether a stored value is sealed (rather than plain text stored before sealing). */
+export function isSealed(value: string): boolean {
+  return value.startsWith('v1.');
+}
 
 export function createSecretBox(secretKey: string): SecretBox {
   if (secretKey.length < MIN_SECRET_KEY_LENGTH) {
@@ -37,12 +42,12 @@ export function createSecretBox(secretKey: string): SecretBox {
     open(sealed, boundTo) {
       const [version, sealedKeyId, iv, encrypted, tag] = sealed.split('.');
       if (version !== 'v1' || !iv || encrypted === undefined || !tag) {
-        throw new HeraldError('SECRET_KEY_MISMATCH', 'stored credentials are not in a format this Herald reads');
+        throw new HeraldError('SECRET_KEY_MISMATCH', 'a stored secret is not in a format this Herald reads');
       }
       if (sealedKeyId !== keyId) {
         throw new HeraldError(
           'SECRET_KEY_MISMATCH',
-          `credentials were sealed with key ${sealedKeyId}, but HERALD_SECRET_KEY is key ${keyId}`,
+          `stored secrets were sealed with key ${sealedKeyId}, but this process's secret key is key ${keyId}`,
         );
       }
       try {
@@ -51,7 +56,7 @@ export function createSecretBox(secretKey: string): SecretBox {
         decipher.setAuthTag(Buffer.from(tag, 'base64url'));
         return Buffer.concat([decipher.update(Buffer.from(encrypted, 'base64url')), decipher.final()]).toString('utf8');
       } catch {
-        throw new HeraldError('SECRET_KEY_MISMATCH', 'stored credentials failed authentication (altered or moved)');
+        throw new HeraldError('SECRET_KEY_MISMATCH', 'a stored secret failed authentication (altered or moved)');
       }
     },
   };

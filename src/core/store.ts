@@ -74,6 +74,18 @@ export interface StoredIntegration {
   updatedAt: number;
 }
 
+/** An API key as listed. The key itself is never stored, only its SHA-256 hash. */
+export interface ApiKey {
+  id: string;
+  environmentId: string;
+  name: string;
+  /** The key's first characters (see core/api-keys.ts); null for keys made before prefixes were kept. */
+  prefix: string | null;
+  createdAt: number;
+  /** Recorded at most once a minute per key, so up to a minute behind; null when never used. */
+  lastUsedAt: number | null;
+}
+
 /** Everything one accepted trigger writes, committed together or not at all. */
 export interface TriggerPlan {
   environmentId: string;
@@ -176,6 +188,15 @@ export type IntegrationMethods = Pick<
   'putIntegration' | 'getIntegration' | 'listIntegrations' | 'deleteIntegration' | 'recordCircuit' | 'removePushDevices'
 >;
 
+/** The API-key part of the Store, which each dialect implements in its own api-keys.ts. */
+export type ApiKeyMethods = Pick<
+  Store,
+  'addApiKey' | 'findApiKeyByHash' | 'listApiKeys' | 'revokeApiKey' | 'recordApiKeyUse'
+>;
+
+/** What keeps secrets at rest honest, which each dialect implements in its own secrets.ts. */
+export type SecretMethods = Pick<Store, 'claimSealingKey' | 'listInboxSecrets' | 'replaceInboxSecret'>;
+
 export interface QueueStats {
   /** Jobs not yet finished, due or not. */
   depth: number;
@@ -222,9 +243,40 @@ export interface Store {
 
   // Environments and API keys
   defaultEnvironmentId(): Promise<string>;
-  /** Registers a key hash for an environment; registering the same hash again changes nothing. */
-  addApiKey(input: { environmentId: string; name: string; hash: string; createdAt: number }): Promise<void>;
-  findEnvironmentByKeyHash(hash: string): Promise<string | undefined>;
+  /**
+   * Registers a key by its hash. A hash already registered changes nothing and returns that key:
+   * `exists` when it is live, `revoked` when it was revoked (revoked keys are kept, never revived).
+   */
+  addApiKey(input: {
+    id: string;
+    environmentId: string;
+    name: string;
+    prefix: string | null;
+    hash: string;
+    createdAt: number;
+  }): Promise<{ status: 'added' | 'exists' | 'revoked'; key: ApiKey }>;
+  /** The live (not revoked) key with this hash. */
+  findApiKeyByHash(hash: string): Promise<{ id: string; environmentId: string } | undefined>;
+  /** An environment's live keys, oldest first. */
+  listApiKeys(environmentId: string): Promise<ApiKey[]>;
+  /**
+   * Revokes a live key of the environment. Never its last one (`last_key`): checked and done in
+   * one transaction, so two revocations at once cannot leave the environment without a key.
+   */
+  revokeApiKey(environmentId: string, id: string, now: number): Promise<'revoked' | 'not_found' | 'last_key'>;
+  /** Moves keys' last use forward (never back); callers batch these (http/auth.ts). */
+  recordApiKeyUse(uses: readonly { id: string; at: number }[]): Promise<void>;
+
+  // Secrets at rest
+  /**
+   * Records `keyId` as the fingerprint of the key that seals this database's secrets unless one is
+   * recorded already, and returns the recorded one: a process whose key differs must not start.
+   */
+  claimSealingKey(keyId: string): Promise<string>;
+  /** Every environment's stored inbox secret, as stored (sealed, or plain from before sealing). */
+  listInboxSecrets(): Promise<{ environmentId: string; secret: string }[]>;
+  /** Replaces an inbox secret only if it is still `expected` (a rotation meanwhile wins); true when replaced. */
+  replaceInboxSecret(environmentId: string, expected: string, replacement: string): Promise<boolean>;
 
   // Subscribers
   putSubscriber(

@@ -11,7 +11,7 @@ import { integrationRoutes } from './routes/integrations.js';
 import type { Store } from '../core/store.js';
 import type { TriggerDeps } from '../core/trigger-workflow.js';
 import type { Metrics } from '../observability/metrics.js';
-import { createApiKeyAuthenticator } from './auth.js';
+import { createApiKeyAuthenticator, type ApiKeyAuthOptions } from './auth.js';
 import { answerClientError, closeIfBodyUnread, guardConnections, type ConnectionLimits } from './connection-guard.js';
 import { validatorSchemas } from './components.js';
 import { createInboxAccess, credentialsOf, type InboxSubscriber } from './inbox-access.js';
@@ -22,6 +22,7 @@ import { inboxSettingsRoutes } from './routes/inbox-settings.js';
 import { parseJsonBody } from './json-body.js';
 import { registerOpenApi } from './openapi.js';
 import { problem, sendProblem, toProblem } from './problem.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
 import { benchRoutes } from './routes/bench.js';
 import { devMailRoutes } from './routes/dev-mail.js';
 import { healthRoutes } from './routes/health.js';
@@ -49,6 +50,8 @@ export interface AppDeps {
     /** Inbox streams one process holds at most (--inbox-max-streams). */
     maxStreams: number;
   };
+  /** API-key cache lifetime and last-use write interval (defaults in auth.ts). */
+  auth?: ApiKeyAuthOptions;
   /** Adds the no-op trigger route that benchmarks use as their ceiling. */
   benchRoutes?: boolean;
   /** false for worker processes: only the health, metrics and OpenAPI routes. */
@@ -175,7 +178,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     throw new HeraldError('SERVICE_UNAVAILABLE', 'Herald is shutting down; retry on another instance or shortly');
   });
 
-  const authenticate = createApiKeyAuthenticator(deps.store);
+  const authenticator = createApiKeyAuthenticator(deps, deps.auth);
+  // After the last request: its key's last use is written too.
+  app.addHook('onClose', async () => {
+    await authenticator.close();
+  });
   const inboxAccess = createInboxAccess({
     store: deps.store,
     clock: deps.clock,
@@ -200,7 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // The matched route decides, not the raw URL: `/%761/workflows` is routed to /v1/workflows.
     const path = request.routeOptions.url ?? request.url;
     if (!path.startsWith('/v1/') && path !== '/v1') return;
-    request.environmentId = await authenticate(request.headers.authorization);
+    request.environmentId = (await authenticator.authenticate(request.headers.authorization)).environmentId;
   });
 
   await app.register(healthRoutes(deps));
@@ -211,6 +218,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(messageRoutes(deps), { prefix: '/v1' });
   await app.register(devMailRoutes(deps), { prefix: '/v1' });
   await app.register(integrationRoutes(deps), { prefix: '/v1' });
+  await app.register(apiKeyRoutes({ ...deps, authenticator }), { prefix: '/v1' });
   const inboxStreams = createInboxStreams({
     store: deps.store,
     logger: deps.logger,

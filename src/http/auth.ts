@@ -1,33 +1,94 @@
-import { createHash, randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { hashApiKey } from '../core/api-keys.js';
+import type { Clock } from '../core/clock.js';
 import { HeraldError } from '../core/errors.js';
 import type { Store } from '../core/store.js';
 
-/** API keys: `hk_` and 32 random bytes in base64url (256 bits). */
-export function generateApiKey(): string {
-  return 'hk_' + randomBytes(32).toString('base64url');
+export interface ApiKeyAuthOptions {
+  /**
+   * How long a known key is trusted without asking the store: a key revoked by another process
+   * (another API process, `herald keys revoke`) stops working here within this long.
+   */
+  cacheTtlMs?: number;
+  /** How often last-use times are written: at most one write per key per this long. */
+  usageFlushMs?: number;
 }
 
-/** Keys are stored only as SHA-256 hashes: a leaked database does not leak usable keys. */
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+/** Revocations made elsewhere reach this process within this long (docs/operations.md). */
+export const API_KEY_CACHE_TTL_MS = 10_000;
+const USAGE_FLUSH_MS = 60_000;
+const MAX_CACHED_KEYS = 10_000;
+
+export interface ApiKeyAuthenticator {
+  /** Resolves `Authorization: Bearer <key>` to the key's environment and id; 401 when it is not a live key. */
+  authenticate(authorization: string | undefined): Promise<{ environmentId: string; keyId: string }>;
+  /** Stops trusting a key at once (it was revoked through this process). */
+  forget(keyId: string): void;
+  /** Writes the last-use times noted since the last write. */
+  flush(): Promise<void>;
+  /** Stops the periodic writes, after a last one. */
+  close(): Promise<void>;
 }
 
-const CACHE_TTL_MS = 60_000;
+/**
+ * Authenticates API keys with a short cache of known keys, and records when each key was last
+ * used without a database write per request: uses are noted in memory and written in one batch a
+ * minute, off the request path (and once more on close).
+ */
+export function createApiKeyAuthenticator(
+  deps: { store: Store; clock: Clock; logger: Logger },
+  options: ApiKeyAuthOptions = {},
+): ApiKeyAuthenticator {
+  const { store, clock } = deps;
+  const ttlMs = options.cacheTtlMs ?? API_KEY_CACHE_TTL_MS;
+  const cache = new Map<string, { environmentId: string; keyId: string; until: number }>();
+  let used = new Map<string, number>();
 
-/** Resolves `Authorization: Bearer <key>` to an environment, with a short cache of known keys. */
-export function createApiKeyAuthenticator(store: Store) {
-  const cache = new Map<string, { environmentId: string; until: number }>();
-  return async (authorization: string | undefined): Promise<string> => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-    if (!match) throw new HeraldError('UNAUTHORIZED', 'Send Authorization: Bearer <API key>');
-    const hash = hashApiKey(match[1]!);
-    const now = Date.now();
-    const cached = cache.get(hash);
-    if (cached && cached.until > now) return cached.environmentId;
-    const environmentId = await store.findEnvironmentByKeyHash(hash);
-    if (!environmentId) throw new HeraldError('UNAUTHORIZED', 'The API key is not valid');
-    if (cache.size > 10_000) cache.clear();
-    cache.set(hash, { environmentId, until: now + CACHE_TTL_MS });
-    return environmentId;
+  const flush = async () => {
+    if (used.size === 0) return;
+    const batch = used;
+    used = new Map();
+    try {
+      await store.recordApiKeyUse([...batch].map(([id, at]) => ({ id, at })));
+    } catch (error) {
+      // Last use is informative: keep the times for the next round rather than fail anything.
+      for (const [id, at] of batch) if ((used.get(id) ?? 0) < at) used.set(id, at);
+      deps.logger.warn({ err: error }, 'could not record when API keys were last used');
+    }
+  };
+  const timer = setInterval(() => void flush(), options.usageFlushMs ?? USAGE_FLUSH_MS);
+  timer.unref();
+
+  return {
+    async authenticate(authorization) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+      if (!match) throw new HeraldError('UNAUTHORIZED', 'Send Authorization: Bearer <API key>');
+      const hash = hashApiKey(match[1]!);
+      const now = clock.now();
+      let known = cache.get(hash);
+      if (!known || known.until <= now) {
+        const found = await store.findApiKeyByHash(hash);
+        if (!found) {
+          cache.delete(hash);
+          throw new HeraldError('UNAUTHORIZED', 'The API key is not valid');
+        }
+        if (cache.size >= MAX_CACHED_KEYS) cache.clear();
+        known = { environmentId: found.environmentId, keyId: found.id, until: now + ttlMs };
+        cache.set(hash, known);
+      }
+      used.set(known.keyId, now);
+      return { environmentId: known.environmentId, keyId: known.keyId };
+    },
+
+    forget(keyId) {
+      for (const [hash, entry] of cache) if (entry.keyId === keyId) cache.delete(hash);
+    },
+
+    flush,
+
+    async close() {
+      clearInterval(timer);
+      await flush();
+    },
   };
 }

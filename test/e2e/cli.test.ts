@@ -1,5 +1,5 @@
 import { execFile, execSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ function herald(args: string[], env: Record<string, string> = {}) {
     const child = execFile(
       process.execPath,
       [HERALD_BIN, ...args],
-      { env: { ...cleanEnv, ...env }, encoding: 'utf8', timeout: 20_000 },
+      { env: { ...cleanEnv, ...env }, encoding: 'utf8', timeout: 60_000 },
       (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
     );
   });
@@ -52,6 +52,9 @@ beforeAll(() => {
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
+
+/** `text` as a literal inside a RegExp. */
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Help text with line wrapping undone, so a wrapped option reads as one line. */
 const unwrap = (text: string) => text.replace(/\s+/g, ' ');
@@ -108,6 +111,21 @@ describe('invalid configuration', () => {
     expect(code).toBe(2);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/--role.*postgres/);
+  });
+
+  it('exits 2 for a HERALD_API_KEY shorter than 32 characters, saying how to make one', async () => {
+    const { code, stderr } = await herald(['serve', '--data-dir', tempDir()], { HERALD_API_KEY: 'short-but-16-chars' });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--api-key.*at least 32 characters.*`herald keys create` or `openssl rand -base64 32`/);
+  });
+
+  it('exits 2 for a split role without HERALD_SECRET_KEY, saying what to set', async () => {
+    for (const role of ['api', 'worker']) {
+      const { code, stderr } = await herald(['serve', '--role', role, '--database', 'postgres://127.0.0.1:1/none']);
+      expect(code).toBe(2);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(new RegExp(`--role ${role} .*needs --secret-key .*set HERALD_SECRET_KEY to the same`));
+    }
   });
 
   it('exits 2 for an unknown option', async () => {
@@ -239,7 +257,8 @@ describe('migrate and keys', () => {
   });
 });
 
-describe('serve', () => {
+// Several processes one after another: slow on a loaded machine, so a longer limit than the default.
+describe('serve', { timeout: 120_000 }, () => {
   it('exits 1 with the reason when its port is taken, instead of hanging', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
@@ -254,28 +273,120 @@ describe('serve', () => {
     }
   });
 
-  it('creates a key when none is configured and mentions the dev mailbox', async () => {
-    await withServe(['--data-dir', tempDir()], { HERALD_API_KEY: '' }, async (child) => {
+  it('in dev mode keeps one API key in the data dir and prints it at every start', async () => {
+    const dir = tempDir();
+    let key = '';
+    await withServe(['--data-dir', dir], { HERALD_API_KEY: '' }, async (child) => {
       const banner = child.output();
       expect(banner).toContain(`listening on ${child.url}`);
       expect(banner).toMatch(/dev mailbox/);
       expect(banner).toContain('/v1/dev/mail');
       expect(banner).toContain(`inbox: ${child.url}/inbox.js; dev mode lets pages on any origin call it`);
-      const key = /API key \(shown once\): (hk_\S+)/.exec(banner)?.[1];
-      expect(key).toBeDefined();
+      expect(banner).toContain(`secret key: generated into ${join(dir, 'secret-key')} — back it up`);
+      key =
+        new RegExp(`API key \\(dev mode, new; kept in ${literal(join(dir, 'api-key'))}\\): (hk_\\S+)`).exec(
+          banner,
+        )?.[1] ?? '';
+      expect(key).toMatch(/^hk_/);
+      expect(readFileSync(join(dir, 'api-key'), 'utf8').trim()).toBe(key);
+      expect(statSync(join(dir, 'api-key')).mode & 0o777).toBe(0o600);
       const res = await call(child.url + '/v1/dev/mail', 'GET', undefined, { authorization: `Bearer ${key}` });
       expect(res.status).toBe(200);
+      child.process.kill('SIGTERM');
+      expect(await child.exited).toBe(0);
+    });
+    // Its use was written when the server stopped.
+    const listed = await herald(['keys', 'list', '--data-dir', dir]);
+    expect(listed.stdout).toMatch(
+      new RegExp(`^key_\\S+\\s+dev\\s+${literal(key.slice(0, 11))}…\\s+\\S+Z\\s+\\S+Z$`, 'm'),
+    );
+
+    await withServe(['--data-dir', dir], {}, async (child) => {
+      expect(child.output()).toContain(`API key (dev mode, same as before; kept in ${join(dir, 'api-key')}): ${key}`);
+      expect(child.output()).toContain('secret key: kept in');
+    });
+
+    // Revoked (with another key made first: never the last one), the next start mints a new one.
+    expect((await herald(['keys', 'create', '--data-dir', dir, '--name', 'ops'])).code).toBe(0);
+    expect((await herald(['keys', 'revoke', key.slice(0, 9), '--data-dir', dir])).code).toBe(0);
+    await withServe(['--data-dir', dir], {}, async (child) => {
+      const fresh = /API key \(dev mode, new; [^)]*\): (hk_\S+)/.exec(child.output())?.[1];
+      expect(fresh).toMatch(/^hk_/);
+      expect(fresh).not.toBe(key);
+      expect(readFileSync(join(dir, 'api-key'), 'utf8').trim()).toBe(fresh);
+      const old = await call(child.url + '/v1/workflows', 'GET', undefined, { authorization: `Bearer ${key}` });
+      expect(old.status).toBe(401);
     });
   });
 
-  it('uses HERALD_API_KEY without creating another key', async () => {
-    const apiKey = 'hk_from_the_environment_0001';
-    await withServe(['--data-dir', tempDir()], { HERALD_API_KEY: apiKey }, async (child) => {
-      expect(child.output()).toContain('API key: from HERALD_API_KEY');
+  it('uses HERALD_API_KEY without creating another key, and refuses it once it was revoked', async () => {
+    const dir = tempDir();
+    const apiKey = 'hk_from_the_environment_0123456789abcdef';
+    await withServe(['--data-dir', dir], { HERALD_API_KEY: apiKey }, async (child) => {
+      expect(child.output()).toMatch(/API key: from HERALD_API_KEY \(key_\S+\)/);
       expect(child.output()).toContain('pages need their origin allowed (HERALD_INBOX_ORIGINS');
       expect(child.output()).not.toMatch(/hk_[A-Za-z0-9_-]{40,}/);
+      expect(existsSync(join(dir, 'api-key'))).toBe(false);
       const res = await call(child.url + '/v1/workflows', 'GET', undefined, { authorization: `Bearer ${apiKey}` });
       expect(res.status).toBe(200);
     });
+    expect((await herald(['keys', 'create', '--data-dir', dir])).code).toBe(0);
+    expect((await herald(['keys', 'revoke', 'hk_from_the', '--data-dir', dir])).code).toBe(0);
+    const refused = await herald(['serve', '--port', '0', '--data-dir', dir], { HERALD_API_KEY: apiKey });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /HERALD_API_KEY was revoked .*Set HERALD_API_KEY to a new key: `herald keys create`/,
+    );
+  });
+});
+
+describe('keys', { timeout: 120_000 }, () => {
+  it('creates, lists and revokes keys by id or prefix, never the last one', async () => {
+    const dir = tempDir();
+    const first = await herald(['keys', 'create', '--data-dir', dir, '--name', 'ci runner']);
+    expect(first.code).toBe(0);
+    const firstKey = first.stdout.trim();
+    expect(first.stderr).toMatch(/created API key key_\S+ "ci runner": shown once/);
+    const second = (await herald(['keys', 'create', '--data-dir', dir])).stdout.trim();
+
+    const list = await herald(['keys', 'list', '--data-dir', dir]);
+    expect(list.code).toBe(0);
+    const lines = list.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+PREFIX\s+CREATED\s+LAST USED$/);
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^key_\\S+\\s+ci runner\\s+${literal(firstKey.slice(0, 11))}…\\s+\\S+Z\\s+never$`),
+      ),
+      expect.stringMatching(new RegExp(`^key_\\S+\\s+cli\\s+${literal(second.slice(0, 11))}…\\s+\\S+Z\\s+never$`)),
+    ]);
+    expect(list.stdout).not.toContain(firstKey);
+    const [firstId, secondId] = lines.slice(1).map((line) => line.split(/\s+/)[0]!);
+
+    const ambiguous = await herald(['keys', 'revoke', 'hk_', '--data-dir', dir]);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toMatch(/"hk_" matches 2 keys .*give the id/);
+    const unknown = await herald(['keys', 'revoke', 'key_nope', '--data-dir', dir]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no API key has the id or prefix "key_nope"/);
+
+    const revoked = await herald(['keys', 'revoke', `${firstKey.slice(0, 11)}…`, '--data-dir', dir]);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toContain(`revoked ${firstId} "ci runner"`);
+    const last = await herald(['keys', 'revoke', secondId!, '--data-dir', dir]);
+    expect(last.code).toBe(1);
+    expect(last.stderr).toMatch(/is the last API key: create another first \(`herald keys create`\)/);
+    expect((await herald(['keys', 'list', '--data-dir', dir])).stdout).not.toContain(firstId);
+
+    await withServe(['--data-dir', dir], {}, async (child) => {
+      const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+      expect((await call(child.url + '/v1/workflows', 'GET', undefined, auth(second))).status).toBe(200);
+      expect((await call(child.url + '/v1/workflows', 'GET', undefined, auth(firstKey))).status).toBe(401);
+    });
+  });
+
+  it('exits 2 for a --name with control characters, naming the option', async () => {
+    const { code, stderr } = await herald(['keys', 'create', '--data-dir', tempDir(), '--name', 'a\u0007b']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--name/);
   });
 });

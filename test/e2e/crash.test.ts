@@ -7,7 +7,7 @@ import { call } from '../support/herald.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { waitFor } from '../support/wait-for.js';
 
-const API_KEY = 'hk_crash_test_0123456789';
+const API_KEY = 'hk_crash_test_0123456789abcdefghijklmn';
 const auth = { authorization: `Bearer ${API_KEY}` };
 const TRIGGERS = 10;
 const RECIPIENTS_PER_TRIGGER = 100;

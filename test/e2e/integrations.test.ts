@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../../src/http/auth.js';
 import { expectProblem } from '../support/expect-problem.js';
 import { startFakeHttp, type FakeHttp } from '../support/fake-http.js';
-import { startTestHerald, TEST_API_KEY, type TestHerald } from '../support/herald.js';
-import { existsSync, statSync } from 'node:fs';
+import { startTestHerald, type TestHerald } from '../support/herald.js';
+import { dropSchemas, ON_POSTGRES, testDatabaseUrl, testSchema } from '../support/test-database.js';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const SECRET_KEY = 'integration-test-secret-key-0123456789';
@@ -170,47 +171,68 @@ describe('POST /v1/integrations/{id}/test', () => {
 });
 
 describe('credentials and the secret key', () => {
-  it('refuses to store credentials without HERALD_SECRET_KEY outside dev mode (409), but stores integrations without any', async () => {
-    const bare = await startTestHerald({ 'allow-private-networks': '127.0.0.0/8' }); // an API key: not dev mode
+  it('with an API key but no HERALD_SECRET_KEY, a single node generates a key file (0600) and seals credentials', async () => {
+    const node = await startTestHerald({ 'allow-private-networks': '127.0.0.0/8' }); // TEST_API_KEY is set
     try {
-      const refused = await bare.api('PUT', '/v1/integrations/t', {
-        channel: 'sms',
-        provider: 'twilio',
-        config: twilioConfig(),
-      });
-      expectProblem(refused, 409, 'SECRET_KEY_REQUIRED');
-      expect(refused.text).not.toContain(TOKEN);
-      expectProblem(await bare.api('PUT', '/v1/integrations/w', { channel: 'webhook', provider: 'webhook' }), 409);
-      expect(
-        (await bare.api('PUT', '/v1/integrations/d', { channel: 'chat', provider: 'discord', config: {} })).status,
-      ).toBe(201);
-      expect((await bare.api('GET', '/v1/integrations/t')).status).toBe(404);
-    } finally {
-      await bare.close();
-    }
-  });
-
-  it('in dev mode (no API key configured) generates a key file once and uses it', async () => {
-    const dev = await startTestHerald({ 'api-key': '', 'allow-private-networks': '127.0.0.0/8' });
-    try {
-      await dev.herald.store.addApiKey({
-        environmentId: await dev.herald.store.defaultEnvironmentId(),
-        name: 'test',
-        hash: hashApiKey(TEST_API_KEY),
-        createdAt: Date.now(),
-      });
-      const keyFile = join(dev.dir, 'secret-key');
-      expect(existsSync(keyFile)).toBe(true);
-      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
-      const res = await dev.api('PUT', '/v1/integrations/t', {
+      expect(statSync(join(node.dir, 'secret-key')).mode & 0o777).toBe(0o600);
+      const res = await node.api('PUT', '/v1/integrations/t', {
         channel: 'sms',
         provider: 'twilio',
         config: twilioConfig(),
       });
       expect(res.status).toBe(201);
-      expect((await dev.api('POST', '/v1/integrations/t/test', { to: '+14155550100' })).body.status).toBe('sent');
+      expect(res.text).not.toContain(TOKEN);
+      const stored = await node.herald.store.getIntegration(await node.herald.store.defaultEnvironmentId(), 't');
+      expect(stored?.sealedSecrets).toMatch(/^v1\./);
+      expect(stored?.sealedSecrets).not.toContain(TOKEN);
+      expect((await node.api('POST', '/v1/integrations/t/test', { to: '+14155550100' })).body.status).toBe('sent');
     } finally {
-      await dev.close();
+      await node.close();
+    }
+  });
+
+  it('keeps the generated key across restarts, and refuses a start with another key, saying what to set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-sealing-'));
+    const schema = ON_POSTGRES ? testSchema() : undefined;
+    const settings = {
+      'data-dir': dir,
+      database: schema ? testDatabaseUrl(schema) : join(dir, 'herald.db'),
+      'allow-private-networks': '127.0.0.0/8',
+    };
+    const sendTest = async (node: TestHerald) =>
+      (await node.api('POST', '/v1/integrations/t/test', { to: '+14155550100' })).body.status;
+    try {
+      const first = await startTestHerald(settings);
+      const put = await first.api('PUT', '/v1/integrations/t', {
+        channel: 'sms',
+        provider: 'twilio',
+        config: twilioConfig(),
+      });
+      expect(put.status).toBe(201);
+      await first.close();
+      const generated = readFileSync(join(dir, 'secret-key'), 'utf8').trim();
+
+      const second = await startTestHerald(settings);
+      expect(await sendTest(second)).toBe('sent');
+      await second.close();
+
+      // The key file is lost: the start is refused, and leaves no new key behind that would seal more.
+      rmSync(join(dir, 'secret-key'));
+      await expect(startTestHerald(settings)).rejects.toThrow(
+        /sealed with key \S+, and this process has no key: HERALD_SECRET_KEY is not set .*Set HERALD_SECRET_KEY to the key that sealed them/,
+      );
+      expect(existsSync(join(dir, 'secret-key'))).toBe(false);
+      await expect(
+        startTestHerald({ ...settings, 'secret-key': 'not-the-key-that-sealed-them-0123456789' }),
+      ).rejects.toThrow(/sealed with key \S+, but HERALD_SECRET_KEY is key \S+\. Set HERALD_SECRET_KEY/);
+
+      // The generated key, given as HERALD_SECRET_KEY, opens what it sealed.
+      const third = await startTestHerald({ ...settings, 'secret-key': generated });
+      expect(await sendTest(third)).toBe('sent');
+      await third.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      if (schema) await dropSchemas(schema);
     }
   });
 });

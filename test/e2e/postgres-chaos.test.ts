@@ -15,7 +15,7 @@ import { waitFor } from '../support/wait-for.js';
 const schema = testSchema();
 /** Lets the test find Herald's connections in pg_stat_activity, and only Herald's. */
 const APPLICATION = `herald_chaos_${schema}`;
-const API_KEY = 'hk_chaos_test_key_0123456789abc';
+const API_KEY = 'hk_chaos_test_key_0123456789abcdefghij';
 const auth = { authorization: `Bearer ${API_KEY}` };
 const MESSAGES = 5_000;
 const PER_TRIGGER = 50;
@@ -40,6 +40,7 @@ it('loses nothing while workers are killed and every database connection is cut'
   await admin.connect();
   const env = {
     HERALD_API_KEY: API_KEY,
+    HERALD_SECRET_KEY: 'chaos-test-secret-key-0123456789abcdef',
     HERALD_SMTP_URL: sink.url,
     HERALD_DATABASE: `${testDatabaseUrl(schema)}&application_name=${APPLICATION}`,
   };

@@ -13,7 +13,8 @@ import { dropSchemas, testDatabaseUrl, testSchema } from '../support/test-databa
 // Realtime across processes: a worker process writes the item, and browsers connected to any API
 // process hear of it through PostgreSQL NOTIFY. Each Herald here has its own pool and listener.
 const schema = testSchema();
-const shared = { database: testDatabaseUrl(schema) };
+// Split roles need the same secret key on every process (the inbox secret is sealed with it).
+const shared = { database: testDatabaseUrl(schema), 'secret-key': 'postgres-inbox-secret-key-0123456789abcdef' };
 
 let first: TestHerald;
 let second: TestHerald;

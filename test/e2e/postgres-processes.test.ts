@@ -27,7 +27,12 @@ beforeAll(async () => {
   sink = await startSmtpSink({
     holdMs: (_id, to) => (to.some((address) => address.startsWith('slow-')) ? SLOW_HOLD_MS : 0),
   });
-  const env = { HERALD_API_KEY: API_KEY, HERALD_SMTP_URL: sink.url, HERALD_DATABASE: testDatabaseUrl(schema) };
+  const env = {
+    HERALD_API_KEY: API_KEY,
+    HERALD_SECRET_KEY: 'processes-test-secret-key-0123456789abcdef',
+    HERALD_SMTP_URL: sink.url,
+    HERALD_DATABASE: testDatabaseUrl(schema),
+  };
   // Started together: their migrations race for the advisory lock, and only one applies them.
   const started = await Promise.all(
     (['api', 'api', 'worker', 'worker', 'worker'] as const).map((role) =>

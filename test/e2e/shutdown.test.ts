@@ -7,7 +7,7 @@ import { call } from '../support/herald.js';
 import { startParkingSmtpSink } from '../support/parking-smtp-sink.js';
 import { waitFor } from '../support/wait-for.js';
 
-const API_KEY = 'hk_shutdown_test_0123456789';
+const API_KEY = 'hk_shutdown_test_0123456789abcdefghijkl';
 const auth = { authorization: `Bearer ${API_KEY}` };
 
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -189,6 +189,21 @@ describe('any request gets a 2xx or a 4xx problem+json', () => {
     );
   });
 
+  it('POST /v1/api-keys and DELETE /v1/api-keys/{id}', async () => {
+    const keyBody = fc.record({ name: fc.string({ unit: 'binary', maxLength: 120 }) }, { requiredKeys: [] });
+    await fc.assert(
+      fc.asyncProperty(
+        bodyFor(keyBody),
+        fc.oneof(fc.stringMatching(/^key_[0-9a-z]{1,26}$/), segment),
+        async (body, id) => {
+          expectWellFormed(await send('POST', '/v1/api-keys', body));
+          expectWellFormed(await send('DELETE', `/v1/api-keys/${id}`));
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
   it('POST /v1/workflows/{key}/trigger', async () => {
     const idempotencyKey = fc.option(fc.string({ unit: headerChar, minLength: 1, maxLength: 300 }));
     await fc.assert(

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.js';
 import type { ClaimedJob, JobCompletion, Store, TriggerPlan } from '../../src/core/store.js';
@@ -56,6 +57,18 @@ function sent(job: ClaimedJob, at: number, detail: string, subject: string, dura
     recipient: job.subscriber?.email ?? null,
     subject,
     content: { html: null, text: `body of ${subject}` },
+  };
+}
+
+/** A key registration as core/api-keys.ts makes one, for a made-up hash. */
+function keyInput(env: string, name: string, createdAt: number) {
+  return {
+    id: newId('key', createdAt),
+    environmentId: env,
+    name,
+    prefix: `hk_${name}`,
+    hash: randomBytes(32).toString('hex'),
+    createdAt,
   };
 }
 
@@ -334,6 +347,87 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       expect(await store.getMessage('env_other', plan.messages[0]!.id)).toBeUndefined();
       expect((await store.listMessages('env_other', { limit: 10 })).items).toEqual([]);
       expect(await store.getWorkflow('env_other', 'w')).toBeUndefined();
+      await close();
+    });
+
+    it('registers API keys by hash, lists them without it, and never brings a revoked one back', async () => {
+      const { store, environmentId, close } = await open();
+      const a = keyInput(environmentId, 'a', T0);
+      const b = keyInput(environmentId, 'b', T0 + 1);
+      const added = await store.addApiKey(a);
+      expect(added).toEqual({
+        status: 'added',
+        key: { id: a.id, environmentId, name: 'a', prefix: 'hk_a', createdAt: T0, lastUsedAt: null },
+      });
+      // The same hash again (HERALD_API_KEY on every start) keeps the first registration.
+      expect(await store.addApiKey({ ...a, id: newId('key', T0 + 5), name: 'again' })).toEqual({
+        status: 'exists',
+        key: added.key,
+      });
+      await store.addApiKey(b);
+      expect(await store.findApiKeyByHash(a.hash)).toEqual({ id: a.id, environmentId });
+      expect((await store.listApiKeys(environmentId)).map((key) => key.id)).toEqual([a.id, b.id]);
+      expect(JSON.stringify(await store.listApiKeys(environmentId))).not.toContain(a.hash);
+      expect(await store.listApiKeys('env_other')).toEqual([]);
+
+      expect(await store.revokeApiKey('env_other', a.id, T0 + 2)).toBe('not_found');
+      expect(await store.revokeApiKey(environmentId, a.id, T0 + 2)).toBe('revoked');
+      expect(await store.revokeApiKey(environmentId, a.id, T0 + 3)).toBe('not_found');
+      expect(await store.findApiKeyByHash(a.hash)).toBeUndefined();
+      expect((await store.listApiKeys(environmentId)).map((key) => key.id)).toEqual([b.id]);
+      expect((await store.addApiKey({ ...a, id: newId('key', T0 + 4) })).status).toBe('revoked');
+      expect(await store.findApiKeyByHash(a.hash)).toBeUndefined();
+      await close();
+    });
+
+    it("never revokes an environment's last API key, even when revocations race", async () => {
+      const { store, environmentId, close } = await open();
+      const keys = Array.from({ length: 8 }, (_, i) => keyInput(environmentId, `k${i}`, T0 + i));
+      for (const key of keys) await store.addApiKey(key);
+      // Reads in parallel first, so a pooled store has a connection ready for each revocation.
+      await Promise.all(keys.map(() => store.listApiKeys(environmentId)));
+      const outcomes = await Promise.all(keys.map((key) => store.revokeApiKey(environmentId, key.id, T0 + 10)));
+      expect(outcomes.filter((outcome) => outcome === 'revoked')).toHaveLength(7);
+      expect(outcomes.filter((outcome) => outcome === 'last_key')).toHaveLength(1);
+      expect(await store.listApiKeys(environmentId)).toHaveLength(1);
+      expect(await store.revokeApiKey(environmentId, 'key_none', T0 + 11)).toBe('not_found');
+      await close();
+    });
+
+    it('moves the last use of API keys forward, never back', async () => {
+      const { store, environmentId, close } = await open();
+      const a = keyInput(environmentId, 'a', T0);
+      const b = keyInput(environmentId, 'b', T0);
+      await store.addApiKey(a);
+      await store.addApiKey(b);
+      await store.recordApiKeyUse([]);
+      await store.recordApiKeyUse([
+        { id: a.id, at: T0 + 500 },
+        { id: b.id, at: T0 + 100 },
+        { id: 'key_gone', at: T0 },
+      ]);
+      await store.recordApiKeyUse([{ id: a.id, at: T0 + 200 }]);
+      const lastUsed = Object.fromEntries((await store.listApiKeys(environmentId)).map((k) => [k.name, k.lastUsedAt]));
+      expect(lastUsed).toEqual({ a: T0 + 500, b: T0 + 100 });
+      await close();
+    });
+
+    it('keeps the first sealing key fingerprint it is given', async () => {
+      const { store, close } = await open();
+      expect(await store.claimSealingKey('key-one')).toBe('key-one');
+      expect(await store.claimSealingKey('key-two')).toBe('key-one');
+      expect(await store.claimSealingKey('key-one')).toBe('key-one');
+      await close();
+    });
+
+    it('replaces an inbox secret only while it is still the one the caller read', async () => {
+      const { store, environmentId, close } = await open();
+      await store.getInboxSettings(environmentId, { secret: 'first', now: T0 });
+      expect(await store.listInboxSecrets()).toEqual([{ environmentId, secret: 'first' }]);
+      expect(await store.replaceInboxSecret(environmentId, 'not-it', 'sealed')).toBe(false);
+      expect(await store.replaceInboxSecret('env_other', 'first', 'sealed')).toBe(false);
+      expect(await store.replaceInboxSecret(environmentId, 'first', 'sealed')).toBe(true);
+      expect((await store.findInboxSettings(environmentId))?.secret).toBe('sealed');
       await close();
     });
   });

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { resolveConfig } from '../../src/config/settings.js';
-import type { Clock } from '../../src/core/clock.js';
-import { startHerald, type Herald } from '../../src/main.js';
+import { startHerald, type Herald, type StartOptions } from '../../src/main.js';
 import { dropSchemas, ON_POSTGRES, testDatabaseUrl, testSchema } from './test-database.js';
 
-export const TEST_API_KEY = 'hk_test_0123456789abcdef';
+export const TEST_API_KEY = 'hk_test_0123456789abcdef0123456789abcdef';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -47,11 +46,11 @@ export async function call<T = any>(
 /**
  * Starts a real Herald (the same composition root as `herald serve`) on a temporary SQLite file
  * (or, in the PostgreSQL run of the suite, a schema of its own) and a free port. Settings are the
- * same strings the CLI takes, e.g. `{ 'retry-schedule': '50ms' }`.
+ * same strings the CLI takes, e.g. `{ 'retry-schedule': '50ms' }`; `options` are startHerald's.
  */
 export async function startTestHerald(
   settings: Record<string, string> = {},
-  options: { clock?: Clock } = {},
+  options: Omit<StartOptions, 'logger'> = {},
 ): Promise<TestHerald> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
   const schema = ON_POSTGRES && settings.database === undefined ? testSchema() : undefined;
@@ -66,8 +65,8 @@ export async function startTestHerald(
     {},
   );
   const herald = await startHerald(config, {
+    ...options,
     logger: pino({ level: process.env.HERALD_TEST_LOG ?? 'silent' }),
-    ...(options.clock && { clock: options.clock }),
   });
   if (ON_POSTGRES && herald.store.dialect !== 'postgres')
     throw new Error('the PostgreSQL run started Herald on SQLite');

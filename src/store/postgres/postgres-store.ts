@@ -21,8 +21,10 @@ import {
 import { claimJobs } from './claim-jobs.js';
 import { commitTriggers } from './commit-trigger.js';
 import { completeJobs } from './complete-jobs.js';
+import { postgresApiKeyMethods } from './api-keys.js';
 import { postgresInboxMethods } from './inbox.js';
 import { postgresIntegrationMethods } from './integrations.js';
+import { postgresSecretMethods } from './secrets.js';
 import { postgresSubscriberMethods } from './subscribers.js';
 import { connectionConfig, createPool, inTransaction } from './connection.js';
 import { PostgresGroupCommit } from './group-commit.js';
@@ -156,21 +158,6 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     async defaultEnvironmentId() {
       return DEFAULT_ENVIRONMENT_ID;
-    },
-
-    async addApiKey({ environmentId, name, hash, createdAt }) {
-      await query(
-        `INSERT INTO api_keys (hash, environment_id, name, created_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (hash) DO NOTHING`,
-        [hash, environmentId, name, createdAt],
-      );
-    },
-
-    async findEnvironmentByKeyHash(hash) {
-      const [row] = await query<{ environment_id: string }>('SELECT environment_id FROM api_keys WHERE hash = $1', [
-        hash,
-      ]);
-      return row?.environment_id;
     },
 
     async putWorkflow(env, input, now) {
@@ -360,6 +347,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       );
       return page(rows, limit, toDevMail, (row) => row.id);
     },
+    ...postgresApiKeyMethods(pool, transaction),
+    ...postgresSecretMethods(pool),
     ...postgresIntegrationMethods(pool, transaction),
     ...postgresSubscriberMethods(pool, transaction),
     ...postgresInboxMethods(pool, transaction, { events: inboxEventsChannel, settings: inboxSettingsChanges }),

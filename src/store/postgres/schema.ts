@@ -258,4 +258,32 @@ CREATE TABLE inbox_settings (
 );
 `,
   },
+  {
+    id: 5,
+    name: 'api keys and secrets at rest',
+    sql: `
+-- API keys get an id (what the API and \`herald keys\` name them by), the first characters of the
+-- key (null for keys made before: only their hash was kept), when they were last used and when
+-- they were revoked. Revoked keys stay, so a stale HERALD_API_KEY cannot bring one back. The id's
+-- default (volatile: evaluated per row) fills existing rows, and rows a previous version still
+-- inserts during a rolling upgrade.
+ALTER TABLE api_keys
+  ADD COLUMN id TEXT NOT NULL DEFAULT ('key_' || substr(md5(random()::text || clock_timestamp()::text), 1, 20)),
+  ADD COLUMN prefix TEXT,
+  ADD COLUMN last_used_at BIGINT,
+  ADD COLUMN revoked_at BIGINT;
+CREATE UNIQUE INDEX api_keys_by_id ON api_keys (id);
+CREATE INDEX api_keys_by_environment ON api_keys (environment_id, created_at);
+
+-- The fingerprint (core/secret-box.ts key id) of the key that seals credentials and inbox secrets:
+-- a process with another key refuses to start instead of failing sends later. A database that
+-- already holds sealed credentials takes the key id they carry (\`v1.<key id>.…\`).
+CREATE TABLE sealing_key (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  key_id TEXT NOT NULL
+);
+INSERT INTO sealing_key (singleton, key_id)
+  SELECT 1, substr(secrets, 4, 8) FROM integrations WHERE secrets LIKE 'v1.%' LIMIT 1;
+`,
+  },
 ];

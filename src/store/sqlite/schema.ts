@@ -250,4 +250,39 @@ CREATE TABLE inbox_settings (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    id: 5,
+    name: 'api keys and secrets at rest',
+    sql: `
+-- API keys get an id (what the API and \`herald keys\` name them by), the first characters of the
+-- key (null for keys made before: only their hash was kept), when they were last used and when
+-- they were revoked. Revoked keys stay, so a stale HERALD_API_KEY cannot bring one back. The id's
+-- default fills existing rows, and rows a previous version still inserts during an upgrade.
+CREATE TABLE api_keys_v5 (
+  hash TEXT PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE DEFAULT ('key_' || lower(hex(randomblob(10)))),
+  environment_id TEXT NOT NULL REFERENCES environments(id),
+  name TEXT NOT NULL,
+  prefix TEXT,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER,
+  revoked_at INTEGER
+) WITHOUT ROWID;
+INSERT INTO api_keys_v5 (hash, environment_id, name, created_at)
+  SELECT hash, environment_id, name, created_at FROM api_keys;
+DROP TABLE api_keys;
+ALTER TABLE api_keys_v5 RENAME TO api_keys;
+CREATE INDEX api_keys_by_environment ON api_keys (environment_id, created_at);
+
+-- The fingerprint (core/secret-box.ts key id) of the key that seals credentials and inbox secrets:
+-- a process with another key refuses to start instead of failing sends later. A database that
+-- already holds sealed credentials takes the key id they carry (\`v1.<key id>.…\`).
+CREATE TABLE sealing_key (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  key_id TEXT NOT NULL
+);
+INSERT INTO sealing_key (singleton, key_id)
+  SELECT 1, substr(secrets, 4, 8) FROM integrations WHERE secrets LIKE 'v1.%' LIMIT 1;
+`,
+  },
 ];

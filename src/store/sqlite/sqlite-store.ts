@@ -28,8 +28,10 @@ import {
   type WorkflowRow,
   type WorkflowVersionRow,
 } from '../rows.js';
+import { sqliteApiKeyMethods } from './api-keys.js';
 import { sqliteInboxMethods } from './inbox.js';
 import { sqliteIntegrationMethods } from './integrations.js';
+import { sqliteSecretMethods } from './secrets.js';
 import { SqliteWriter } from './sqlite-writer.js';
 
 export const DEFAULT_ENVIRONMENT_ID = 'env_development';
@@ -120,20 +122,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     async defaultEnvironmentId() {
       return DEFAULT_ENVIRONMENT_ID;
-    },
-
-    async addApiKey({ environmentId, name, hash, createdAt }) {
-      await writer.run(() =>
-        prepared(
-          'INSERT INTO api_keys (hash, environment_id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING',
-        ).run(hash, environmentId, name, createdAt),
-      );
-    },
-
-    async findEnvironmentByKeyHash(hash) {
-      const row = prepared('SELECT environment_id FROM api_keys WHERE hash = ?').get(hash) as
-        { environment_id: string } | undefined;
-      return row?.environment_id;
     },
 
     async putSubscriber(env, subscriberId, fields, now) {
@@ -342,6 +330,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       );
     },
 
+    ...sqliteApiKeyMethods(prepared, writer),
+    ...sqliteSecretMethods(prepared, writer),
     ...sqliteIntegrationMethods(prepared, writer),
     ...sqliteInboxMethods(prepared, writer),
 
