@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { component, PatternString } from './components.js';
 
 /** Schemas of the API-key routes (validation and OpenAPI). */
 
@@ -15,25 +16,30 @@ const apiKeyFields = {
   }),
 };
 
-export const ApiKey = Type.Object(apiKeyFields);
+export const ApiKey = component('ApiKey', Type.Object(apiKeyFields));
 
-export const CreatedApiKey = Type.Object({
-  ...apiKeyFields,
-  key: Type.String({ description: 'The key itself: shown in this answer only, stored only as a hash' }),
-});
+export const CreatedApiKey = component(
+  'CreatedApiKey',
+  Type.Object({
+    ...apiKeyFields,
+    key: Type.String({ description: 'The key itself: shown in this answer only, stored only as a hash' }),
+  }),
+);
 
-export const ApiKeyBody = Type.Object(
-  {
-    name: Type.String({
-      minLength: 1,
-      maxLength: 100,
-      pattern: '^[^\\u0000-\\u001f\\u007f]+$',
-      description: 'A label for people, e.g. where the key is used',
-    }),
-  },
-  { additionalProperties: false },
+export const ApiKeyBody = component(
+  'ApiKeyInput',
+  Type.Object(
+    {
+      name: PatternString('^[^\\u0000-\\u001f\\u007f]+$', 'text without control characters', {
+        minLength: 1,
+        maxLength: 100,
+        description: 'A label for people, e.g. where the key is used',
+      }),
+    },
+    { additionalProperties: false },
+  ),
 );
 
 export const ApiKeyParams = Type.Object({
-  id: Type.String({ pattern: '^key_[A-Za-z0-9]{1,60}$', description: 'The key id, e.g. key_01jd…' }),
+  id: PatternString('^key_[A-Za-z0-9]{1,60}$', 'a key id such as key_01jd…', { description: 'The key id' }),
 });

@@ -142,6 +142,18 @@ export async function integrations(): Promise<void> {
   console.log(created.id, replaced.provider, list.items.length, state, test.status, test.detail, secret, deleted);
 }
 
+export async function apiKeys(): Promise<void> {
+  const created = await send<Json<'createApiKey', 201>>('POST', '/v1/api-keys', {
+    name: 'ci',
+  } satisfies Input<'createApiKey'>);
+  const secret: string = created.key;
+  const list = await send<Json<'listApiKeys', 200>>('GET', '/v1/api-keys');
+  const lastUsedAt: number | null | undefined = list.items[0]?.lastUsedAt;
+  const path: Path<'revokeApiKey'> = { id: created.id };
+  const revoked: operations['revokeApiKey']['responses'][204]['content'] = undefined;
+  console.log(secret, created.prefix, lastUsedAt, path.id, revoked);
+}
+
 export async function inbox(): Promise<void> {
   const query: Query<'listInboxItems'> = { status: 'unread', limit: 20 };
   const items = await send<Json<'listInboxItems', 200>>('GET', '/v1/inbox/items?status=' + query.status);

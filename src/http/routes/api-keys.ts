@@ -6,7 +6,6 @@ import type { ApiKey as StoredApiKey } from '../../core/store.js';
 import { ApiKey, ApiKeyBody, ApiKeyParams, CreatedApiKey } from '../api-key-schemas.js';
 import type { AppDeps } from '../app.js';
 import type { ApiKeyAuthenticator } from '../auth.js';
-import { Problem } from '../schemas.js';
 
 /** The environment's API keys: list, create (the key shown once), revoke. */
 export const apiKeyRoutes =
@@ -26,8 +25,9 @@ export const apiKeyRoutes =
       {
         schema: {
           tags,
+          operationId: 'listApiKeys',
           summary: "The environment's API keys, oldest first (never the keys themselves)",
-          response: { 200: Type.Object({ items: Type.Array(ApiKey) }), '4xx': Problem },
+          response: { 200: Type.Object({ items: Type.Array(ApiKey) }) },
         },
       },
       async (request) => ({ items: (await deps.store.listApiKeys(request.environmentId)).map(view) }),
@@ -38,9 +38,10 @@ export const apiKeyRoutes =
       {
         schema: {
           tags,
+          operationId: 'createApiKey',
           summary: 'Create an API key; the key is in this answer only',
           body: ApiKeyBody,
-          response: { 201: CreatedApiKey, '4xx': Problem },
+          response: { 201: CreatedApiKey },
         },
       },
       async (request, reply) => {
@@ -58,9 +59,10 @@ export const apiKeyRoutes =
       {
         schema: {
           tags,
+          operationId: 'revokeApiKey',
           summary: 'Revoke an API key at once (the key making the call included); never the last one',
           params: ApiKeyParams,
-          response: { 204: Type.Null(), '4xx': Problem },
+          response: { 204: Type.Null() },
         },
       },
       async (request, reply) => {
