@@ -18,6 +18,7 @@ const ON_BOTH_STORES = [
   'test/e2e/webhooks.test.ts',
   'test/e2e/integrations.test.ts',
   'test/e2e/failover.test.ts',
+  'test/e2e/outbound-guard.test.ts',
   'test/e2e/channels-email.test.ts',
   'test/e2e/channels-sms.test.ts',
   'test/e2e/channels-push.test.ts',

@@ -7,6 +7,7 @@ import { createDispatcher, MAX_PROVIDERS_PER_ATTEMPT } from './channels/dispatch
 import { isDeliverableAddress } from './channels/email/mime.js';
 import { createIntegrationDirectory } from './channels/integration-directory.js';
 import { createIntegrationService, type IntegrationService } from './channels/integration-service.js';
+import { createSocketGuard } from './channels/outbound/guarded-socket.js';
 import { createHttpClient } from './channels/outbound/http-client.js';
 import { vetUrl } from './channels/outbound/ssrf.js';
 import type { ProviderContext } from './channels/provider.js';
@@ -146,6 +147,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
   const providerContext: ProviderContext = {
     http,
     createHttpClient: (options) => createHttpClient({ ...policy, ...options }),
+    openSocket: createSocketGuard(policy),
     emailFrom: config.emailFrom,
     sendTimeoutMs: config.sendTimeoutMs,
     now: () => clock.now(),

@@ -74,6 +74,9 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
   // Two saves within one millisecond share updatedAt: the version is the whole stored row.
   const versionOf = (integration: StoredIntegration) => JSON.stringify({ ...integration, circuit: null });
 
+  const trustedIds = new Set(deps.fromEnvironment.map((integration) => integration.id));
+  const trustedContext: ProviderContext = { ...deps.providerContext, openSocket: null };
+
   function openConfig(stored: StoredIntegration): Record<string, unknown> {
     if (stored.sealedSecrets === null) return { ...stored.config };
     if (!deps.secretBox) throw new Error('HERALD_SECRET_KEY is not set: stored credentials cannot be opened');
@@ -120,7 +123,9 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
       integration.config = openConfig(stored);
       if (stored.channel !== 'webhook') {
         if (!definition) throw new Error(`no ${stored.channel} provider named ${stored.provider}`);
-        integration.instance = definition.create(integration.config, deps.providerContext) as ProviderInstance;
+        // Integrations an operator configured (HERALD_SMTP_URL) are trusted: no SSRF guard on them.
+        const context = trustedIds.has(stored.id) ? trustedContext : deps.providerContext;
+        integration.instance = definition.create(integration.config, context) as ProviderInstance;
       }
     } catch (error) {
       integration.unusable = (error as Error).message;
