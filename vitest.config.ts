@@ -19,6 +19,7 @@ const ON_BOTH_STORES = [
   'test/e2e/integrations.test.ts',
   'test/e2e/failover.test.ts',
   'test/e2e/outbound-guard.test.ts',
+  'test/e2e/destination-limits.test.ts',
   'test/e2e/channels-email.test.ts',
   'test/e2e/channels-sms.test.ts',
   'test/e2e/channels-push.test.ts',

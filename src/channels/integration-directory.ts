@@ -3,6 +3,7 @@ import type { SecretBox } from '../core/secret-box.js';
 import type { CircuitSnapshot, Store, StoredIntegration } from '../core/store.js';
 import type { ChannelType } from '../core/types.js';
 import { CircuitBreaker, type BreakerOptions } from './circuit-breaker.js';
+import { DestinationGate } from './destination-gate.js';
 import type { ProviderContext, ProviderDefinition, ProviderInstance } from './provider.js';
 import { RateLimiter } from './rate-limiter.js';
 import { findProvider } from './registry.js';
@@ -20,6 +21,8 @@ export interface LiveIntegration {
   /** Why it cannot be used (credentials do not open, config no longer valid); skipped then. */
   unusable: string | undefined;
   breaker: CircuitBreaker;
+  /** Sends this process has in flight through it, at most --destination-concurrency. */
+  gate: DestinationGate;
   limiter: RateLimiter | undefined;
   /** A provider's Retry-After: skipped until then. */
   pausedUntil: number;
@@ -30,6 +33,8 @@ export interface IntegrationDirectoryDeps {
   secretBox: SecretBox | undefined;
   providerContext: ProviderContext;
   breaker: BreakerOptions;
+  /** Sends one integration may hold at once (--destination-concurrency). */
+  destinationConcurrency: number;
   clock: { now(): number };
   logger: Logger;
   /** Told of every breaker state change (metrics, logs); the directory stores it itself. */
@@ -116,6 +121,7 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
         deps.onCircuitChange?.(stored, snapshot);
         recordCircuit(stored, snapshot);
       }),
+      gate: new DestinationGate(deps.destinationConcurrency, () => deps.clock.now()),
       limiter: stored.rateLimit ? new RateLimiter(stored.rateLimit, deps.clock.now()) : undefined,
       pausedUntil: 0,
     };

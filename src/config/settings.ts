@@ -35,6 +35,8 @@ export interface ServeConfig {
   emailFrom: Mailbox;
   smtpPool: number;
   concurrency: number;
+  /** Sends one destination (an integration, a webhook receiver) may hold at once; half of `concurrency` by default. */
+  destinationConcurrency: number;
   jobLeaseMs: number;
   retryScheduleMs: number[];
   sendTimeoutMs: number;
@@ -264,6 +266,15 @@ export const SETTINGS: Setting<unknown>[] = [
     parse: integer(1, 1000),
   },
   {
+    flag: 'destination-concurrency',
+    key: 'destinationConcurrency',
+    placeholder: 'number',
+    description:
+      'sends one destination (an integration, a webhook receiver by origin) may hold at once, per process; more wait in the queue, so a receiver that hangs cannot take every slot (default: half of --concurrency)',
+    // 0 stands for "not set": resolveConfig makes it half of --concurrency.
+    parse: (raw) => (raw.trim() === '' ? 0 : integer(1, 1000)(raw)),
+  },
+  {
     flag: 'job-lease',
     key: 'jobLeaseMs',
     placeholder: 'duration',
@@ -353,6 +364,7 @@ export function resolveConfig(raw: Partial<Record<string, string | undefined>>, 
     config[setting.key] = parsed;
   }
   const result = config as unknown as ServeConfig;
+  if (result.destinationConcurrency === 0) result.destinationConcurrency = Math.ceil(result.concurrency / 2);
   if (result.role !== 'all' && !/^postgres(ql)?:\/\//.test(result.database)) {
     // On SQLite one process is the only writer: an API without workers would deliver nothing.
     throw new ConfigError(
