@@ -214,7 +214,7 @@ export const SETTINGS: Setting<unknown>[] = [
     key: 'allowPrivateNetworks',
     placeholder: 'cidrs',
     description:
-      'CIDR ranges outbound webhooks and provider URLs may reach despite the SSRF guard, e.g. 10.0.0.0/8,127.0.0.1/32 (any port there)',
+      'CIDR ranges outbound webhooks, provider URLs and SMTP servers may reach despite the SSRF guard, e.g. 10.0.0.0/8,127.0.0.1/32 (any port there)',
     default: '',
     parse: (raw) => {
       try {
@@ -228,7 +228,8 @@ export const SETTINGS: Setting<unknown>[] = [
     flag: 'breaker-threshold',
     key: 'breakerThreshold',
     placeholder: 'number',
-    description: "transient failures in a row that open an integration's circuit breaker (it is then skipped)",
+    description:
+      'transient failures in a row that open the circuit breaker of an integration or a webhook receiver (it is then skipped)',
     default: '5',
     parse: integer(1, 1000),
   },
@@ -236,7 +237,7 @@ export const SETTINGS: Setting<unknown>[] = [
     flag: 'breaker-cooldown',
     key: 'breakerCooldownMs',
     placeholder: 'duration',
-    description: 'how long an open breaker skips its integration before one trial send (half-open)',
+    description: 'how long an open breaker skips its integration or receiver before one trial send (half-open)',
     default: '30s',
     parse: duration(100),
   },
