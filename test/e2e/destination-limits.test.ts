@@ -1,6 +1,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, resolveConfig } from '../../src/config/settings.js';
 import { startFakeHttp } from '../support/fake-http.js';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
 import { waitFor } from '../support/wait-for.js';
@@ -171,5 +172,16 @@ describe('a provider that never answers', () => {
     const stuckNow = await messages(h, stuck);
     expect(stuckNow.filter((m) => m.status === 'sent' || m.status === 'failed')).toEqual([]);
     expect(stuckNow.filter((m) => WAITING.test(m.reason ?? ''))[0].reason).toMatch(/^waiting for sms-hang:/);
+  });
+});
+
+describe('--destination-concurrency', () => {
+  it('is half of --concurrency unless set, and a whole number from 1', () => {
+    expect(resolveConfig({}, {}).destinationConcurrency).toBe(16);
+    expect(resolveConfig({ concurrency: '5' }, {}).destinationConcurrency).toBe(3);
+    expect(resolveConfig({ concurrency: '1' }, {}).destinationConcurrency).toBe(1);
+    expect(resolveConfig({}, { HERALD_DESTINATION_CONCURRENCY: '4' }).destinationConcurrency).toBe(4);
+    expect(() => resolveConfig({ 'destination-concurrency': '0' }, {})).toThrow(ConfigError);
+    expect(() => resolveConfig({ 'destination-concurrency': 'many' }, {})).toThrow(/--destination-concurrency/);
   });
 });
