@@ -17,7 +17,7 @@ export interface SmtpChannelOptions {
   timeoutMs: number;
   /**
    * Opens each pooled connection through the SSRF guard (integrations saved through the API).
-   * Absent for the server an operator configured (HERALD_SMTP_URL): nodemailer connects itself.
+   * null for the server an operator configured (HERALD_SMTP_URL): nodemailer connects itself.
    */
   openSocket: OpenSocket | null;
 }
