@@ -20,6 +20,8 @@ const ON_BOTH_STORES = [
   'test/e2e/api-keys.test.ts',
   'test/e2e/secrets-at-rest.test.ts',
   'test/e2e/failover.test.ts',
+  'test/e2e/outbound-guard.test.ts',
+  'test/e2e/destination-limits.test.ts',
   'test/e2e/channels-email.test.ts',
   'test/e2e/channels-sms.test.ts',
   'test/e2e/channels-push.test.ts',

@@ -64,10 +64,12 @@ export async function runIngest({
 
   log(`ingest: ceiling and accept path (delivery parked), ${connections} connections, ${durationSec} s each`);
   const relay = await startParkedRelay();
-  // Long timeouts keep the parked sends waiting for the whole run instead of retrying.
+  // Long timeouts keep the parked sends waiting for the whole run instead of retrying. The relay
+  // may hold every slot, as a parked run means: at the default share (half), the worker would put
+  // each accepted message back once (a claim and a write each), and the run would measure that.
   const herald = await startHerald({
     env: { HERALD_SMTP_URL: relay.url },
-    args: ['--send-timeout', '5m', '--job-lease', '10m'],
+    args: ['--send-timeout', '5m', '--job-lease', '10m', '--destination-concurrency', '32'],
     cpuProfileDir,
   });
   let ceiling;

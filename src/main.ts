@@ -6,9 +6,11 @@ import { createDispatcher, MAX_PROVIDERS_PER_ATTEMPT } from './channels/dispatch
 import { isDeliverableAddress } from './channels/email/mime.js';
 import { createIntegrationDirectory } from './channels/integration-directory.js';
 import { createIntegrationService, type IntegrationService } from './channels/integration-service.js';
+import { createSocketGuard } from './channels/outbound/guarded-socket.js';
 import { createHttpClient } from './channels/outbound/http-client.js';
 import { vetUrl } from './channels/outbound/ssrf.js';
 import type { ProviderContext } from './channels/provider.js';
+import { createWebhookDestinations } from './channels/webhook/webhook-destinations.js';
 import type { Dispatcher } from './core/dispatch.js';
 import type { SecretBox } from './core/secret-box.js';
 import type { StoredIntegration } from './core/store.js';
@@ -156,15 +158,18 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
   const providerContext: ProviderContext = {
     http,
     createHttpClient: (options) => createHttpClient({ ...policy, ...options }),
+    openSocket: createSocketGuard(policy),
     emailFrom: config.emailFrom,
     sendTimeoutMs: config.sendTimeoutMs,
     now: () => clock.now(),
   };
+  const breaker = { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs };
   const directory = createIntegrationDirectory({
     store,
     secretBox,
     providerContext,
-    breaker: { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs },
+    breaker,
+    destinationConcurrency: config.destinationConcurrency,
     clock,
     logger,
     fromEnvironment,
@@ -182,6 +187,14 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     devMailbox: createDevMailboxChannel({ from: config.emailFrom, save: (mail) => store.addDevMail(mail) }),
     isDeliverableAddress,
     sendTimeoutMs: config.sendTimeoutMs,
+    webhookDestinations: createWebhookDestinations({
+      breaker,
+      concurrency: config.destinationConcurrency,
+      now: () => clock.now(),
+      onCircuitChange(origin, snapshot) {
+        logger.warn({ webhookReceiver: origin, circuit: snapshot.state }, 'webhook receiver circuit changed');
+      },
+    }),
   });
   const integrations = createIntegrationService({
     store,

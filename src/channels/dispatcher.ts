@@ -5,7 +5,9 @@ import type { DeliveryOutcome, EmailChannel, PushDevices } from '../core/types.j
 import type { IntegrationDirectory, LiveIntegration } from './integration-directory.js';
 import type { HttpClient } from './outbound/http-client.js';
 import type { ChannelMessages, ProviderChannel, ProviderOutcome, PushDevice } from './provider.js';
+import { failover, outcomeDetail, SharedLeases, waitingFor, type FailoverOptions } from './failover.js';
 import { sendWebhook } from './webhook/send-webhook.js';
+import type { WebhookDestination, WebhookDestinations } from './webhook/webhook-destinations.js';
 
 export interface DispatcherDeps {
   directory: IntegrationDirectory;
@@ -18,10 +20,11 @@ export interface DispatcherDeps {
   isDeliverableAddress(address: string): boolean;
   /** The longest wait for one provider call. */
   sendTimeoutMs: number;
+  /** Webhook receivers by origin, with their breakers and slot limits. */
+  webhookDestinations: WebhookDestinations;
 }
 
-/** Integrations tried per attempt at most: failover within one attempt stays bounded in time. */
-export const MAX_PROVIDERS_PER_ATTEMPT = 3;
+export { MAX_PROVIDERS_PER_ATTEMPT } from './failover.js';
 
 /** A webhook URL for the log: its origin and first path segment; the rest often holds a token. */
 export function redactUrl(raw: string): string {
@@ -32,10 +35,6 @@ export function redactUrl(raw: string): string {
   } catch {
     return raw.slice(0, 40);
   }
-}
-
-function outcomeDetail(outcome: ProviderOutcome): string {
-  return outcome.status === 'sent' ? (outcome.detail ?? outcome.providerMessageId ?? 'accepted') : outcome.reason;
 }
 
 /**
@@ -76,82 +75,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     signal: AbortSignal,
   ) => guarded(integration, signal, (callSignal) => integration.instance!.send(message as never, callSignal));
 
-  /**
-   * Tries the integrations in order until one takes the message or rejects it for good. An open
-   * breaker, a provider's Retry-After or an exhausted rate limit skip an integration at once.
-   */
-  async function failover(
+  const tryInOrder = (
     candidates: readonly LiveIntegration[],
     channel: string,
     send: (integration: LiveIntegration) => Promise<ProviderOutcome>,
     signal: AbortSignal,
-    /**
-     * false for webhooks: each goes to its subscriber's own receiver, so one failing or throttling
-     * receiver says nothing of the others (no breaker, no integration-wide Retry-After pause).
-     */
-    integrationWide = true,
-  ): Promise<{ outcome: ProviderOutcome; attempts: CompletedAttempt[]; via?: LiveIntegration }> {
-    const attempts: CompletedAttempt[] = [];
-    const skipped: string[] = [];
-    const waits: number[] = [];
-    let lastRetry: Extract<ProviderOutcome, { status: 'retry' }> | undefined;
-    for (const integration of candidates) {
-      if (attempts.length >= MAX_PROVIDERS_PER_ATTEMPT || signal.aborted) break;
-      const now = clock.now();
-      if (integration.unusable) {
-        skipped.push(`${integration.id}: ${integration.unusable}`);
-        continue;
-      }
-      if (integration.pausedUntil > now) {
-        skipped.push(`${integration.id}: paused by the provider's Retry-After`);
-        waits.push(integration.pausedUntil - now);
-        continue;
-      }
-      if (integrationWide && !integration.breaker.tryAcquire(now)) {
-        skipped.push(`${integration.id}: circuit open`);
-        continue;
-      }
-      const wait = integration.limiter?.take(now) ?? 0;
-      if (wait > 0) {
-        if (integrationWide) integration.breaker.release();
-        skipped.push(`${integration.id}: over its rate limit`);
-        waits.push(wait);
-        continue;
-      }
-      const outcome = await send(integration);
-      const at = clock.now();
-      attempts.push({
-        at: now,
-        outcome: outcome.status,
-        detail: outcomeDetail(outcome),
-        durationMs: at - now,
-        integrationId: integration.id,
-        provider: integration.provider,
-      });
-      if (outcome.status !== 'retry') {
-        if (integrationWide) integration.breaker.success(at); // a rejection is an answer too: the provider is up
-        return { outcome, attempts, via: integration };
-      }
-      if (integrationWide) {
-        // Cut short by the job's deadline, or answered by a provider that is up: not a breaker failure.
-        if (signal.aborted) integration.breaker.release();
-        else if (outcome.providerAnswered) integration.breaker.success(at);
-        else integration.breaker.failure(at, outcome.reason);
-      }
-      if (integrationWide && outcome.retryAfterMs) integration.pausedUntil = at + outcome.retryAfterMs;
-      lastRetry = outcome;
-    }
-    const note = skipped.length > 0 ? ` (skipped ${skipped.join('; ')})` : '';
-    if (lastRetry) return { outcome: { ...lastRetry, reason: `${lastRetry.reason}${note}` }, attempts };
-    return {
-      outcome: {
-        status: 'retry',
-        reason: `no ${channel} integration could take the message now${note}`,
-        retryAfterMs: waits.length > 0 ? Math.min(...waits) : undefined,
-      },
-      attempts,
-    };
-  }
+    options?: FailoverOptions,
+  ) => failover(candidates, channel, send, signal, clock, options);
 
   async function email(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
     const { subscriber, rendered } = request;
@@ -193,7 +123,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       };
       return { outcome, attempts: [attempt], recipient: subscriber.email };
     }
-    const result = await failover(candidates, 'email', (i) => call<'email'>(i, message, signal), signal);
+    const result = await tryInOrder(candidates, 'email', (i) => call<'email'>(i, message, signal), signal);
     return { ...result, recipient: subscriber.email };
   }
 
@@ -205,7 +135,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const candidates = await directory.forChannel(request.environmentId, 'sms');
     if (candidates.length === 0) return skipped('no enabled sms integration');
     const message = { messageId: request.messageId, environmentId: request.environmentId, to, text: rendered.text };
-    const result = await failover(candidates, 'sms', (i) => call<'sms'>(i, message, signal), signal);
+    const result = await tryInOrder(candidates, 'sms', (i) => call<'sms'>(i, message, signal), signal);
     return { ...result, recipient: to };
   }
 
@@ -222,7 +152,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (candidates.length === 0) {
       return skipped(`subscriber has no chat address for ${all.map((i) => i.provider).join(', ')}`);
     }
-    const result = await failover(
+    const result = await tryInOrder(
       candidates,
       'chat',
       (integration) =>
@@ -259,7 +189,18 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (usable.length === 0)
       return skipped(`no enabled push integration for ${[...new Set(devices.map((d) => d.kind))].join(', ')}`);
 
-    // Every device gets the message; each through the integrations of its kind, with failover.
+    // Every device gets the message in the same attempt, or none does: when the first usable
+    // integration of a kind is at its limit, the whole message waits (nothing sent yet).
+    for (const kind of new Set(usable.map((device) => device.kind))) {
+      const first = all.find((i) => i.definition?.pushKind === kind && !i.unusable);
+      if (first?.gate.full) {
+        const destination = { name: first.id, breaker: first.breaker, gate: first.gate };
+        return { outcome: waitingFor(destination), attempts: [], recipient: devicesText(usable.length) };
+      }
+    }
+    // Each device through the integrations of its kind, with failover; devices sharing an
+    // integration share its slot.
+    const held = new SharedLeases();
     const results = await Promise.all(
       usable.map(async (device) => {
         const candidates = all.filter((i) => i.definition?.pushKind === device.kind);
@@ -271,7 +212,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           body: rendered.body,
           data: rendered.data,
         };
-        return { device, ...(await failover(candidates, 'push', (i) => call<'push'>(i, message, signal), signal)) };
+        const send = (i: LiveIntegration) => call<'push'>(i, message, signal);
+        return { device, ...(await tryInOrder(candidates, 'push', send, signal, { whenBusy: 'skip', held })) };
       }),
     );
     const gone = results.filter((r) => r.outcome.status === 'failed' && 'gone' in r.outcome && r.outcome.gone);
@@ -289,7 +231,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const attempts = results.flatMap((r) => r.attempts);
     const sent = results.filter((r) => r.outcome.status === 'sent');
     const summary = `${sent.length} of ${results.length} devices`;
-    const recipient = `${results.length} ${results.length === 1 ? 'device' : 'devices'}`;
+    const recipient = devicesText(results.length);
     if (sent.length > 0) {
       const ids = sent.map((r) => (r.outcome as { providerMessageId?: string }).providerMessageId).filter(Boolean);
       return { outcome: { status: 'sent', providerMessageId: ids[0], detail: summary }, attempts, recipient };
@@ -326,7 +268,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         data: request.data,
       },
     );
-    const result = await failover(
+    // Breakers and slot limits per receiver (origin): one that hangs says nothing of the others.
+    const receiver = deps.webhookDestinations.forUrl(url);
+    const result = await tryInOrder(
       [integration],
       'webhook',
       (live) =>
@@ -334,9 +278,17 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           sendWebhook({ http: deps.http, clock }, live, request.messageId, url, body, callSignal),
         ),
       signal,
-      false,
+      {
+        destinationOf: () => receiver,
+        pausesIntegration: false,
+        settled: (destination) => deps.webhookDestinations.settle(destination as WebhookDestination),
+      },
     );
     return { ...result, recipient: redactUrl(url), content: { html: null, text: body } };
+  }
+
+  function devicesText(count: number): string {
+    return `${count} ${count === 1 ? 'device' : 'devices'}`;
   }
 
   function skipped(reason: string): DispatchResult {

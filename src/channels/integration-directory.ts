@@ -3,6 +3,7 @@ import type { SecretBox } from '../core/secret-box.js';
 import type { CircuitSnapshot, Store, StoredIntegration } from '../core/store.js';
 import type { ChannelType } from '../core/types.js';
 import { CircuitBreaker, type BreakerOptions } from './circuit-breaker.js';
+import { DestinationGate } from './destination-gate.js';
 import type { ProviderContext, ProviderDefinition, ProviderInstance } from './provider.js';
 import { RateLimiter } from './rate-limiter.js';
 import { findProvider } from './registry.js';
@@ -20,6 +21,8 @@ export interface LiveIntegration {
   /** Why it cannot be used (credentials do not open, config no longer valid); skipped then. */
   unusable: string | undefined;
   breaker: CircuitBreaker;
+  /** Sends this process has in flight through it, at most --destination-concurrency. */
+  gate: DestinationGate;
   limiter: RateLimiter | undefined;
   /** A provider's Retry-After: skipped until then. */
   pausedUntil: number;
@@ -30,6 +33,8 @@ export interface IntegrationDirectoryDeps {
   secretBox: SecretBox;
   providerContext: ProviderContext;
   breaker: BreakerOptions;
+  /** Sends one integration may hold at once (--destination-concurrency). */
+  destinationConcurrency: number;
   clock: { now(): number };
   logger: Logger;
   /** Told of every breaker state change (metrics, logs); the directory stores it itself. */
@@ -74,6 +79,9 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
   // Two saves within one millisecond share updatedAt: the version is the whole stored row.
   const versionOf = (integration: StoredIntegration) => JSON.stringify({ ...integration, circuit: null });
 
+  const trustedIds = new Set(deps.fromEnvironment.map((integration) => integration.id));
+  const trustedContext: ProviderContext = { ...deps.providerContext, openSocket: null };
+
   function openConfig(stored: StoredIntegration): Record<string, unknown> {
     if (stored.sealedSecrets === null) return { ...stored.config };
     const secrets = JSON.parse(deps.secretBox.open(stored.sealedSecrets, sealedFor(stored))) as Record<string, unknown>;
@@ -112,6 +120,7 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
         deps.onCircuitChange?.(stored, snapshot);
         recordCircuit(stored, snapshot);
       }),
+      gate: new DestinationGate(deps.destinationConcurrency, () => deps.clock.now()),
       limiter: stored.rateLimit ? new RateLimiter(stored.rateLimit, deps.clock.now()) : undefined,
       pausedUntil: 0,
     };
@@ -119,7 +128,9 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
       integration.config = openConfig(stored);
       if (stored.channel !== 'webhook') {
         if (!definition) throw new Error(`no ${stored.channel} provider named ${stored.provider}`);
-        integration.instance = definition.create(integration.config, deps.providerContext) as ProviderInstance;
+        // Integrations an operator configured (HERALD_SMTP_URL) are trusted: no SSRF guard on them.
+        const context = trustedIds.has(stored.id) ? trustedContext : deps.providerContext;
+        integration.instance = definition.create(integration.config, context) as ProviderInstance;
       }
     } catch (error) {
       integration.unusable = (error as Error).message;

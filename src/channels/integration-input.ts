@@ -1,10 +1,11 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { HeraldError } from '../core/errors.js';
 import type { RateLimit } from '../core/store.js';
 import type { ChannelType } from '../core/types.js';
 import { fieldErrorsOf } from '../core/validation-errors.js';
-import { vetUrl, type AddressPolicy } from './outbound/ssrf.js';
+import { HTTP, vetUrl, type AddressPolicy, type OutboundProtocol } from './outbound/ssrf.js';
 import type { ProviderDefinition } from './provider.js';
 import { findProvider, PROVIDERS, providerForScheme } from './registry.js';
 import { generateWebhookSecret, isWebhookSecret, type WebhookSecret } from './webhook/sign-webhook.js';
@@ -24,8 +25,6 @@ export interface IntegrationInput {
 export const WEBHOOK_PROVIDER = 'webhook';
 /** `secret`: the signing secret (generated when absent); `url`: where webhook steps POST when neither the step nor the subscriber names a URL. */
 const WEBHOOK_CONFIG_FIELDS = ['secret', 'url'];
-/** Config fields that are outbound URLs: vetted by the SSRF guard when saved, not only when used. */
-const URL_FIELDS = /^(baseUrl|webhookUrl|endpoint)$/;
 
 // `verbose`: the error messages read the failing schema (known fields, allowed values).
 const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, verbose: true });
@@ -93,8 +92,16 @@ export function resolveIntegrationInput(input: IntegrationInput): {
     }
     // Apprise's json:// and jsons:// POST JSON to one URL: Herald's webhook channel, signed.
     if ((url.protocol === 'json:' || url.protocol === 'jsons:') && (!input.channel || input.channel === 'webhook')) {
-      const target = input.url.replace(/^jsons?:/i, url.protocol === 'jsons:' ? 'https:' : 'http:');
-      return { channel: 'webhook', provider: WEBHOOK_PROVIDER, config: { url: new URL(target).toString() } };
+      let target: URL;
+      try {
+        target = new URL(input.url.replace(/^jsons?:/i, url.protocol === 'jsons:' ? 'https:' : 'http:'));
+      } catch {
+        // json:// is lenient about hosts that http:// refuses (`json://%zz/`).
+        throw new HeraldError('VALIDATION_FAILED', 'url does not name a valid host', [
+          { path: '/url', message: 'does not name a valid host' },
+        ]);
+      }
+      return { channel: 'webhook', provider: WEBHOOK_PROVIDER, config: { url: target.toString() } };
     }
     const definition = providerForScheme(url.protocol);
     if (!definition || (input.channel && definition.channel !== input.channel)) {
@@ -153,21 +160,51 @@ export function resolveIntegrationInput(input: IntegrationInput): {
 }
 
 /** Refuses, with a 422 naming the field, an outbound URL the SSRF guard would refuse. */
-function vetConfigUrl(field: string, value: string, policy: AddressPolicy): void {
+function vetConfigUrl(path: string, value: string, policy: AddressPolicy, protocol: OutboundProtocol = HTTP): void {
   try {
-    vetUrl(value, policy);
+    vetUrl(value, policy, protocol);
   } catch (error) {
-    throw new HeraldError('VALIDATION_FAILED', `config.${field}: ${(error as Error).message}`, [
-      { path: `/config/${field}`, message: (error as Error).message },
+    // The refusal names the host or address, never the URL: it may hold a password or a token.
+    const message = `refused: ${(error as Error).message}`;
+    throw new HeraldError('VALIDATION_FAILED', `config.${path.replace(/\//g, '.')}: ${message}`, [
+      { path: `/config/${path}`, message },
     ]);
   }
 }
 
-/** Vets the config fields that are outbound URLs when saved, not only when a send uses them. */
-export function vetConfigUrls(config: Record<string, unknown>, policy: AddressPolicy): void {
-  for (const [field, value] of Object.entries(config)) {
-    if (URL_FIELDS.test(field) && typeof value === 'string') vetConfigUrl(field, value, policy);
+/** Vets the config fields a provider declares as outbound URLs when saved, not only when used. */
+export function vetConfigUrls(
+  definition: ProviderDefinition,
+  config: Record<string, unknown>,
+  policy: AddressPolicy,
+): void {
+  for (const [path, protocol] of Object.entries(definition.urlFields)) {
+    let value: unknown = config;
+    for (const key of path.split('/')) value = (value as Record<string, unknown> | undefined)?.[key];
+    if (typeof value === 'string') vetConfigUrl(path, value, policy, protocol);
   }
+}
+
+/**
+ * A credential is bound to where it is sent. When a save changes a destination field, every
+ * stored secret that came back masked (and would otherwise be kept) must be sent again: 422 naming
+ * each. `kept` lists the secret fields whose masked value was sent back.
+ */
+export function requireSecretsForNewDestination(
+  definition: ProviderDefinition,
+  config: Record<string, unknown>,
+  previous: Record<string, unknown>,
+  kept: readonly string[],
+): void {
+  if (kept.length === 0) return;
+  const moved = definition.destinationFields.filter((field) => !isDeepStrictEqual(config[field], previous[field]));
+  if (moved.length === 0) return;
+  const why = `the destination changed (${moved.join(', ')}): send the credential again, not its masked value`;
+  throw new HeraldError(
+    'VALIDATION_FAILED',
+    `Changing ${moved.join(', ')} requires every credential again: ${kept.map((field) => `config.${field}`).join(', ')}`,
+    kept.map((field) => ({ path: `/config/${field}`, message: why })),
+  );
 }
 
 /**

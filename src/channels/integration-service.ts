@@ -5,6 +5,7 @@ import type { CircuitSnapshot, RateLimit, Store, StoredIntegration } from '../co
 import type { ChannelType } from '../core/types.js';
 import {
   mask,
+  requireSecretsForNewDestination,
   resolveIntegrationInput,
   validateProviderConfig,
   vetConfigUrls,
@@ -146,18 +147,22 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       let shownSecret: string | undefined;
 
       if (channel === 'webhook') {
-        const webhook = webhookConfig(config, previous?.secrets as WebhookSecret[] | undefined, deps.policy);
+        const webhook = fromAppriseUrl(input, () =>
+          webhookConfig(config, previous?.secrets as WebhookSecret[] | undefined, deps.policy),
+        );
         Object.assign(plain, webhook.plain);
         secrets = webhook.secrets;
         shownSecret = webhook.shown;
       } else {
-        // A masked value sent back unchanged (GET, edit, PUT) keeps the stored credential.
-        for (const field of definition!.secretFields) {
-          if (previous && config[field] !== undefined && config[field] === mask(previous[field]))
-            config[field] = previous[field];
-        }
+        // A masked value sent back unchanged (GET, edit, PUT) keeps the stored credential, as long
+        // as the integration still sends where it did.
+        const kept = definition!.secretFields.filter(
+          (field) => previous && config[field] !== undefined && config[field] === mask(previous[field]),
+        );
+        if (previous) requireSecretsForNewDestination(definition!, config, previous, kept);
+        for (const field of kept) config[field] = previous![field];
         validateProviderConfig(definition!, config);
-        vetConfigUrls(config, deps.policy);
+        fromAppriseUrl(input, () => vetConfigUrls(definition!, config, deps.policy));
         for (const [key, value] of Object.entries(config)) {
           if (definition!.secretFields.includes(key)) secrets[key] = value;
           else plain[key] = value;
@@ -276,6 +281,17 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
   };
 }
 
+/** Runs a config check; when the config came from an Apprise URL, a refusal names `/url`, the field given. */
+function fromAppriseUrl<T>(input: IntegrationInput, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (input.url === undefined || !(error instanceof HeraldError)) throw error;
+    const message = error.errors?.[0]?.message ?? error.message;
+    throw new HeraldError('VALIDATION_FAILED', `url: ${message}`, [{ path: '/url', message }]);
+  }
+}
+
 /**
  * A provider context for config checks at save time: builds the adapter, sends nothing. Its
  * clients are the shared one with close() disarmed: the adapter is closed right after, and must
@@ -286,6 +302,7 @@ function nullContext(deps: IntegrationServiceDeps) {
   return {
     http: shared,
     createHttpClient: () => shared,
+    openSocket: () => Promise.reject(new Error('a config check opens no connection')),
     emailFrom: { address: 'herald@localhost.localdomain' },
     now: () => deps.clock.now(),
   };

@@ -1,7 +1,9 @@
 import type { TSchema } from 'typebox';
 import type { DeliveryOutcome, EmailMessage } from '../core/types.js';
 import type { Mailbox } from './email/mime.js';
+import type { OpenSocket } from './outbound/guarded-socket.js';
 import type { HttpClient } from './outbound/http-client.js';
+import type { OutboundProtocol } from './outbound/ssrf.js';
 
 /**
  * What a provider adapter is: a small module that speaks one provider's API for one channel.
@@ -76,6 +78,12 @@ export interface ProviderContext {
    * adapter closes it in its close().
    */
   createHttpClient(options: { allowH2?: boolean; ca?: string }): HttpClient;
+  /**
+   * Opens a TCP connection through the SSRF guard, for transports that are not HTTP (SMTP). null
+   * only for integrations an operator configured outside the API (HERALD_SMTP_URL): trusted, they
+   * connect by themselves. Required, so that no context leaves it out by accident.
+   */
+  openSocket: OpenSocket | null;
   /** The sender for email providers whose config names none (HERALD_EMAIL_FROM). */
   emailFrom: Mailbox;
   /** The longest wait for one provider call (HERALD_SEND_TIMEOUT), for transports with their own timers. */
@@ -96,6 +104,20 @@ export interface ProviderDefinition<C extends ProviderChannel = ProviderChannel,
   configSchema: TSchema;
   /** Config fields that are credentials: stored encrypted, never returned by the API. */
   secretFields: readonly string[];
+  /**
+   * Config fields that say where the credentials go: host, base URL, region, account, domain.
+   * A stored credential is bound to them: a save that changes one must send every secret again
+   * (a masked value sent back is refused), or a key holder could point `baseUrl` at their own
+   * server and have Herald hand it the real key. A secret that is itself a URL (an SMTP URL, a
+   * chat webhook URL) carries its own destination and is not listed.
+   */
+  destinationFields: readonly string[];
+  /**
+   * Config fields that are outbound URLs, by path (`serviceAccount/token_uri` for a nested one),
+   * with the protocol the SSRF guard vets them for when the integration is saved. Every connection
+   * is vetted again when it is made; this gives the clear 422 early.
+   */
+  urlFields: Readonly<Record<string, OutboundProtocol>>;
   /** URL schemes this provider accepts in Apprise style, e.g. ['twilio']. */
   urlSchemes?: readonly string[];
   /** Turns an Apprise-style URL into config; throws Error with a message naming what is wrong. */

@@ -41,6 +41,8 @@ export interface ServeConfig {
   emailFrom: Mailbox;
   smtpPool: number;
   concurrency: number;
+  /** Sends one destination (an integration, a webhook receiver) may hold at once; half of `concurrency` by default. */
+  destinationConcurrency: number;
   jobLeaseMs: number;
   retryScheduleMs: number[];
   sendTimeoutMs: number;
@@ -235,7 +237,7 @@ export const SETTINGS: Setting<unknown>[] = [
     key: 'allowPrivateNetworks',
     placeholder: 'cidrs',
     description:
-      'CIDR ranges outbound webhooks and provider URLs may reach despite the SSRF guard, e.g. 10.0.0.0/8,127.0.0.1/32 (any port there)',
+      'CIDR ranges outbound webhooks, provider URLs and SMTP servers may reach despite the SSRF guard, e.g. 10.0.0.0/8,127.0.0.1/32 (any port there)',
     default: '',
     parse: (raw) => {
       try {
@@ -249,7 +251,8 @@ export const SETTINGS: Setting<unknown>[] = [
     flag: 'breaker-threshold',
     key: 'breakerThreshold',
     placeholder: 'number',
-    description: "transient failures in a row that open an integration's circuit breaker (it is then skipped)",
+    description:
+      'transient failures in a row that open the circuit breaker of an integration or a webhook receiver (it is then skipped)',
     default: '5',
     parse: integer(1, 1000),
   },
@@ -257,7 +260,7 @@ export const SETTINGS: Setting<unknown>[] = [
     flag: 'breaker-cooldown',
     key: 'breakerCooldownMs',
     placeholder: 'duration',
-    description: 'how long an open breaker skips its integration before one trial send (half-open)',
+    description: 'how long an open breaker skips its integration or receiver before one trial send (half-open)',
     default: '30s',
     parse: duration(100),
   },
@@ -311,6 +314,15 @@ export const SETTINGS: Setting<unknown>[] = [
     description: 'sends in flight at most, per process',
     default: '32',
     parse: integer(1, 1000),
+  },
+  {
+    flag: 'destination-concurrency',
+    key: 'destinationConcurrency',
+    placeholder: 'number',
+    description:
+      'sends one destination (an integration, a webhook receiver by origin) may hold at once, per process; more wait in the queue, so a receiver that hangs cannot take every slot (default: half of --concurrency)',
+    // 0 stands for "not set": resolveConfig makes it half of --concurrency.
+    parse: (raw) => (raw.trim() === '' ? 0 : integer(1, 1000)(raw)),
   },
   {
     flag: 'job-lease',
@@ -419,6 +431,7 @@ export function resolveConfig(raw: Partial<Record<string, string | undefined>>, 
     config[setting.key] = parsed;
   }
   const result = config as unknown as ServeConfig;
+  if (result.destinationConcurrency === 0) result.destinationConcurrency = Math.ceil(result.concurrency / 2);
   if (result.role !== 'all' && !/^postgres(ql)?:\/\//.test(result.database)) {
     // On SQLite one process is the only writer: an API without workers would deliver nothing.
     throw new ConfigError(

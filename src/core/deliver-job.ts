@@ -131,7 +131,9 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
     subject,
     content: result.content ?? content,
   };
-  if (next.kind === 'retry') return { ...base, status: 'retrying', reason: next.reason, retryAt: next.runAt };
+  if (next.kind === 'retry') {
+    return { ...base, status: 'retrying', reason: next.reason, retryAt: next.runAt, deferred: next.deferred };
+  }
   return {
     ...base,
     status: next.status,

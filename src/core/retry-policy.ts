@@ -13,7 +13,11 @@ export const DEFAULT_RETRY_SCHEDULE = '5s,30s,2m,10m,30m,1h,3h,6h';
 export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
 export type NextStep =
-  { kind: 'done'; status: 'sent' | 'failed'; reason: string | null } | { kind: 'retry'; runAt: number; reason: string };
+  | { kind: 'done'; status: 'sent' | 'failed'; reason: string | null }
+  | { kind: 'retry'; runAt: number; reason: string; deferred?: boolean };
+
+/** A message put back for a busy destination without a time given comes back after this long. */
+export const DEFAULT_DEFER_MS = 1_000;
 
 /**
  * Decides what follows an attempt. `failedAttempts` counts earlier attempts that were not sent;
@@ -28,6 +32,17 @@ export function nextStep(
 ): NextStep {
   if (outcome.status === 'sent') return { kind: 'done', status: 'sent', reason: null };
   if (outcome.status === 'failed') return { kind: 'done', status: 'failed', reason: outcome.reason };
+  // Waiting for a busy destination is not a failure: the schedule stays where it was, and the
+  // message comes back when the destination should have a free slot (spread by `random`).
+  if (outcome.deferred) {
+    const wait = Math.min(outcome.retryAfterMs ?? DEFAULT_DEFER_MS, MAX_RETRY_AFTER_MS);
+    return {
+      kind: 'retry',
+      runAt: now + Math.round(wait * (1 - policy.jitter + 2 * policy.jitter * random)),
+      reason: outcome.reason,
+      deferred: true,
+    };
+  }
   const base = policy.schedule[failedAttempts];
   if (base === undefined) {
     const attempts = failedAttempts + 1;

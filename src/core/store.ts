@@ -160,6 +160,12 @@ export interface JobCompletion {
   reason: string | null;
   /** For `retrying`: when the job is due again. */
   retryAt?: number;
+  /**
+   * For `retrying`: the message waited for a busy destination and nothing was sent. It is not a
+   * failed attempt: the retry schedule is not advanced, and the claim is not counted against the
+   * job (claims count deliveries that never came back).
+   */
+  deferred?: boolean;
   recipient?: string | null;
   subject?: string | null;
   content?: MessageContent | null;

@@ -177,6 +177,11 @@ export type DeliveryOutcome =
        * Not counted against the integration's circuit breaker.
        */
       providerAnswered?: boolean;
+      /**
+       * Nothing was sent: the destination has as many sends in flight as it may hold. The message
+       * goes back to the queue for `retryAfterMs`, without counting as a failed attempt.
+       */
+      deferred?: boolean;
     } // 4xx, resets, timeouts
   | { status: 'failed'; reason: string }; // rejected address or payload
 

@@ -112,7 +112,8 @@ describe('chat through the API', () => {
     await putIntegration('chat-telegram', {
       channel: 'chat',
       provider: 'telegram',
-      config: { ...created.config, baseUrl: fakes.telegram.url },
+      // A new destination needs the token itself, not its mask.
+      config: { ...created.config, botToken: TELEGRAM_BOT_TOKEN, baseUrl: fakes.telegram.url },
     });
     await putSubscriber(h, 'telegram-1', { chat: { telegram: '987654321' } });
 

@@ -36,7 +36,7 @@ describe('SMS through the API', () => {
   const putIntegration = integrationsPerTest(() => h);
   const twilioConfig = () => ({ ...TWILIO_ACCOUNT, from: '+15005550006', baseUrl: twilioFake.url });
 
-  it('sends through Twilio set up from a twilio:// URL, then pointed at the fake with its masked token', async () => {
+  it('sends through Twilio set up from a twilio:// URL, then pointed at the fake with its token', async () => {
     const { accountSid, authToken } = TWILIO_ACCOUNT;
     const created = await putIntegration('sms-twilio', { url: `twilio://${accountSid}:${authToken}@15005550006` });
     expect(created).toMatchObject({
@@ -44,11 +44,11 @@ describe('SMS through the API', () => {
       provider: 'twilio',
       config: { accountSid, authToken: '••••', from: '+15005550006' },
     });
-    // The view sent back unchanged keeps the sealed token; only baseUrl is added.
+    // The view sent back with baseUrl added: a new destination needs the token itself, not its mask.
     await putIntegration('sms-twilio', {
       channel: 'sms',
       provider: 'twilio',
-      config: { ...created.config, baseUrl: twilioFake.url },
+      config: { ...created.config, authToken, baseUrl: twilioFake.url },
     });
     await putSubscriber(h, 'sms-ann', { phone: '+1 (415) 555-0100' });
 

@@ -528,6 +528,21 @@ describe('webhook step: SSRF guard (no allow-private-networks)', () => {
     expect(r.deliveries).toHaveLength(0);
   });
 
+  it('refuses a webhook step whose literal url points inward when the workflow is saved (422 naming the step)', async () => {
+    const h = await herald({ 'allow-private-networks': '' });
+    const res = await h.api('PUT', '/v1/workflows/inward', {
+      steps: [
+        { type: 'webhook', url: 'https://hooks.example.com/{{ data.path }}' },
+        { type: 'webhook', url: METADATA_URL },
+      ],
+    });
+    expectProblem(res, 422, 'VALIDATION_FAILED');
+    expect(res.body.errors).toEqual([
+      { path: '/steps/1/url', message: expect.stringMatching(/^refused: .*HERALD_ALLOW_PRIVATE_NETWORKS/) },
+    ]);
+    expect((await h.api('GET', '/v1/workflows/inward')).status).toBe(404);
+  });
+
   it('fails a message whose rendered url points inward, without a request, with a reason saying refused', async () => {
     const r = await receiver();
     const h = await herald({ 'allow-private-networks': '' });

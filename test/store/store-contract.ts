@@ -153,6 +153,38 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       await close();
     });
 
+    it('puts back a deferred message without counting a failed attempt or a claim', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 1);
+      const defer = (job: ClaimedJob, at: number): JobCompletion => ({
+        jobId: job.jobId,
+        workerId: 'w1',
+        messageId: job.messageId,
+        at,
+        attempts: [],
+        status: 'retrying',
+        reason: 'waiting for smtp-main: 2 sends in flight there',
+        retryAt: at + 500,
+        deferred: true,
+      });
+      let at = T0;
+      for (let round = 0; round < 3; round++) {
+        const [job] = await store.claimJobs('w1', 1, at, LEASE);
+        expect(job).toMatchObject({ claims: 1, failedAttempts: 0 });
+        await store.completeJobs([defer(job!, at + 1)]);
+        expect(await store.nextJobDueAt()).toBe(at + 501);
+        expect(await store.getMessage(environmentId, job!.messageId)).toMatchObject({
+          status: 'retrying',
+          reason: expect.stringContaining('waiting for smtp-main'),
+          attemptCount: 0,
+        });
+        at += 501;
+      }
+      const message = await store.getMessage(environmentId, (await store.claimJobs('w1', 1, at, LEASE))[0]!.messageId);
+      expect(message).toMatchObject({ status: 'sending', attemptCount: 0, attempts: [] });
+      await close();
+    });
+
     it('extends the leases a worker still holds, and only those', async () => {
       const { store, environmentId, close } = await open();
       await seedMessages(store, environmentId, 2);

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { createSocketGuard } from '../../src/channels/outbound/guarded-socket.js';
 import { createHttpClient, type HttpClient } from '../../src/channels/outbound/http-client.js';
 import type { ProviderContext, ProviderOutcome } from '../../src/channels/provider.js';
 import type { Fault, FakeHttp } from './fake-http.js';
@@ -12,6 +13,7 @@ export function testProviderContext(timeoutMs = TEST_TIMEOUT_MS): ProviderContex
   return {
     http: createHttpClient({ allowedNetworks, timeoutMs }),
     createHttpClient: (options) => createHttpClient({ allowedNetworks, timeoutMs, ...options }),
+    openSocket: createSocketGuard({ allowedNetworks, timeoutMs }),
     emailFrom: { address: 'herald@example.com', name: 'Herald' },
     now: () => Date.now(),
   };

@@ -24,6 +24,24 @@ describe('nextStep', () => {
     });
   });
 
+  it('puts a message that waited for a busy destination back for the time given, even past the schedule', () => {
+    const waiting = { status: 'retry', reason: 'waiting for hooks', retryAfterMs: 2_000, deferred: true } as const;
+    expect(nextStep(waiting, 0, NOW, policy, 0.5)).toEqual({
+      kind: 'retry',
+      runAt: NOW + 2_000,
+      reason: 'waiting for hooks',
+      deferred: true,
+    });
+    // Not a failed attempt: a message whose schedule is used up still waits, it does not fail.
+    expect(nextStep(waiting, policy.schedule.length, NOW, policy, 0)).toMatchObject({
+      kind: 'retry',
+      runAt: NOW + 1_600,
+    });
+    expect(nextStep({ ...waiting, retryAfterMs: 100 * HOUR }, 0, NOW, policy, 0.5)).toMatchObject({
+      runAt: NOW + 24 * HOUR,
+    });
+  });
+
   it('picks the delay by the number of earlier failed attempts', () => {
     expect(nextStep(transient, 0, NOW, policy, 0.5)).toEqual({
       kind: 'retry',

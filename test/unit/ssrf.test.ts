@@ -178,6 +178,16 @@ describe('vetUrl', () => {
     expect(vetUrl(url, CLOSED).href).toBe(new URL(url).href);
   });
 
+  it('names the setting that opens a refused address, with the range for that address', () => {
+    expect(() => vetUrl('http://10.0.0.1/', CLOSED)).toThrow(
+      /HERALD_ALLOW_PRIVATE_NETWORKS \(e\.g\. 10\.0\.0\.1\/32\)/,
+    );
+    expect(() => vetUrl('http://[::ffff:127.0.0.1]/', CLOSED)).toThrow(/e\.g\. 127\.0\.0\.1\/32/);
+    expect(() => vetUrl('http://[fd00::1]/', CLOSED)).toThrow(/e\.g\. fd00::1\/128/);
+    expect(() => vetUrl('http://1.1.1.1:8080/', CLOSED)).toThrow(/HERALD_ALLOW_PRIVATE_NETWORKS/);
+    expect(() => vetUrl('http://localhost/', CLOSED)).toThrow(/HERALD_ALLOW_PRIVATE_NETWORKS/);
+  });
+
   it('opens an allowed network on any port, and only that network', () => {
     const policy = { allowedNetworks: ['127.0.0.0/8'] };
     expect(vetUrl('http://127.0.0.1:8080/', policy).port).toBe('8080');

@@ -5,6 +5,7 @@ import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { HttpClient } from '../outbound/http-client.js';
 import type { ProviderDefinition } from '../provider.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 interface ApnsConfig {
   /** The 10-character Team ID the signing key belongs to (the JWT's `iss`). */
@@ -58,6 +59,8 @@ export const apns: ProviderDefinition<'push', ApnsConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['privateKey'],
+  destinationFields: ['production', 'baseUrl', 'ca'],
+  urlFields: { baseUrl: HTTP },
   create(config, context) {
     const key = p256PrivateKey(config.privateKey);
     const defaultOrigin = config.production === false ? SANDBOX_URL : PRODUCTION_URL;

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import type { ProviderDefinition } from '../provider.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 interface DiscordConfig {
   /** A fixed channel webhook, used for subscribers without `chat.discord`. */
@@ -21,6 +22,8 @@ export const discord: ProviderDefinition<'chat', DiscordConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['webhookUrl'],
+  destinationFields: [],
+  urlFields: { webhookUrl: HTTP },
   urlSchemes: ['discord'],
   // discord://{webhook_id}/{webhook_token}
   fromUrl(url) {

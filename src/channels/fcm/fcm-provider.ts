@@ -3,6 +3,7 @@ import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
 import { createAccessTokenSource, type GoogleServiceAccount } from './google-access-token.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 interface FcmConfig {
   /** The service-account key file from the Firebase console, pasted as it is. */
@@ -49,6 +50,8 @@ export const fcm: ProviderDefinition<'push', FcmConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['serviceAccount'],
+  destinationFields: ['baseUrl'],
+  urlFields: { baseUrl: HTTP, 'serviceAccount/token_uri': HTTP },
   create(config, context) {
     const account = config.serviceAccount;
     const tokens = createAccessTokenSource(account, SCOPE, context, 'fcm');

@@ -3,6 +3,7 @@ import { FromField, mailboxText, senderFromUrl, senderOf } from '../email/sender
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 interface MailgunConfig {
   apiKey: string;
@@ -42,6 +43,8 @@ export const mailgun: ProviderDefinition<'email', MailgunConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['apiKey'],
+  destinationFields: ['domain', 'region', 'baseUrl'],
+  urlFields: { baseUrl: HTTP },
   urlSchemes: ['mailgun'],
   // mailgun://{user}@{domain}/{apikey}/{targets…}?region=eu&name=…&from=…: the sender is
   // {user}@{domain} unless ?from= names another; targets are ignored (Herald sends to the subscriber).
@@ -51,7 +54,7 @@ export const mailgun: ProviderDefinition<'email', MailgunConfig> = {
     const apiKey = url.pathname.split('/').filter(Boolean).map(decodeURIComponent)[0];
     const region = (url.searchParams.get('region') || 'us').toLowerCase();
     if (!user || !domain || !apiKey) throw new Error('expected mailgun://{user}@{domain}/{apikey}');
-    if (region !== 'us' && region !== 'eu') throw new Error(`mailgun region must be us or eu, not ${region}`);
+    if (region !== 'us' && region !== 'eu') throw new Error('mailgun: ?region= must be us or eu');
     return { apiKey, domain, ...(region === 'eu' && { region }), from: senderFromUrl(url, user) };
   },
   create(config, context) {

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { outcomeForFailure, outcomeForStatus, parseJson } from '../outbound/classify-response.js';
 import type { ProviderDefinition } from '../provider.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 interface MattermostConfig {
   /** A fixed incoming webhook (https://{server}/hooks/{id}), for subscribers without `chat.mattermost`. */
@@ -26,6 +27,8 @@ export const mattermost: ProviderDefinition<'chat', MattermostConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['webhookUrl'],
+  destinationFields: [],
+  urlFields: { webhookUrl: HTTP },
   urlSchemes: ['mmost', 'mmosts'],
   // mmost[s]://[{botname}@]{host}[:{port}][/{path}]/{token} → http[s]://{host}[:{port}][/{path}]/hooks/{token}
   fromUrl(url) {

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, errors as undiciErrors } from 'undici';
-import { OutboundRefused, portRefusal, refusalFor, vetUrl, type AddressPolicy } from './ssrf.js';
+import { OutboundRefused, vetResolved, vetUrl, type AddressPolicy } from './ssrf.js';
 
 /** Provider answers are read up to this size: enough for any error document, bounded for all. */
 export const RESPONSE_LIMIT_BYTES = 64 * 1024;
@@ -59,7 +59,8 @@ export interface HttpClient {
   close(): Promise<void>;
 }
 
-async function systemResolve(hostname: string): Promise<string[]> {
+/** Every address the system resolver has for a name, in its order. */
+export async function systemResolve(hostname: string): Promise<string[]> {
   const answers = await lookup(hostname, { all: true, verbatim: true });
   return answers.map((answer) => answer.address);
 }
@@ -91,10 +92,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       void (async () => {
         const addresses = isIP(hostname) ? [hostname] : await resolve(hostname);
         if (addresses.length === 0) throw new HttpFailure(`${hostname} has no address`, true);
-        for (const address of addresses) {
-          const refusal = refusalFor(address, options) ?? portRefusal(explicitPort, address, options);
-          if (refusal) throw new OutboundRefused(`${hostname} resolves to a refused address: ${refusal}`);
-        }
+        vetResolved(hostname, addresses, explicitPort, options);
         return addresses[0]!;
       })().then(
         (address) => baseConnect({ ...connectOptions, hostname: address, port }, callback),

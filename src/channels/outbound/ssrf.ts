@@ -3,9 +3,9 @@ import ipaddr from 'ipaddr.js';
 
 /**
  * The SSRF guard. Every outbound address a user can influence (webhook URLs, chat webhook URLs,
- * custom provider base URLs) is checked after resolution, on the address the socket connects to,
- * so a name that resolves one way when checked and another when used (DNS rebinding) gains
- * nothing. Only public unicast addresses pass, unless a network is explicitly allowed
+ * Web Push endpoints, custom provider base URLs, SMTP servers) is checked after resolution, on the
+ * address the socket connects to, so a name that resolves one way when checked and another when
+ * used (DNS rebinding) gains nothing. Only public unicast addresses pass, unless a network is explicitly allowed
  * (`HERALD_ALLOW_PRIVATE_NETWORKS`).
  */
 export interface AddressPolicy {
@@ -83,46 +83,139 @@ export function isExplicitlyAllowed(address: string, policy: AddressPolicy): boo
   }
 }
 
-const STANDARD_PORTS = new Set(['', '80', '443']);
+/**
+ * What a guarded connection may speak and on which ports a public address may take it. A port is
+ * a URL's port string: '' is the scheme's default.
+ */
+export interface OutboundProtocol {
+  /** URL schemes, with their colon (`https:`). */
+  schemes: readonly string[];
+  /** Ports a public address may be reached on ('' = the scheme's default, always one of them). */
+  ports: readonly string[];
+  /** Whether a URL may carry user:password (an SMTP login does; an HTTP URL must not). */
+  credentials: boolean;
+}
+
+export const HTTP: OutboundProtocol = { schemes: ['http:', 'https:'], ports: ['', '80', '443'], credentials: false };
+
+/**
+ * SMTP's usual ports: 25 (relay), 465 (implicit TLS), 587 (submission) and 2525 (the alternative
+ * submission port many providers offer where 25 and 587 are blocked).
+ */
+export const SMTP: OutboundProtocol = {
+  schemes: ['smtp:', 'smtps:'],
+  ports: ['', '25', '465', '587', '2525'],
+  credentials: true,
+};
+
+/** What to set to reach an address the guard refuses: the one setting that opens it, for that address. */
+export function allowHint(address: string): string {
+  let cidr: string;
+  try {
+    let ip: Parsed = ipaddr.parse(address);
+    if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+    cidr = `${ip.toString()}/${ip.kind() === 'ipv4' ? 32 : 128}`;
+  } catch {
+    return 'an operator can open a range with HERALD_ALLOW_PRIVATE_NETWORKS';
+  }
+  return `to allow it, an operator sets HERALD_ALLOW_PRIVATE_NETWORKS (e.g. ${cidr})`;
+}
+
+const NAME_HINT = 'use its address, in a range an operator opened with HERALD_ALLOW_PRIVATE_NETWORKS';
+
+function listOf(items: readonly string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : (items[0] ?? '');
+}
+
+/**
+ * The host a URL names, as a connection would use it: lower case, without IPv6 brackets, an IPv4
+ * address in any spelling (`127.1`, `0x7f000001`) written out. URLs of other schemes than http(s)
+ * (smtp:) keep their host as written, so it is read again the way http: reads it — a resolver
+ * would take `0x7f000001` for 127.0.0.1 too. Undefined when the URL names no valid host.
+ */
+export function hostOf(url: URL): string | undefined {
+  let hostname = url.hostname;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    try {
+      hostname = new URL(`http://${url.host}`).hostname;
+    } catch {
+      return undefined;
+    }
+  }
+  return hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase() || undefined;
+}
 
 /**
  * Checks what can be checked without resolving: scheme, credentials, port, names that always point
  * inward, and IP literals (the WHATWG parser has already turned `127.1`, `0x7f000001` and
- * `0177.0.0.1` into 127.0.0.1). Throws OutboundRefused; returns the parsed URL.
+ * `0177.0.0.1` into 127.0.0.1). Throws OutboundRefused, whose message never repeats the URL (it may
+ * hold a password); returns the parsed URL.
  */
-export function vetUrl(raw: string, policy: AddressPolicy): URL {
+export function vetUrl(raw: string, policy: AddressPolicy, protocol: OutboundProtocol = HTTP): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new OutboundRefused('not a valid URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new OutboundRefused(`only http and https URLs are allowed, not ${url.protocol}`);
+  if (!protocol.schemes.includes(url.protocol)) {
+    const names = protocol.schemes.map((scheme) => scheme.replace(/:$/, ''));
+    throw new OutboundRefused(`only ${listOf(names)} URLs are allowed, not ${url.protocol}`);
   }
-  if (url.username || url.password) throw new OutboundRefused('URLs with credentials are not allowed');
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (!protocol.credentials && (url.username || url.password)) {
+    throw new OutboundRefused('URLs with credentials are not allowed');
+  }
+  const host = hostOf(url);
+  if (!host) throw new OutboundRefused('the URL names no valid host');
   if (host === 'localhost' || host.endsWith('.localhost') || host === 'localhost.' || host.endsWith('.localhost.')) {
-    throw new OutboundRefused(`${host} is a loopback name`);
+    throw new OutboundRefused(`${host} is a loopback name: ${NAME_HINT}`);
   }
   if (host === 'metadata.google.internal' || host === 'metadata.google.internal.') {
     throw new OutboundRefused(`${host} is a cloud metadata name`);
   }
   if (isIP(host)) {
     const refusal = refusalFor(host, policy);
-    if (refusal) throw new OutboundRefused(refusal);
+    if (refusal) throw new OutboundRefused(`${refusal}; ${allowHint(host)}`);
   }
-  // A name's port can only be judged once it has resolved (http-client), unless no network is
-  // opened at all: then no address may take a port other than 80 and 443.
+  // A name's port can only be judged once it has resolved (at connect time), unless no network is
+  // opened at all: then no address may take a port other than the protocol's own.
   const portDecidable = isIP(host) || policy.allowedNetworks.length === 0;
-  if (portDecidable && portRefusal(url.port, host, policy)) {
-    throw new OutboundRefused(`port ${url.port} is not allowed (only 80 and 443)`);
+  if (portDecidable) {
+    const refusal = portRefusal(url.port, host, policy, protocol);
+    if (refusal) throw new OutboundRefused(refusal);
   }
   return url;
 }
 
-/** The port rule for a resolved address: public destinations only on 80 and 443. */
-export function portRefusal(port: string, address: string, policy: AddressPolicy): string | undefined {
-  if (STANDARD_PORTS.has(port) || isExplicitlyAllowed(address, policy)) return undefined;
-  return `port ${port} is not allowed (only 80 and 443)`;
+/** The port rule for a resolved address: public destinations only on the protocol's own ports. */
+export function portRefusal(
+  port: string,
+  address: string,
+  policy: AddressPolicy,
+  protocol: OutboundProtocol = HTTP,
+): string | undefined {
+  if (protocol.ports.includes(port) || isExplicitlyAllowed(address, policy)) return undefined;
+  const usual = listOf(protocol.ports.filter(Boolean));
+  const hint = isIP(address) ? allowHint(address) : 'unless HERALD_ALLOW_PRIVATE_NETWORKS opens its address';
+  return `port ${port} is not allowed (only ${usual}); ${hint}`;
+}
+
+/**
+ * Vets every address a name resolved to, with the port the connection will use: one refused
+ * address refuses the name (a resolver may hand out any of them). Throws OutboundRefused.
+ */
+export function vetResolved(
+  hostname: string,
+  addresses: readonly string[],
+  port: string,
+  policy: AddressPolicy,
+  protocol: OutboundProtocol = HTTP,
+): void {
+  for (const address of addresses) {
+    const refusal = refusalFor(address, policy);
+    if (refusal)
+      throw new OutboundRefused(`${hostname} resolves to a refused address: ${refusal}; ${allowHint(address)}`);
+    const portProblem = portRefusal(port, address, policy, protocol);
+    if (portProblem) throw new OutboundRefused(`${hostname} resolves to a refused address: ${portProblem}`);
+  }
 }

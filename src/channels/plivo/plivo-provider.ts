@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 interface PlivoConfig {
   authId: string;
@@ -32,6 +33,8 @@ export const plivo: ProviderDefinition<'sms', PlivoConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['authToken'],
+  destinationFields: ['authId', 'baseUrl'],
+  urlFields: { baseUrl: HTTP },
   urlSchemes: ['plivo'],
   // plivo://{AuthID}@{Token}/{FromPhoneNo}[/{ToPhoneNo}…] (Apprise puts the token in the host);
   // recipients are Herald's subscribers, so further targets are ignored.
@@ -45,7 +48,7 @@ export const plivo: ProviderDefinition<'sms', PlivoConfig> = {
     const sender = query.get('from') ?? path[0];
     if (!authId || !authToken || !sender) throw new Error('expected plivo://{AuthID}@{Token}/{FromPhoneNo}');
     const digits = sender.replace(/[\s()+-]/g, '');
-    if (!/^\d{5,15}$/.test(digits)) throw new Error(`plivo: the sender ${sender} is not a phone number`);
+    if (!/^\d{5,15}$/.test(digits)) throw new Error('plivo: the sender (the first path segment) is not a phone number');
     return { authId, authToken, from: digits.length <= 6 ? digits : `+${digits}` };
   },
   create(config, context) {

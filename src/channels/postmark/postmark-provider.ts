@@ -3,6 +3,7 @@ import { FromField, mailboxText, senderFromUrl, senderOf } from '../email/sender
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 interface PostmarkConfig {
   serverToken: string;
@@ -42,6 +43,8 @@ export const postmark: ProviderDefinition<'email', PostmarkConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['serverToken'],
+  destinationFields: ['baseUrl'],
+  urlFields: { baseUrl: HTTP },
   urlSchemes: ['postmark'],
   // postmark://{apikey}:{from_user}@{from_domain}/{targets…}: targets are ignored (Herald sends to
   // the subscriber); ?apikey=, ?from= and ?name= override as in Apprise.

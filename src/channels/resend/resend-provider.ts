@@ -3,6 +3,7 @@ import { FromField, mailboxText, senderFromUrl, senderOf } from '../email/sender
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 interface ResendConfig {
   apiKey: string;
@@ -41,6 +42,8 @@ export const resend: ProviderDefinition<'email', ResendConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['apiKey'],
+  destinationFields: ['baseUrl'],
+  urlFields: { baseUrl: HTTP },
   urlSchemes: ['resend'],
   // resend://{apikey}:{from_user}@{from_domain}/{targets…}: targets are ignored (Herald sends to the
   // subscriber); ?apikey=, ?from= and ?name= override as in Apprise.

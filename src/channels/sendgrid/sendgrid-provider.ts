@@ -3,6 +3,7 @@ import { FromField, senderOf } from '../email/sender.js';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 interface SendGridConfig {
   apiKey: string;
@@ -31,6 +32,8 @@ export const sendgrid: ProviderDefinition<'email', SendGridConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['apiKey'],
+  destinationFields: ['baseUrl'],
+  urlFields: { baseUrl: HTTP },
   urlSchemes: ['sendgrid'],
   // sendgrid://{apikey}:{from_user}@{from_domain}/{targets…}: targets are ignored (Herald sends to
   // the subscriber).

@@ -4,6 +4,7 @@ import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
 import { signRequest } from './aws-sigv4.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 interface SesConfig {
   region: string;
@@ -60,6 +61,8 @@ export const ses: ProviderDefinition<'email', SesConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['secretAccessKey', 'sessionToken'],
+  destinationFields: ['region', 'baseUrl'],
+  urlFields: { baseUrl: HTTP },
   urlSchemes: ['ses'],
   // ses://{from_user}@{from_domain}/{access_key_id}/{secret_access_key}/{region}/{targets…}
   // The secret may hold slashes: it runs until the segment that is a region. Targets are ignored

@@ -4,6 +4,7 @@ import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ChatMessage, ProviderContext, ProviderDefinition, ProviderOutcome } from '../provider.js';
 import { apiErrorOutcome, apiStatusOutcome, webhookErrorOutcome, type SlackApiAnswer } from './slack-errors.js';
 import { slackConfigFromUrl } from './slack-url.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 export interface SlackConfig {
   /** A bot token (xoxb-…) with chat:write, for destinations that are channel ids. */
@@ -54,6 +55,8 @@ export const slack: ProviderDefinition<'chat', SlackConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['botToken', 'webhookUrl'],
+  destinationFields: ['baseUrl'],
+  urlFields: { webhookUrl: HTTP, baseUrl: HTTP },
   urlSchemes: ['slack'],
   fromUrl: slackConfigFromUrl,
   chatKey: 'slack',

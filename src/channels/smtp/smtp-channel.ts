@@ -1,7 +1,10 @@
+import type { Socket } from 'node:net';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { DeliveryOutcome, EmailChannel, EmailMessage } from '../../core/types.js';
 import { composeEmail } from '../email/compose-email.js';
 import type { Mailbox } from '../email/mime.js';
+import type { OpenSocket } from '../outbound/guarded-socket.js';
+import { hostOf, SMTP } from '../outbound/ssrf.js';
 import { classifySmtpError } from './classify-smtp-error.js';
 
 export interface SmtpChannelOptions {
@@ -12,14 +15,35 @@ export interface SmtpChannelOptions {
   maxConnections: number;
   /** Per-step socket timeout; keep it below the job lease so a hung send cannot outlive it. */
   timeoutMs: number;
+  /**
+   * Opens each pooled connection through the SSRF guard (integrations saved through the API).
+   * null for the server an operator configured (HERALD_SMTP_URL): nodemailer connects itself.
+   */
+  openSocket: OpenSocket | null;
 }
+
+type GetSocket = (options: unknown, callback: (error: Error | null, socket?: { connection: Socket }) => void) => void;
 
 /** Sends over SMTP through a nodemailer pool, with MIME composed by Herald (see compose-email). */
 export function createSmtpChannel(options: SmtpChannelOptions): EmailChannel {
   const url = new URL(options.url);
+  // The host as the SSRF guard reads it (an IPv4 address in any spelling written out).
+  const host = hostOf(url) ?? url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587;
+  const { openSocket } = options;
+  // Each new pooled connection: resolved, vetted and connected here; nodemailer then speaks SMTP
+  // over it (TLS for smtps:// and STARTTLS still check the certificate against `host`).
+  const getSocket: GetSocket | null =
+    openSocket &&
+    ((_options, callback) => {
+      openSocket({ host, port, urlPort: url.port, protocol: SMTP }).then(
+        (connection) => callback(null, { connection }),
+        (error: Error) => callback(error),
+      );
+    });
   const transport: Transporter = createTransport({
-    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587,
+    host,
+    port,
     secure: url.protocol === 'smtps:',
     auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
     pool: true,
@@ -28,7 +52,8 @@ export function createSmtpChannel(options: SmtpChannelOptions): EmailChannel {
     connectionTimeout: options.timeoutMs,
     greetingTimeout: options.timeoutMs,
     socketTimeout: options.timeoutMs,
-  });
+    ...(getSocket && { getSocket }),
+  } as Parameters<typeof createTransport>[0]);
 
   return {
     provider: 'smtp',

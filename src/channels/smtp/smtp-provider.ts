@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { senderOf } from '../email/sender.js';
 import type { ProviderDefinition } from '../provider.js';
 import { createSmtpChannel } from './smtp-channel.js';
+import { SMTP } from '../outbound/ssrf.js';
 
 interface SmtpConfig {
   /** smtp://user:pass@host:port (STARTTLS when offered) or smtps://… (TLS from the start) */
@@ -31,6 +32,8 @@ export const smtp: ProviderDefinition<'email', SmtpConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['url'],
+  destinationFields: [],
+  urlFields: { url: SMTP },
   urlSchemes: ['smtp', 'smtps', 'mailto', 'mailtos'],
   fromUrl(url) {
     if (!url.hostname) throw new Error('expected mailto://user:pass@host[:port]');
@@ -46,6 +49,7 @@ export const smtp: ProviderDefinition<'email', SmtpConfig> = {
       from: senderOf(config.from, context),
       maxConnections: config.pool ?? DEFAULT_POOL,
       timeoutMs: context.sendTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+      openSocket: context.openSocket,
     });
     return { send: (message, signal) => channel.send(message, signal), close: () => channel.close() };
   },

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import type { ChatMessage, ProviderDefinition } from '../provider.js';
 import { teamsConfigFromUrl } from './teams-url.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 export interface TeamsConfig {
   /** A fixed Workflows webhook, used for subscribers without `chat.teams`. */
@@ -67,6 +68,8 @@ export const teams: ProviderDefinition<'chat', TeamsConfig> = {
   ),
   // The trigger URL carries its signature: whoever has it can post.
   secretFields: ['webhookUrl'],
+  destinationFields: [],
+  urlFields: { webhookUrl: HTTP },
   urlSchemes: ['workflows', 'workflow', 'msteams'],
   fromUrl: teamsConfigFromUrl,
   chatKey: 'teams',

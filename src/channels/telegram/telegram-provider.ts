@@ -10,6 +10,7 @@ import {
 } from '../outbound/classify-response.js';
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition, ProviderOutcome } from '../provider.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 interface TelegramConfig {
   /** From @BotFather: `{bot id}:{secret}`. */
@@ -50,6 +51,8 @@ export const telegram: ProviderDefinition<'chat', TelegramConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['botToken'],
+  destinationFields: ['baseUrl'],
+  urlFields: { baseUrl: HTTP },
   urlSchemes: ['tgram'],
   // tgram://{bot_token}/{chat_id}. The token's own colon cannot survive URL parsing (it reads as
   // a port), so this takes the forms Apprise also accepts: the colon as a slash

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition } from '../provider.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 interface TwilioConfig {
   accountSid: string;
@@ -43,6 +44,8 @@ export const twilio: ProviderDefinition<'sms', TwilioConfig> = {
     { additionalProperties: false, anyOf: [{ required: ['from'] }, { required: ['messagingServiceSid'] }] },
   ),
   secretFields: ['authToken'],
+  destinationFields: ['accountSid', 'baseUrl'],
+  urlFields: { baseUrl: HTTP },
   urlSchemes: ['twilio'],
   // twilio://{AccountSID}:{AuthToken}@{FromPhoneNo}[/{ToPhoneNo}…]; the recipients of a Herald
   // message are its subscribers, so targets in the path are ignored.
@@ -59,7 +62,7 @@ export const twilio: ProviderDefinition<'sms', TwilioConfig> = {
     }
     if (/^MG[0-9a-f]{32}$/i.test(sender)) return { accountSid, authToken, messagingServiceSid: sender };
     const digits = sender.replace(/[\s()+-]/g, '');
-    if (!/^\d+$/.test(digits)) throw new Error(`twilio: the sender ${sender} is not a phone number or short code`);
+    if (!/^\d+$/.test(digits)) throw new Error('twilio: the sender (after @) is not a phone number or short code');
     // Apprise's rule: 5-6 digits are a short code, anything longer an E.164 number.
     return { accountSid, authToken, from: digits.length <= 6 ? digits : `+${digits}` };
   },

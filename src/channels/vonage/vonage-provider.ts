@@ -3,6 +3,7 @@ import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ProviderDefinition, ProviderOutcome } from '../provider.js';
 import { isTransientVonageStatus, needsUnicode } from './vonage-status.js';
+import { HTTP } from '../outbound/ssrf.js';
 
 interface VonageConfig {
   apiKey: string;
@@ -40,6 +41,8 @@ export const vonage: ProviderDefinition<'sms', VonageConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['apiSecret'],
+  destinationFields: ['apiKey', 'baseUrl'],
+  urlFields: { baseUrl: HTTP },
   urlSchemes: ['vonage', 'nexmo'],
   // vonage://{ApiKey}:{ApiSecret}@{FromPhoneNo}[/{ToPhoneNo}…] (nexmo:// alike); recipients are
   // Herald's subscribers, so targets in the path are ignored.
@@ -52,7 +55,7 @@ export const vonage: ProviderDefinition<'sms', VonageConfig> = {
     const digits = sender.replace(/[\s()+-]/g, '');
     if (/^\d{5,15}$/.test(digits)) return { apiKey, apiSecret, from: digits };
     if (/^[A-Za-z0-9 ]{1,11}$/.test(sender)) return { apiKey, apiSecret, from: sender };
-    throw new Error(`vonage: the sender ${sender} is neither a phone number nor an alphanumeric id (11 characters)`);
+    throw new Error('vonage: the sender (after @) is neither a phone number nor an alphanumeric id (11 characters)');
   },
   create(config, context) {
     const url = endpoint(config.baseUrl, VONAGE_API, '/sms/json');

@@ -36,6 +36,8 @@ export const webpush: ProviderDefinition<'push', WebPushConfig> = {
     { additionalProperties: false },
   ),
   secretFields: ['vapidPrivateKey'],
+  destinationFields: [],
+  urlFields: {},
   create(config, context) {
     const vapidDetails = {
       subject: config.subject,

@@ -35,6 +35,19 @@ export const workflowRoutes =
         if (missingBody.length > 0) {
           throw new HeraldError('VALIDATION_FAILED', 'Every email step needs html, text or both', missingBody);
         }
+        // A webhook URL without Liquid is known now: refuse it on save, as the send would (SSRF guard).
+        const refusedUrls: FieldError[] = request.body.steps.flatMap((step, index) => {
+          if (step.type !== 'webhook' || !step.url || /{{|{%/.test(step.url)) return [];
+          const refusal = deps.refuseOutboundUrl(step.url);
+          return refusal ? [{ path: `/steps/${index}/url`, message: `refused: ${refusal}` }] : [];
+        });
+        if (refusedUrls.length > 0) {
+          throw new HeraldError(
+            'VALIDATION_FAILED',
+            refusedUrls.map((e) => `${e.path}: ${e.message}`).join('; '),
+            refusedUrls,
+          );
+        }
         compileSteps(request.body.steps); // throws a 422 naming the step, field and line
         return deps.store.putWorkflow(
           request.environmentId,

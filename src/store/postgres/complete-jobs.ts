@@ -189,15 +189,16 @@ function runsWithoutRepeats(completions: readonly JobCompletion[]): JobCompletio
  * until this commits, so its erasure then covers what this writes (on SQLite the single writer
  * gives that order for free). LATERAL keeps it one subscribers_pkey probe per message: as a plain
  * join, the planner hashed the whole subscribers table while it was small (docs/query-plans.md).
- * The CTEs write disjoint rows: retried jobs are updated, finished ones deleted. `= ANY(ARRAY(…))`
+ * The CTEs write disjoint rows: retried jobs are updated, finished ones deleted. A deferred retry
+ * (the message waited for a busy destination) neither counts as a failed attempt nor as a claim. `= ANY(ARRAY(…))`
  * keeps the deletes on dev_mail_by_message and jobs_pkey (an IN subquery let the planner scan dev_mail).
  */
 const COMPLETE = `
   WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                         $8::bytea[], $9::text[], $10::bigint[], $11::bigint[], $12::int[])
+                         $8::bytea[], $9::text[], $10::bigint[], $11::bigint[], $12::int[], $20::boolean[])
       AS u(job_id, worker_id, message_id, status, reason, recipient, subject, content, provider_message_id,
-           at, retry_at, attempted)
+           at, retry_at, attempted, deferred)
   ), kept AS (
     SELECT m.id FROM messages m
     JOIN input i ON i.message_id = m.id AND i.attempted > 0
@@ -219,14 +220,15 @@ const COMPLETE = `
       AS a(message_id, at, outcome, detail, duration_ms, integration_id, provider)
     JOIN v ON v.message_id = a.message_id
   ), held AS (
-    UPDATE jobs SET available_at = v.retry_at, locked_by = NULL
+    UPDATE jobs SET available_at = v.retry_at, locked_by = NULL, claims = jobs.claims - v.deferred::int
     FROM v WHERE v.status = 'retrying' AND jobs.id = v.job_id AND jobs.locked_by = v.worker_id
     RETURNING jobs.id
   ), retried AS (
     UPDATE messages SET status = 'retrying',
       reason = CASE WHEN v.erased THEN NULL ELSE v.reason END,
       recipient = CASE WHEN v.erased THEN NULL ELSE v.recipient END,
-      attempt_count = attempt_count + v.attempted, failed_attempts = failed_attempts + 1, updated_at = v.at
+      attempt_count = attempt_count + v.attempted, failed_attempts = failed_attempts + (NOT v.deferred)::int,
+      updated_at = v.at
     FROM v JOIN held ON held.id = v.job_id
     WHERE messages.id = v.message_id
   ), finished_jobs AS (
@@ -259,6 +261,7 @@ function completeValues(run: JobCompletion[]): unknown[] {
     run.map((c) => c.retryAt ?? c.at),
     run.map((c) => c.attempts.length),
     ...attemptColumns(run),
+    run.map((c) => c.deferred === true),
   ];
 }
 

@@ -30,11 +30,13 @@ export function prepareCompleteJobs(db: Database) {
     )
     .pluck();
   const deleteDevMail = db.prepare('DELETE FROM dev_mail WHERE message_id = ?');
+  // A deferred retry (the message waited for a busy destination, nothing was sent) counts neither
+  // as a claim of the job nor as a failed attempt of the message.
   const rescheduleJob = db.prepare(`
-    UPDATE jobs SET available_at = ?, locked_by = NULL WHERE id = ? AND locked_by = ?`);
+    UPDATE jobs SET available_at = ?, locked_by = NULL, claims = claims - ? WHERE id = ? AND locked_by = ?`);
   const retryMessage = db.prepare(`
     UPDATE messages SET status = 'retrying', reason = ?, recipient = ?, attempt_count = attempt_count + ?,
-      failed_attempts = failed_attempts + 1, updated_at = ?
+      failed_attempts = failed_attempts + ?, updated_at = ?
     WHERE id = ?`);
 
   const addInboxItem = prepareAddInboxItems(db);
@@ -70,9 +72,11 @@ export function prepareCompleteJobs(db: Database) {
         );
       }
       if (c.status === 'retrying') {
-        const held = rescheduleJob.run(c.retryAt ?? c.at, c.jobId, c.workerId).changes > 0;
+        const deferred = c.deferred === true ? 1 : 0;
+        const held = rescheduleJob.run(c.retryAt ?? c.at, deferred, c.jobId, c.workerId).changes > 0;
         if (held) {
-          retryMessage.run(erase ? null : c.reason, erase ? null : (c.recipient ?? null), attempted, c.at, c.messageId);
+          const reason = erase ? null : c.reason;
+          retryMessage.run(reason, erase ? null : (c.recipient ?? null), attempted, 1 - deferred, c.at, c.messageId);
         }
         continue;
       }
