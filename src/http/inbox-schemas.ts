@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { INBOX_ACTIONS, INBOX_FILTERS } from '../core/inbox.js';
-import { Identifier, PageQuery, Printable } from './schemas.js';
+import { Identifier, MessageCursor, Printable } from './schemas.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
@@ -34,7 +34,7 @@ export const InboxItemsQuery = Type.Object(
       ),
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-    cursor: PageQuery.cursor,
+    cursor: MessageCursor,
   },
   { additionalProperties: false },
 );

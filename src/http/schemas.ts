@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { idPattern } from '../core/ids.js';
 import { CHANNEL_TYPES, MESSAGE_STATUSES } from '../core/types.js';
 
 /** Identifiers chosen by the customer: printable, no control characters, bounded. */
@@ -176,8 +177,10 @@ export const WorkflowBody = Type.Object(
 );
 export type WorkflowBody = Static<typeof WorkflowBody>;
 
+const WORKFLOW_KEY = '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$';
+
 export const WorkflowParams = Type.Object({
-  key: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$', description: 'Workflow key, e.g. comment-created' }),
+  key: Type.String({ pattern: WORKFLOW_KEY, description: 'Workflow key, e.g. comment-created' }),
 });
 
 export const Workflow = Type.Object({
@@ -219,24 +222,41 @@ export const TriggerResponse = Type.Object({
 /** Free text from query strings and paths: no control characters (PostgreSQL refuses NUL in text). */
 export const Printable = (maxLength: number) => Type.String({ maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
 
-export const PageQuery = {
+/**
+ * A list's `cursor`: the `nextCursor` of an earlier page, which is the last item's id or key. One
+ * of another shape is refused (400), never read as "from the start" or "nothing left".
+ */
+export const Cursor = (pattern: string) =>
+  Type.Optional(Type.String({ pattern, description: 'nextCursor of the previous page' }));
+/** Cursors of lists of messages and inbox items: a message id. */
+export const MessageCursor = Cursor(idPattern('msg'));
+
+const pageQuery = (cursor: ReturnType<typeof Cursor>) => ({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
-  cursor: Type.Optional(Printable(100)),
-};
+  cursor,
+});
 
 export const MessageQuery = Type.Object(
   {
     triggerId: Type.Optional(Printable(100)),
     subscriberId: Type.Optional(Printable(255)),
     status: Type.Optional(Type.Union(MESSAGE_STATUSES.map((status) => Type.Literal(status)))),
-    ...PageQuery,
+    ...pageQuery(MessageCursor),
+    since: Type.Optional(
+      Type.String({
+        pattern: '^(now|0|[1-9][0-9]{0,14})$',
+        description:
+          'Follow the log: messages committed after this seq, oldest first, and nextSince to ask with next; ' +
+          '`now` answers only the current end. Not combined with cursor or filters.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type MessageQuery = Static<typeof MessageQuery>;
 
-export const ListQuery = Type.Object(PageQuery, { additionalProperties: false });
-export type ListQuery = Static<typeof ListQuery>;
+export const WorkflowListQuery = Type.Object(pageQuery(Cursor(WORKFLOW_KEY)), { additionalProperties: false });
+export const DevMailQuery = Type.Object(pageQuery(Cursor(idPattern('mail'))), { additionalProperties: false });
 
 export const Attempt = Type.Object({
   at: Type.Number(),
@@ -266,6 +286,7 @@ export const Message = Type.Object({
   createdAt: Type.Number(),
   updatedAt: Type.Number(),
   sentAt: NullableNumber,
+  seq: Type.Union([Type.Integer(), Type.Null()], { description: "The message's place in the log (?since=)" }),
 });
 
 export const MessageWithAttempts = Type.Object({
@@ -302,6 +323,15 @@ export const Problem = Type.Object({
 
 export const pageOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: NullableString });
+
+/** The delivery log: a page by `cursor` (newest first) or by `since` (the log, in commit order). */
+export const MessagePage = Type.Object({
+  items: Type.Array(Message),
+  nextCursor: Type.Optional(
+    Type.Union([Type.String(), Type.Null()], { description: 'With cursor paging: null on the last page' }),
+  ),
+  nextSince: Type.Optional(Type.Integer({ description: 'With since: the since of the next read' })),
+});
 
 export const IntegrationParams = Type.Object({
   id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$', description: 'Integration id, e.g. twilio-main' }),

@@ -8,6 +8,7 @@ import { inboxChannel } from '../../src/store/postgres/notifications.js';
 import { createPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { waitFor } from '../support/wait-for.js';
 import { claimInApp, describeInboxContract, inAppSent } from './inbox-contract.js';
+import { describeMessageLogContract } from './message-log-contract.js';
 import { describeStoreContract } from './store-contract.js';
 
 const DATABASE_URL = process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -50,6 +51,7 @@ async function openOnFreshSchema(poolSize?: number) {
 
 describeStoreContract('postgres', () => openOnFreshSchema());
 describeInboxContract('postgres', () => openOnFreshSchema());
+describeMessageLogContract('postgres', () => openOnFreshSchema());
 
 describe('postgres store across processes', () => {
   const T0 = 1_800_000_000_000;
@@ -66,7 +68,7 @@ describe('postgres store across processes', () => {
       workflowKey: 'w',
       workflowVersionId: workflow.versionId,
       dataJson: '{}',
-      recipients: Array.from({ length: count }, (_, i) => ({ subscriberId: `s${i}` })),
+      recipients: Array.from({ length: count }, (_, i) => ({ subscriberId: `s${i}`, fields: {} })),
       messages: Array.from({ length: count }, (_, i) => ({
         id: newId('msg', T0),
         subscriberId: `s${i}`,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../app.js';
-import { DevMail, ListQuery, pageOf, Problem } from '../schemas.js';
+import { DevMail, DevMailQuery, pageOf, Problem } from '../schemas.js';
 
 export const devMailRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
@@ -11,7 +11,7 @@ export const devMailRoutes =
         schema: {
           tags: ['dev mailbox'],
           summary: 'Email captured while no SMTP server is configured, newest first',
-          querystring: ListQuery,
+          querystring: DevMailQuery,
           response: { 200: pageOf(DevMail), '4xx': Problem },
         },
       },

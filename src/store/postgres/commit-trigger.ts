@@ -1,23 +1,28 @@
 import type pg from 'pg';
 import { HeraldError } from '../../core/errors.js';
 import type { TriggerPlan } from '../../core/store.js';
+import { unknownSubscribers } from '../../core/trigger-workflow.js';
 import type { SubscriberFields } from '../../core/types.js';
 
 const FIELDS = ['email', 'phone', 'name', 'locale', 'timezone'] as const;
 
 /**
  * Writes a batch of accepted triggers in the caller's transaction, with a fixed number of
- * statements whatever the batch size: idempotency keys, subscribers (two), then triggers, messages
- * and jobs (one), each a multi-row `unnest`. Statements are named, so each connection parses and
- * plans them once. Returns, per plan, the error that kept it out of the batch (its
- * Idempotency-Key is taken), or undefined for a written plan.
+ * statements whatever the batch size: the bare ids' existence (one), idempotency keys, subscribers
+ * (two), then the log counter, triggers, messages and jobs (one), each a multi-row `unnest`.
+ * Statements are named, so each connection parses and plans them once. Returns, per plan, the
+ * error that kept it out of the batch (a bare id names no subscriber, its Idempotency-Key is
+ * taken), or undefined for a written plan.
  */
 export async function commitTriggers(
   client: pg.PoolClient,
   plans: readonly TriggerPlan[],
   idempotencyWindowMs: number,
 ): Promise<(HeraldError | undefined)[]> {
-  const refused = await claimIdempotencyKeys(client, plans, idempotencyWindowMs);
+  const unknown = await findUnknownReferences(client, plans);
+  const known = plans.map((plan, i) => (unknown[i] === undefined ? plan : undefined));
+  const claimed = await claimIdempotencyKeys(client, known, idempotencyWindowMs);
+  const refused = plans.map((_plan, i) => unknown[i] ?? claimed[i]);
   const written = plans.filter((_plan, i) => refused[i] === undefined);
   if (written.length > 0) {
     await upsertRecipients(client, written);
@@ -27,13 +32,51 @@ export async function commitTriggers(
 }
 
 /**
- * Inserts the plans' idempotency records. A live record of the key — another request's, maybe in
+ * Refuses the plans whose bare ids (recipients without fields) name no subscriber: one statement
+ * for every bare id of the batch, each a subscribers_pkey probe. No lock is taken: a subscriber
+ * deleted between this read and the commit gets messages that the worker then skips, as it does
+ * for any subscriber deleted before their message is sent.
+ */
+async function findUnknownReferences(
+  client: pg.PoolClient,
+  plans: readonly TriggerPlan[],
+): Promise<(HeraldError | undefined)[]> {
+  const refused: (HeraldError | undefined)[] = plans.map(() => undefined);
+  const envs: string[] = [];
+  const ids: string[] = [];
+  for (const plan of plans) {
+    for (const recipient of plan.recipients) {
+      if (recipient.fields) continue;
+      envs.push(plan.environmentId);
+      ids.push(recipient.subscriberId);
+    }
+  }
+  if (ids.length === 0) return refused;
+  const { rows } = await client.query<{ e: string; id: string }>({
+    name: 'herald_unknown_subscribers',
+    text: `SELECT DISTINCT u.e, u.id FROM unnest($1::text[], $2::text[]) AS u(e, id)
+           WHERE NOT EXISTS (SELECT FROM subscribers s WHERE s.environment_id = u.e AND s.subscriber_id = u.id)`,
+    values: [envs, ids],
+  });
+  if (rows.length === 0) return refused;
+  const missing = new Set(rows.map((row) => `${row.e}\u0000${row.id}`));
+  plans.forEach((plan, i) => {
+    const unknown = plan.recipients
+      .filter((r) => !r.fields && missing.has(`${plan.environmentId}\u0000${r.subscriberId}`))
+      .map((r) => r.subscriberId);
+    if (unknown.length > 0) refused[i] = unknownSubscribers(unknown);
+  });
+  return refused;
+}
+
+/**
+ * Inserts the plans' idempotency records (plans given as undefined are skipped). A live record of the key — another request's, maybe in
  * a batch not yet committed: the insert waits for it — is left as it is, and its plan refused.
  * Uses the idempotency_keys primary key; rows go in key order so concurrent batches lock alike.
  */
 async function claimIdempotencyKeys(
   client: pg.PoolClient,
-  plans: readonly TriggerPlan[],
+  plans: readonly (TriggerPlan | undefined)[],
   windowMs: number,
 ): Promise<(HeraldError | undefined)[]> {
   const refused: (HeraldError | undefined)[] = plans.map(() => undefined);
@@ -41,7 +84,7 @@ async function claimIdempotencyKeys(
     new HeraldError('IDEMPOTENCY_KEY_IN_FLIGHT', `Idempotency-Key ${JSON.stringify(key)} was just used`);
   const byKey = new Map<string, number>();
   plans.forEach((plan, i) => {
-    if (!plan.idempotency) return;
+    if (!plan?.idempotency) return;
     const slot = `${plan.environmentId}\u0000${plan.idempotency.key}`;
     if (byKey.has(slot)) refused[i] = inFlight(plan.idempotency.key);
     else byKey.set(slot, i);
@@ -71,18 +114,18 @@ async function claimIdempotencyKeys(
 }
 
 /**
- * Every recipient gets a subscriber row; recipients with fields merge them: a field the trigger
- * leaves out keeps its stored value. Repeats across the batch merge in order (later fields win),
- * as if the triggers had been written one after another. Sorted by key so that concurrent batches
- * mostly lock rows in the same order.
+ * Recipients with fields are created, or have the fields merged: a field the trigger leaves out
+ * keeps its stored value. (Bare ids name subscribers that exist, and change nothing.) Repeats
+ * across the batch merge in order (later fields win), as if the triggers had been written one
+ * after another. Sorted by key so that concurrent batches mostly lock rows in the same order.
  */
 async function upsertRecipients(client: pg.PoolClient, plans: readonly TriggerPlan[]) {
-  const byKey = new Map<string, { env: string; id: string; at: number; fields: SubscriberFields | undefined }>();
+  const byKey = new Map<string, { env: string; id: string; at: number; fields: SubscriberFields }>();
   for (const plan of plans) {
     for (const recipient of plan.recipients) {
+      if (!recipient.fields) continue;
       const key = `${plan.environmentId}\u0000${recipient.subscriberId}`;
-      const earlier = byKey.get(key);
-      const fields = recipient.fields || earlier?.fields ? { ...earlier?.fields, ...recipient.fields } : undefined;
+      const fields = { ...byKey.get(key)?.fields, ...recipient.fields };
       byKey.set(key, { env: plan.environmentId, id: recipient.subscriberId, at: plan.createdAt, fields });
     }
   }
@@ -91,8 +134,7 @@ async function upsertRecipients(client: pg.PoolClient, plans: readonly TriggerPl
   // New subscribers are inserted with their fields; the ones that existed (the insert skipped
   // them, after waiting for a concurrent inserter) have theirs merged by the UPDATE below, a
   // statement of its own so that it sees rows other transactions committed meanwhile.
-  const field = (row: (typeof rows)[number], pick: (fields: SubscriberFields) => unknown) =>
-    row.fields ? (pick(row.fields) ?? null) : null;
+  const field = (row: (typeof rows)[number], pick: (fields: SubscriberFields) => unknown) => pick(row.fields) ?? null;
   const inserted = await client.query<{ environment_id: string; subscriber_id: string }>({
     name: 'herald_insert_subscribers',
     text: `INSERT INTO subscribers (environment_id, subscriber_id, email, phone, name, locale, timezone, data,
@@ -112,11 +154,10 @@ async function upsertRecipients(client: pg.PoolClient, plans: readonly TriggerPl
     ],
   });
   const isNew = new Set(inserted.rows.map((row) => `${row.environment_id}\u0000${row.subscriber_id}`));
-  const merged = rows.filter((row) => row.fields !== undefined && !isNew.has(`${row.env}\u0000${row.id}`));
+  const merged = rows.filter((row) => !isNew.has(`${row.env}\u0000${row.id}`));
   if (merged.length === 0) return;
-  const column = (pick: (fields: SubscriberFields) => unknown) => merged.map(({ fields }) => pick(fields!));
-  const given = (pick: (fields: SubscriberFields) => unknown) =>
-    merged.map(({ fields }) => pick(fields!) !== undefined);
+  const column = (pick: (fields: SubscriberFields) => unknown) => merged.map(({ fields }) => pick(fields));
+  const given = (pick: (fields: SubscriberFields) => unknown) => merged.map(({ fields }) => pick(fields) !== undefined);
   await client.query({
     name: 'herald_merge_subscribers',
     text: `UPDATE subscribers s SET
@@ -148,6 +189,13 @@ async function upsertRecipients(client: pg.PoolClient, plans: readonly TriggerPl
 /**
  * The triggers, their messages and one job per message (a job shares its message's id: one
  * pending job per message at most), in one statement appending to time-ordered ids.
+ *
+ * The messages take their seqs from log_sequence (its primary key) in this same statement, the
+ * last one of the transaction: the counter's row lock is held from here until the commit, so a
+ * concurrent batch, in this process or another, takes its seqs only once this one is visible.
+ * That is what makes seqs commit-ordered. The serialised stretch is this statement's own inserts:
+ * the commits themselves are serialised already by the NOTIFY that follows (PostgreSQL queues
+ * notifications in commit order under one lock), and the seqs of a batch are one counter update.
  */
 async function insertTriggers(client: pg.PoolClient, plans: readonly TriggerPlan[]) {
   const messages = plans.flatMap((plan) => plan.messages.map((message) => ({ plan, message })));
@@ -156,14 +204,17 @@ async function insertTriggers(client: pg.PoolClient, plans: readonly TriggerPlan
     text: `WITH t AS (
              INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, created_at)
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+           ), s AS (
+             UPDATE log_sequence SET value = value + $16::bigint WHERE name = 'messages' RETURNING value - $16 AS base
            ), m AS (
              INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
-                                   channel, step_index, status, created_at, updated_at)
+                                   channel, step_index, status, created_at, updated_at, seq)
              SELECT u.id, u.e, u.trigger_id, u.workflow_key, u.version_id, u.subscriber_id, u.channel, u.step_index,
-                    'queued', u.at, u.at
+                    'queued', u.at, u.at, s.base + u.n
              FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-                         $14::int[], $15::bigint[])
-               AS u(id, e, trigger_id, workflow_key, version_id, subscriber_id, channel, step_index, at)
+                         $14::int[], $15::bigint[]) WITH ORDINALITY
+               AS u(id, e, trigger_id, workflow_key, version_id, subscriber_id, channel, step_index, at, n)
+             CROSS JOIN s
              RETURNING id, created_at
            )
            INSERT INTO jobs (id, message_id, available_at, created_at) SELECT id, id, created_at, created_at FROM m`,
@@ -183,6 +234,7 @@ async function insertTriggers(client: pg.PoolClient, plans: readonly TriggerPlan
       messages.map(({ message }) => message.channel),
       messages.map(({ message }) => message.stepIndex),
       messages.map(({ plan }) => plan.createdAt),
+      messages.length,
     ],
   });
 }
