@@ -3,32 +3,34 @@ import { HeraldError } from '../../core/errors.js';
 import type { TriggerPlan } from '../../core/store.js';
 import { unknownSubscribers } from '../../core/trigger-workflow.js';
 import type { SubscriberFields } from '../../core/types.js';
+import { sqlLiteral, withLiterals } from './sql-literals.js';
 
 const FIELDS = ['email', 'phone', 'name', 'locale', 'timezone'] as const;
 
 /**
- * Writes a batch of accepted triggers in the caller's transaction, with a fixed number of
- * statements whatever the batch size: the bare ids' existence (one), idempotency keys, subscribers
- * (two), then the log counter, triggers, messages and jobs (one), each a multi-row `unnest`.
- * Statements are named, so each connection parses and plans them once. Returns, per plan, the
- * error that kept it out of the batch (a bare id names no subscriber, its Idempotency-Key is
- * taken), or undefined for a written plan.
+ * Writes a batch of accepted triggers in the caller's transaction and commits it, with a fixed
+ * number of statements whatever the batch size: the bare ids' existence (one), idempotency keys,
+ * subscribers (two), triggers and jobs (one), then the messages with their log seqs, the NOTIFY
+ * and the COMMIT (one round trip), each a multi-row `unnest`. Statements but the last are named,
+ * so each connection parses and plans them once. Returns, per plan, the error that kept it out of
+ * the batch (a bare id names no subscriber, its Idempotency-Key is taken), or undefined for a
+ * written plan; and whether it committed (not when every plan was refused).
  */
 export async function commitTriggers(
   client: pg.PoolClient,
   plans: readonly TriggerPlan[],
-  idempotencyWindowMs: number,
-): Promise<(HeraldError | undefined)[]> {
+  options: { idempotencyWindowMs: number; jobsChannel: string },
+): Promise<{ refused: (HeraldError | undefined)[]; committed: boolean }> {
   const unknown = await findUnknownReferences(client, plans);
   const known = plans.map((plan, i) => (unknown[i] === undefined ? plan : undefined));
-  const claimed = await claimIdempotencyKeys(client, known, idempotencyWindowMs);
+  const claimed = await claimIdempotencyKeys(client, known, options.idempotencyWindowMs);
   const refused = plans.map((_plan, i) => unknown[i] ?? claimed[i]);
   const written = plans.filter((_plan, i) => refused[i] === undefined);
-  if (written.length > 0) {
-    await upsertRecipients(client, written);
-    await insertTriggers(client, written);
-  }
-  return refused;
+  if (written.length === 0) return { refused, committed: false };
+  await upsertRecipients(client, written);
+  await insertTriggersAndJobs(client, written);
+  await insertMessagesAndCommit(client, written, options.jobsChannel);
+  return { refused, committed: true };
 }
 
 /**
@@ -192,37 +194,20 @@ async function upsertRecipients(client: pg.PoolClient, plans: readonly TriggerPl
 }
 
 /**
- * The triggers, their messages and one job per message (a job shares its message's id: one
- * pending job per message at most), in one statement appending to time-ordered ids.
- *
- * The messages take their seqs from log_sequence (its primary key) in this same statement, the
- * last one of the transaction: the counter's row lock is held from here until the commit, so a
- * concurrent batch, in this process or another, takes its seqs only once this one is visible.
- * That is what makes seqs commit-ordered. The serialised stretch is this statement's own inserts:
- * the commits themselves are serialised already by the NOTIFY that follows (PostgreSQL queues
- * notifications in commit order under one lock), and the seqs of a batch are one counter update.
+ * The triggers, and one job per message (a job shares its message's id: one pending job per
+ * message at most; the messages follow in the last statement), in one statement appending to
+ * time-ordered ids.
  */
-async function insertTriggers(client: pg.PoolClient, plans: readonly TriggerPlan[]) {
+async function insertTriggersAndJobs(client: pg.PoolClient, plans: readonly TriggerPlan[]) {
   const messages = plans.flatMap((plan) => plan.messages.map((message) => ({ plan, message })));
   await client.query({
     name: 'herald_insert_triggers',
     text: `WITH t AS (
              INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, created_at)
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-           ), s AS (
-             UPDATE log_sequence SET value = value + $16::bigint WHERE name = 'messages' RETURNING value - $16 AS base
-           ), m AS (
-             INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
-                                   channel, step_index, status, created_at, updated_at, seq)
-             SELECT u.id, u.e, u.trigger_id, u.workflow_key, u.version_id, u.subscriber_id, u.channel, u.step_index,
-                    'queued', u.at, u.at, s.base + u.n
-             FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-                         $14::int[], $15::bigint[]) WITH ORDINALITY
-               AS u(id, e, trigger_id, workflow_key, version_id, subscriber_id, channel, step_index, at, n)
-             CROSS JOIN s
-             RETURNING id, created_at
            )
-           INSERT INTO jobs (id, message_id, available_at, created_at) SELECT id, id, created_at, created_at FROM m`,
+           INSERT INTO jobs (id, message_id, available_at, created_at)
+           SELECT id, id, at, at FROM unnest($7::text[], $8::bigint[]) AS u(id, at)`,
     values: [
       plans.map((plan) => plan.triggerId),
       plans.map((plan) => plan.environmentId),
@@ -230,6 +215,39 @@ async function insertTriggers(client: pg.PoolClient, plans: readonly TriggerPlan
       plans.map((plan) => plan.workflowVersionId),
       plans.map((plan) => plan.dataJson),
       plans.map((plan) => plan.createdAt),
+      messages.map(({ message }) => message.id),
+      messages.map(({ plan }) => plan.createdAt),
+    ],
+  });
+}
+
+/**
+ * The messages, numbered from log_sequence (its primary key), then the NOTIFY and the COMMIT:
+ * one round trip, so sent with literals by the simple query protocol (sql-literals.ts).
+ *
+ * The counter's row lock is what makes seqs commit-ordered: held from this statement until the
+ * commit, it lets a concurrent batch, of this process or another, take its seqs only once this
+ * one is visible. Sent as separate commands, the stretch under the lock would include two round
+ * trips to this process, and under load that wait (for an event loop busy with requests) cut
+ * ingest to a third (docs/delivery-log.md). In one round trip it holds only this insert and the
+ * commit, which the NOTIFY serialises anyway (PostgreSQL queues notifications in commit order
+ * under one lock).
+ */
+async function insertMessagesAndCommit(client: pg.PoolClient, plans: readonly TriggerPlan[], jobsChannel: string) {
+  const messages = plans.flatMap((plan) => plan.messages.map((message) => ({ plan, message })));
+  const insert = withLiterals(
+    `WITH s AS (
+       UPDATE log_sequence SET value = value + $10::bigint WHERE name = 'messages' RETURNING value - $10::bigint AS base
+     )
+     INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
+                           channel, step_index, status, created_at, updated_at, seq)
+     SELECT u.id, u.e, u.trigger_id, u.workflow_key, u.version_id, u.subscriber_id, u.channel, u.step_index,
+            'queued', u.at, u.at, s.base + u.n
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                 $8::int[], $9::bigint[]) WITH ORDINALITY
+       AS u(id, e, trigger_id, workflow_key, version_id, subscriber_id, channel, step_index, at, n)
+     CROSS JOIN s`,
+    [
       messages.map(({ message }) => message.id),
       messages.map(({ plan }) => plan.environmentId),
       messages.map(({ plan }) => plan.triggerId),
@@ -241,5 +259,7 @@ async function insertTriggers(client: pg.PoolClient, plans: readonly TriggerPlan
       messages.map(({ plan }) => plan.createdAt),
       messages.length,
     ],
-  });
+  );
+  // The NOTIFY is delivered at commit, to workers in every process: one per batch.
+  await client.query(`${insert}; SELECT pg_notify(${sqlLiteral(jobsChannel)}, ''); COMMIT`);
 }

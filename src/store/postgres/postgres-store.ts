@@ -73,13 +73,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   }
   const idempotencyWindowMs = options.idempotencyWindowMs ?? 24 * 3_600_000;
   const channel = jobsChannel(schema);
-  const triggers = new PostgresGroupCommit<TriggerPlan>(
-    pool,
-    (client, plans) => commitTriggers(client, plans, idempotencyWindowMs),
-    // Delivered at commit, to workers in every process: one notification per batch.
-    async (client) => {
-      await client.query({ name: 'herald_notify_jobs', text: 'SELECT pg_notify($1, $2)', values: [channel, ''] });
-    },
+  const triggers = new PostgresGroupCommit<TriggerPlan>(pool, (client, plans) =>
+    commitTriggers(client, plans, { idempotencyWindowMs, jobsChannel: channel }),
   );
   const workflowChannel = workflowsChannel(schema);
   const inboxEventsChannel = inboxChannel(schema);
