@@ -222,8 +222,31 @@ async function insertTriggersAndJobs(client: pg.PoolClient, plans: readonly Trig
 }
 
 /**
- * The messages, numbered from log_sequence (its primary key), then the NOTIFY and the COMMIT:
- * one round trip, so sent with literals by the simple query protocol (sql-literals.ts).
+ * Appends a batch's messages to the log: numbered from log_sequence (its primary key), in the
+ * order of the batch. A statement prepared once per connection with SQL PREPARE (the simple query
+ * protocol cannot use a protocol-level one), so that it is not planned again for every batch.
+ */
+const APPEND_MESSAGES = {
+  name: 'herald_append_messages',
+  parameters: 'text[], text[], text[], text[], text[], text[], text[], int[], bigint[], bigint',
+  text: `WITH s AS (
+           UPDATE log_sequence SET value = value + $10 WHERE name = 'messages' RETURNING value - $10 AS base
+         )
+         INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
+                               channel, step_index, status, created_at, updated_at, seq)
+         SELECT u.id, u.e, u.trigger_id, u.workflow_key, u.version_id, u.subscriber_id, u.channel, u.step_index,
+                'queued', u.at, u.at, s.base + u.n
+         FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9) WITH ORDINALITY
+           AS u(id, e, trigger_id, workflow_key, version_id, subscriber_id, channel, step_index, at, n)
+         CROSS JOIN s`,
+};
+
+/** Connections that have APPEND_MESSAGES prepared (a connection that failed is closed, not reused). */
+const appendPrepared = new WeakSet<pg.PoolClient>();
+
+/**
+ * The messages, the NOTIFY and the COMMIT, in one round trip: so sent by the simple query
+ * protocol, with the values as literals (sql-literals.ts).
  *
  * The counter's row lock is what makes seqs commit-ordered: held from this statement until the
  * commit, it lets a concurrent batch, of this process or another, take its seqs only once this
@@ -235,31 +258,26 @@ async function insertTriggersAndJobs(client: pg.PoolClient, plans: readonly Trig
  */
 async function insertMessagesAndCommit(client: pg.PoolClient, plans: readonly TriggerPlan[], jobsChannel: string) {
   const messages = plans.flatMap((plan) => plan.messages.map((message) => ({ plan, message })));
-  const insert = withLiterals(
-    `WITH s AS (
-       UPDATE log_sequence SET value = value + $10::bigint WHERE name = 'messages' RETURNING value - $10::bigint AS base
-     )
-     INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
-                           channel, step_index, status, created_at, updated_at, seq)
-     SELECT u.id, u.e, u.trigger_id, u.workflow_key, u.version_id, u.subscriber_id, u.channel, u.step_index,
-            'queued', u.at, u.at, s.base + u.n
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                 $8::int[], $9::bigint[]) WITH ORDINALITY
-       AS u(id, e, trigger_id, workflow_key, version_id, subscriber_id, channel, step_index, at, n)
-     CROSS JOIN s`,
-    [
-      messages.map(({ message }) => message.id),
-      messages.map(({ plan }) => plan.environmentId),
-      messages.map(({ plan }) => plan.triggerId),
-      messages.map(({ plan }) => plan.workflowKey),
-      messages.map(({ plan }) => plan.workflowVersionId),
-      messages.map(({ message }) => message.subscriberId),
-      messages.map(({ message }) => message.channel),
-      messages.map(({ message }) => message.stepIndex),
-      messages.map(({ plan }) => plan.createdAt),
-      messages.length,
-    ],
+  const values = [
+    messages.map(({ message }) => message.id),
+    messages.map(({ plan }) => plan.environmentId),
+    messages.map(({ plan }) => plan.triggerId),
+    messages.map(({ plan }) => plan.workflowKey),
+    messages.map(({ plan }) => plan.workflowVersionId),
+    messages.map(({ message }) => message.subscriberId),
+    messages.map(({ message }) => message.channel),
+    messages.map(({ message }) => message.stepIndex),
+    messages.map(({ plan }) => plan.createdAt),
+    messages.length,
+  ];
+  const prepare = appendPrepared.has(client)
+    ? ''
+    : `PREPARE ${APPEND_MESSAGES.name} (${APPEND_MESSAGES.parameters}) AS ${APPEND_MESSAGES.text}; `;
+  const execute = withLiterals(
+    `EXECUTE ${APPEND_MESSAGES.name} (${values.map((_v, i) => `$${i + 1}`).join(', ')})`,
+    values,
   );
   // The NOTIFY is delivered at commit, to workers in every process: one per batch.
-  await client.query(`${insert}; SELECT pg_notify(${sqlLiteral(jobsChannel)}, ''); COMMIT`);
+  await client.query(`${prepare}${execute}; SELECT pg_notify(${sqlLiteral(jobsChannel)}, ''); COMMIT`);
+  appendPrepared.add(client);
 }
