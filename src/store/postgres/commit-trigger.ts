@@ -252,7 +252,7 @@ const appendPrepared = new WeakSet<pg.PoolClient>();
  * commit, it lets a concurrent batch, of this process or another, take its seqs only once this
  * one is visible. Sent as separate commands, the stretch under the lock would include two round
  * trips to this process, and under load that wait (for an event loop busy with requests) cut
- * ingest to a third (docs/delivery-log.md). In one round trip it holds only this insert and the
+ * ingest to a third (bench/README.md). In one round trip it holds only this insert and the
  * commit, which the NOTIFY serialises anyway (PostgreSQL queues notifications in commit order
  * under one lock).
  */
