@@ -23,6 +23,7 @@ export const ERRORS = {
   TEMPLATE_INVALID: { status: 422, title: 'Template does not parse' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different body' },
   IDEMPOTENCY_KEY_IN_FLIGHT: { status: 409, title: 'A request with this Idempotency-Key is in progress' },
+  UNKNOWN_SUBSCRIBERS: { status: 422, title: 'Recipients name no subscriber' },
   INTEGRATION_NOT_FOUND: { status: 404, title: 'Integration not found' },
   INTEGRATION_READ_ONLY: { status: 409, title: 'Integration is configured by environment variables' },
   LAST_API_KEY: { status: 409, title: "The environment's last API key cannot be revoked" },

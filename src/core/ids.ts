@@ -38,6 +38,14 @@ export function newId(prefix: string, now = Date.now()): string {
 }
 
 /**
+ * The shape of every id `newId(prefix)` makes, as a regular expression source: how a list cursor
+ * (the last item's id) is told from a malformed one.
+ */
+export function idPattern(prefix: string): string {
+  return `^${prefix}_[0-9a-hjkmnp-tv-z]{26}$`;
+}
+
+/**
  * The prefix and time part of an id without its random part: it sorts after every id `newId`
  * makes before `time` and before every id made at `time` or later. `id < firstIdAt('msg', t)`
  * selects the messages created before `t` by walking the primary key, with no index on created_at.

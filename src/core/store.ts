@@ -25,10 +25,13 @@ import type {
   WorkflowStep,
 } from './types.js';
 
-/** A recipient as the trigger names it: either a reference, or a reference with fields to upsert. */
+/**
+ * A recipient as the trigger names it: a reference to a subscriber who must exist, or, with
+ * fields, a subscriber to create or update.
+ */
 export interface RecipientUpsert {
   subscriberId: string;
-  /** Present when the trigger gave fields: they are merged into the stored subscriber. */
+  /** Present when the trigger gave fields: they are merged into the stored subscriber (created if new). */
   fields?: SubscriberFields;
 }
 
@@ -98,6 +101,12 @@ export interface TriggerPlan {
   messages: PlannedMessage[];
   createdAt: number;
   idempotency?: { key: string; bodyHash: string; responseJson: string };
+}
+
+/** A page of the message log in commit order; `nextSince` is where the next read starts. */
+export interface MessageLogPage {
+  items: Message[];
+  nextSince: number;
 }
 
 export interface StoredIdempotency {
@@ -308,12 +317,25 @@ export interface Store {
 
   // Triggers
   findIdempotency(environmentId: string, key: string, since: number): Promise<StoredIdempotency | undefined>;
-  /** Commits a trigger, its subscribers, messages, jobs and idempotency record in one transaction. */
+  /**
+   * Commits a trigger, its subscribers, messages, jobs and idempotency record in one transaction,
+   * giving its messages the next log seqs (commit-ordered: a message committed later has a higher
+   * seq). A recipient without fields must name an existing subscriber: if any does not, nothing is
+   * written and this throws `unknownSubscribers` (core/trigger-workflow.ts) listing them all, found
+   * with one query for the whole plan.
+   */
   commitTrigger(plan: TriggerPlan): Promise<void>;
   getTriggerData(triggerIds: readonly string[]): Promise<Map<string, Record<string, unknown>>>;
 
   // Delivery log
   listMessages(environmentId: string, filter: MessageFilter): Promise<Page<Message>>;
+  /**
+   * Up to `limit` messages with a seq above `since`, in seq order. Every message committed after
+   * a read has a seq above everything that read returned, so following `nextSince` misses none.
+   */
+  listMessagesSince(environmentId: string, since: number, limit: number): Promise<MessageLogPage>;
+  /** The highest seq of the environment's messages (0 before any): where a follower starts "now". */
+  messageLogHead(environmentId: string): Promise<number>;
   getMessage(environmentId: string, messageId: string): Promise<MessageWithAttempts | undefined>;
 
   // Jobs

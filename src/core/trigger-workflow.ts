@@ -38,6 +38,25 @@ export interface TriggerDeps {
 
 const FIELDS = ['email', 'phone', 'name', 'locale', 'timezone', 'data'] as const;
 
+/** How many unknown ids the detail line names; `errors` lists every one. */
+const NAMED_IN_DETAIL = 10;
+
+/**
+ * The refusal of a trigger whose bare `to` ids name no subscriber (stores throw it from
+ * commitTrigger). A bare id is a reference: it never creates anyone, so a typo cannot become a
+ * new, addressless subscriber whose messages are silently skipped.
+ */
+export function unknownSubscribers(subscriberIds: readonly string[]): HeraldError {
+  const named = subscriberIds.slice(0, NAMED_IN_DETAIL).map((id) => JSON.stringify(id));
+  const more = subscriberIds.length > NAMED_IN_DETAIL ? ` and ${subscriberIds.length - NAMED_IN_DETAIL} more` : '';
+  return new HeraldError(
+    'UNKNOWN_SUBSCRIBERS',
+    `No subscriber ${named.join(', ')}${more}; nothing was sent. Create them with PUT /v1/subscribers/{subscriberId}, ` +
+      'or name them as objects ({"subscriberId": …, "email": …}) to create them with the trigger.',
+    subscriberIds.map((id) => ({ path: '/to', message: `no subscriber ${JSON.stringify(id)}` })),
+  );
+}
+
 /** One entry per subscriber, in first-seen order; fields given twice for one subscriber merge. */
 function normaliseRecipients(to: TriggerInput['to']): RecipientUpsert[] {
   const list = Array.isArray(to) ? to : [to];

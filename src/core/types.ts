@@ -151,6 +151,11 @@ export interface Message {
   createdAt: number;
   updatedAt: number;
   sentAt: number | null;
+  /**
+   * The message's place in the log, given when its trigger commits, in commit order
+   * (`GET /v1/messages?since=`). Null only for a message written by a Herald too old to give one.
+   */
+  seq: number | null;
 }
 
 /** What was sent: the rendered subject is on the message, the bodies here. */

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { INBOX_ACTIONS, INBOX_FILTERS } from '../core/inbox.js';
 import { component, PatternString, StringEnum } from './components.js';
-import { Identifier, PageQuery, Printable } from './schemas.js';
+import { Identifier, MessageCursor, Printable } from './schemas.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
@@ -38,7 +38,7 @@ export const InboxItemsQuery = Type.Object(
       StringEnum(INBOX_FILTERS, { default: 'all', description: '`all` is every item not archived' }),
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-    cursor: PageQuery.cursor,
+    cursor: MessageCursor,
   },
   { additionalProperties: false },
 );

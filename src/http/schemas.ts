@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
+import { idPattern } from '../core/ids.js';
 import { CHANNEL_TYPES, MESSAGE_CHANNELS, MESSAGE_STATUSES } from '../core/types.js';
 import { component, PatternString, StringEnum } from './components.js';
 import { Step } from './step-schemas.js';
@@ -226,24 +227,42 @@ export const TriggerResponse = component(
   Type.Object({ triggerId: Type.String(), messageIds: Type.Array(Type.String()) }),
 );
 
-export const PageQuery = {
+/**
+ * A list's `cursor`: the `nextCursor` of an earlier page, which is the last item's id or key. One
+ * of another shape is refused (400), never read as "from the start" or "nothing left".
+ */
+export const Cursor = (pattern: string) =>
+  Type.Optional(
+    PatternString(pattern, 'the nextCursor of an earlier page', { description: 'nextCursor of the previous page' }),
+  );
+/** Cursors of lists of messages and inbox items: a message id. */
+export const MessageCursor = Cursor(idPattern('msg'));
+
+const pageQuery = (cursor: ReturnType<typeof Cursor>) => ({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
-  cursor: Type.Optional(Printable(100)),
-};
+  cursor,
+});
 
 export const MessageQuery = Type.Object(
   {
     triggerId: Type.Optional(Printable(100)),
     subscriberId: Type.Optional(Printable(255)),
     status: Type.Optional(StringEnum(MESSAGE_STATUSES)),
-    ...PageQuery,
+    ...pageQuery(MessageCursor),
+    since: Type.Optional(
+      PatternString('^(now|0|[1-9][0-9]{0,14})$', 'now, 0 or the nextSince of an earlier read', {
+        description:
+          'Follow the log: messages committed after this seq, oldest first, and nextSince to ask with next; ' +
+          '`now` answers only the current end. Not combined with cursor or filters.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type MessageQuery = Static<typeof MessageQuery>;
 
-export const ListQuery = Type.Object(PageQuery, { additionalProperties: false });
-export type ListQuery = Static<typeof ListQuery>;
+export const WorkflowListQuery = Type.Object(pageQuery(Cursor(KEY_PATTERN)), { additionalProperties: false });
+export const DevMailQuery = Type.Object(pageQuery(Cursor(idPattern('mail'))), { additionalProperties: false });
 
 export const Attempt = component(
   'Attempt',
@@ -273,6 +292,7 @@ const MessageFields = {
   createdAt: Type.Number(),
   updatedAt: Type.Number(),
   sentAt: NullableNumber,
+  seq: Nullable(Type.Integer(), { description: "The message's place in the log (?since=)" }),
 };
 
 export const Message = component('Message', Type.Object(MessageFields));
@@ -311,6 +331,18 @@ export const pageOf = <T extends TSchema>(item: T) =>
     items: Type.Array(item),
     nextCursor: Nullable(Type.String(), { description: 'Pass as ?cursor= for the next page; null on the last' }),
   });
+
+/** The delivery log: a page by `cursor` (newest first) or by `since` (the log, in commit order). */
+export const MessagePage = component(
+  'MessagePage',
+  Type.Object({
+    items: Type.Array(Message),
+    nextCursor: Type.Optional(
+      Nullable(Type.String(), { description: 'With cursor paging: pass as ?cursor= next; null on the last page' }),
+    ),
+    nextSince: Type.Optional(Type.Integer({ description: 'With since: the since of the next read' })),
+  }),
+);
 
 export const IntegrationParams = Type.Object({
   id: PatternString(KEY_PATTERN, KEY_EXPECTED, { description: 'Integration id, e.g. twilio-main' }),

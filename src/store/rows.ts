@@ -1,4 +1,4 @@
-import type { ClaimedJob, StoredIntegration, WorkflowVersion } from '../core/store.js';
+import type { ClaimedJob, MessageLogPage, StoredIntegration, WorkflowVersion } from '../core/store.js';
 import type {
   Attempt,
   ChannelData,
@@ -165,10 +165,11 @@ export interface MessageRow {
   created_at: number;
   updated_at: number;
   sent_at: number | null;
+  seq: number | null;
 }
 
 export const MESSAGE_COLUMNS = `id, trigger_id, workflow_key, subscriber_id, channel, step_index, status, reason,
-  recipient, subject, attempt_count, provider_message_id, created_at, updated_at, sent_at`;
+  recipient, subject, attempt_count, provider_message_id, created_at, updated_at, sent_at, seq`;
 
 export function toMessage(row: MessageRow): Message {
   return {
@@ -187,6 +188,7 @@ export function toMessage(row: MessageRow): Message {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     sentAt: row.sent_at,
+    seq: row.seq,
   };
 }
 
@@ -319,6 +321,12 @@ export function page<Row, T>(
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
   return { items: kept.map(map), nextCursor: more ? cursorOf(kept[kept.length - 1]!) : null };
+}
+
+/** A page of the message log from rows in seq order; an empty page keeps `since`. */
+export function logPage(rows: MessageRow[], since: number): MessageLogPage {
+  const items = rows.map(toMessage);
+  return { items, nextSince: items.length === 0 ? since : items[items.length - 1]!.seq! };
 }
 
 /** The dev_mail columns, in INSERT order: id, environment_id, message_id, sender, recipient, subject, html, text, headers, created_at. */

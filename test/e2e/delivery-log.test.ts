@@ -23,9 +23,9 @@ beforeAll(async () => {
   });
   const bodies: [string, unknown][] = [
     ['log', { to: { subscriberId: 'alice', email: 'alice@example.com' } }],
-    ['log', { to: ['bob', { subscriberId: 'carol', email: 'carol@example.com' }] }],
+    ['log', { to: [{ subscriberId: 'bob' }, { subscriberId: 'carol', email: 'carol@example.com' }] }],
     ['log-broken', { to: 'alice' }], // render fails
-    ['log', { to: ['alice', 'bob', 'carol', 'dave'] }], // bob and dave have no email: skipped
+    ['log', { to: ['alice', 'bob', 'carol', { subscriberId: 'dave' }] }], // bob and dave have no email: skipped
     ['log', { to: 'carol' }],
   ];
   for (const [key, body] of bodies) {

@@ -56,7 +56,10 @@ it('delivers an item written by a worker process to streams on every API process
   const onSecond = await stream(second, sub.subscriberId, sub.hash);
 
   const triggered = Date.now();
-  const res = await second.api('POST', '/v1/workflows/note/trigger', { to: sub.subscriberId, data: { n: 1 } });
+  const res = await second.api('POST', '/v1/workflows/note/trigger', {
+    to: { subscriberId: sub.subscriberId },
+    data: { n: 1 },
+  });
   expect(res.status).toBe(202);
   const id = res.body.messageIds[0];
   for (const client of [onFirst, onSecond]) {

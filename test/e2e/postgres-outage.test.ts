@@ -55,7 +55,7 @@ it('answers 503 with Retry-After while the database is down, and loses nothing a
   await proxy.down();
 
   for (const [method, path, body] of [
-    ['POST', '/v1/workflows/outage/trigger', { to: 'during-0' }],
+    ['POST', '/v1/workflows/outage/trigger', { to: { subscriberId: 'during-0' } }],
     ['GET', '/v1/messages'],
     ['GET', `/v1/messages/${before.body.messageIds[0]}`],
     ['PUT', '/v1/subscribers/during-1', { email: 'd1@example.com' }],

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnHerald, type ChildHerald } from '../support/child-herald.js';
 import { call } from '../support/herald.js';
+import { followLog, triggerConcurrently, type Caller } from '../support/message-log.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { dropSchemas, testDatabaseUrl, testSchema } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
@@ -214,6 +215,24 @@ describe('one PostgreSQL, two API and three worker processes', () => {
     const mail = await waitFor(() => sink.received.find((received) => received.heraldMessageId === id));
     expect(mail.parsed.subject).toBe('second');
   });
+
+  it('gives a follower of the message log every message exactly once while both API processes accept', async () => {
+    const via =
+      (api: ChildHerald): Caller =>
+      (method, path, body) =>
+        call(api.url + path, method, body, auth);
+    const from = (await via(apis[0]!)('GET', '/v1/messages?since=now')).body.nextSince;
+    let done = false;
+    // The follower reads through one process while six clients write through both: the seqs of
+    // batches committed concurrently by two processes (and by each process's pool) must still
+    // come out in commit order, or the follower would step past a batch that commits late.
+    const follower = followLog(via(apis[1]!), { since: from, until: () => done });
+    const accepted = await triggerConcurrently(apis.map(via), { clients: 6, triggers: 60, workflow: 'procs' });
+    done = true;
+    const seen = (await follower).map((m) => m.id);
+    expect(seen).toHaveLength(accepted.length);
+    expect(new Set(seen)).toEqual(new Set(accepted));
+  }, 60_000);
 
   it('stops every process with SIGTERM, exit code 0', async () => {
     for (const child of children) child.process.kill('SIGTERM');

@@ -227,7 +227,7 @@ describe('SMTP delivery', () => {
   it('skips a recipient who was never given an email address', async () => {
     const { sink, h } = await start();
     await putWorkflow(h, 'w', { subject: 'Hi', text: 'Hi' });
-    const [id] = await trigger(h, 'w', { to: 'unknown-subscriber' });
+    const [id] = await trigger(h, 'w', { to: { subscriberId: 'no-address' } });
     const message = await messageWithStatus(h, id!, 'skipped');
     expect(message.reason).toBe('subscriber has no email address');
     expect(sink.attempts.size).toBe(0);

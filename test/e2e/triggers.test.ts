@@ -32,9 +32,19 @@ async function messagesOf(triggerId: string): Promise<any[]> {
 let unique = 0;
 const uniqueId = (prefix: string) => `${prefix}-${++unique}`;
 
+/** A new subscriber, created through the API; a bare id in `to` must name one. */
+async function subscriber(prefix: string, fields: object = {}): Promise<string> {
+  const id = uniqueId(prefix);
+  expect((await h.api('PUT', `/v1/subscribers/${id}`, fields)).status).toBe(200);
+  return id;
+}
+
+/** The end of the message log: moves only when a trigger commits. */
+const logHead = async (): Promise<number> => (await h.api('GET', '/v1/messages?since=now')).body.nextSince;
+
 describe('POST /v1/workflows/{key}/trigger', () => {
   it('answers 202 with the trigger id and one message id per recipient', async () => {
-    const res = await trigger('one-step', { to: uniqueId('plain'), data: { any: ['json', 1] } });
+    const res = await trigger('one-step', { to: { subscriberId: uniqueId('plain') }, data: { any: ['json', 1] } });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({
       triggerId: expect.stringMatching(/^trg_/),
@@ -45,12 +55,11 @@ describe('POST /v1/workflows/{key}/trigger', () => {
     expect(messages[0]).toMatchObject({ workflowKey: 'one-step', channel: 'email', stepIndex: 0 });
   });
 
-  it('accepts `to` as a subscriberId string and creates the subscriber', async () => {
-    const id = uniqueId('by-string');
+  it('accepts `to` as the subscriberId of an existing subscriber, leaving them as they are', async () => {
+    const id = await subscriber('by-string', { email: 'kept@example.com', name: 'Kept' });
+    const before = (await h.api('GET', `/v1/subscribers/${id}`)).body;
     expect((await trigger('one-step', { to: id })).status).toBe(202);
-    const subscriber = await h.api('GET', `/v1/subscribers/${id}`);
-    expect(subscriber.status).toBe(200);
-    expect(subscriber.body).toMatchObject({ subscriberId: id, email: null });
+    expect((await h.api('GET', `/v1/subscribers/${id}`)).body).toEqual(before);
   });
 
   it('upserts an inline subscriber object, merging with the stored fields', async () => {
@@ -67,7 +76,7 @@ describe('POST /v1/workflows/{key}/trigger', () => {
   });
 
   it('accepts an array mixing strings and objects', async () => {
-    const [a, b, c] = [uniqueId('mixed'), uniqueId('mixed'), uniqueId('mixed')];
+    const [a, b, c] = [await subscriber('mixed'), uniqueId('mixed'), await subscriber('mixed')];
     const res = await trigger('one-step', { to: [a, { subscriberId: b, email: `${b}@example.com` }, c] });
     expect(res.status).toBe(202);
     expect(res.body.messageIds).toHaveLength(3);
@@ -117,7 +126,7 @@ describe('POST /v1/workflows/{key}/trigger', () => {
   });
 
   it('accepts 1,000 recipients and refuses 1,001', async () => {
-    const recipients = (n: number) => Array.from({ length: n }, (_, i) => `bulk-${i}`);
+    const recipients = (n: number) => Array.from({ length: n }, (_, i) => ({ subscriberId: `bulk-${i}` }));
     const accepted = await trigger('one-step', { to: recipients(1000) });
     expect(accepted.status).toBe(202);
     expect(new Set(accepted.body.messageIds).size).toBe(1000);
@@ -133,7 +142,7 @@ describe('POST /v1/workflows/{key}/trigger', () => {
   });
 
   it('skips a recipient without an email address, with a reason', async () => {
-    const res = await trigger('one-step', { to: uniqueId('no-email') });
+    const res = await trigger('one-step', { to: await subscriber('no-email') });
     const message = await waitFor(
       async () => {
         const m = await h.api('GET', `/v1/messages/${res.body.messageIds[0]}`);
@@ -146,10 +155,85 @@ describe('POST /v1/workflows/{key}/trigger', () => {
   });
 });
 
+describe('recipients that name no subscriber', () => {
+  it('refuses bare ids of no subscriber with 422 listing them, and commits nothing of the trigger', async () => {
+    const known = await subscriber('known', { email: 'known@example.com' });
+    const [ghost1, ghost2, inline] = [uniqueId('ghost'), uniqueId('ghost'), uniqueId('inline')];
+    const head = await logHead();
+    const res = await trigger('one-step', {
+      to: [known, ghost1, { subscriberId: inline, email: 'inline@example.com' }, ghost2, ghost1],
+    });
+    expectProblem(res, 422, 'UNKNOWN_SUBSCRIBERS');
+    expect(res.body.errors).toEqual([
+      { path: '/to', message: `no subscriber "${ghost1}"` },
+      { path: '/to', message: `no subscriber "${ghost2}"` },
+    ]);
+    expect(res.body.detail).toContain(`No subscriber "${ghost1}", "${ghost2}"; nothing was sent.`);
+    expect(res.body.detail).toContain('PUT /v1/subscribers/{subscriberId}');
+    // Not the known one's message, not the inline subscriber, not the unknown ones.
+    expect(await logHead()).toBe(head);
+    expect((await h.api('GET', `/v1/messages?subscriberId=${known}`)).body.items).toEqual([]);
+    for (const id of [inline, ghost1, ghost2]) expect((await h.api('GET', `/v1/subscribers/${id}`)).status).toBe(404);
+  });
+
+  it('creates subscribers named as objects, with or without fields', async () => {
+    const [bare, withFields] = [uniqueId('object'), uniqueId('object')];
+    const res = await trigger('one-step', { to: [{ subscriberId: bare }, { subscriberId: withFields, name: 'N' }] });
+    expect(res.status).toBe(202);
+    expect((await h.api('GET', `/v1/subscribers/${bare}`)).body).toMatchObject({ subscriberId: bare, name: null });
+    expect((await h.api('GET', `/v1/subscribers/${withFields}`)).body).toMatchObject({ name: 'N' });
+  });
+
+  it('checks 1,000 bare ids at once and names every unknown one', async () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => `many-${i}`);
+    const created = await trigger('one-step', { to: ids.slice(0, 400).map((subscriberId) => ({ subscriberId })) });
+    expect(created.status).toBe(202);
+    const res = await trigger('one-step', { to: ids });
+    expectProblem(res, 422, 'UNKNOWN_SUBSCRIBERS');
+    expect(res.body.errors.map((e: any) => e.message)).toEqual(ids.slice(400).map((id) => `no subscriber "${id}"`));
+    expect(res.body.detail).toMatch(/^No subscriber "many-400", .*"many-409" and 590 more; nothing was sent/);
+    const known = await trigger('one-step', { to: ids.slice(0, 400) });
+    expect(known.status).toBe(202);
+    expect(known.body.messageIds).toHaveLength(400);
+  });
+
+  it('does not hold the Idempotency-Key of a refused trigger', async () => {
+    const key = uniqueId('idem-unknown');
+    const id = uniqueId('later');
+    expectProblem(await trigger('one-step', { to: id }, { 'idempotency-key': key }), 422, 'UNKNOWN_SUBSCRIBERS');
+    await h.api('PUT', `/v1/subscribers/${id}`, { email: 'later@example.com' });
+    const res = await trigger('one-step', { to: id }, { 'idempotency-key': key });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('never brings back a subscriber deleted while a trigger names them', async () => {
+    for (let round = 0; round < 15; round++) {
+      const id = await subscriber('deleted', { email: 'gone@example.com' });
+      const [res, deleted] = await Promise.all([
+        trigger('one-step', { to: id }),
+        h.api('DELETE', `/v1/subscribers/${id}`),
+      ]);
+      expect(deleted.status).toBe(204);
+      // Refused if the deletion came first; otherwise accepted, and the message resolved at send time.
+      expect([202, 422], res.text).toContain(res.status);
+      expect((await h.api('GET', `/v1/subscribers/${id}`)).status, `round ${round}`).toBe(404);
+      if (res.status === 202) {
+        const message = await waitFor(async () => {
+          const m = (await h.api('GET', `/v1/messages/${res.body.messageIds[0]}`)).body;
+          return ['sent', 'skipped'].includes(m.status) ? m : undefined;
+        });
+        if (message.status === 'skipped') expect(message.reason).toBe('subscriber was deleted');
+      }
+      expect((await h.api('GET', `/v1/subscribers/${id}`)).status).toBe(404);
+    }
+  });
+});
+
 describe('Idempotency-Key', () => {
   it('replays the first response for the same key and body, sending nothing new', async () => {
     const key = uniqueId('idem-replay');
-    const body = { to: [uniqueId('idem'), uniqueId('idem')], data: { n: 1 } };
+    const body = { to: [await subscriber('idem'), await subscriber('idem')], data: { n: 1 } };
     const first = await trigger('one-step', body, { 'idempotency-key': key });
     expect(first.status).toBe(202);
     expect(first.headers.get('idempotent-replayed')).toBeNull();
@@ -163,7 +247,7 @@ describe('Idempotency-Key', () => {
 
   it('treats a body with its keys in another order as the same body', async () => {
     const key = uniqueId('idem-order');
-    const to = uniqueId('idem');
+    const to = await subscriber('idem');
     const first = await trigger('one-step', { to, data: { a: 1, b: { c: 2, d: 3 } } }, { 'idempotency-key': key });
     const second = await trigger('one-step', { data: { b: { d: 3, c: 2 }, a: 1 }, to }, { 'idempotency-key': key });
     expect(second.status).toBe(202);
@@ -173,7 +257,7 @@ describe('Idempotency-Key', () => {
 
   it('refuses the same key with a different body', async () => {
     const key = uniqueId('idem-reuse');
-    const to = uniqueId('idem');
+    const to = await subscriber('idem');
     expect((await trigger('one-step', { to }, { 'idempotency-key': key })).status).toBe(202);
     const res = await trigger('one-step', { to, data: { changed: true } }, { 'idempotency-key': key });
     expectProblem(res, 422, 'IDEMPOTENCY_KEY_REUSED');
@@ -183,7 +267,7 @@ describe('Idempotency-Key', () => {
 
   it('accepts exactly one of 20 concurrent requests with the same key and body', async () => {
     const key = uniqueId('idem-race');
-    const body = { to: [uniqueId('race'), uniqueId('race')] };
+    const body = { to: [{ subscriberId: uniqueId('race') }, { subscriberId: uniqueId('race') }] };
     const answers = await Promise.all(
       Array.from({ length: 20 }, () => trigger('one-step', body, { 'idempotency-key': key })),
     );
@@ -200,7 +284,7 @@ describe('Idempotency-Key', () => {
     const key = uniqueId('idem-after-404');
     expectProblem(await trigger('not-yet', { to: 'x' }, { 'idempotency-key': key }), 404);
     await h.api('PUT', '/v1/workflows/not-yet', { steps: [{ type: 'email', subject: 'Hi', text: 'Hello' }] });
-    const res = await trigger('not-yet', { to: 'x' }, { 'idempotency-key': key });
+    const res = await trigger('not-yet', { to: { subscriberId: 'x' } }, { 'idempotency-key': key });
     expect(res.status).toBe(202);
     expect(res.headers.get('idempotent-replayed')).toBeNull();
   });
@@ -208,7 +292,11 @@ describe('Idempotency-Key', () => {
   it('refuses a key longer than 255 characters with 400', async () => {
     const res = await trigger('one-step', { to: 'x' }, { 'idempotency-key': 'k'.repeat(256) });
     expectProblem(res, 400);
-    const longest = await trigger('one-step', { to: 'x' }, { 'idempotency-key': uniqueId('k'.repeat(240)) });
+    const longest = await trigger(
+      'one-step',
+      { to: { subscriberId: 'x' } },
+      { 'idempotency-key': uniqueId('k'.repeat(240)) },
+    );
     expect(longest.status).toBe(202);
   });
 });

@@ -196,7 +196,7 @@ describe('webhook step: signing', () => {
     const given = `whsec_${Buffer.alloc(24, 1).toString('base64')}`;
     expect(await webhookIntegration(h, { secret: given })).toBeUndefined(); // not echoed: the caller has it
     await putWorkflow(h, 'w', { url: `${r.url}/in` });
-    const first = await trigger(h, 'w', { to: 'ada' });
+    const first = await trigger(h, 'w', { to: { subscriberId: 'ada' } });
     expect((await finalMessage(h, first.messageIds[0]!)).status).toBe('sent');
     expect(() => verify(given, r.deliveries[0]!)).not.toThrow();
 
@@ -210,7 +210,7 @@ describe('webhook step: signing', () => {
     });
     expect(replaced.status, replaced.text).toBe(200);
     expect(replaced.body.secret).toBeUndefined();
-    const second = await trigger(h, 'w', { to: 'ada' });
+    const second = await trigger(h, 'w', { to: { subscriberId: 'ada' } });
     expect((await finalMessage(h, second.messageIds[0]!)).status).toBe('sent');
     expect(r.deliveries).toHaveLength(2);
     expect(() => verify(given, r.deliveries[1]!)).not.toThrow();
@@ -244,7 +244,7 @@ describe('webhook step: signing', () => {
     const h = await herald();
     const old = (await webhookIntegration(h))!;
     await putWorkflow(h, 'w', { url: `${r.url}/in` });
-    const before = await trigger(h, 'w', { to: 'ada' });
+    const before = await trigger(h, 'w', { to: { subscriberId: 'ada' } });
     expect((await finalMessage(h, before.messageIds[0]!)).status).toBe('sent');
     expect(signatures(r.deliveries[0]!)).toHaveLength(1);
 
@@ -255,7 +255,7 @@ describe('webhook step: signing', () => {
     expect(fresh).not.toBe(old);
     expect((await h.api('GET', '/v1/integrations/hooks')).body.secret).toBeUndefined();
 
-    const after = await trigger(h, 'w', { to: 'ada', data: { n: 2 } });
+    const after = await trigger(h, 'w', { to: { subscriberId: 'ada' }, data: { n: 2 } });
     expect((await finalMessage(h, after.messageIds[0]!)).status).toBe('sent');
     expect(r.deliveries).toHaveLength(2);
     const delivery = r.deliveries[1]!;
@@ -294,7 +294,7 @@ describe('webhook step: outcomes and retries', () => {
     const h = await herald();
     const secret = (await webhookIntegration(h))!;
     await putWorkflow(h, 'w', { url: `${r.url}/in` });
-    const { messageIds } = await trigger(h, 'w', { to: 'ada', data: { x: 1 } });
+    const { messageIds } = await trigger(h, 'w', { to: { subscriberId: 'ada' }, data: { x: 1 } });
     const message = await finalMessage(h, messageIds[0]!);
 
     expect(message.status).toBe('sent');
@@ -317,7 +317,7 @@ describe('webhook step: outcomes and retries', () => {
     const h = await herald({ 'send-timeout': '300ms' });
     const secret = (await webhookIntegration(h))!;
     await putWorkflow(h, 'w', { url: `${r.url}/in` });
-    const { messageIds } = await trigger(h, 'w', { to: 'ada' });
+    const { messageIds } = await trigger(h, 'w', { to: { subscriberId: 'ada' } });
     const message = await finalMessage(h, messageIds[0]!);
     expect(message.status).toBe('sent');
     expect(message.attempts.map((a: any) => a.outcome)).toEqual(['retry', 'retry', 'sent']);
@@ -335,7 +335,7 @@ describe('webhook step: outcomes and retries', () => {
     const h = await herald();
     await webhookIntegration(h);
     await putWorkflow(h, 'w', { url: `${r.url}/in` });
-    const { messageIds } = await trigger(h, 'w', { to: 'ada' });
+    const { messageIds } = await trigger(h, 'w', { to: { subscriberId: 'ada' } });
     const message = await finalMessage(h, messageIds[0]!);
     expect(message).toMatchObject({ status: 'failed', attemptCount: 1, reason: expect.stringMatching(/410/) });
     expect(message.attempts).toMatchObject([{ outcome: 'failed' }]);
@@ -350,9 +350,9 @@ describe('webhook step: outcomes and retries', () => {
     const h = await herald();
     await webhookIntegration(h);
     await putWorkflow(h, 'w', { url: `${r.url}/{{ data.path }}` });
-    const slow = await trigger(h, 'w', { to: 'ada', data: { path: 'slow' } });
+    const slow = await trigger(h, 'w', { to: { subscriberId: 'ada' }, data: { path: 'slow' } });
     await waitFor(async () => (await h.api('GET', `/v1/messages/${slow.messageIds[0]}`)).body.status === 'retrying');
-    const other = await trigger(h, 'w', { to: 'bob', data: { path: 'fast' } });
+    const other = await trigger(h, 'w', { to: { subscriberId: 'bob' }, data: { path: 'fast' } });
     const message = await waitFor(async () => {
       const res = await h.api('GET', `/v1/messages/${other.messageIds[0]}`);
       return ['sent', 'retrying', 'failed'].includes(res.body.status) ? res.body : undefined;
@@ -373,7 +373,7 @@ describe('webhook step: outcomes and retries', () => {
     const h = await herald();
     await webhookIntegration(h);
     await putWorkflow(h, 'w', { url: `${r.url}/in` });
-    const { messageIds } = await trigger(h, 'w', { to: 'ada' });
+    const { messageIds } = await trigger(h, 'w', { to: { subscriberId: 'ada' } });
     const message = await finalMessage(h, messageIds[0]!);
     expect(message.status).toBe('sent');
     expect(message.attempts.map((a: any) => a.outcome)).toEqual(['retry', 'retry', 'sent']);
@@ -388,7 +388,7 @@ describe('webhook step: outcomes and retries', () => {
     const h = await herald({ 'retry-schedule': '20ms,20ms' });
     await webhookIntegration(h);
     await putWorkflow(h, 'w', { url: `${r.url}/in` });
-    const { messageIds } = await trigger(h, 'w', { to: 'ada' });
+    const { messageIds } = await trigger(h, 'w', { to: { subscriberId: 'ada' } });
     const message = await finalMessage(h, messageIds[0]!);
     expect(message).toMatchObject({
       status: 'failed',
@@ -451,7 +451,7 @@ describe('webhook step: templates and addresses', () => {
     const h = await herald();
     await webhookIntegration(h);
     await putWorkflow(h, 'w', { url: '{{ data.callback }}/{{ subscriber.subscriberId }}' });
-    const { messageIds } = await trigger(h, 'w', { to: 'ada', data: { callback: `${r.url}/cb` } });
+    const { messageIds } = await trigger(h, 'w', { to: { subscriberId: 'ada' }, data: { callback: `${r.url}/cb` } });
     const message = await finalMessage(h, messageIds[0]!);
     expect(message.status).toBe('sent');
     expect(r.deliveries.map((d) => d.path)).toEqual(['/cb/ada']);
@@ -484,7 +484,7 @@ describe('webhook step: templates and addresses', () => {
     expect(res.status, res.text).toBe(201);
     expect(res.body).toMatchObject({ channel: 'webhook', provider: 'webhook', config: { url: `${r.url}/default` } });
     await putWorkflow(h, 'w', {});
-    const { messageIds } = await trigger(h, 'w', { to: 'dora' });
+    const { messageIds } = await trigger(h, 'w', { to: { subscriberId: 'dora' } });
     expect(await finalMessage(h, messageIds[0]!)).toMatchObject({ status: 'sent' });
     expect(r.deliveries.map((d) => d.path)).toEqual(['/default']);
     expect(verify(res.body.secret, r.deliveries[0]!)).toMatchObject({ subscriberId: 'dora' });
@@ -494,7 +494,7 @@ describe('webhook step: templates and addresses', () => {
     const r = await receiver();
     const h = await herald();
     await putWorkflow(h, 'w', { url: `${r.url}/in` });
-    const none = await trigger(h, 'w', { to: 'ada' });
+    const none = await trigger(h, 'w', { to: { subscriberId: 'ada' } });
     expect(await finalMessage(h, none.messageIds[0]!)).toMatchObject({
       status: 'skipped',
       reason: expect.stringContaining('PUT /v1/integrations'),
@@ -506,7 +506,7 @@ describe('webhook step: templates and addresses', () => {
       enabled: false,
     });
     expect(disabled.status, disabled.text).toBe(201);
-    const off = await trigger(h, 'w', { to: 'ada' });
+    const off = await trigger(h, 'w', { to: { subscriberId: 'ada' } });
     expect(await finalMessage(h, off.messageIds[0]!)).toMatchObject({
       status: 'skipped',
       reason: expect.stringContaining('PUT /v1/integrations'),
@@ -558,7 +558,7 @@ describe('webhook step: SSRF guard (no allow-private-networks)', () => {
       `http://[::ffff:127.0.0.1]:${port}/in`,
     ];
     for (const target of targets) {
-      const { messageIds } = await trigger(h, 'w', { to: 'ada', data: { target } });
+      const { messageIds } = await trigger(h, 'w', { to: { subscriberId: 'ada' }, data: { target } });
       const message = await finalMessage(h, messageIds[0]!);
       expect(message, target).toMatchObject({
         status: 'failed',

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { InboxEvent, InboxEventRef } from '../../src/core/inbox.js';
@@ -6,8 +7,10 @@ import { newId } from '../../src/core/ids.js';
 import type { Store } from '../../src/core/store.js';
 import { inboxChannel } from '../../src/store/postgres/notifications.js';
 import { createPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { sqlLiteral, withLiterals } from '../../src/store/postgres/sql-literals.js';
 import { waitFor } from '../support/wait-for.js';
 import { claimInApp, describeInboxContract, inAppSent } from './inbox-contract.js';
+import { describeMessageLogContract } from './message-log-contract.js';
 import { describeStoreContract } from './store-contract.js';
 
 const DATABASE_URL = process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -50,6 +53,44 @@ async function openOnFreshSchema(poolSize?: number) {
 
 describeStoreContract('postgres', () => openOnFreshSchema());
 describeInboxContract('postgres', () => openOnFreshSchema());
+describeMessageLogContract('postgres', () => openOnFreshSchema());
+
+describe('postgres statements sent with literals', () => {
+  // Text PostgreSQL can store: anything but NUL, which Herald refuses before it gets here.
+  const text = fc.string({ unit: 'binary' }).map((value) => value.replace(/\u0000/g, ''));
+
+  it('reads back every text and array exactly as given', async () => {
+    await ensureReachable();
+    await fc.assert(
+      fc.asyncProperty(
+        text,
+        fc.array(fc.option(text, { nil: null }), { maxLength: 8 }),
+        fc.array(fc.option(fc.integer(), { nil: null }), { maxLength: 8 }),
+        async (one, many, numbers) => {
+          const sql = withLiterals(
+            'SELECT $1::text AS one, $2::text[] AS many, $3::bigint[] AS numbers, $4::int AS n',
+            [one, many, numbers, -7],
+          );
+          const { rows } = await admin.query(sql);
+          expect(rows[0].one).toBe(one);
+          expect(rows[0].many).toEqual(many);
+          expect(rows[0].numbers.map((v: string | null) => (v === null ? null : Number(v)))).toEqual(numbers);
+          expect(rows[0].n).toBe(-7);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps what looks like SQL, quotes and array syntax inside the literal', async () => {
+    await ensureReachable();
+    for (const value of ["'; DROP TABLE x; --", '\\', '"', '{a,b}', 'NULL', '$1', "E'\\'", '\\"}']) {
+      const { rows } = await admin.query(`SELECT ${sqlLiteral(value)}::text AS v, ${sqlLiteral([value])}::text[] AS a`);
+      expect(rows[0]).toEqual({ v: value, a: [value] });
+    }
+    expect(() => sqlLiteral(Number.NaN)).toThrow();
+  });
+});
 
 describe('postgres store across processes', () => {
   const T0 = 1_800_000_000_000;
@@ -66,7 +107,7 @@ describe('postgres store across processes', () => {
       workflowKey: 'w',
       workflowVersionId: workflow.versionId,
       dataJson: '{}',
-      recipients: Array.from({ length: count }, (_, i) => ({ subscriberId: `s${i}` })),
+      recipients: Array.from({ length: count }, (_, i) => ({ subscriberId: `s${i}`, fields: {} })),
       messages: Array.from({ length: count }, (_, i) => ({
         id: newId('msg', T0),
         subscriberId: `s${i}`,

@@ -5,6 +5,7 @@ import type { Store } from '../../src/core/store.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
 import { describeInboxContract } from './inbox-contract.js';
+import { describeMessageLogContract } from './message-log-contract.js';
 import { describeStoreContract } from './store-contract.js';
 
 function onTempFile(create: (path: string) => Store | Promise<Store>) {
@@ -36,6 +37,14 @@ describeInboxContract(
   onTempFile((path) => createSqliteStore({ path })),
 );
 describeInboxContract(
+  'sqlite (own thread)',
+  onTempFile((path) => createThreadedSqliteStore({ path })),
+);
+describeMessageLogContract(
+  'sqlite (in process)',
+  onTempFile((path) => createSqliteStore({ path })),
+);
+describeMessageLogContract(
   'sqlite (own thread)',
   onTempFile((path) => createThreadedSqliteStore({ path })),
 );

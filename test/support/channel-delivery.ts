@@ -48,7 +48,8 @@ export async function triggerStep(
 ): Promise<string> {
   const saved = await h.api('PUT', `/v1/workflows/${key}`, { steps: [step] });
   expect(saved.status, saved.text).toBe(200);
-  const res = await h.api('POST', `/v1/workflows/${key}/trigger`, { to: subscriberId, data });
+  // As an object: the subscriber is created if the test has not saved them (a bare id must exist).
+  const res = await h.api('POST', `/v1/workflows/${key}/trigger`, { to: { subscriberId }, data });
   expect(res.status, res.text).toBe(202);
   const [id] = res.body.messageIds as string[];
   return id!;

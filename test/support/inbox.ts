@@ -27,7 +27,8 @@ export async function inboxClient(h: TestHerald, subscriberId: string, secret?: 
 
 /** Triggers `workflow` for one subscriber and waits until the in-app message is sent; returns its id. */
 export async function deliverInApp(h: TestHerald, workflow: string, subscriberId: string, data: object = {}) {
-  const res = await h.api('POST', `/v1/workflows/${workflow}/trigger`, { to: subscriberId, data });
+  // As an object: the subscriber is created if the test has not saved them (a bare id must exist).
+  const res = await h.api('POST', `/v1/workflows/${workflow}/trigger`, { to: { subscriberId }, data });
   if (res.status !== 202) throw new Error(`trigger answered ${res.status}: ${res.text}`);
   const id: string = res.body.messageIds[0];
   await waitFor(async () => (await h.api('GET', `/v1/messages/${id}`)).body.status === 'sent', {

@@ -1,7 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { firstIdAt, newId } from '../../src/core/ids.js';
+import { firstIdAt, idPattern, newId } from '../../src/core/ids.js';
 
 const CROCKFORD_ID = /^msg_[0-9a-hjkmnp-tv-z]{26}$/;
+
+describe('idPattern', () => {
+  it('matches every id newId makes with its prefix, and nothing of another shape', () => {
+    const pattern = new RegExp(idPattern('msg'));
+    for (const time of [0, 1_700_000_000_000, 2 ** 48 - 1]) expect(newId('msg', time)).toMatch(pattern);
+    for (const other of [
+      newId('trg'),
+      newId('msg').toUpperCase(),
+      `${newId('msg')}0`,
+      newId('msg').slice(0, -1),
+      'msg_',
+    ]) {
+      expect(other).not.toMatch(pattern);
+    }
+  });
+});
 
 describe('newId', () => {
   it('is the prefix, an underscore and 26 Crockford base32 characters', () => {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../app.js';
-import { DevMail, ListQuery, pageOf } from '../schemas.js';
+import { DevMail, DevMailQuery, pageOf } from '../schemas.js';
 
 export const devMailRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
@@ -12,7 +12,7 @@ export const devMailRoutes =
           tags: ['dev mailbox'],
           operationId: 'listDevMail',
           summary: 'Email captured while no SMTP server is configured, newest first',
-          querystring: ListQuery,
+          querystring: DevMailQuery,
           response: { 200: pageOf(DevMail) },
         },
       },

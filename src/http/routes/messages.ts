@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HeraldError } from '../../core/errors.js';
 import type { AppDeps } from '../app.js';
-import { Message, MessageParams, MessageQuery, MessageWithAttempts, pageOf } from '../schemas.js';
+import { MessageParams, MessagePage, MessageQuery, MessageWithAttempts } from '../schemas.js';
+
+/** What `since` cannot be combined with: the log is every message of the environment, in commit order. */
+const NOT_WITH_SINCE = ['cursor', 'triggerId', 'subscriberId', 'status'] as const;
 
 export const messageRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
@@ -14,14 +17,25 @@ export const messageRoutes =
         schema: {
           tags,
           operationId: 'listMessages',
-          summary: 'The delivery log, newest first',
+          summary: 'The delivery log: newest first by cursor, or followed in commit order by since',
           querystring: MessageQuery,
-          response: { 200: pageOf(Message) },
+          response: { 200: MessagePage },
         },
       },
       async (request) => {
-        const { limit, ...filter } = request.query;
-        return deps.store.listMessages(request.environmentId, { ...filter, limit: limit ?? 50 });
+        const { limit = 50, since, ...filter } = request.query;
+        const env = request.environmentId;
+        if (since === undefined) return deps.store.listMessages(env, { ...filter, limit });
+        const combined = NOT_WITH_SINCE.filter((name) => filter[name] !== undefined);
+        if (combined.length > 0) {
+          throw new HeraldError(
+            'INVALID_REQUEST',
+            `since cannot be combined with ${combined.join(', ')}: it follows every message of the environment in ` +
+              'commit order; page with cursor to filter',
+          );
+        }
+        if (since === 'now') return { items: [], nextSince: await deps.store.messageLogHead(env) };
+        return deps.store.listMessagesSince(env, Number(since), limit);
       },
     );
 

@@ -4,7 +4,7 @@ import { HeraldError, type FieldError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { compileSteps } from '../../core/templates.js';
 import type { AppDeps } from '../app.js';
-import { ListQuery, pageOf, Workflow, WorkflowBody, WorkflowParams } from '../schemas.js';
+import { WorkflowListQuery, pageOf, Workflow, WorkflowBody, WorkflowParams } from '../schemas.js';
 
 export const workflowRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
@@ -82,7 +82,7 @@ export const workflowRoutes =
           tags,
           operationId: 'listWorkflows',
           summary: 'List workflows, ordered by key',
-          querystring: ListQuery,
+          querystring: WorkflowListQuery,
           response: { 200: pageOf(Workflow) },
         },
       },

@@ -47,12 +47,24 @@ export function createPool(config: pg.PoolConfig): pg.Pool {
  * Runs `work` in a transaction on one pooled connection. On failure it rolls back and hands the
  * connection back to be closed, not reused: after an error its state is not to be trusted.
  */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransactionCommittedBy(pool, async (client) => ({ value: await work(client), committed: false }));
+}
+
+/**
+ * inTransaction for work that may send the COMMIT itself, in the same round trip as its last
+ * statement (so that a lock taken there is not held while the answer travels to this process and
+ * the next command back); it says whether it did.
+ */
+export async function inTransactionCommittedBy<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<{ value: T; committed: boolean }>,
+): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
+    const { value: result, committed } = await work(client);
+    if (!committed) await client.query('COMMIT');
     client.release();
     return result;
   } catch (error) {

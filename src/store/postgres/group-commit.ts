@@ -1,11 +1,15 @@
 import type pg from 'pg';
-import { inTransaction } from './connection.js';
+import { inTransactionCommittedBy } from './connection.js';
 
 /**
  * Writes a batch of items in the caller's transaction; returns, per item, the error that kept it
- * out (written items get undefined). Throwing fails the whole transaction.
+ * out (written items get undefined), and whether it committed the transaction itself (with its
+ * last statement). Throwing fails the whole transaction.
  */
-export type BatchWrite<Item> = (client: pg.PoolClient, items: Item[]) => Promise<(Error | undefined)[]>;
+export type BatchWrite<Item> = (
+  client: pg.PoolClient,
+  items: Item[],
+) => Promise<{ refused: (Error | undefined)[]; committed: boolean }>;
 
 interface Pending<Item> {
   item: Item;
@@ -34,8 +38,6 @@ export class PostgresGroupCommit<Item> {
   constructor(
     private readonly pool: pg.Pool,
     private readonly write: BatchWrite<Item>,
-    /** Runs in each transaction after the write, e.g. a NOTIFY. */
-    private readonly afterWrite?: (client: pg.PoolClient) => Promise<void>,
   ) {}
 
   run(item: Item): Promise<void> {
@@ -88,10 +90,9 @@ export class PostgresGroupCommit<Item> {
 
   /** One transaction; on failure nothing of it is committed and its connection is closed. */
   private commit(items: Item[]): Promise<(Error | undefined)[]> {
-    return inTransaction(this.pool, async (client) => {
-      const refused = await this.write(client, items);
-      if (this.afterWrite && refused.some((error) => error === undefined)) await this.afterWrite(client);
-      return refused;
+    return inTransactionCommittedBy(this.pool, async (client) => {
+      const { refused, committed } = await this.write(client, items);
+      return { value: refused, committed };
     });
   }
 }

@@ -25,3 +25,14 @@ export function listMessagesQuery(environmentId: string, filter: MessageFilter):
     values,
   };
 }
+
+/**
+ * The message log after `since`, in seq order: a forward walk of messages_by_seq from
+ * (environment, since), stopping after `limit` rows. Rows without a seq (written by an older
+ * Herald during a rolling upgrade) are not in the log.
+ */
+export const LIST_MESSAGES_SINCE = `SELECT ${MESSAGE_COLUMNS} FROM messages
+  WHERE environment_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`;
+
+/** The environment's highest seq: one backward step on messages_by_seq. */
+export const MESSAGE_LOG_HEAD = 'SELECT COALESCE(MAX(seq), 0) AS seq FROM messages WHERE environment_id = $1';

@@ -4,6 +4,7 @@ import type { Workflow } from '../../core/types.js';
 import { unpackContent } from '../content.js';
 import {
   devMailValues,
+  logPage,
   MESSAGE_COLUMNS,
   page,
   toAttempt,
@@ -36,7 +37,7 @@ import {
   parseInboxNotifyPayload,
   workflowsChannel,
 } from './notifications.js';
-import { listMessagesQuery } from './list-messages.js';
+import { LIST_MESSAGES_SINCE, listMessagesQuery, MESSAGE_LOG_HEAD } from './list-messages.js';
 import { migratePostgres, postgresSchemaIsCurrent } from './migrate.js';
 import { pruneMessages } from './prune-messages.js';
 
@@ -75,13 +76,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   }
   const idempotencyWindowMs = options.idempotencyWindowMs ?? 24 * 3_600_000;
   const channel = jobsChannel(schema);
-  const triggers = new PostgresGroupCommit<TriggerPlan>(
-    pool,
-    (client, plans) => commitTriggers(client, plans, idempotencyWindowMs),
-    // Delivered at commit, to workers in every process: one notification per batch.
-    async (client) => {
-      await client.query({ name: 'herald_notify_jobs', text: 'SELECT pg_notify($1, $2)', values: [channel, ''] });
-    },
+  const triggers = new PostgresGroupCommit<TriggerPlan>(pool, (client, plans) =>
+    commitTriggers(client, plans, { idempotencyWindowMs, jobsChannel: channel }),
   );
   const workflowChannel = workflowsChannel(schema);
   const inboxEventsChannel = inboxChannel(schema);
@@ -263,6 +259,16 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       const { text, values } = listMessagesQuery(env, filter);
       const rows = await query<MessageRow>(text, values);
       return page(rows, filter.limit, toMessage, (row) => row.id);
+    },
+
+    async listMessagesSince(env, since, limit) {
+      const rows = await named<MessageRow>('herald_list_messages_since', LIST_MESSAGES_SINCE, [env, since, limit]);
+      return logPage(rows, since);
+    },
+
+    async messageLogHead(env) {
+      const [row] = await named<{ seq: number }>('herald_message_log_head', MESSAGE_LOG_HEAD, [env]);
+      return row!.seq;
     },
 
     async getMessage(env, messageId) {

@@ -286,4 +286,29 @@ INSERT INTO sealing_key (singleton, key_id)
   SELECT 1, substr(secrets, 4, 8) FROM integrations WHERE secrets LIKE 'v1.%' LIMIT 1;
 `,
   },
+  {
+    id: 6,
+    name: 'message log',
+    sql: `
+-- The message log's order (GET /v1/messages?since=). A SEQUENCE would not do: its values are taken
+-- before commit, so a reader could see seq 8 committed while 7 is still to come. Seqs come from
+-- the one counter row below instead, updated in the statement that inserts the messages
+-- (commit-trigger.ts): its row lock is held until commit, so the next batch takes its seqs only
+-- after this one is visible, and seqs are in commit order. Messages already stored are numbered in
+-- id (creation) order. Nullable: a process of the previous version, during a rolling upgrade,
+-- inserts messages without one.
+ALTER TABLE messages ADD COLUMN seq BIGINT;
+UPDATE messages SET seq = numbered.n
+FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM messages) AS numbered
+WHERE numbered.id = messages.id;
+-- messages_by_seq serves the log: seq > $2 within an environment, ascending, and its MAX (the head).
+CREATE INDEX messages_by_seq ON messages (environment_id, seq);
+
+CREATE TABLE log_sequence (
+  name TEXT PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+INSERT INTO log_sequence (name, value) SELECT 'messages', COALESCE(MAX(seq), 0) FROM messages;
+`,
+  },
 ];

@@ -1,23 +1,29 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { HeraldError } from '../../core/errors.js';
 import type { TriggerPlan } from '../../core/store.js';
+import { unknownSubscribers } from '../../core/trigger-workflow.js';
 import { subscriberParams } from '../rows.js';
 
 /**
- * Writes one accepted trigger. Runs inside the writer's batch transaction, in its own savepoint.
- * Uses the primary keys of subscribers and idempotency_keys; inserts append to time-ordered ids.
+ * Writes one accepted trigger. Runs inside the writer's batch transaction, in its own savepoint,
+ * so a refused trigger (unknown subscribers, a taken Idempotency-Key) leaves nothing behind.
+ * Uses the primary keys of subscribers, idempotency_keys and log_sequence; inserts append to
+ * time-ordered ids.
  */
 export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) {
+  // One statement for all the bare ids of the trigger (up to 1,000), each a subscribers_pkey probe.
+  const unknown = db
+    .prepare(
+      `SELECT value FROM json_each(?)
+       WHERE NOT EXISTS (SELECT 1 FROM subscribers WHERE environment_id = ? AND subscriber_id = json_each.value)`,
+    )
+    .pluck();
   const claimKey: Statement = db.prepare(`
     INSERT INTO idempotency_keys (environment_id, key, body_hash, response, created_at)
     VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (environment_id, key) DO UPDATE
       SET body_hash = excluded.body_hash, response = excluded.response, created_at = excluded.created_at
       WHERE idempotency_keys.created_at < ?`);
-  const ensureSubscriber = db.prepare(`
-    INSERT INTO subscribers (environment_id, subscriber_id, created_at, updated_at)
-    VALUES (?, ?, ?, ?)
-    ON CONFLICT (environment_id, subscriber_id) DO NOTHING`);
   // Inline upserts merge: a field the trigger leaves out keeps its stored value.
   const mergeSubscriber = db.prepare(`
     INSERT INTO subscribers (environment_id, subscriber_id, email, phone, name, locale, timezone, data, created_at, updated_at)
@@ -33,16 +39,25 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
   const insertTrigger = db.prepare(`
     INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, created_at)
     VALUES (?, ?, ?, ?, ?, ?)`);
+  // The trigger's seqs at once: the one writer makes them commit-ordered.
+  const takeSeqs = db
+    .prepare(`UPDATE log_sequence SET value = value + ? WHERE name = 'messages' RETURNING value`)
+    .pluck();
   const insertMessage = db.prepare(`
     INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
-                          channel, step_index, status, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`);
+                          channel, step_index, status, created_at, updated_at, seq)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`);
   // A delivery job shares its message's id: one pending job per message at most.
   const insertJob = db.prepare(`
     INSERT INTO jobs (id, message_id, available_at, created_at) VALUES (?, ?, ?, ?)`);
 
   return (plan: TriggerPlan): void => {
     const { environmentId: env, createdAt: now } = plan;
+    const references = plan.recipients.filter((recipient) => !recipient.fields);
+    if (references.length > 0) {
+      const missing = unknown.all(JSON.stringify(references.map((r) => r.subscriberId)), env) as string[];
+      if (missing.length > 0) throw unknownSubscribers(missing);
+    }
     if (plan.idempotency) {
       const { key, bodyHash, responseJson } = plan.idempotency;
       const result = claimKey.run(env, key, bodyHash, responseJson, now, now - idempotencyWindowMs);
@@ -52,10 +67,7 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
     }
     for (const recipient of plan.recipients) {
       const fields = recipient.fields;
-      if (!fields) {
-        ensureSubscriber.run(env, recipient.subscriberId, now, now);
-        continue;
-      }
+      if (!fields) continue; // a reference: it exists (checked above), and nothing changes it
       mergeSubscriber.run({
         ...subscriberParams(env, recipient.subscriberId, fields, now),
         hasEmail: fields.email !== undefined ? 1 : 0,
@@ -67,6 +79,7 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
       });
     }
     insertTrigger.run(plan.triggerId, env, plan.workflowKey, plan.workflowVersionId, plan.dataJson, now);
+    let seq = plan.messages.length === 0 ? 0 : (takeSeqs.get(plan.messages.length) as number) - plan.messages.length;
     for (const message of plan.messages) {
       insertMessage.run(
         message.id,
@@ -79,6 +92,7 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
         message.stepIndex,
         now,
         now,
+        ++seq,
       );
       insertJob.run(message.id, message.id, now, now);
     }

@@ -285,4 +285,25 @@ INSERT INTO sealing_key (singleton, key_id)
   SELECT 1, substr(secrets, 4, 8) FROM integrations WHERE secrets LIKE 'v1.%' LIMIT 1;
 `,
   },
+  {
+    id: 6,
+    name: 'message log',
+    sql: `
+-- The message log's order (GET /v1/messages?since=): each message gets the next seq when its
+-- trigger commits, from the one counter row below, in the writing transaction. SQLite has one
+-- writer, so seqs are in commit order. Messages already stored are numbered in id (creation) order.
+ALTER TABLE messages ADD COLUMN seq INTEGER;
+UPDATE messages SET seq = numbered.n
+FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM messages) AS numbered
+WHERE numbered.id = messages.id;
+-- messages_by_seq serves the log: seq > ? within an environment, ascending, and its MAX (the head).
+CREATE INDEX messages_by_seq ON messages (environment_id, seq);
+
+CREATE TABLE log_sequence (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO log_sequence (name, value) SELECT 'messages', COALESCE(MAX(seq), 0) FROM messages;
+`,
+  },
 ];

@@ -11,6 +11,7 @@ import { unpackContent } from '../content.js';
 import { migrateSqlite, sqliteSchemaIsCurrent } from './migrate.js';
 import {
   devMailValues,
+  logPage,
   MESSAGE_COLUMNS,
   page,
   toAttempt,
@@ -262,6 +263,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`,
       ).all({ ...filter, env, limit: filter.limit + 1 }) as MessageRow[];
       return page(rows, filter.limit, toMessage, (row) => row.id);
+    },
+
+    async listMessagesSince(env, since, limit) {
+      // messages_by_seq, walked forward from (environment, since).
+      const rows = prepared(`
+        SELECT ${MESSAGE_COLUMNS} FROM messages WHERE environment_id = ? AND seq > ? ORDER BY seq LIMIT ?`).all(
+        env,
+        since,
+        limit,
+      ) as MessageRow[];
+      return logPage(rows, since);
+    },
+
+    async messageLogHead(env) {
+      // One step on messages_by_seq.
+      return prepared('SELECT COALESCE(MAX(seq), 0) FROM messages WHERE environment_id = ?').pluck().get(env) as number;
     },
 
     async getMessage(env, messageId) {

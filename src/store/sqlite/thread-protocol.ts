@@ -26,6 +26,8 @@ export const STORE_METHODS = [
   'commitTrigger',
   'getTriggerData',
   'listMessages',
+  'listMessagesSince',
+  'messageLogHead',
   'getMessage',
   'claimJobs',
   'completeJobs',
