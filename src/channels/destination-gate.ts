@@ -3,10 +3,12 @@
  * once, per process. Without it, a receiver that never answers takes every delivery slot for a
  * whole send timeout while messages for healthy destinations wait behind it.
  *
- * A send over the limit is not queued in its worker slot, with one exception: when the destination
- * is flowing (its sends come back quickly) and a slot would free within a moment, the send waits
- * that moment in its slot, which is cheaper than putting the message back in the queue. Otherwise
- * the message is put back (`deferMs` says for how long), and its slot goes to other work.
+ * A send over the limit waits in its worker slot while the destination is flowing (its oldest send
+ * in flight is younger than the stall limit): that is what the send would do anyway inside the
+ * provider's connection pool, and one busy relay can then still use every slot. Once the oldest
+ * send stalls (a receiver that hangs), the waiting sends give up and their messages are put back in
+ * the queue (`deferMs` says for how long), so their slots go to other destinations; from then on
+ * a send over the limit is put back at once, until the destination flows again.
  */
 export class DestinationGate {
   private inFlight = 0;
@@ -31,16 +33,15 @@ export class DestinationGate {
   }
 
   /**
-   * A slot now; or, when the destination is flowing and one should free within `maxWaitMs`,
-   * the first to free up (undefined if none did in time or `signal` aborted); else undefined.
+   * A slot now; or, while the destination is flowing, the first to free up (undefined once the
+   * oldest send in flight stalls, or `signal` aborted); or, when it is stalled, undefined at once.
    */
-  acquire(signal: AbortSignal, maxWaitMs = MAX_WAIT_IN_SLOT_MS): Promise<GateLease | undefined> {
+  acquire(signal: AbortSignal): Promise<GateLease | undefined> {
     const now = this.tryAcquire();
     if (now) return Promise.resolve(now);
-    const typical = Math.max(this.typicalMs ?? Infinity, this.oldestAge());
-    const expected = (typical * (this.waiters.length + 1)) / this.limit;
-    if (!(expected <= maxWaitMs) || signal.aborted) return Promise.resolve(undefined);
+    if (this.stalledInMs() <= 0 || signal.aborted) return Promise.resolve(undefined);
     return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
       const waiter = {
         grant: (lease: GateLease | undefined) => {
           clearTimeout(timer);
@@ -53,10 +54,25 @@ export class DestinationGate {
         if (index >= 0) this.waiters.splice(index, 1);
         waiter.grant(undefined);
       };
-      const timer = setTimeout(giveUp, maxWaitMs);
+      // Look again when the oldest send would stall; a send that finished meanwhile moves that on.
+      const watch = () => {
+        const left = this.stalledInMs();
+        if (left <= 0) giveUp();
+        else timer = setTimeout(watch, left + 1);
+      };
       signal.addEventListener('abort', giveUp, { once: true });
       this.waiters.push(waiter);
+      watch();
     });
+  }
+
+  /**
+   * How long until the oldest send in flight counts as stalled: four times what a send here
+   * typically takes, within STALL_MIN_MS–STALL_MAX_MS. Zero or less: stalled now.
+   */
+  private stalledInMs(): number {
+    const limit = Math.min(Math.max(4 * (this.typicalMs ?? 0), STALL_MIN_MS), STALL_MAX_MS);
+    return limit - this.oldestAge();
   }
 
   /** Sends in flight now (for the reason a message waits). */
@@ -115,8 +131,10 @@ export interface GateLease {
   release(): void;
 }
 
-/** Longest a send waits in its worker slot for a flowing destination to free one. */
-const MAX_WAIT_IN_SLOT_MS = 250;
+/** A send in flight this long is stalled whatever sends here usually take… */
+const STALL_MIN_MS = 1_000;
+/** …and one this long always is: the destination is hanging, not slow. */
+const STALL_MAX_MS = 10_000;
 /** What a send is assumed to take before any has finished. */
 const DEFAULT_TYPICAL_MS = 1_000;
 /** A message put back waits at least this long: less would claim it again at once, for nothing. */

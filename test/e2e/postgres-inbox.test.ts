@@ -121,7 +121,7 @@ it('ends the streams every process holds when any process rotates the secret', a
   const dir = mkdtempSync(join(tmpdir(), 'herald-rotation-'));
   const child = await spawnHerald(
     ['--database', testDatabaseUrl(schema), '--role', 'api', '--data-dir', dir, '--api-key', TEST_API_KEY],
-    { HERALD_LOG_LEVEL: 'warn' },
+    { HERALD_LOG_LEVEL: 'warn', HERALD_SECRET_KEY: shared['secret-key'] },
   );
   try {
     const sub = await inboxClient(first, 'rotated-elsewhere');
