@@ -2,6 +2,7 @@ import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import {
   buildMime,
+  chooseBoundary,
   encodeHeaderValue,
   formatMailbox,
   isDeliverableAddress,
@@ -24,6 +25,10 @@ function decodeWords(value: string): string {
 function headerSection(raw: Buffer): string[] {
   const text = raw.toString('latin1');
   return text.slice(0, text.indexOf('\r\n\r\n')).split('\r\n');
+}
+
+function boundaryOf(raw: Buffer): string {
+  return /^Content-Type: multipart\/alternative; boundary="([^"]+)"\r$/m.exec(raw.toString('latin1'))![1]!;
 }
 
 function bodyOf(raw: Buffer): string {
@@ -163,12 +168,25 @@ describe('buildMime', () => {
   it('switches to base64 for non-ASCII text', () => {
     const raw = buildMime({ ...base, text: 'naïve' });
     expect(headerSection(raw)).toContain('Content-Transfer-Encoding: base64');
-    expect(bodyOf(raw)).toBe(Buffer.from('naïve').toString('base64') + '\r\n\r\n');
+    expect(bodyOf(raw)).toBe(Buffer.from('naïve').toString('base64') + '\r\n');
+  });
+
+  it('sends base64 text with CRLF line breaks too, whatever breaks it was given', () => {
+    const raw = buildMime({ ...base, text: 'é\nb\rc\r\nd' });
+    expect(Buffer.from(bodyOf(raw), 'base64').toString()).toBe('é\r\nb\r\nc\r\nd');
+  });
+
+  it('does not add a second line break to a 7-bit body that ends with one', async () => {
+    expect(bodyOf(buildMime({ ...base, text: 'a\nb\n' }))).toBe('a\r\nb\r\n');
+    expect((await simpleParser(buildMime({ ...base, text: 'a\nb\n' }))).text).toBe('a\nb\n');
   });
 
   it('keeps a 998-character line in 7bit but base64-encodes a 999-character one', () => {
     expect(headerSection(buildMime({ ...base, text: 'a'.repeat(998) }))).toContain('Content-Transfer-Encoding: 7bit');
     expect(headerSection(buildMime({ ...base, text: 'a'.repeat(999) }))).toContain('Content-Transfer-Encoding: base64');
+    const lines = (n: number) => `x\n${'a'.repeat(n)}\ny`;
+    expect(headerSection(buildMime({ ...base, text: lines(998) }))).toContain('Content-Transfer-Encoding: 7bit');
+    expect(headerSection(buildMime({ ...base, text: lines(999) }))).toContain('Content-Transfer-Encoding: base64');
   });
 
   it('switches to base64 for control characters other than tab', () => {
@@ -211,15 +229,44 @@ describe('buildMime', () => {
     expect(raw.every((byte) => byte < 0x80)).toBe(true);
   });
 
-  it('uses a fresh boundary per message that does not occur in the parts', () => {
-    const boundaries = new Set<string>();
-    for (let i = 0; i < 20; i++) {
-      const raw = buildMime({ ...base, html: '<p>--=_herald_</p>' }).toString();
-      const boundary = /boundary="([^"]+)"/.exec(raw)![1]!;
-      boundaries.add(boundary);
-      expect(raw.split(`--${boundary}`)).toHaveLength(4);
+  it('draws a fresh random boundary per message: never one twice, nothing shared between neighbours', () => {
+    const boundaries: string[] = [];
+    // More messages than one block of random bytes (256 boundaries), so refills are crossed.
+    for (let i = 0; i < 2000; i++) boundaries.push(boundaryOf(buildMime({ ...base, html: '<p>hi</p>' })));
+    expect(new Set(boundaries).size).toBe(boundaries.length);
+    for (const boundary of boundaries) expect(boundary).toMatch(/^=_herald_[0-9a-f]{32}$/);
+    // A per-process token with a counter (the old scheme) shares a long prefix with its neighbour.
+    const common = (a: string, b: string) => {
+      let n = 0;
+      while (n < a.length && a[n] === b[n]) n++;
+      return n;
+    };
+    for (let i = 1; i < boundaries.length; i++) {
+      const [a, b] = [boundaries[i - 1]!.slice(9), boundaries[i]!.slice(9)];
+      expect(common(a, b), `${a} / ${b}`).toBeLessThan(8);
+      expect(common([...a].reverse().join(''), [...b].reverse().join('')), `${a} / ${b}`).toBeLessThan(8);
     }
-    expect(boundaries.size).toBe(20);
+  });
+
+  it("cannot be closed by content holding the previous email's boundary", async () => {
+    const previous = boundaryOf(buildMime({ ...base, html: '<p>first</p>' }));
+    const injected = (b: string) =>
+      `x\r\n--${b}\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<script>evil()</script>\r\n--${b}--\r\n`;
+    const text = injected(previous);
+    const html = `<p>${injected(previous)}</p>`;
+    const raw = buildMime({ ...base, text, html });
+    const boundary = boundaryOf(raw);
+    expect(boundary).not.toBe(previous);
+    expect(raw.toString('latin1').split(`--${boundary}`)).toHaveLength(4);
+    const mail = await simpleParser(raw);
+    expect(mail.text).toBe(text.replace(/\r\n/g, '\n'));
+    expect(mail.html).toBe(html.replace(/\r\n/g, '\n'));
+    expect(mail.attachments).toEqual([]);
+  });
+
+  it('draws again in the unlikely case a 7-bit body holds the boundary drawn', () => {
+    const draws = ['aaaa', 'bbbb'];
+    expect(chooseBoundary(['text with =_herald_aaaa in it'], () => draws.shift()!)).toBe('=_herald_bbbb');
   });
 });
 
