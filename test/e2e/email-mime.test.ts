@@ -35,7 +35,10 @@ async function deliver(to: Record<string, string>, data: Record<string, string>)
   const res = await h.api('POST', '/v1/workflows/comment/trigger', { to, data });
   expect(res.status, res.text).toBe(202);
   const id = res.body.messageIds[0] as string;
-  return waitFor(() => sink.received.find((mail) => mail.heraldMessageId === id), { what: `email ${id}` });
+  return waitFor(() => sink.received.find((mail) => mail.heraldMessageId === id), {
+    timeoutMs: 30_000,
+    what: `email ${id}`,
+  });
 }
 
 /** The boundary a parser reads the structure by. */

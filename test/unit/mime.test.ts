@@ -9,6 +9,7 @@ import {
   parseMailbox,
   type MimeInput,
 } from '../../src/channels/email/mime.js';
+import { composeEmail } from '../../src/channels/email/compose-email.js';
 
 /** Decodes a header value made of RFC 2047 B-encoded words, checking each word is whole UTF-8. */
 function decodeWords(value: string): string {
@@ -105,6 +106,25 @@ describe('formatMailbox', () => {
     const formatted = formatMailbox({ address: 'z@example.com', name: 'Zoë Ünïcødé' });
     expect(formatted).toMatch(/^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?= <z@example\.com>$/);
     expect(decodeWords(formatted.replace(/ <z@example\.com>$/, ''))).toBe('Zoë Ünïcødé');
+  });
+
+  it('keeps a long name on one line for email APIs, as encoded words that decode to it', () => {
+    const name = 'Lovelace, Ada — Countess of Lovelace, Analyst of the Engine '.repeat(3).trim();
+    const formatted = formatMailbox({ address: 'a@example.com', name });
+    expect(formatted).not.toMatch(/[\r\n]/);
+    expect(
+      decodeWords(
+        formatted
+          .replace(/ <a@example\.com>$/, '')
+          .split(' ')
+          .join('\r\n '),
+      ),
+    ).toBe(name);
+  });
+
+  it('never lets a sender address end its brackets or its line', () => {
+    const formatted = formatMailbox({ address: 'eve@example.com>\r\nBcc: <x@example.com', name: 'Eve' });
+    expect(formatted).toBe('"Eve" <eve@example.comBccx@example.com>');
   });
 });
 
@@ -211,6 +231,26 @@ describe('buildMime', () => {
     for (const line of headerSection(raw)) expect(line.length, line).toBeLessThanOrEqual(78);
   });
 
+  it('writes long ASCII display names as folded encoded words, within 78 octets a line', async () => {
+    const name = 'Ada Lovelace, Countess of Lovelace (Analyst, Metaphysician) '.repeat(4).trim();
+    const raw = buildMime({ ...base, to: { address: 'ada@example.org', name } });
+    for (const line of headerSection(raw)) expect(line.length, line).toBeLessThanOrEqual(78);
+    expect((await simpleParser(raw)).to).toMatchObject({ value: [{ address: 'ada@example.org', name }] });
+  });
+
+  it('encodes a subject whose spaces a fold would lose: at either end, or doubled in a long value', async () => {
+    for (const subject of ['  indented', 'trailing ', `${'word '.repeat(20)} two  spaces`]) {
+      const raw = buildMime({ ...base, subject });
+      expect(headerSection(raw).find((line) => line.startsWith('Subject: '))).toMatch(/^Subject: =\?UTF-8\?B\?/);
+      expect((await simpleParser(raw)).subject).toBe(subject);
+    }
+  });
+
+  it('refuses a header name that is not a field name', () => {
+    expect(() => buildMime({ ...base, headers: { 'X-Bad\r\nBcc': 'x' } })).toThrow(/not a header field name/);
+    expect(() => buildMime({ ...base, headers: { 'X-Bad:': 'x' } })).toThrow(/not a header field name/);
+  });
+
   it('folds a long ASCII subject at spaces and it reads back unchanged', async () => {
     const subject = 'Your weekly summary of comments, mentions and reactions across all projects '.repeat(4).trim();
     const raw = buildMime({ ...base, subject });
@@ -308,5 +348,21 @@ describe('isDeliverableAddress', () => {
     `a@${'b'.repeat(250)}.com`,
   ])('refuses %j', (address) => {
     expect(isDeliverableAddress(address)).toBe(false);
+  });
+});
+
+describe('composeEmail', () => {
+  const email = { messageId: 'msg_1', environmentId: 'env', to: 'ada@example.org', subject: 'Hi', text: 'Hello' };
+
+  it("derives Message-ID from the message id and the sender's domain", () => {
+    const { raw, headers } = composeEmail(email, { address: 'noreply@mail.example.com' });
+    expect(headers).toEqual({ 'Message-ID': '<msg_1@mail.example.com>', 'X-Herald-Message-Id': 'msg_1' });
+    expect(headerSection(raw)).toContain('Message-ID: <msg_1@mail.example.com>');
+  });
+
+  it('falls back to herald.local when the sender has no plain domain to lend', () => {
+    for (const address of ['noreply', 'a@example.com>\r\nBcc: x', 'a@exämple.com', 'a@']) {
+      expect(composeEmail(email, { address }).headers['Message-ID']).toBe('<msg_1@herald.local>');
+    }
   });
 });
