@@ -234,13 +234,16 @@ const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
 /**
  * Composes the MIME message directly: plain text alone, or multipart/alternative with text and
  * HTML (an empty HTML body sends text alone). Building it here rather than through a
- * general-purpose composer keeps sending cheap: nodemailer's MailComposer took 10–25× the CPU for
- * the same message (bench/mime-compose.js). test/property/mime.property.test.ts checks with
+ * general-purpose composer keeps sending cheap: nodemailer's MailComposer takes over ten times the
+ * CPU for the same message (bench/mime-compose.js). test/property/mime.property.test.ts checks with
  * mailparser that no content, however crafted, reads back as structure.
  *
  * What a parser reads back: each part's text with every line break as CRLF; a single 7-bit part
  * gains a final line break when it has none (the message ends with one); header values and names
  * as encodeHeaderValue and formatMailbox say.
+ *
+ * Every character written is ASCII. The Buffer is still made as UTF-8, not latin1 (a little
+ * cheaper): a character that slipped through could then only become 8-bit bytes, never a CR or LF.
  */
 export function buildMime(input: MimeInput): Buffer {
   let head =
@@ -256,7 +259,7 @@ export function buildMime(input: MimeInput): Buffer {
   const text = encodePart(input.text, 'text/plain');
   if (!input.html) {
     const end = text.body.endsWith('\r\n') ? '' : '\r\n';
-    return Buffer.from(head + text.head + text.body + end, 'latin1');
+    return Buffer.from(head + text.head + text.body + end);
   }
   const html = encodePart(input.html, 'text/html');
   const boundary = chooseBoundary([text, html].filter((part) => part.sevenBit).map((part) => part.body));
@@ -266,7 +269,6 @@ export function buildMime(input: MimeInput): Buffer {
       `--${boundary}\r\n${text.head}${text.body}\r\n` +
       `--${boundary}\r\n${html.head}${html.body}\r\n` +
       `--${boundary}--\r\n`,
-    'latin1',
   );
 }
 
