@@ -83,7 +83,14 @@ describe('MIME structure under hostile trigger data', () => {
     );
 
     expect(boundaryOf(mail)).not.toBe(seen);
-    const logged = (await h.api('GET', `/v1/messages/${mail.heraldMessageId}`)).body;
+    // The email can arrive before its outcome (and the content logged with it) is committed.
+    const logged = await waitFor(
+      async () => {
+        const res = await h.api('GET', `/v1/messages/${mail.heraldMessageId}`);
+        return res.body.status === 'sent' ? res.body : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the message to be logged as sent' },
+    );
     expect(logged.content.html).toContain(phishing); // the data reached the template as given…
     expect(mail.parsed.html).toBe(lf(logged.content.html)); // …and stayed content, whole
     expect(mail.parsed.html).not.toContain('evil.example');
