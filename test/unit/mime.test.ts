@@ -2,12 +2,14 @@ import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import {
   buildMime,
+  chooseBoundary,
   encodeHeaderValue,
   formatMailbox,
   isDeliverableAddress,
   parseMailbox,
   type MimeInput,
 } from '../../src/channels/email/mime.js';
+import { composeEmail } from '../../src/channels/email/compose-email.js';
 
 /** Decodes a header value made of RFC 2047 B-encoded words, checking each word is whole UTF-8. */
 function decodeWords(value: string): string {
@@ -24,6 +26,10 @@ function decodeWords(value: string): string {
 function headerSection(raw: Buffer): string[] {
   const text = raw.toString('latin1');
   return text.slice(0, text.indexOf('\r\n\r\n')).split('\r\n');
+}
+
+function boundaryOf(raw: Buffer): string {
+  return /^Content-Type: multipart\/alternative; boundary="([^"]+)"\r$/m.exec(raw.toString('latin1'))![1]!;
 }
 
 function bodyOf(raw: Buffer): string {
@@ -101,6 +107,25 @@ describe('formatMailbox', () => {
     expect(formatted).toMatch(/^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?= <z@example\.com>$/);
     expect(decodeWords(formatted.replace(/ <z@example\.com>$/, ''))).toBe('Zoë Ünïcødé');
   });
+
+  it('keeps a long name on one line for email APIs, as encoded words that decode to it', () => {
+    const name = 'Lovelace, Ada — Countess of Lovelace, Analyst of the Engine '.repeat(3).trim();
+    const formatted = formatMailbox({ address: 'a@example.com', name });
+    expect(formatted).not.toMatch(/[\r\n]/);
+    expect(
+      decodeWords(
+        formatted
+          .replace(/ <a@example\.com>$/, '')
+          .split(' ')
+          .join('\r\n '),
+      ),
+    ).toBe(name);
+  });
+
+  it('never lets a sender address end its brackets or its line', () => {
+    const formatted = formatMailbox({ address: 'eve@example.com>\r\nBcc: <x@example.com', name: 'Eve' });
+    expect(formatted).toBe('"Eve" <eve@example.comBccx@example.com>');
+  });
 });
 
 describe('parseMailbox', () => {
@@ -163,12 +188,25 @@ describe('buildMime', () => {
   it('switches to base64 for non-ASCII text', () => {
     const raw = buildMime({ ...base, text: 'naïve' });
     expect(headerSection(raw)).toContain('Content-Transfer-Encoding: base64');
-    expect(bodyOf(raw)).toBe(Buffer.from('naïve').toString('base64') + '\r\n\r\n');
+    expect(bodyOf(raw)).toBe(Buffer.from('naïve').toString('base64') + '\r\n');
+  });
+
+  it('sends base64 text with CRLF line breaks too, whatever breaks it was given', () => {
+    const raw = buildMime({ ...base, text: 'é\nb\rc\r\nd' });
+    expect(Buffer.from(bodyOf(raw), 'base64').toString()).toBe('é\r\nb\r\nc\r\nd');
+  });
+
+  it('does not add a second line break to a 7-bit body that ends with one', async () => {
+    expect(bodyOf(buildMime({ ...base, text: 'a\nb\n' }))).toBe('a\r\nb\r\n');
+    expect((await simpleParser(buildMime({ ...base, text: 'a\nb\n' }))).text).toBe('a\nb\n');
   });
 
   it('keeps a 998-character line in 7bit but base64-encodes a 999-character one', () => {
     expect(headerSection(buildMime({ ...base, text: 'a'.repeat(998) }))).toContain('Content-Transfer-Encoding: 7bit');
     expect(headerSection(buildMime({ ...base, text: 'a'.repeat(999) }))).toContain('Content-Transfer-Encoding: base64');
+    const lines = (n: number) => `x\n${'a'.repeat(n)}\ny`;
+    expect(headerSection(buildMime({ ...base, text: lines(998) }))).toContain('Content-Transfer-Encoding: 7bit');
+    expect(headerSection(buildMime({ ...base, text: lines(999) }))).toContain('Content-Transfer-Encoding: base64');
   });
 
   it('switches to base64 for control characters other than tab', () => {
@@ -193,6 +231,26 @@ describe('buildMime', () => {
     for (const line of headerSection(raw)) expect(line.length, line).toBeLessThanOrEqual(78);
   });
 
+  it('writes long ASCII display names as folded encoded words, within 78 octets a line', async () => {
+    const name = 'Ada Lovelace, Countess of Lovelace (Analyst, Metaphysician) '.repeat(4).trim();
+    const raw = buildMime({ ...base, to: { address: 'ada@example.org', name } });
+    for (const line of headerSection(raw)) expect(line.length, line).toBeLessThanOrEqual(78);
+    expect((await simpleParser(raw)).to).toMatchObject({ value: [{ address: 'ada@example.org', name }] });
+  });
+
+  it('encodes a subject whose spaces a fold would lose: at either end, or doubled in a long value', async () => {
+    for (const subject of ['  indented', 'trailing ', `${'word '.repeat(20)} two  spaces`]) {
+      const raw = buildMime({ ...base, subject });
+      expect(headerSection(raw).find((line) => line.startsWith('Subject: '))).toMatch(/^Subject: =\?UTF-8\?B\?/);
+      expect((await simpleParser(raw)).subject).toBe(subject);
+    }
+  });
+
+  it('refuses a header name that is not a field name', () => {
+    expect(() => buildMime({ ...base, headers: { 'X-Bad\r\nBcc': 'x' } })).toThrow(/not a header field name/);
+    expect(() => buildMime({ ...base, headers: { 'X-Bad:': 'x' } })).toThrow(/not a header field name/);
+  });
+
   it('folds a long ASCII subject at spaces and it reads back unchanged', async () => {
     const subject = 'Your weekly summary of comments, mentions and reactions across all projects '.repeat(4).trim();
     const raw = buildMime({ ...base, subject });
@@ -211,15 +269,44 @@ describe('buildMime', () => {
     expect(raw.every((byte) => byte < 0x80)).toBe(true);
   });
 
-  it('uses a fresh boundary per message that does not occur in the parts', () => {
-    const boundaries = new Set<string>();
-    for (let i = 0; i < 20; i++) {
-      const raw = buildMime({ ...base, html: '<p>--=_herald_</p>' }).toString();
-      const boundary = /boundary="([^"]+)"/.exec(raw)![1]!;
-      boundaries.add(boundary);
-      expect(raw.split(`--${boundary}`)).toHaveLength(4);
+  it('draws a fresh random boundary per message: never one twice, nothing shared between neighbours', () => {
+    const boundaries: string[] = [];
+    // More messages than one block of random bytes (256 boundaries), so refills are crossed.
+    for (let i = 0; i < 2000; i++) boundaries.push(boundaryOf(buildMime({ ...base, html: '<p>hi</p>' })));
+    expect(new Set(boundaries).size).toBe(boundaries.length);
+    for (const boundary of boundaries) expect(boundary).toMatch(/^=_herald_[0-9a-f]{32}$/);
+    // A per-process token with a counter (the old scheme) shares a long prefix with its neighbour.
+    const common = (a: string, b: string) => {
+      let n = 0;
+      while (n < a.length && a[n] === b[n]) n++;
+      return n;
+    };
+    for (let i = 1; i < boundaries.length; i++) {
+      const [a, b] = [boundaries[i - 1]!.slice(9), boundaries[i]!.slice(9)];
+      expect(common(a, b), `${a} / ${b}`).toBeLessThan(8);
+      expect(common([...a].reverse().join(''), [...b].reverse().join('')), `${a} / ${b}`).toBeLessThan(8);
     }
-    expect(boundaries.size).toBe(20);
+  });
+
+  it("cannot be closed by content holding the previous email's boundary", async () => {
+    const previous = boundaryOf(buildMime({ ...base, html: '<p>first</p>' }));
+    const injected = (b: string) =>
+      `x\r\n--${b}\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<script>evil()</script>\r\n--${b}--\r\n`;
+    const text = injected(previous);
+    const html = `<p>${injected(previous)}</p>`;
+    const raw = buildMime({ ...base, text, html });
+    const boundary = boundaryOf(raw);
+    expect(boundary).not.toBe(previous);
+    expect(raw.toString('latin1').split(`--${boundary}`)).toHaveLength(4);
+    const mail = await simpleParser(raw);
+    expect(mail.text).toBe(text.replace(/\r\n/g, '\n'));
+    expect(mail.html).toBe(html.replace(/\r\n/g, '\n'));
+    expect(mail.attachments).toEqual([]);
+  });
+
+  it('draws again in the unlikely case a 7-bit body holds the boundary drawn', () => {
+    const draws = ['aaaa', 'bbbb'];
+    expect(chooseBoundary(['text with =_herald_aaaa in it'], () => draws.shift()!)).toBe('=_herald_bbbb');
   });
 });
 
@@ -261,5 +348,21 @@ describe('isDeliverableAddress', () => {
     `a@${'b'.repeat(250)}.com`,
   ])('refuses %j', (address) => {
     expect(isDeliverableAddress(address)).toBe(false);
+  });
+});
+
+describe('composeEmail', () => {
+  const email = { messageId: 'msg_1', environmentId: 'env', to: 'ada@example.org', subject: 'Hi', text: 'Hello' };
+
+  it("derives Message-ID from the message id and the sender's domain", () => {
+    const { raw, headers } = composeEmail(email, { address: 'noreply@mail.example.com' });
+    expect(headers).toEqual({ 'Message-ID': '<msg_1@mail.example.com>', 'X-Herald-Message-Id': 'msg_1' });
+    expect(headerSection(raw)).toContain('Message-ID: <msg_1@mail.example.com>');
+  });
+
+  it('falls back to herald.local when the sender has no plain domain to lend', () => {
+    for (const address of ['noreply', 'a@example.com>\r\nBcc: x', 'a@exämple.com', 'a@']) {
+      expect(composeEmail(email, { address }).headers['Message-ID']).toBe('<msg_1@herald.local>');
+    }
   });
 });

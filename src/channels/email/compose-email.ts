@@ -6,9 +6,13 @@ export interface ComposedEmail {
   headers: Record<string, string>;
 }
 
-/** The domain used in Message-ID: the sender's, so receivers see a plausible id. */
+/**
+ * The domain used in Message-ID: the sender's, so receivers see a plausible id; `herald.local`
+ * when the sender's address has no plain host name after its last `@` (the id must stay a msg-id).
+ */
 function idDomain(from: Mailbox): string {
-  return from.address.split('@')[1] || 'herald.local';
+  const domain = from.address.slice(from.address.lastIndexOf('@') + 1);
+  return from.address.includes('@') && /^[A-Za-z0-9.-]{1,253}$/.test(domain) ? domain : 'herald.local';
 }
 
 /**
