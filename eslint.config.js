@@ -16,8 +16,12 @@ const layers = [
       'better-sqlite3',
       'nodemailer',
       'pg',
+      // Threads and processes are infrastructure: core states what it needs (e.g. an async
+      // render) and main.ts wires the worker code that provides it.
+      'node:worker_threads',
+      'node:child_process',
     ],
-    message: 'core imports no framework, driver, provider or outer layer',
+    message: 'core imports no framework, driver, provider, thread or outer layer',
   },
   {
     files: ['src/store/**/*.ts'],

@@ -8,6 +8,7 @@ process.env.HERALD_TEST_RUN ??= randomBytes(3).toString('hex');
 const ON_BOTH_STORES = [
   'test/e2e/subscribers.test.ts',
   'test/e2e/workflows.test.ts',
+  'test/e2e/runaway-templates.test.ts',
   'test/e2e/triggers.test.ts',
   'test/e2e/delivery-log.test.ts',
   'test/e2e/message-log.test.ts',

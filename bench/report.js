@@ -228,3 +228,28 @@ export function inboxRows(r) {
     ['  cores (ceiling rounds)', cpu(r.ceiling, 'ceiling')],
   ];
 }
+
+export function runawayRows(r) {
+  const phase = (x) =>
+    `/healthz p50 ${ms(x.healthz.p50)} ms · p99 ${ms(x.healthz.p99)} ms · max ${ms(x.healthz.max)} ms (${int(x.healthz.requests)} requests) · ` +
+    `event-loop delay p99 ${ms(x.eventLoopLag.worstP99Ms)} ms, max ${ms(x.eventLoopLag.maxMs)} ms`;
+  return [
+    [
+      `Runaway templates (${int(r.settings.renders)} renders to the ${r.settings.renderTimeout} limit, ${r.settings.renderThreads} render threads)`,
+      '',
+    ],
+    ['  idle', phase(r.idle)],
+    ['  during the runaway renders', `${phase(r.runaway)} · ${int(r.runaway.failed)} failed in ${r.runaway.seconds} s`],
+    [
+      '  overruns',
+      Object.entries(r.runaway.overruns)
+        .map(([how, n]) => `${how} ${n}`)
+        .join(', '),
+    ],
+    [
+      '  ratio runaway / idle',
+      `/healthz p99 ${r.ratios.healthzP99} · event-loop delay p99 ${r.ratios.eventLoopLagP99}`,
+    ],
+    ['  cores (runaway phase)', cores(r.runaway.cores)],
+  ];
+}

@@ -1,9 +1,9 @@
 /**
- * `npm run bench`: ingest, end to end, webhooks, then the inbox stream. Prints a table of the
- * figures against their targets (or ceilings) and writes bench/results/ingest.json, e2e.json,
- * webhook.json and inbox.json.
+ * `npm run bench`: ingest, end to end, webhooks, the inbox stream, then runaway templates. Prints a
+ * table of the figures against their targets (or ceilings) and writes bench/results/ingest.json,
+ * e2e.json, webhook.json, inbox.json and runaway.json.
  *
- *   node bench/run.js [--only ingest|e2e|webhook|inbox] [--duration 10] [--messages 20000] [--pools 5,10] [--cpu-prof dir]
+ *   node bench/run.js [--only ingest|e2e|webhook|inbox|runaway] [--duration 10] [--messages 20000] [--pools 5,10] [--runaways 1000] [--cpu-prof dir]
  *   node bench/run.js --database postgres://user@host:5432/db [--only …] [--duration 10] [--messages 5000]
  *
  * BENCH_DURATION, BENCH_MESSAGES and BENCH_DATABASE set the same as the flags. Without --pools, the
@@ -26,7 +26,17 @@ import { runIngest } from './ingest.js';
 import { runPgE2e } from './pg-e2e.js';
 import { runPgIngest } from './pg-ingest.js';
 import { runInbox } from './inbox.js';
-import { e2eRows, inboxRows, ingestRows, pgE2eRows, pgIngestRows, printTable, webhookRows } from './report.js';
+import {
+  e2eRows,
+  inboxRows,
+  ingestRows,
+  pgE2eRows,
+  pgIngestRows,
+  printTable,
+  runawayRows,
+  webhookRows,
+} from './report.js';
+import { runRunaway } from './runaway.js';
 import { runWebhook } from './webhook.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -54,11 +64,12 @@ function readOptions() {
       messages: { type: 'string', default: process.env.BENCH_MESSAGES },
       database: { type: 'string', default: process.env.BENCH_DATABASE },
       pools: { type: 'string' },
+      runaways: { type: 'string', default: '1000' },
       'cpu-prof': { type: 'string' },
     },
   });
-  if (values.only !== undefined && !['ingest', 'e2e', 'webhook', 'inbox'].includes(values.only)) {
-    throw new Error(`--only must be ingest, e2e, webhook or inbox, got ${values.only}`);
+  if (values.only !== undefined && !['ingest', 'e2e', 'webhook', 'inbox', 'runaway'].includes(values.only)) {
+    throw new Error(`--only must be ingest, e2e, webhook, inbox or runaway, got ${values.only}`);
   }
   const database = values.database || undefined;
   if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
@@ -68,7 +79,7 @@ function readOptions() {
     throw new Error('--database takes no ?schema=: every run creates its own schema and drops it');
   }
   if (database !== undefined && values.pools !== undefined) throw new Error('--pools is for the SQLite bench only');
-  if (database !== undefined && ['webhook', 'inbox'].includes(values.only))
+  if (database !== undefined && ['webhook', 'inbox', 'runaway'].includes(values.only))
     throw new Error(`the ${values.only} bench runs on SQLite only`);
   const messages = values.messages ?? String(DEFAULT_MESSAGES[database ? 'postgres' : 'sqlite']);
   return {
@@ -77,6 +88,7 @@ function readOptions() {
     durationSec: positiveNumber(values.duration, 'duration'),
     messages: Math.round(positiveNumber(messages, 'messages')),
     pools: values.pools?.split(',').map((pool) => Math.round(positiveNumber(pool, 'pools'))),
+    runaways: Math.round(positiveNumber(values.runaways, 'runaways')),
     cpuProfileDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
   };
 }
@@ -159,7 +171,12 @@ async function runSqlite(options) {
   if (runs('inbox')) {
     const inbox = await runInbox({ cpuProfileDir: options.cpuProfileDir });
     files.push(writeResults('inbox', inbox));
-    rows.push(...inboxRows(inbox));
+    rows.push(...inboxRows(inbox), ['', '']);
+  }
+  if (runs('runaway')) {
+    const runaway = await runRunaway({ renders: options.runaways, cpuProfileDir: options.cpuProfileDir });
+    files.push(writeResults('runaway', runaway));
+    rows.push(...runawayRows(runaway));
   }
   return { rows, files };
 }

@@ -12,6 +12,7 @@ import { vetUrl } from './channels/outbound/ssrf.js';
 import type { ProviderContext } from './channels/provider.js';
 import { createWebhookDestinations } from './channels/webhook/webhook-destinations.js';
 import type { Dispatcher } from './core/dispatch.js';
+import { createRunawayGuard } from './core/runaway-guard.js';
 import type { SecretBox } from './core/secret-box.js';
 import type { StoredIntegration } from './core/store.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -29,6 +30,7 @@ import { createPostgresStore } from './store/postgres/postgres-store.js';
 import { createThreadedSqliteStore } from './store/sqlite/threaded-sqlite-store.js';
 import { openSecretBox, setUpApiKey, type SecretKeySource, type StartupApiKey } from './startup-keys.js';
 import { startHousekeeping } from './worker/housekeeping.js';
+import { createRenderPool, type RenderPool } from './worker/render-pool.js';
 import { createWorker, type Worker } from './worker/worker.js';
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
@@ -116,6 +118,7 @@ export interface Herald {
   worker: Worker;
   dispatcher: Dispatcher;
   integrations: IntegrationService;
+  renderPool: RenderPool;
   logger: Logger;
   /** The API key this start registered or kept (for the banner). */
   apiKey: StartupApiKey;
@@ -205,6 +208,14 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     policy,
     fromEnvironment,
   });
+  // Threads start with the first render: an API-only process never starts any.
+  const renderPool = createRenderPool({
+    threads: config.renderThreads,
+    timeoutMs: config.renderTimeoutMs,
+    logger,
+    onOverrun: (how) => metrics.renderOverrun(how),
+  });
+  metrics.watchRenderPool(() => renderPool.stats());
   const worker = createWorker(
     {
       store,
@@ -212,6 +223,8 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
       logger,
       metrics,
       deliver: {
+        render: (request) => renderPool.render(request),
+        runaways: createRunawayGuard({ now: () => clock.now() }),
         dispatcher,
         clock,
         retryPolicy: { schedule: config.retryScheduleMs, jitter: 0.2 },
@@ -269,6 +282,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     // The port is taken or the host is wrong: release what was opened, or the store's thread
     // would keep the process alive after the error is reported.
     await app.close();
+    await renderPool.close();
     await dispatcher.close();
     await http.close();
     await store.close();
@@ -297,6 +311,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     worker,
     dispatcher,
     integrations,
+    renderPool,
     logger,
     apiKey,
     secretKey,
@@ -308,6 +323,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
         app.server.keepAliveTimeout = 1;
         await app.close();
         await worker.stop(config.shutdownTimeoutMs);
+        await renderPool.close();
         await dispatcher.close();
         await http.close();
         await housekeeping.stop(); // at most one more retention batch

@@ -2,6 +2,7 @@ import { parseDuration, parseDurationList } from '../core/durations.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../core/retry-policy.js';
 import { MIN_CONFIGURED_API_KEY_LENGTH } from '../core/api-keys.js';
 import { MIN_SECRET_KEY_LENGTH } from '../core/secret-box.js';
+import { DEFAULT_RENDER_LIMIT_MS } from '../core/templates.js';
 import { parseNetworkList } from '../channels/outbound/ssrf.js';
 import { isDeliverableAddress, parseMailbox, type Mailbox } from '../channels/email/mime.js';
 
@@ -43,6 +44,8 @@ export interface ServeConfig {
   concurrency: number;
   /** Sends one destination (an integration, a webhook receiver) may hold at once; half of `concurrency` by default. */
   destinationConcurrency: number;
+  renderThreads: number;
+  renderTimeoutMs: number;
   jobLeaseMs: number;
   retryScheduleMs: number[];
   sendTimeoutMs: number;
@@ -323,6 +326,24 @@ export const SETTINGS: Setting<unknown>[] = [
       'sends one destination (an integration, a webhook receiver by origin) may hold at once, per process; more wait in the queue, so a receiver that hangs cannot take every slot (default: half of --concurrency)',
     // 0 stands for "not set": resolveConfig makes it half of --concurrency.
     parse: (raw) => (raw.trim() === '' ? 0 : integer(1, 1000)(raw)),
+  },
+  {
+    flag: 'render-threads',
+    key: 'renderThreads',
+    placeholder: 'number',
+    description:
+      'threads that render templates, per worker process; with two or more, one is kept free of templates that ran past the limit',
+    default: '2',
+    parse: integer(1, 64),
+  },
+  {
+    flag: 'render-timeout',
+    key: 'renderTimeoutMs',
+    placeholder: 'duration',
+    description:
+      "longest render of one message's templates (CPU time, on Linux); a longer one fails the message. A render that does not stop at Liquid's limit is stopped by ending its thread, at twice this (at least 100 ms more)",
+    default: `${DEFAULT_RENDER_LIMIT_MS}ms`,
+    parse: duration(10),
   },
   {
     flag: 'job-lease',

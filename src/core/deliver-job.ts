@@ -1,18 +1,32 @@
 import type { Clock } from './clock.js';
 import type { Dispatcher, DispatchResult } from './dispatch.js';
 import { nextStep, type RetryPolicy } from './retry-policy.js';
-import type { ClaimedJob, JobCompletion } from './store.js';
-import { renderStep, type CompiledStep, type RenderedInApp, type RenderedStep } from './templates.js';
+import type { RunawayGuard } from './runaway-guard.js';
+import type { ClaimedJob, JobCompletion, WorkflowVersion } from './store.js';
+import type { RenderContext, RenderedInApp, RenderedStep, RenderOutcome } from './templates.js';
 import type { MessageContent } from './types.js';
 
-/** A compiled workflow version, as the worker caches it. */
-export interface PreparedWorkflow {
-  key: string;
-  name: string;
-  steps: CompiledStep[];
+/** One step of one workflow version to render for one recipient. */
+export interface RenderRequest {
+  workflow: WorkflowVersion;
+  stepIndex: number;
+  context: RenderContext;
+  /**
+   * Asked right before the render starts (it may wait in a queue first): a reason not to run it
+   * (the outcome is then `refused` with that reason), or undefined.
+   */
+  refusal(): string | undefined;
 }
 
+/**
+ * Renders a step where a runaway template cannot hold up anything else, within a hard time
+ * limit. Resolves with every outcome of the template; rejects only if rendering is unavailable.
+ */
+export type RenderStep = (request: RenderRequest) => Promise<RenderOutcome>;
+
 export interface DeliverDeps {
+  render: RenderStep;
+  runaways: RunawayGuard;
   dispatcher: Dispatcher;
   clock: Clock;
   retryPolicy: RetryPolicy;
@@ -23,7 +37,7 @@ export interface DeliverDeps {
 }
 
 export interface DeliveryContext {
-  workflow: PreparedWorkflow | undefined;
+  workflow: WorkflowVersion | undefined;
   data: Record<string, unknown>;
   workerId: string;
 }
@@ -56,40 +70,42 @@ function logged(rendered: RenderedStep): { subject: string | null; content: Mess
 
 /**
  * Runs one delivery job: renders the step, hands it to the dispatcher (which picks the address
- * and the integrations), and decides what follows. Never throws: every path ends in a completion
- * for the store to record.
+ * and the integrations), and decides what follows. Every outcome of the message ends in a
+ * completion for the store to record; it throws only if rendering is unavailable (the job is then
+ * claimed again once its lease runs out).
  */
 export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: DeliveryContext): Promise<JobCompletion> {
-  const { workerId } = context;
+  const { workerId, workflow } = context;
   const startedAt = deps.clock.now();
   if (job.claims > deps.maxClaims) {
     return finished(job, workerId, startedAt, 'failed', `abandoned after ${job.claims - 1} claims without an outcome`);
   }
-  const step = context.workflow?.steps[job.stepIndex];
-  if (!step) return finished(job, workerId, startedAt, 'failed', 'the workflow step no longer exists');
+  if (!workflow?.steps[job.stepIndex]) {
+    return finished(job, workerId, startedAt, 'failed', 'the workflow step no longer exists');
+  }
   const subscriber = job.subscriber;
   if (!subscriber) return finished(job, workerId, startedAt, 'skipped', 'subscriber was deleted');
 
-  let rendered: RenderedStep;
-  const render = () =>
-    renderStep(step, {
+  const key = { triggerId: job.triggerId, versionId: workflow.versionId, stepIndex: job.stepIndex };
+  const render = await deps.render({
+    workflow,
+    stepIndex: job.stepIndex,
+    context: {
       subscriber: subscriber as unknown as Record<string, unknown>,
       data: context.data,
-      workflow: { key: context.workflow!.key, name: context.workflow!.name },
-    });
-  try {
-    try {
-      rendered = render();
-    } catch (error) {
-      // The render time limit is wall-clock: on a starved machine (the process descheduled, a GC
-      // pause) a normal template can overrun it. Once more, then it is the template's doing.
-      if (!(error instanceof Error && /render limit exceeded/i.test(error.message))) throw error;
-      rendered = render();
-    }
-  } catch (error) {
-    const reason = `template render failed: ${error instanceof Error ? error.message : String(error)}`;
-    return finished(job, workerId, startedAt, 'failed', reason.slice(0, 1000));
+      workflow: { key: workflow.key, name: workflow.name },
+    },
+    refusal: () => deps.runaways.refusal(key),
+  });
+  if (render.status !== 'refused') deps.runaways.record(key, render.status === 'overran');
+  if (render.status !== 'rendered') {
+    // A template that fails or runs away does so again: the message fails now, with no retries.
+    // The render limit is not retried either: renders run in threads of their own, so a busy
+    // event loop no longer eats into it, and it is thousands of times a normal render.
+    const reason = `template render failed: ${render.reason}`;
+    return finished(job, workerId, deps.clock.now(), 'failed', reason.slice(0, 1000));
   }
+  const rendered: RenderedStep = render.rendered;
 
   if (rendered.type === 'in_app') return addedToInbox(job, workerId, rendered, startedAt, deps.clock.now());
 

@@ -4,18 +4,22 @@ import { htmlToText } from './html-to-text.js';
 import { safeLink } from './inbox.js';
 import type { EmailStep, WorkflowStep } from './types.js';
 
+/** How long one step's render may take by default: thousands of times a normal render (≈ 40 µs). */
+export const DEFAULT_RENDER_LIMIT_MS = 250;
+
 /**
  * Liquid is sandboxed: templates read only own properties of the context, cannot include files
  * (the template map is empty), and each parse and render is bounded in size, time and memory.
+ * The time and memory limits are cooperative (checked between template nodes and in some
+ * filters): a single filter over a large range can run past them, so the worker renders in a
+ * thread it can end (src/worker/render-pool.ts).
  */
 const SANDBOX = {
   ownPropertyOnly: true,
   templates: {},
   strictFilters: true,
   parseLimit: 1_000_000, // characters per template
-  // Rendering runs on the event loop: a runaway template may hold it this long, so keep it short
-  // (a normal render takes well under a millisecond).
-  renderLimit: 100, // milliseconds per render
+  renderLimit: DEFAULT_RENDER_LIMIT_MS, // milliseconds per render call, unless the caller sets its own
   memoryLimit: 10_000_000, // characters of strings and array items created per render
 } as const;
 
@@ -93,6 +97,55 @@ export interface RenderedEmail {
   subject: string;
   html: string | null;
   text: string;
+}
+
+/** How rendering one step for one recipient ended. */
+export type RenderOutcome =
+  | { status: 'rendered'; rendered: RenderedStep }
+  /** Ran past the render time or memory limit: a runaway template (or data that makes it one). */
+  | { status: 'overran'; reason: string }
+  /** The template failed (a filter error, templates that no longer compile). */
+  | { status: 'failed'; reason: string }
+  /** Not rendered: the step was refused before it started (see RunawayGuard). */
+  | { status: 'refused'; reason: string };
+
+/** Where Liquid stopped, from its error message (`…, line:3, col:7`), for a reason a person reads. */
+function position(message: string): string {
+  const at = /line:(\d+), col:(\d+)/.exec(message);
+  return at ? ` at line ${at[1]}, col ${at[2]}` : '';
+}
+
+/**
+ * Classifies an error thrown by rendering: Liquid's time and memory limits mean a runaway
+ * (`overran`); anything else is the template's own failure.
+ */
+export function renderFailure(
+  error: unknown,
+  renderLimitMs: number,
+): Extract<RenderOutcome, { status: 'overran' | 'failed' }> {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/render limit exceeded/i.test(message)) {
+    return {
+      status: 'overran',
+      reason: `render time limit exceeded: stopped after ${renderLimitMs} ms${position(message)}`,
+    };
+  }
+  if (/memory limit exceeded/i.test(message)) {
+    return { status: 'overran', reason: `render memory limit exceeded${position(message)}` };
+  }
+  return { status: 'failed', reason: message };
+}
+
+/** Render options for one step: its time budget is shared by all its fields. */
+export interface RenderLimits {
+  /** Milliseconds the whole step may take (Liquid's cooperative limit); default DEFAULT_RENDER_LIMIT_MS. */
+  renderLimitMs?: number;
+}
+
+/** Liquid render options giving each call what is left of the step's budget. */
+function budget(limits: RenderLimits): () => { renderLimit: number } {
+  const until = performance.now() + (limits.renderLimitMs ?? DEFAULT_RENDER_LIMIT_MS);
+  return () => ({ renderLimit: Math.max(1, until - performance.now()) });
 }
 
 function parseField(liquid: Liquid, source: string, path: string, errors: FieldError[]): Template[] | null {
@@ -183,42 +236,51 @@ export function compileSteps(steps: readonly WorkflowStep[]): CompiledStep[] {
 }
 
 /** Renders an email step; throws when rendering exceeds the sandbox limits or a filter fails. */
-export function renderEmail(step: CompiledEmailStep, context: RenderContext): RenderedEmail {
+export function renderEmail(
+  step: CompiledEmailStep,
+  context: RenderContext,
+  limits: RenderLimits = {},
+  left = budget(limits),
+): RenderedEmail {
   const scope = context as unknown as Record<string, unknown>;
   // Header values must stay on one line, whatever the data holds.
   const subject = plainLiquid
-    .renderSync(step.subject, scope)
+    .renderSync(step.subject, scope, left())
     .replace(/[\r\n]+/g, ' ')
     .trim();
-  const html = step.html ? htmlLiquid.renderSync(step.html, scope) : null;
-  const text = step.text ? plainLiquid.renderSync(step.text, scope) : htmlToText(html ?? '');
+  const html = step.html ? htmlLiquid.renderSync(step.html, scope, left()) : null;
+  const text = step.text ? plainLiquid.renderSync(step.text, scope, left()) : htmlToText(html ?? '');
   return { subject, html, text };
 }
 
-function renderJson(json: CompiledJson, scope: Record<string, unknown>): unknown {
+function renderJson(json: CompiledJson, scope: Record<string, unknown>, left: () => { renderLimit: number }): unknown {
   switch (json.kind) {
     case 'template':
-      return plainLiquid.renderSync(json.templates, scope);
+      return plainLiquid.renderSync(json.templates, scope, left());
     case 'value': {
       const value = plainLiquid.evalValueSync(json.path, scope) as unknown;
       return value === undefined ? null : value;
     }
     case 'array':
-      return json.items.map((item) => renderJson(item, scope));
+      return json.items.map((item) => renderJson(item, scope, left));
     case 'object':
-      return Object.fromEntries(json.entries.map(([key, item]) => [key, renderJson(item, scope)]));
+      return Object.fromEntries(json.entries.map(([key, item]) => [key, renderJson(item, scope, left)]));
     case 'literal':
       return json.value;
   }
 }
 
-/** Renders any step; throws when rendering exceeds the sandbox limits or a filter fails. */
-export function renderStep(step: CompiledStep, context: RenderContext): RenderedStep {
+/**
+ * Renders any step; throws when rendering exceeds the sandbox limits or a filter fails. Runs
+ * synchronously: call it where a runaway template cannot hold up other work (a render thread).
+ */
+export function renderStep(step: CompiledStep, context: RenderContext, limits: RenderLimits = {}): RenderedStep {
   const scope = context as unknown as Record<string, unknown>;
-  const plain = (templates: Template[]) => plainLiquid.renderSync(templates, scope);
+  const left = budget(limits);
+  const plain = (templates: Template[]) => plainLiquid.renderSync(templates, scope, left());
   switch (step.type) {
     case 'email':
-      return { type: 'email', ...renderEmail(step, context) };
+      return { type: 'email', ...renderEmail(step, context, limits, left) };
     case 'sms':
       return { type: 'sms', text: plain(step.text).trim() };
     case 'push':
@@ -231,17 +293,17 @@ export function renderStep(step: CompiledStep, context: RenderContext): Rendered
         data: step.data ? Object.fromEntries(step.data.map(([key, templates]) => [key, plain(templates)])) : null,
       };
     case 'chat': {
-      const blocks = step.blocks ? renderJson(step.blocks, scope) : null;
+      const blocks = step.blocks ? renderJson(step.blocks, scope, left) : null;
       return { type: 'chat', text: plain(step.text).trim(), blocks: Array.isArray(blocks) ? blocks : null };
     }
     case 'webhook':
       return {
         type: 'webhook',
         url: step.url ? plain(step.url).trim() : null,
-        body: step.body ? renderJson(step.body, scope) : null,
+        body: step.body ? renderJson(step.body, scope, left) : null,
       };
     case 'in_app': {
-      const data = step.data ? renderJson(step.data, scope) : null;
+      const data = step.data ? renderJson(step.data, scope, left) : null;
       return {
         type: 'in_app',
         title: step.title ? plain(step.title).trim() || null : null,

@@ -14,6 +14,18 @@ export interface Metrics {
   countHttpConnections(count: () => number): void;
   /** A connection was closed to make room for a new one at --max-connections, or a new one refused. */
   connectionShed(reason: 'evicted' | 'refused'): void;
+  /** Reads the render pool's state at scrape time. */
+  watchRenderPool(read: () => RenderPoolGauges): void;
+  /** A render ran past a limit: Liquid's time limit (`limit`), the hard one (`stopped`), or memory (`memory`). */
+  renderOverrun(how: 'limit' | 'stopped' | 'memory'): void;
+}
+
+/** What the render pool reports at scrape time. */
+export interface RenderPoolGauges {
+  threads: number;
+  queued: number;
+  /** When the longest-running render under way started (epoch ms), or undefined when none runs. */
+  oldestStartedAt: number | undefined;
 }
 
 /** Prometheus metrics; queue gauges are read from the store at scrape time. */
@@ -88,6 +100,37 @@ export function createMetrics(store: Store, clock: { now(): number }): Metrics {
     labelNames: ['reason'],
     registers: [registry],
   });
+  let renderPool: () => RenderPoolGauges = () => ({ threads: 0, queued: 0, oldestStartedAt: undefined });
+  new Gauge({
+    name: 'herald_render_threads',
+    help: 'Template render threads running in this process.',
+    registers: [registry],
+    collect() {
+      this.set(renderPool().threads);
+    },
+  });
+  new Gauge({
+    name: 'herald_render_queued',
+    help: 'Renders waiting for a render thread.',
+    registers: [registry],
+    collect() {
+      this.set(renderPool().queued);
+    },
+  });
+  new Gauge({
+    name: 'herald_render_oldest_start_time_seconds',
+    help: 'Start time (Unix seconds) of the longest-running render under way; 0 when none runs.',
+    registers: [registry],
+    collect() {
+      this.set((renderPool().oldestStartedAt ?? 0) / 1000);
+    },
+  });
+  const overruns = new Counter({
+    name: 'herald_render_overruns_total',
+    help: "Renders that ran past a limit: Liquid's time limit (limit), the hard one, ending the thread (stopped), or memory: Liquid's memory limit or the thread out of memory (memory).",
+    labelNames: ['how'],
+    registers: [registry],
+  });
   return {
     registry,
     countInboxStreams(count) {
@@ -98,6 +141,12 @@ export function createMetrics(store: Store, clock: { now(): number }): Metrics {
     },
     connectionShed(reason) {
       shed.inc({ reason });
+    },
+    watchRenderPool(read) {
+      renderPool = read;
+    },
+    renderOverrun(how) {
+      overruns.inc({ how });
     },
     circuitState(integration, provider, state) {
       circuits.set({ integration, provider }, state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0);

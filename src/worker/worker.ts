@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
-import { deliverJob, type DeliverDeps, type PreparedWorkflow } from '../core/deliver-job.js';
-import type { ClaimedJob, JobCompletion, Store } from '../core/store.js';
+import { deliverJob, type DeliverDeps } from '../core/deliver-job.js';
+import type { ClaimedJob, JobCompletion, Store, WorkflowVersion } from '../core/store.js';
 import { createCompletionBatcher } from './completion-batcher.js';
-import { compileSteps } from '../core/templates.js';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -45,7 +44,8 @@ const CACHE_LIMIT = 500;
 export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
   const id = `wrk_${randomBytes(6).toString('hex')}`;
   const { store, clock, logger, metrics } = deps;
-  const workflows = new Map<string, PreparedWorkflow>();
+  /** Workflow versions by id; the render threads keep them compiled (deps.deliver.render). */
+  const workflows = new Map<string, WorkflowVersion>();
   let active = 0;
   /** Jobs this worker holds: claimed, and their outcome not yet committed. */
   const held = new Set<string>();
@@ -76,13 +76,13 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
     },
   });
 
-  /** Compiles the workflow versions the jobs need that are not cached yet. */
+  /** Reads the workflow versions the jobs need that are not cached yet. */
   async function prepare(jobs: ClaimedJob[]): Promise<void> {
     const missing = [...new Set(jobs.map((job) => job.workflowVersionId))].filter((v) => !workflows.has(v));
     if (missing.length > 0) {
       for (const version of await store.getWorkflowVersions(missing)) {
         if (workflows.size >= CACHE_LIMIT) workflows.delete(workflows.keys().next().value!);
-        workflows.set(version.versionId, { key: version.key, name: version.name, steps: compileSteps(version.steps) });
+        workflows.set(version.versionId, version);
       }
     }
   }
