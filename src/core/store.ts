@@ -8,6 +8,7 @@ import type {
   InboxSettings,
   NewInboxItem,
 } from './inbox.js';
+import type { DigestContext } from './templates.js';
 import type {
   Attempt,
   ChannelType,
@@ -40,6 +41,25 @@ export interface PlannedMessage {
   subscriberId: string;
   stepIndex: number;
   channel: MessageChannel;
+  /** `queued`: sent now (a job is written with it); `pending`: its run has not reached it yet. */
+  status: 'queued' | 'pending';
+}
+
+/** One recipient's run, as the trigger starts it. */
+export interface PlannedRun {
+  id: string;
+  subscriberId: string;
+}
+
+/**
+ * Where every run of a trigger starts (see core/run-engine.ts startOfRuns): `completed` when the
+ * leading sends were the whole workflow; otherwise the run engine looks at `stepIndex` at `dueAt`.
+ */
+export interface RunStart {
+  state: 'completed' | 'active' | 'scheduled';
+  stepIndex: number;
+  /** When the engine takes the run up (a timer); null when completed. */
+  dueAt: number | null;
 }
 
 /** Sends at most `limit` per `intervalMs` through one integration (per worker process). */
@@ -99,6 +119,12 @@ export interface TriggerPlan {
   dataJson: string;
   recipients: RecipientUpsert[];
   messages: PlannedMessage[];
+  /** One per recipient, in the order of `recipients`. */
+  runs: PlannedRun[];
+  start: RunStart;
+  /** When the runs start (null: now). */
+  sendAt: number | null;
+  cancellationKey: string | null;
   createdAt: number;
   idempotency?: { key: string; bodyHash: string; responseJson: string };
 }
@@ -116,6 +142,9 @@ export interface StoredIdempotency {
 
 export interface MessageFilter {
   triggerId?: string;
+  /** A workflow key. */
+  workflow?: string;
+  channel?: MessageChannel;
   subscriberId?: string;
   status?: MessageStatus;
   limit: number;
@@ -138,6 +167,129 @@ export interface ClaimedJob {
   subscriber: Subscriber | null;
   /** The trigger's payload, read with the claim (jobs of one trigger share the parsed object). */
   data: Record<string, unknown>;
+  /** What the run's digest step folded, for the steps after it; null without one. */
+  digest: DigestContext | null;
+  /**
+   * The message's run, when the run may be waiting for this message's outcome (it had not walked
+   * every step at the claim): its completion wakes the run (JobCompletion.wakeRun).
+   */
+  openRunId: string | null;
+}
+
+/** Every state of a run (see core/run-engine.ts). */
+export const RUN_STATES = [
+  'scheduled',
+  'active',
+  'waiting',
+  'digesting',
+  'completed',
+  'canceled',
+  'throttled',
+  'digested',
+  'failed',
+] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+/** A run handed to a worker, to take it as far as it goes now (core/run-engine.ts advanceRun). */
+export interface ClaimedRun {
+  kind: 'run';
+  /** The run's timer (its id is the run's). */
+  timerId: string;
+  runId: string;
+  environmentId: string;
+  triggerId: string;
+  workflowKey: string;
+  workflowVersionId: string;
+  /** `scheduled`, `active` (look at stepIndex) or `waiting` (the delay at stepIndex is over). */
+  state: RunState;
+  stepIndex: number;
+  subscriber: Subscriber | null;
+  data: Record<string, unknown>;
+  digest: DigestContext | null;
+  /** The run's messages, one per sending step. */
+  messages: { id: string; stepIndex: number; status: MessageStatus }[];
+}
+
+/** A digest whose window is over, to close (RunStore.closeDigests). */
+export interface ClaimedDigest {
+  kind: 'digest';
+  timerId: string;
+  digestId: string;
+  environmentId: string;
+}
+
+export type ClaimedTimer = ClaimedRun | ClaimedDigest;
+
+/** What the run engine decided for one claimed run, applied by the store in one transaction. */
+export interface RunAdvance {
+  runId: string;
+  workerId: string;
+  /** The step the run was at when claimed: the advance applies only if it still is. */
+  fromStepIndex: number;
+  /** Messages the run reached and sends now (pending → queued, with a job). */
+  dispatched: string[];
+  /** Messages whose step the run passed without sending, with why. */
+  skipped: { messageId: string; reason: string }[];
+  next: RunNext;
+}
+
+export type RunNext =
+  /** Every step walked: the run is completed. */
+  | { kind: 'completed' }
+  /** A delay: the run waits at `stepIndex` until `until`, then passes it. */
+  | { kind: 'sleep'; stepIndex: number; until: number }
+  /** Look at `stepIndex` again at `at` (a condition waits for earlier sends' outcomes). */
+  | { kind: 'recheck'; stepIndex: number; at: number }
+  /**
+   * A digest step: join the open digest of `scope` (the run waits in it, `digesting`) or open one
+   * closing at `closesAt`. `first-now`: the run that opens one goes on at once, past the step, with
+   * `opener` as its digest; the events after it are digested.
+   */
+  | {
+      kind: 'digest';
+      stepIndex: number;
+      scope: string;
+      closesAt: number;
+      mode: 'batch' | 'first-now';
+      opener: DigestContext;
+    }
+  /**
+   * A throttle step: past `limit` runs of `scope` since `windowStart`, the run ends `throttled`
+   * (its pending messages too, with `reason`); otherwise it is counted and goes on past the step.
+   */
+  | { kind: 'throttle'; stepIndex: number; scope: string; limit: number; windowStart: number; reason: string }
+  /** The run cannot go on (e.g. a delay's time is not a time): it and its pending messages fail. */
+  | { kind: 'failed'; reason: string };
+
+/** Message statuses a batch of run work changed, for metrics. */
+export interface RunWorkResult {
+  statuses: { channel: MessageChannel; status: MessageStatus }[];
+}
+
+/** A trigger and its runs, for GET /v1/triggers/{triggerId}. */
+export interface TriggerDetails {
+  triggerId: string;
+  workflowKey: string;
+  workflowVersionId: string;
+  data: Record<string, unknown>;
+  sendAt: number | null;
+  cancellationKey: string | null;
+  createdAt: number;
+  runs: Page<RunDetails>;
+}
+
+export interface RunDetails {
+  runId: string;
+  subscriberId: string;
+  state: RunState;
+  stepIndex: number;
+  /** When the run moves next (its timer), null when nothing is scheduled. */
+  dueAt: number | null;
+  reason: string | null;
+  digest: DigestContext | null;
+  messages: Message[];
+  createdAt: number;
+  updatedAt: number;
 }
 
 export interface WorkflowVersion {
@@ -181,6 +333,11 @@ export interface JobCompletion {
   providerMessageId?: string | null;
   /** An in-app delivery: the item to add to the subscriber's inbox with this outcome. */
   inboxItem?: { environmentId: string; subscriberId: string; item: NewInboxItem };
+  /**
+   * A run that may wait for this outcome (ClaimedJob.openRunId): the store makes its timer due
+   * now, unless another worker holds it. The run engine checks again in any case.
+   */
+  wakeRun?: string | null;
 }
 
 /** The inbox part of the Store, which each dialect implements in its own inbox.ts. */
@@ -208,6 +365,9 @@ export type ApiKeyMethods = Pick<
   Store,
   'addApiKey' | 'findApiKeyByHash' | 'listApiKeys' | 'revokeApiKey' | 'recordApiKeyUse'
 >;
+
+/** The run engine's part of the Store, which each dialect implements in its own runs.ts. */
+export type RunMethods = Pick<Store, 'claimTimers' | 'advanceRuns' | 'closeDigests' | 'cancelRuns' | 'getTrigger'>;
 
 /** What keeps secrets at rest honest, which each dialect implements in its own secrets.ts. */
 export type SecretMethods = Pick<Store, 'claimSealingKey' | 'listInboxSecrets' | 'replaceInboxSecret'>;
@@ -327,6 +487,45 @@ export interface Store {
   commitTrigger(plan: TriggerPlan): Promise<void>;
   getTriggerData(triggerIds: readonly string[]): Promise<Map<string, Record<string, unknown>>>;
 
+  // Runs
+  /**
+   * Leases up to `limit` due timers (runs to advance, digests to close) to a worker until
+   * `now + leaseMs`.
+   */
+  claimTimers(workerId: string, limit: number, now: number, leaseMs: number): Promise<ClaimedTimer[]>;
+  /**
+   * Applies run engine decisions in one transaction. Each applies only if the worker still holds
+   * the run's timer and the run is still at `fromStepIndex`; otherwise it is dropped (another
+   * worker took the run over). Digest and throttle decisions are settled here, under a lock on
+   * their scope, so concurrent runs count and join exactly.
+   */
+  advanceRuns(advances: readonly RunAdvance[], now: number): Promise<RunWorkResult>;
+  /**
+   * Closes digests whose window is over, each in the transaction that hands it on: the first
+   * member run still digesting goes on past the digest step with the digest (count and the first
+   * events' data); the other members end `digested`, their pending messages too, with a reason
+   * naming the run that carries the digest. A digest with no member left closes with nothing.
+   */
+  closeDigests(closings: readonly { timerId: string; digestId: string; workerId: string }[], now: number): Promise<RunWorkResult>;
+  /**
+   * Ends every pending part of the environment's runs whose trigger has `cancellationKey` (and
+   * workflow, if given): runs not finished become `canceled` (their timers deleted), and messages
+   * pending, queued or waiting for a retry become `canceled` (their jobs deleted); a send under
+   * way is left to finish. Returns how many runs and messages it canceled.
+   */
+  cancelRuns(
+    environmentId: string,
+    cancellationKey: string,
+    workflowKey: string | undefined,
+    now: number,
+  ): Promise<{ runs: number; messages: number }>;
+  /** A trigger with a page of its runs (by subscriber id) and their messages. */
+  getTrigger(
+    environmentId: string,
+    triggerId: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<TriggerDetails | undefined>;
+
   // Delivery log
   listMessages(environmentId: string, filter: MessageFilter): Promise<Page<Message>>;
   /**
@@ -353,7 +552,10 @@ export interface Store {
   renewLeases(workerId: string, jobIds: readonly string[], until: number): Promise<number>;
   /** Makes the jobs a worker still holds due again at once (graceful shutdown). */
   releaseJobs(workerId: string, now: number): Promise<number>;
-  /** Earliest time a job becomes due (or its lease expires); undefined when there are no jobs. */
+  /**
+   * Earliest time a job or a timer becomes due (or its lease expires); undefined when there are
+   * none.
+   */
   nextJobDueAt(): Promise<number | undefined>;
   queueStats(now: number): Promise<QueueStats>;
   /** Deletes idempotency records older than `before`; returns how many. */

@@ -3,6 +3,7 @@ import { HeraldError, type FieldError } from './errors.js';
 import { htmlToText } from './html-to-text.js';
 import { safeLink } from './inbox.js';
 import type { EmailStep, WorkflowStep } from './types.js';
+import { isSendingStep } from './types.js';
 
 /** How long one step's render may take by default: thousands of times a normal render (≈ 40 µs). */
 export const DEFAULT_RENDER_LIMIT_MS = 250;
@@ -67,7 +68,9 @@ export type CompiledStep =
       actionUrl: Template[] | null;
       avatarUrl: Template[] | null;
       data: CompiledJson | null;
-    };
+    }
+  /** A delay, digest or throttle: nothing to render (the run engine reads its own parts). */
+  | { type: 'delay' | 'digest' | 'throttle' };
 
 /** What a step renders to, per type. */
 export type RenderedStep =
@@ -91,6 +94,16 @@ export interface RenderContext {
   subscriber: Record<string, unknown>;
   data: Record<string, unknown>;
   workflow: { key: string; name: string };
+  /** After a digest step: how many events it folded and their data (see core/run-engine.ts). */
+  digest?: DigestContext;
+}
+
+/** What the steps after a digest see. */
+export interface DigestContext {
+  /** Every event of the digest, exactly. */
+  count: number;
+  /** The data of the first DIGEST_EVENTS_KEPT events, oldest first. */
+  events: Record<string, unknown>[];
 }
 
 export interface RenderedEmail {
@@ -189,6 +202,8 @@ function compileJson(value: unknown, path: string, errors: FieldError[]): Compil
 function compileStep(step: WorkflowStep, index: number, errors: FieldError[]): CompiledStep {
   const at = `/steps/${index}`;
   const plain = (source: string, field: string) => parseField(plainLiquid, source, `${at}/${field}`, errors) ?? [];
+  compileRunPart(step, index, errors);
+  if (!isSendingStep(step)) return { type: step.type };
   switch (step.type) {
     case 'email':
       return compileEmailStep(step, index, errors);
@@ -223,6 +238,57 @@ function compileStep(step: WorkflowStep, index: number, errors: FieldError[]): C
         data: step.data === undefined ? null : compileJson(step.data, `${at}/data`, errors),
       };
   }
+}
+
+/** The Liquid parts of a step that the run engine evaluates (see core/run-engine.ts). */
+export interface CompiledRunPart {
+  /** `{% if <condition> %}`; null when the step has none. */
+  condition: Template[] | null;
+  /** A delay's `until`, a digest's or throttle's `key`. */
+  until: Template[] | null;
+  key: Template[] | null;
+}
+
+/** Liquid that would end the `{% if %}` a condition is wrapped in. */
+const TAG_MARKS = /\{%|%\}|\{\{|\}\}/;
+
+function compileRunPart(step: WorkflowStep, index: number, errors: FieldError[]): CompiledRunPart {
+  const at = `/steps/${index}`;
+  let condition: Template[] | null = null;
+  if (step.if !== undefined) {
+    if (TAG_MARKS.test(step.if)) {
+      errors.push({ path: `${at}/if`, message: 'a condition is an expression, as in {% if … %}: no {% %} or {{ }}' });
+    } else {
+      const parsed = parseField(plainLiquid, `{% if ${step.if} %}1{% endif %}`, `${at}/if`, errors);
+      condition = parsed;
+    }
+  }
+  const field = (source: string | undefined, name: string) =>
+    source === undefined ? null : parseField(plainLiquid, source, `${at}/${name}`, errors);
+  return {
+    condition,
+    until: step.type === 'delay' ? field(step.until, 'until') : null,
+    key: step.type === 'digest' || step.type === 'throttle' ? field(step.key, 'key') : null,
+  };
+}
+
+/** Compiles the run engine's parts of every step; a syntax error is a 422 naming the step and field. */
+export function compileRunParts(steps: readonly WorkflowStep[]): CompiledRunPart[] {
+  const errors: FieldError[] = [];
+  const parts = steps.map((step, index) => compileRunPart(step, index, errors));
+  if (errors.length > 0) {
+    throw new HeraldError('TEMPLATE_INVALID', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+  }
+  return parts;
+}
+
+/**
+ * Evaluates a condition or renders a control template (a delay's `until`, a key) within the
+ * sandbox's limits. Conditions are expressions and keys short templates: they run on the caller's
+ * thread, under Liquid's time limit.
+ */
+export function renderRunPart(templates: Template[], scope: Record<string, unknown>): string {
+  return plainLiquid.renderSync(templates, scope).trim();
 }
 
 /** Parses every template of a workflow; a syntax error is a 422 naming the step, field and line. */
@@ -302,6 +368,10 @@ export function renderStep(step: CompiledStep, context: RenderContext, limits: R
         url: step.url ? plain(step.url).trim() : null,
         body: step.body ? renderJson(step.body, scope, left) : null,
       };
+    case 'delay':
+    case 'digest':
+    case 'throttle':
+      throw new Error(`a ${step.type} step renders nothing`);
     case 'in_app': {
       const data = step.data ? renderJson(step.data, scope, left) : null;
       return {

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Clock } from './clock.js';
 import { HeraldError } from './errors.js';
 import { newId } from './ids.js';
-import type { PlannedMessage, RecipientUpsert, Store, TriggerPlan } from './store.js';
-import type { SubscriberFields } from './types.js';
+import { MAX_DELAY_MS, startOfRuns } from './run-engine.js';
+import type { PlannedMessage, PlannedRun, RecipientUpsert, Store, TriggerPlan } from './store.js';
+import { isSendingStep, type SubscriberFields } from './types.js';
 
 export type RecipientInput = string | ({ subscriberId: string } & SubscriberFields);
 
@@ -12,6 +13,10 @@ export interface TriggerInput {
   workflowKey: string;
   to: RecipientInput | RecipientInput[];
   data?: Record<string, unknown>;
+  /** When the runs start (epoch ms); now when absent or past. */
+  sendAt?: number;
+  /** Names the trigger's runs for POST /v1/triggers/cancel. */
+  cancellationKey?: string;
   idempotencyKey?: string;
 }
 
@@ -87,7 +92,16 @@ function canonicalJson(value: unknown): string {
 
 function hashBody(input: TriggerInput): string {
   return createHash('sha256')
-    .update(input.workflowKey + '\n' + canonicalJson({ to: input.to, data: input.data ?? {} }))
+    .update(
+      input.workflowKey +
+        '\n' +
+        canonicalJson({
+          to: input.to,
+          data: input.data ?? {},
+          sendAt: input.sendAt,
+          cancellationKey: input.cancellationKey,
+        }),
+    )
     .digest('base64url');
 }
 
@@ -96,12 +110,28 @@ async function plan(deps: TriggerDeps, input: TriggerInput, bodyHash: string | u
   if (!workflow)
     throw new HeraldError('WORKFLOW_NOT_FOUND', `No workflow with key ${JSON.stringify(input.workflowKey)}`);
   const now = deps.clock.now();
+  const sendAt = input.sendAt ?? null;
+  if (sendAt !== null && sendAt > now + MAX_DELAY_MS) {
+    throw new HeraldError('VALIDATION_FAILED', 'sendAt is more than 400 days away', [
+      { path: '/sendAt', message: 'at most 400 days from now' },
+    ]);
+  }
   const recipients = normaliseRecipients(input.to);
   const triggerId = newId('trg', now);
+  const { start, sendsAtOnce } = startOfRuns(workflow.steps, now, sendAt);
   const messages: PlannedMessage[] = [];
+  const runs: PlannedRun[] = [];
   for (const recipient of recipients) {
+    runs.push({ id: newId('run', now), subscriberId: recipient.subscriberId });
     workflow.steps.forEach((step, stepIndex) => {
-      messages.push({ id: newId('msg', now), subscriberId: recipient.subscriberId, stepIndex, channel: step.type });
+      if (!isSendingStep(step)) return;
+      messages.push({
+        id: newId('msg', now),
+        subscriberId: recipient.subscriberId,
+        stepIndex,
+        channel: step.type,
+        status: stepIndex < sendsAtOnce ? 'queued' : 'pending',
+      });
     });
   }
   const result: TriggerResult = { triggerId, messageIds: messages.map((m) => m.id) };
@@ -113,6 +143,10 @@ async function plan(deps: TriggerDeps, input: TriggerInput, bodyHash: string | u
     dataJson: JSON.stringify(input.data ?? {}),
     recipients,
     messages,
+    runs,
+    start,
+    sendAt,
+    cancellationKey: input.cancellationKey ?? null,
     createdAt: now,
   };
   if (input.idempotencyKey !== undefined && bodyHash !== undefined) {

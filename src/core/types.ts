@@ -8,19 +8,30 @@ export type ChannelType = (typeof CHANNEL_TYPES)[number];
 export const MESSAGE_CHANNELS = [...CHANNEL_TYPES, 'in_app'] as const;
 export type MessageChannel = (typeof MESSAGE_CHANNELS)[number];
 
-export interface EmailStep {
+/** What every step may carry. */
+export interface StepCommon {
+  /**
+   * The step's name in conditions (`steps.<ref>.status`), the log and the API; unique in the
+   * workflow. Default: the type and 1-based position, e.g. `email_3` (see core/run-engine.ts).
+   */
+  ref?: string;
+  /** A Liquid condition, written as in `{% if %}`, checked when the run reaches the step. */
+  if?: string;
+}
+
+export interface EmailStep extends StepCommon {
   type: 'email';
   subject: string;
   html?: string;
   text?: string;
 }
 
-export interface SmsStep {
+export interface SmsStep extends StepCommon {
   type: 'sms';
   text: string;
 }
 
-export interface PushStep {
+export interface PushStep extends StepCommon {
   type: 'push';
   title: string;
   body: string;
@@ -28,14 +39,14 @@ export interface PushStep {
   data?: Record<string, string>;
 }
 
-export interface ChatStep {
+export interface ChatStep extends StepCommon {
   type: 'chat';
   text: string;
   /** Slack Block Kit blocks or Teams Adaptive Card elements; string values are templates. */
   blocks?: unknown[];
 }
 
-export interface WebhookStep {
+export interface WebhookStep extends StepCommon {
   type: 'webhook';
   /** Template of the URL; the subscriber's webhookUrl when absent. */
   url?: string;
@@ -43,7 +54,7 @@ export interface WebhookStep {
   body?: unknown;
 }
 
-export interface InAppStep {
+export interface InAppStep extends StepCommon {
   type: 'in_app';
   title?: string;
   body: string;
@@ -54,7 +65,45 @@ export interface InAppStep {
   data?: Record<string, unknown>;
 }
 
-export type WorkflowStep = EmailStep | SmsStep | PushStep | ChatStep | WebhookStep | InAppStep;
+/** A step that sends: one message per recipient. */
+export type SendingStep = EmailStep | SmsStep | PushStep | ChatStep | WebhookStep | InAppStep;
+
+/** Waits a duration (`for`) or until a time (`until`, a Liquid template of an ISO time). */
+export interface DelayStep extends StepCommon {
+  type: 'delay';
+  for?: string;
+  until?: string;
+}
+
+export const DIGEST_MODES = ['batch', 'first-now'] as const;
+
+/** Folds the events of a window into one run of the steps after it (see core/run-engine.ts). */
+export interface DigestStep extends StepCommon {
+  type: 'digest';
+  window: string;
+  /** Liquid template: events with different keys never share a digest. */
+  key?: string;
+  mode?: (typeof DIGEST_MODES)[number];
+}
+
+/** Ends runs past `limit` in `window` (per workflow, recipient and key) as `throttled`. */
+export interface ThrottleStep extends StepCommon {
+  type: 'throttle';
+  limit: number;
+  window: string;
+  key?: string;
+}
+
+/** A step that shapes the run instead of sending. */
+export type ControlStep = DelayStep | DigestStep | ThrottleStep;
+
+export const CONTROL_STEP_TYPES = ['delay', 'digest', 'throttle'] as const;
+
+export type WorkflowStep = SendingStep | ControlStep;
+
+export function isSendingStep(step: WorkflowStep): step is SendingStep {
+  return step.type !== 'delay' && step.type !== 'digest' && step.type !== 'throttle';
+}
 
 export interface Workflow {
   key: string;
@@ -108,8 +157,14 @@ export interface Subscriber {
   updatedAt: number;
 }
 
-/** `seen`, `read` and `archived` are in-app messages whose inbox item the subscriber acted on. */
+/**
+ * `pending`: its run has not reached the step yet. `seen`, `read` and `archived` are in-app
+ * messages whose inbox item the subscriber acted on. `canceled`, `throttled` and `digested` end
+ * messages whose run was canceled, throttled, or folded into another run's digest (the reason
+ * names which).
+ */
 export const MESSAGE_STATUSES = [
+  'pending',
   'queued',
   'sending',
   'sent',
@@ -119,6 +174,9 @@ export const MESSAGE_STATUSES = [
   'seen',
   'read',
   'archived',
+  'canceled',
+  'throttled',
+  'digested',
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
@@ -224,3 +282,16 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+/** Message statuses after which nothing more is sent. */
+export const FINAL_MESSAGE_STATUSES: readonly MessageStatus[] = [
+  'sent',
+  'failed',
+  'skipped',
+  'seen',
+  'read',
+  'archived',
+  'canceled',
+  'throttled',
+  'digested',
+];

@@ -7,9 +7,33 @@ const JsonObject = (description: string) => Type.Record(Type.String(), Type.Unkn
 
 const Template = (maxLength: number, description: string) => Type.String({ maxLength, description });
 
+/** `ref` and `if`, which every step may have. */
+const COMMON = {
+  ref: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$',
+      description:
+        "The step's name in conditions (steps.<ref>.status), the log and the API; unique in the workflow. " +
+        'Default: its type and 1-based position, e.g. email_3',
+    }),
+  ),
+  if: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 2000,
+      description:
+        'Liquid condition, written as in {% if %}, over data, subscriber, digest and steps.<ref>.status; ' +
+        'checked when the run reaches the step. False: the step is skipped and the run goes on',
+    }),
+  ),
+};
+
+const Duration = (description: string) =>
+  Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$', description });
+
 const EmailStepSchema = Type.Object(
   {
-    type: Type.Literal('email'),
+    type: Type.Literal('email'), ...COMMON,
     subject: Type.String({ minLength: 1, maxLength: 2000, description: 'Liquid template of the subject' }),
     html: Type.Optional(Template(500_000, 'Liquid template of the HTML body; output is HTML-escaped')),
     text: Type.Optional(Template(500_000, 'Liquid template of the text body; derived from html when absent')),
@@ -18,13 +42,13 @@ const EmailStepSchema = Type.Object(
 );
 
 const SmsStepSchema = Type.Object(
-  { type: Type.Literal('sms'), text: Type.String({ minLength: 1, maxLength: 10_000, description: 'Liquid template' }) },
+  { type: Type.Literal('sms'), ...COMMON, text: Type.String({ minLength: 1, maxLength: 10_000, description: 'Liquid template' }) },
   { additionalProperties: false },
 );
 
 const PushStepSchema = Type.Object(
   {
-    type: Type.Literal('push'),
+    type: Type.Literal('push'), ...COMMON,
     title: Type.String({ minLength: 1, maxLength: 1000, description: 'Liquid template of the title' }),
     body: Type.String({ minLength: 1, maxLength: 4000, description: 'Liquid template of the body' }),
     data: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 4000 }), { description: 'Templates' })),
@@ -34,7 +58,7 @@ const PushStepSchema = Type.Object(
 
 const ChatStepSchema = Type.Object(
   {
-    type: Type.Literal('chat'),
+    type: Type.Literal('chat'), ...COMMON,
     text: Type.String({ minLength: 1, maxLength: 40_000, description: 'Liquid template of the text' }),
     blocks: Type.Optional(
       Type.Array(Type.Unknown(), {
@@ -48,7 +72,7 @@ const ChatStepSchema = Type.Object(
 
 const WebhookStepSchema = Type.Object(
   {
-    type: Type.Literal('webhook'),
+    type: Type.Literal('webhook'), ...COMMON,
     url: Type.Optional(Template(2048, "Liquid template of the URL; the subscriber's webhookUrl when absent")),
     body: Type.Optional(
       Type.Unknown({
@@ -62,7 +86,7 @@ const WebhookStepSchema = Type.Object(
 
 const InAppStepSchema = Type.Object(
   {
-    type: Type.Literal('in_app'),
+    type: Type.Literal('in_app'), ...COMMON,
     title: Type.Optional(Template(1000, 'Liquid template of the title')),
     body: Type.String({ minLength: 1, maxLength: 10_000, description: 'Liquid template of the text shown' }),
     actionUrl: Type.Optional(
@@ -78,6 +102,56 @@ const InAppStepSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const DelayStepSchema = Type.Object(
+  {
+    type: Type.Literal('delay'),
+    ...COMMON,
+    for: Type.Optional(Duration('How long the run waits, e.g. 1h (up to 400d)')),
+    until: Type.Optional(
+      Template(
+        2000,
+        'Liquid template of an ISO 8601 time the run waits until, e.g. {{ data.remindAt }}; a time past does not wait',
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'Waits; needs for or until, not both' },
+);
+
+const DigestStepSchema = Type.Object(
+  {
+    type: Type.Literal('digest'),
+    ...COMMON,
+    window: Duration('How long a digest collects events from the first one, e.g. 10m (up to 31d)'),
+    key: Type.Optional(
+      Template(1000, 'Liquid template: events with different keys (for one recipient) never share a digest'),
+    ),
+    mode: Type.Optional(
+      Type.Union([Type.Literal('batch'), Type.Literal('first-now')], {
+        description:
+          'batch (default): the steps after run once when the window closes. first-now: the first event goes ' +
+          'on at once, the rest of the window is digested',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Folds the events of a window, per recipient and key, into one run of the steps after it, with digest.count ' +
+      'and digest.events (the first 100 events’ data)',
+  },
+);
+
+const ThrottleStepSchema = Type.Object(
+  {
+    type: Type.Literal('throttle'),
+    ...COMMON,
+    limit: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Runs let through per window' }),
+    window: Duration('The sliding window, e.g. 1h (up to 31d)'),
+    key: Type.Optional(Template(1000, 'Liquid template: a separate limit per key (for one recipient)')),
+  },
+  { additionalProperties: false, description: 'Runs past the limit, per recipient and key, end throttled' },
+);
+
 /** Each shape under its component name. */
 const STEPS = {
   EmailStep: EmailStepSchema,
@@ -86,13 +160,16 @@ const STEPS = {
   ChatStep: ChatStepSchema,
   WebhookStep: WebhookStepSchema,
   InAppStep: InAppStepSchema,
+  DelayStep: DelayStepSchema,
+  DigestStep: DigestStepSchema,
+  ThrottleStep: ThrottleStepSchema,
 };
 type AnyStep = { [Name in keyof typeof STEPS]: Static<(typeof STEPS)[Name]> }[keyof typeof STEPS];
 
 /**
- * A step is one of six shapes told apart by `type`. The discriminator makes Ajv check only the
+ * A step is one of nine shapes told apart by `type`. The discriminator makes Ajv check only the
  * shape `type` names, so a bad field gets that shape's errors and a bad `type` one error listing
- * the types (not six shapes' worth); the mapping gives generators the tag of each shape.
+ * the types (not nine shapes' worth); the mapping gives generators the tag of each shape.
  */
 export const Step = component(
   'Step',

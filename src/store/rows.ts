@@ -1,4 +1,5 @@
 import type { ClaimedJob, MessageLogPage, StoredIntegration, WorkflowVersion } from '../core/store.js';
+import type { DigestContext } from '../core/templates.js';
 import type {
   Attempt,
   ChannelData,
@@ -67,6 +68,10 @@ export interface ClaimedDetailRow extends SubscriberRow {
   failed_attempts: number;
   s_subscriber_id: string | null;
   trigger_data: string | null;
+  /** The message's run; null for messages of triggers from before runs. */
+  run_id: string | null;
+  run_state: string | null;
+  run_digest: string | null;
 }
 
 /**
@@ -95,6 +100,9 @@ export function claimedJobMapper(): (job: ClaimedJobRow, detail: ClaimedDetailRo
     failedAttempts: detail.failed_attempts,
     subscriber: detail.s_subscriber_id === null ? null : toSubscriber(detail),
     data: payload(detail),
+    digest: detail.run_digest ? (JSON.parse(detail.run_digest) as DigestContext) : null,
+    // Only an active run can be waiting for an outcome (a condition rechecking earlier sends).
+    openRunId: detail.run_state === 'active' ? detail.run_id : null,
   });
 }
 

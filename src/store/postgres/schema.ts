@@ -311,4 +311,69 @@ CREATE TABLE log_sequence (
 INSERT INTO log_sequence (name, value) SELECT 'messages', COALESCE(MAX(seq), 0) FROM messages;
 `,
   },
+  {
+    id: 7,
+    name: 'workflow runs',
+    sql: `
+-- Workflow runs (core/run-engine.ts). A trigger may start its runs later (send_at) and be canceled
+-- by key (POST /v1/triggers/cancel, served by triggers_by_cancellation_key).
+ALTER TABLE triggers ADD COLUMN send_at BIGINT;
+ALTER TABLE triggers ADD COLUMN cancellation_key TEXT;
+CREATE INDEX triggers_by_cancellation_key ON triggers (environment_id, cancellation_key)
+  WHERE cancellation_key IS NOT NULL;
+
+-- One run per recipient of a trigger: where it is in the workflow version the trigger saw. Its
+-- messages are (trigger_id, subscriber_id): messages_by_run. Triggers from before runs have none.
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  environment_id TEXT NOT NULL,
+  trigger_id TEXT NOT NULL,
+  subscriber_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  step_index INTEGER NOT NULL,
+  digest_id TEXT,
+  digest TEXT, -- JSON {count, events}: what the digest step folded, for the steps after it
+  reason TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX runs_by_trigger ON runs (trigger_id, subscriber_id);
+CREATE INDEX runs_by_digest ON runs (digest_id) WHERE digest_id IS NOT NULL;
+CREATE INDEX messages_by_run ON messages (trigger_id, subscriber_id, step_index);
+
+-- Time-based run work, durable like jobs: a run to advance (id = the run's) or a digest to close
+-- (id = the digest's), due at due_at; while claimed, due_at is when the lease expires.
+CREATE TABLE run_timers (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  environment_id TEXT NOT NULL,
+  due_at BIGINT NOT NULL,
+  locked_by TEXT,
+  claims INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX run_timers_by_due_at ON run_timers (due_at);
+
+-- Open digests only: closing one deletes it, in the transaction that hands it on. One per scope
+-- (environment, workflow, recipient, step and key): events of one scope always join the same one.
+CREATE TABLE digests (
+  id TEXT PRIMARY KEY,
+  environment_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  step_index INTEGER NOT NULL,
+  mode TEXT NOT NULL,
+  opened_at BIGINT NOT NULL,
+  closes_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX digests_by_scope ON digests (environment_id, scope);
+
+-- Runs a throttle step let through, per scope (environment, workflow, recipient, step and key).
+CREATE TABLE throttle_hits (
+  environment_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX throttle_hits_by_scope ON throttle_hits (environment_id, scope, at);
+CREATE INDEX throttle_hits_by_at ON throttle_hits (at);
+`,
+  },
 ];

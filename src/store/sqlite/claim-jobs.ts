@@ -4,8 +4,8 @@ import { claimedJobMapper, type ClaimedDetailRow, type ClaimedJobRow } from '../
 
 /**
  * Leases due jobs. The inner SELECT walks jobs_by_available_at; the message and subscriber reads
- * are primary-key lookups for the whole batch at once (json_each over the claimed ids), and so is
- * the trigger's payload.
+ * are primary-key lookups for the whole batch at once (json_each over the claimed ids), and so are
+ * the trigger's payload and the run (runs_by_trigger).
  */
 export function prepareClaimJobs(db: Database) {
   const claim = db.prepare(`
@@ -19,10 +19,12 @@ export function prepareClaimJobs(db: Database) {
     SELECT m.id AS message_id, m.environment_id, m.trigger_id, m.workflow_key, m.workflow_version_id,
            m.step_index, m.failed_attempts,
            s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale,
-           s.timezone, s.data, s.channels, s.created_at, s.updated_at, t.data AS trigger_data
+           s.timezone, s.data, s.channels, s.created_at, s.updated_at, t.data AS trigger_data,
+           r.id AS run_id, r.state AS run_state, r.digest AS run_digest
     FROM messages m
     LEFT JOIN subscribers s ON s.environment_id = m.environment_id AND s.subscriber_id = m.subscriber_id
     LEFT JOIN triggers t ON t.id = m.trigger_id
+    LEFT JOIN runs r ON r.trigger_id = m.trigger_id AND r.subscriber_id = m.subscriber_id
     WHERE m.id IN (SELECT value FROM json_each(?))`);
 
   return (workerId: string, limit: number, now: number, leaseMs: number): ClaimedJob[] => {

@@ -37,8 +37,13 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
       data = CASE WHEN @hasData THEN excluded.data ELSE subscribers.data END,
       updated_at = excluded.updated_at`);
   const insertTrigger = db.prepare(`
-    INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, created_at)
-    VALUES (?, ?, ?, ?, ?, ?)`);
+    INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, send_at, cancellation_key, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertRun = db.prepare(`
+    INSERT INTO runs (id, environment_id, trigger_id, subscriber_id, state, step_index, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertTimer = db.prepare(`
+    INSERT INTO run_timers (id, kind, environment_id, due_at) VALUES (?, 'run', ?, ?)`);
   // The trigger's seqs at once: the one writer makes them commit-ordered.
   const takeSeqs = db
     .prepare(`UPDATE log_sequence SET value = value + ? WHERE name = 'messages' RETURNING value`)
@@ -46,7 +51,7 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
   const insertMessage = db.prepare(`
     INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
                           channel, step_index, status, created_at, updated_at, seq)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`);
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   // A delivery job shares its message's id: one pending job per message at most.
   const insertJob = db.prepare(`
     INSERT INTO jobs (id, message_id, available_at, created_at) VALUES (?, ?, ?, ?)`);
@@ -78,7 +83,21 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
         hasData: fields.data !== undefined ? 1 : 0,
       });
     }
-    insertTrigger.run(plan.triggerId, env, plan.workflowKey, plan.workflowVersionId, plan.dataJson, now);
+    insertTrigger.run(
+      plan.triggerId,
+      env,
+      plan.workflowKey,
+      plan.workflowVersionId,
+      plan.dataJson,
+      plan.sendAt,
+      plan.cancellationKey,
+      now,
+    );
+    const { start } = plan;
+    for (const run of plan.runs) {
+      insertRun.run(run.id, env, plan.triggerId, run.subscriberId, start.state, start.stepIndex, now, now);
+      if (start.dueAt !== null) insertTimer.run(run.id, env, start.dueAt);
+    }
     let seq = plan.messages.length === 0 ? 0 : (takeSeqs.get(plan.messages.length) as number) - plan.messages.length;
     for (const message of plan.messages) {
       insertMessage.run(
@@ -90,11 +109,12 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
         message.subscriberId,
         message.channel,
         message.stepIndex,
+        message.status,
         now,
         now,
         ++seq,
       );
-      insertJob.run(message.id, message.id, now, now);
+      if (message.status === 'queued') insertJob.run(message.id, message.id, now, now);
     }
   };
 }

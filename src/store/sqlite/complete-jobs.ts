@@ -39,6 +39,12 @@ export function prepareCompleteJobs(db: Database) {
       failed_attempts = failed_attempts + ?, updated_at = ?
     WHERE id = ?`);
 
+  // A run whose condition waits for this outcome looks again now rather than at its recheck.
+  const wakeRun = db.prepare(`
+    UPDATE run_timers SET due_at = @at
+    WHERE id = @run AND locked_by IS NULL AND due_at > @at
+      AND EXISTS (SELECT 1 FROM runs WHERE runs.id = @run AND runs.state = 'active')`);
+
   const addInboxItem = prepareAddInboxItems(db);
 
   return (completions: readonly JobCompletion[]): InboxEvent[] => {
@@ -77,6 +83,7 @@ export function prepareCompleteJobs(db: Database) {
         if (held) {
           const reason = erase ? null : c.reason;
           retryMessage.run(reason, erase ? null : (c.recipient ?? null), attempted, 1 - deferred, c.at, c.messageId);
+          if (c.wakeRun && !c.deferred) wakeRun.run({ run: c.wakeRun, at: c.at });
         }
         continue;
       }
@@ -94,6 +101,7 @@ export function prepareCompleteJobs(db: Database) {
         at: c.at,
       });
       deleteJob.run(c.jobId);
+      if (c.wakeRun) wakeRun.run({ run: c.wakeRun, at: c.at });
     }
     return events;
   };

@@ -32,6 +32,7 @@ import {
 import { sqliteApiKeyMethods } from './api-keys.js';
 import { sqliteInboxMethods } from './inbox.js';
 import { sqliteIntegrationMethods } from './integrations.js';
+import { sqliteRunMethods } from './runs.js';
 import { sqliteSecretMethods } from './secrets.js';
 import { SqliteWriter } from './sqlite-writer.js';
 
@@ -317,7 +318,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async nextJobDueAt() {
-      const row = prepared('SELECT MIN(available_at) AS at FROM jobs').get() as { at: number | null };
+      const row = prepared(
+        'SELECT MIN(at) AS at FROM (SELECT MIN(available_at) AS at FROM jobs UNION ALL SELECT MIN(due_at) FROM run_timers)',
+      ).get() as { at: number | null };
       return row.at ?? undefined;
     },
 
@@ -351,6 +354,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...sqliteSecretMethods(prepared, writer),
     ...sqliteIntegrationMethods(prepared, writer),
     ...sqliteInboxMethods(prepared, writer),
+    ...sqliteRunMethods(db, writer),
 
     async listDevMail(env, limit, cursor) {
       const rows = prepared(`

@@ -1,0 +1,385 @@
+import type { Database } from 'better-sqlite3';
+import { newId } from '../../core/ids.js';
+import { digestOf, foldedReason } from '../../core/run-engine.js';
+import type { ClaimedRun, ClaimedTimer, RunAdvance, RunMethods, RunState, RunWorkResult } from '../../core/store.js';
+import type { DigestContext } from '../../core/templates.js';
+import type { MessageChannel, MessageStatus } from '../../core/types.js';
+import { MESSAGE_COLUMNS, page, toMessage, toSubscriber, type MessageRow, type SubscriberRow } from '../rows.js';
+import type { SqliteWriter } from './sqlite-writer.js';
+
+/** Run states the engine still moves; the others are final. */
+const MOVING = `('scheduled', 'active', 'waiting', 'digesting')`;
+
+interface RunRow extends SubscriberRow {
+  run_id: string;
+  environment_id: string;
+  trigger_id: string;
+  run_subscriber_id: string;
+  state: RunState;
+  step_index: number;
+  digest: string | null;
+  workflow_key: string;
+  workflow_version_id: string;
+  trigger_data: string;
+  s_subscriber_id: string | null;
+}
+
+interface Changed {
+  channel: MessageChannel;
+  status: MessageStatus;
+}
+
+/**
+ * The run engine's storage on SQLite: timers, run advances, digests, throttles, cancellation and
+ * the trigger view. Every write runs on the one writer, so digests and throttles need no locks:
+ * a join, a close and a count never interleave.
+ */
+export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunMethods {
+  const claim = db.prepare(`
+    UPDATE run_timers SET due_at = @leaseUntil, locked_by = @workerId, claims = claims + 1
+    WHERE id IN (SELECT id FROM run_timers WHERE due_at <= @now ORDER BY due_at LIMIT @limit)
+    RETURNING id, kind, environment_id`);
+  const runDetails = db.prepare(`
+    SELECT r.id AS run_id, r.environment_id, r.trigger_id, r.subscriber_id AS run_subscriber_id, r.state,
+           r.step_index, r.digest, t.workflow_key, t.workflow_version_id, t.data AS trigger_data,
+           s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale, s.timezone,
+           s.data, s.channels, s.created_at, s.updated_at
+    FROM runs r
+    JOIN triggers t ON t.id = r.trigger_id
+    LEFT JOIN subscribers s ON s.environment_id = r.environment_id AND s.subscriber_id = r.subscriber_id
+    WHERE r.id IN (SELECT value FROM json_each(?))`);
+  // messages_by_run
+  const runMessages = db.prepare(`
+    SELECT id, step_index, status FROM messages WHERE trigger_id = ? AND subscriber_id = ? ORDER BY step_index`);
+  const deleteTimer = db.prepare('DELETE FROM run_timers WHERE id = ?');
+  const heldTimer = db.prepare('SELECT 1 FROM run_timers WHERE id = ? AND locked_by = ?').pluck();
+  const setTimer = db.prepare(`
+    INSERT INTO run_timers (id, kind, environment_id, due_at) VALUES (@id, @kind, @env, @due)
+    ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, locked_by = NULL, claims = 0`);
+  const currentRun = db.prepare(`
+    SELECT environment_id, trigger_id, subscriber_id, state, step_index FROM runs WHERE id = ?`);
+  const moveRun = db.prepare(`
+    UPDATE runs SET state = @state, step_index = @stepIndex, reason = @reason, updated_at = @now,
+      digest_id = COALESCE(@digestId, digest_id), digest = COALESCE(@digest, digest)
+    WHERE id = @id`);
+  const dispatch = db.prepare(`
+    UPDATE messages SET status = 'queued', updated_at = ? WHERE id = ? AND status = 'pending'`);
+  const insertJob = db.prepare('INSERT INTO jobs (id, message_id, available_at, created_at) VALUES (?, ?, ?, ?)');
+  const skip = db.prepare(`
+    UPDATE messages SET status = 'skipped', reason = ?, updated_at = ? WHERE id = ? AND status = 'pending'
+    RETURNING channel`);
+  // The run's messages it will not reach: end them with the run (messages_by_run).
+  const endPending = db.prepare(`
+    UPDATE messages SET status = @status, reason = @reason, updated_at = @now
+    WHERE trigger_id = @triggerId AND subscriber_id = @subscriberId AND status = 'pending'
+    RETURNING channel`);
+  const openDigest = db.prepare('SELECT id FROM digests WHERE environment_id = ? AND scope = ?').pluck();
+  const insertDigest = db.prepare(`
+    INSERT INTO digests (id, environment_id, scope, step_index, mode, opened_at, closes_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const countHits = db
+    .prepare('SELECT COUNT(*) FROM throttle_hits WHERE environment_id = ? AND scope = ? AND at > ?')
+    .pluck();
+  const insertHit = db.prepare('INSERT INTO throttle_hits (environment_id, scope, at) VALUES (?, ?, ?)');
+  const digestRow = db.prepare('SELECT environment_id, step_index FROM digests WHERE id = ?');
+  const deleteDigest = db.prepare('DELETE FROM digests WHERE id = ?');
+  // runs_by_digest; members in the order they joined.
+  const members = db.prepare(`
+    SELECT r.id, r.trigger_id, r.subscriber_id, t.data
+    FROM runs r JOIN triggers t ON t.id = r.trigger_id
+    WHERE r.digest_id = ? AND r.state = 'digesting' ORDER BY r.updated_at, r.id`);
+  const triggersByKey = db.prepare(`
+    SELECT id FROM triggers WHERE environment_id = @env AND cancellation_key = @key
+      AND (@workflow IS NULL OR workflow_key = @workflow)`);
+  const cancelTriggerRuns = db.prepare(`
+    UPDATE runs SET state = 'canceled', reason = 'canceled', updated_at = ?
+    WHERE trigger_id = ? AND state IN ${MOVING} RETURNING id`);
+  const cancelTriggerMessages = db.prepare(`
+    UPDATE messages SET status = 'canceled', reason = 'canceled', updated_at = ?
+    WHERE trigger_id = ? AND status IN ('pending', 'queued', 'retrying') RETURNING id`);
+  const deleteUnheldJob = db.prepare('DELETE FROM jobs WHERE id = ? AND locked_by IS NULL');
+  const triggerRow = db.prepare(`
+    SELECT id, workflow_key, workflow_version_id, data, send_at, cancellation_key, created_at
+    FROM triggers WHERE id = ? AND environment_id = ?`);
+  const runPage = db.prepare(`
+    SELECT r.id, r.subscriber_id, r.state, r.step_index, r.reason, r.digest, r.created_at, r.updated_at,
+           CASE WHEN tm.locked_by IS NULL THEN tm.due_at END AS due_at
+    FROM runs r LEFT JOIN run_timers tm ON tm.id = r.id
+    WHERE r.trigger_id = ? AND r.subscriber_id > ? ORDER BY r.subscriber_id LIMIT ?`);
+  const messagesOfRun = db.prepare(`
+    SELECT ${MESSAGE_COLUMNS} FROM messages WHERE trigger_id = ? AND subscriber_id = ? ORDER BY step_index`);
+
+  const ended = (changed: Changed[], rows: { channel: MessageChannel }[], status: MessageStatus) => {
+    for (const row of rows) changed.push({ channel: row.channel, status });
+  };
+
+  function claimTimers(workerId: string, limit: number, now: number, leaseMs: number): ClaimedTimer[] {
+    const claimed = claim.all({ workerId, limit, now, leaseUntil: now + leaseMs }) as {
+      id: string;
+      kind: 'run' | 'digest';
+      environment_id: string;
+    }[];
+    if (claimed.length === 0) return [];
+    const timers: ClaimedTimer[] = [];
+    const runIds = claimed.filter((t) => t.kind === 'run').map((t) => t.id);
+    const rows = new Map((runDetails.all(JSON.stringify(runIds)) as RunRow[]).map((row) => [row.run_id, row] as const));
+    const payloads = new Map<string, Record<string, unknown>>();
+    for (const timer of claimed) {
+      if (timer.kind === 'digest') {
+        timers.push({ kind: 'digest', timerId: timer.id, digestId: timer.id, environmentId: timer.environment_id });
+        continue;
+      }
+      const row = rows.get(timer.id);
+      if (!row || !['scheduled', 'active', 'waiting'].includes(row.state)) {
+        deleteTimer.run(timer.id); // a run that ended meanwhile has nothing left to do
+        continue;
+      }
+      let data = payloads.get(row.trigger_id);
+      if (!data) {
+        data = JSON.parse(row.trigger_data) as Record<string, unknown>;
+        payloads.set(row.trigger_id, data);
+      }
+      const messages = runMessages.all(row.trigger_id, row.run_subscriber_id) as {
+        id: string;
+        step_index: number;
+        status: MessageStatus;
+      }[];
+      timers.push({
+        kind: 'run',
+        timerId: timer.id,
+        runId: row.run_id,
+        environmentId: row.environment_id,
+        triggerId: row.trigger_id,
+        workflowKey: row.workflow_key,
+        workflowVersionId: row.workflow_version_id,
+        state: row.state,
+        stepIndex: row.step_index,
+        subscriber: row.s_subscriber_id === null ? null : toSubscriber(row),
+        data,
+        digest: row.digest === null ? null : (JSON.parse(row.digest) as DigestContext),
+        messages: messages.map((m) => ({ id: m.id, stepIndex: m.step_index, status: m.status })),
+      } satisfies ClaimedRun);
+    }
+    return timers;
+  }
+
+  function applyAdvance(a: RunAdvance, now: number, changed: Changed[]): void {
+    const run = currentRun.get(a.runId) as
+      | { environment_id: string; trigger_id: string; subscriber_id: string; state: RunState; step_index: number }
+      | undefined;
+    // Another worker took the run over (a lost lease), or it was canceled meanwhile.
+    if (!run || heldTimer.get(a.runId, a.workerId) !== 1) return;
+    if (run.step_index !== a.fromStepIndex || !['scheduled', 'active', 'waiting'].includes(run.state)) return;
+    const env = run.environment_id;
+    for (const messageId of a.dispatched) {
+      if (dispatch.run(now, messageId).changes > 0) insertJob.run(messageId, messageId, now, now);
+    }
+    for (const { messageId, reason } of a.skipped) {
+      ended(changed, skip.all(reason, now, messageId) as { channel: MessageChannel }[], 'skipped');
+    }
+    const move = (
+      state: RunState,
+      stepIndex: number,
+      extra: { reason?: string; digestId?: string; digest?: string } = {},
+    ) =>
+      moveRun.run({
+        id: a.runId,
+        state,
+        stepIndex,
+        reason: extra.reason ?? null,
+        digestId: extra.digestId ?? null,
+        digest: extra.digest ?? null,
+        now,
+      });
+    const endRun = (state: RunState, status: MessageStatus, reason: string) => {
+      move(state, run.step_index, { reason });
+      const rows = endPending.all({ status, reason, now, triggerId: run.trigger_id, subscriberId: run.subscriber_id });
+      ended(changed, rows as { channel: MessageChannel }[], status);
+      deleteTimer.run(a.runId);
+    };
+    const next = a.next;
+    switch (next.kind) {
+      case 'completed':
+        move('completed', run.step_index);
+        deleteTimer.run(a.runId);
+        return;
+      case 'sleep':
+        move('waiting', next.stepIndex);
+        setTimer.run({ id: a.runId, kind: 'run', env, due: next.until });
+        return;
+      case 'recheck':
+        move('active', next.stepIndex);
+        setTimer.run({ id: a.runId, kind: 'run', env, due: next.at });
+        return;
+      case 'failed':
+        endRun('failed', 'failed', next.reason);
+        return;
+      case 'throttle': {
+        const hits = countHits.get(env, next.scope, next.windowStart) as number;
+        if (hits >= next.limit) {
+          endRun('throttled', 'throttled', next.reason);
+          return;
+        }
+        insertHit.run(env, next.scope, now);
+        move('active', next.stepIndex + 1);
+        setTimer.run({ id: a.runId, kind: 'run', env, due: now });
+        return;
+      }
+      case 'digest': {
+        const open = openDigest.get(env, next.scope) as string | undefined;
+        if (open !== undefined) {
+          move('digesting', next.stepIndex, { digestId: open });
+          deleteTimer.run(a.runId);
+          return;
+        }
+        const digestId = newId('dig', now);
+        insertDigest.run(digestId, env, next.scope, next.stepIndex, next.mode, now, next.closesAt);
+        setTimer.run({ id: digestId, kind: 'digest', env, due: next.closesAt });
+        if (next.mode === 'first-now') {
+          // The opening event goes on now, alone; the events after it wait for the window's end.
+          move('active', next.stepIndex + 1, { digestId, digest: JSON.stringify(next.opener) });
+          setTimer.run({ id: a.runId, kind: 'run', env, due: now });
+        } else {
+          move('digesting', next.stepIndex, { digestId });
+          deleteTimer.run(a.runId);
+        }
+        return;
+      }
+    }
+  }
+
+  function closeDigest(c: { timerId: string; digestId: string; workerId: string }, now: number, changed: Changed[]) {
+    if (heldTimer.get(c.timerId, c.workerId) !== 1) return;
+    deleteTimer.run(c.timerId);
+    const digest = digestRow.get(c.digestId) as { environment_id: string; step_index: number } | undefined;
+    if (!digest) return;
+    deleteDigest.run(c.digestId);
+    const rows = members.all(c.digestId) as { id: string; trigger_id: string; subscriber_id: string; data: string }[];
+    const carrier = rows[0];
+    if (!carrier) return;
+    const kept = rows.slice(0, 100).map((row) => JSON.parse(row.data) as Record<string, unknown>);
+    moveRun.run({
+      id: carrier.id,
+      state: 'active',
+      stepIndex: digest.step_index + 1,
+      reason: null,
+      digestId: null,
+      digest: JSON.stringify(digestOf(kept, rows.length)),
+      now,
+    });
+    setTimer.run({ id: carrier.id, kind: 'run', env: digest.environment_id, due: now });
+    const reason = foldedReason({ runId: carrier.id, triggerId: carrier.trigger_id });
+    for (const member of rows.slice(1)) {
+      moveRun.run({
+        id: member.id,
+        state: 'digested',
+        stepIndex: digest.step_index,
+        reason,
+        digestId: null,
+        digest: null,
+        now,
+      });
+      const ended = endPending.all({
+        status: 'digested',
+        reason,
+        now,
+        triggerId: member.trigger_id,
+        subscriberId: member.subscriber_id,
+      }) as { channel: MessageChannel }[];
+      for (const row of ended) changed.push({ channel: row.channel, status: 'digested' });
+    }
+  }
+
+  return {
+    claimTimers(workerId, limit, now, leaseMs) {
+      return writer.run(() => claimTimers(workerId, limit, now, leaseMs));
+    },
+
+    advanceRuns(advances, now) {
+      return writer.run((): RunWorkResult => {
+        const changed: Changed[] = [];
+        for (const advance of advances) applyAdvance(advance, now, changed);
+        return { statuses: changed };
+      });
+    },
+
+    closeDigests(closings, now) {
+      return writer.run((): RunWorkResult => {
+        const changed: Changed[] = [];
+        for (const closing of closings) closeDigest(closing, now, changed);
+        return { statuses: changed };
+      });
+    },
+
+    cancelRuns(env, key, workflow, now) {
+      return writer.run(() => {
+        let runs = 0;
+        let messages = 0;
+        for (const triggerId of triggersByKey.pluck().all({ env, key, workflow: workflow ?? null }) as string[]) {
+          for (const runId of cancelTriggerRuns.pluck().all(now, triggerId) as string[]) {
+            deleteTimer.run(runId);
+            runs++;
+          }
+          for (const messageId of cancelTriggerMessages.pluck().all(now, triggerId) as string[]) {
+            deleteUnheldJob.run(messageId);
+            messages++;
+          }
+        }
+        return { runs, messages };
+      });
+    },
+
+    async getTrigger(env, triggerId, { limit, cursor }) {
+      const trigger = triggerRow.get(triggerId, env) as
+        | {
+            id: string;
+            workflow_key: string;
+            workflow_version_id: string;
+            data: string;
+            send_at: number | null;
+            cancellation_key: string | null;
+            created_at: number;
+          }
+        | undefined;
+      if (!trigger) return undefined;
+      const rows = runPage.all(triggerId, cursor ?? '', limit + 1) as {
+        id: string;
+        subscriber_id: string;
+        state: RunState;
+        step_index: number;
+        reason: string | null;
+        digest: string | null;
+        created_at: number;
+        updated_at: number;
+        due_at: number | null;
+      }[];
+      const runs = page(
+        rows,
+        limit,
+        (row) => ({
+          runId: row.id,
+          subscriberId: row.subscriber_id,
+          state: row.state,
+          stepIndex: row.step_index,
+          dueAt: row.due_at,
+          reason: row.reason,
+          digest: row.digest === null ? null : (JSON.parse(row.digest) as DigestContext),
+          messages: (messagesOfRun.all(triggerId, row.subscriber_id) as MessageRow[]).map(toMessage),
+          createdAt: row.created_at,
+          updatedAt: row.updated_at,
+        }),
+        (row) => row.subscriber_id,
+      );
+      return {
+        triggerId: trigger.id,
+        workflowKey: trigger.workflow_key,
+        workflowVersionId: trigger.workflow_version_id,
+        data: JSON.parse(trigger.data) as Record<string, unknown>,
+        sendAt: trigger.send_at,
+        cancellationKey: trigger.cancellation_key,
+        createdAt: trigger.created_at,
+        runs,
+      };
+    },
+  };
+}
