@@ -31,6 +31,7 @@ import { createThreadedSqliteStore } from './store/sqlite/threaded-sqlite-store.
 import { openSecretBox, setUpApiKey, type SecretKeySource, type StartupApiKey } from './startup-keys.js';
 import { startHousekeeping } from './worker/housekeeping.js';
 import { createRenderPool, type RenderPool } from './worker/render-pool.js';
+import { createRunner } from './worker/runner.js';
 import { createWorker, type Worker } from './worker/worker.js';
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
@@ -233,15 +234,23 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
         // Each provider call has its own timeout; failover may make a few in one attempt.
         sendTimeoutMs: config.sendTimeoutMs * MAX_PROVIDERS_PER_ATTEMPT,
       },
+      onRunsWoken: () => runner.notify(),
     },
     { concurrency: config.concurrency, leaseMs: config.jobLeaseMs, pollIntervalMs: 1000, completionDelayMs: 15 },
+  );
+  const runner = createRunner(
+    { store, clock, logger, metrics, onDispatched: () => worker.notify() },
+    { leaseMs: config.jobLeaseMs, pollIntervalMs: 1000, batchSize: 100 },
   );
   const trigger: TriggerDeps = {
     store,
     clock,
     idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
     inFlight: new Map(),
-    onCommitted: () => worker.notify(),
+    onCommitted: () => {
+      worker.notify();
+      runner.notify();
+    },
   };
   const runsWorker = config.role !== 'api';
   const connections = {
@@ -293,8 +302,12 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   if (runsWorker) {
     // Triggers committed by other processes wake this worker at once; polling covers the rest.
-    store.onJobsAvailable?.(() => worker.notify());
+    store.onJobsAvailable?.(() => {
+      worker.notify();
+      runner.notify();
+    });
     worker.start();
+    runner.start();
   }
 
   // Retention runs where delivery does: API-only processes stay lean.
@@ -322,6 +335,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
         // Fastify), holding the exit. From now on, a connection is closed once it goes idle.
         app.server.keepAliveTimeout = 1;
         await app.close();
+        await runner.stop();
         await worker.stop(config.shutdownTimeoutMs);
         await renderPool.close();
         await dispatcher.close();

@@ -94,6 +94,7 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
       subscriber: subscriber as unknown as Record<string, unknown>,
       data: context.data,
       workflow: { key: workflow.key, name: workflow.name },
+      ...(job.digest ? { digest: job.digest } : {}),
     },
     refusal: () => deps.runaways.refusal(key),
   });

@@ -506,7 +506,10 @@ export interface Store {
    * events' data); the other members end `digested`, their pending messages too, with a reason
    * naming the run that carries the digest. A digest with no member left closes with nothing.
    */
-  closeDigests(closings: readonly { timerId: string; digestId: string; workerId: string }[], now: number): Promise<RunWorkResult>;
+  closeDigests(
+    closings: readonly { timerId: string; digestId: string; workerId: string }[],
+    now: number,
+  ): Promise<RunWorkResult>;
   /**
    * Ends every pending part of the environment's runs whose trigger has `cancellationKey` (and
    * workflow, if given): runs not finished become `canceled` (their timers deleted), and messages

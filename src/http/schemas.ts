@@ -212,6 +212,20 @@ export const TriggerBody = component(
         'x-expected': 'a subscriberId, an object with a subscriberId, or an array of up to 1000 of these',
       }),
       data: Type.Optional(JsonObject('Payload for the templates')),
+      sendAt: Type.Optional(
+        Type.String({
+          format: 'date-time',
+          'x-expected': 'an ISO 8601 time such as 2026-12-24T09:00:00Z',
+          description: 'When the runs start (ISO 8601, up to 400 days ahead); now when absent or past',
+        }),
+      ),
+      cancellationKey: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 255,
+          description: 'Names the runs for POST /v1/triggers/cancel, e.g. the id of the thing the workflow is about',
+        }),
+      ),
     },
     { additionalProperties: false },
   ),

@@ -33,7 +33,8 @@ const Duration = (description: string) =>
 
 const EmailStepSchema = Type.Object(
   {
-    type: Type.Literal('email'), ...COMMON,
+    type: Type.Literal('email'),
+    ...COMMON,
     subject: Type.String({ minLength: 1, maxLength: 2000, description: 'Liquid template of the subject' }),
     html: Type.Optional(Template(500_000, 'Liquid template of the HTML body; output is HTML-escaped')),
     text: Type.Optional(Template(500_000, 'Liquid template of the text body; derived from html when absent')),
@@ -42,13 +43,18 @@ const EmailStepSchema = Type.Object(
 );
 
 const SmsStepSchema = Type.Object(
-  { type: Type.Literal('sms'), ...COMMON, text: Type.String({ minLength: 1, maxLength: 10_000, description: 'Liquid template' }) },
+  {
+    type: Type.Literal('sms'),
+    ...COMMON,
+    text: Type.String({ minLength: 1, maxLength: 10_000, description: 'Liquid template' }),
+  },
   { additionalProperties: false },
 );
 
 const PushStepSchema = Type.Object(
   {
-    type: Type.Literal('push'), ...COMMON,
+    type: Type.Literal('push'),
+    ...COMMON,
     title: Type.String({ minLength: 1, maxLength: 1000, description: 'Liquid template of the title' }),
     body: Type.String({ minLength: 1, maxLength: 4000, description: 'Liquid template of the body' }),
     data: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 4000 }), { description: 'Templates' })),
@@ -58,7 +64,8 @@ const PushStepSchema = Type.Object(
 
 const ChatStepSchema = Type.Object(
   {
-    type: Type.Literal('chat'), ...COMMON,
+    type: Type.Literal('chat'),
+    ...COMMON,
     text: Type.String({ minLength: 1, maxLength: 40_000, description: 'Liquid template of the text' }),
     blocks: Type.Optional(
       Type.Array(Type.Unknown(), {
@@ -72,7 +79,8 @@ const ChatStepSchema = Type.Object(
 
 const WebhookStepSchema = Type.Object(
   {
-    type: Type.Literal('webhook'), ...COMMON,
+    type: Type.Literal('webhook'),
+    ...COMMON,
     url: Type.Optional(Template(2048, "Liquid template of the URL; the subscriber's webhookUrl when absent")),
     body: Type.Optional(
       Type.Unknown({
@@ -86,7 +94,8 @@ const WebhookStepSchema = Type.Object(
 
 const InAppStepSchema = Type.Object(
   {
-    type: Type.Literal('in_app'), ...COMMON,
+    type: Type.Literal('in_app'),
+    ...COMMON,
     title: Type.Optional(Template(1000, 'Liquid template of the title')),
     body: Type.String({ minLength: 1, maxLength: 10_000, description: 'Liquid template of the text shown' }),
     actionUrl: Type.Optional(

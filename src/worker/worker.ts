@@ -25,6 +25,8 @@ export interface WorkerDeps {
   logger: Logger;
   metrics: Metrics;
   deliver: DeliverDeps;
+  /** Outcomes that runs may wait for were recorded: the runner should look now. */
+  onRunsWoken?(): void;
 }
 
 export interface Worker {
@@ -73,6 +75,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
     maxPending: claimThreshold,
     record: async (batch) => {
       await store.completeJobs(batch);
+      if (batch.some((c) => c.wakeRun)) deps.onRunsWoken?.();
     },
   });
 
@@ -99,6 +102,8 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
       logger.error({ err: error, messageId: job.messageId }, 'delivery crashed; the job will be retried');
       return; // the lease expires and the job is claimed again
     }
+    // A run whose condition waits for this outcome looks again at once (not for a deferral: nothing happened).
+    if (job.openRunId && !completion.deferred) completion.wakeRun = job.openRunId;
     // Retry on a store hiccup: the send happened, so its outcome should be kept if at all possible.
     for (let tries = 0; ; tries++) {
       try {

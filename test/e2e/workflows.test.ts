@@ -233,7 +233,7 @@ describe('validation errors name the fix', () => {
     expectProblem(await h.api('GET', '/v1/workflows/refused'), 404);
     return { errors: res.body.errors, detail: res.body.detail };
   }
-  const TYPES = 'email, sms, push, chat, webhook, in_app';
+  const TYPES = 'email, sms, push, chat, webhook, in_app, delay, digest, throttle';
 
   it('answers an unknown step type with one error listing the types', async () => {
     const { errors, detail } = await refused([{ type: 'mail', subject: 'Hi', text: 'x' }]);
@@ -253,7 +253,7 @@ describe('validation errors name the fix', () => {
   it("answers a step of a known type with that type's errors only", async () => {
     expect((await refused([{ type: 'sms' }])).errors).toEqual([{ path: '/steps/0/text', message: 'is required' }]);
     expect((await refused([{ type: 'email', subject: '', htm: '<p>x</p>' }])).errors).toEqual([
-      { path: '/steps/0/htm', message: 'is not a known field; known fields: type, subject, html, text' },
+      { path: '/steps/0/htm', message: 'is not a known field; known fields: type, ref, if, subject, html, text' },
       { path: '/steps/0/subject', message: 'must not be empty' },
     ]);
     expect((await refused([{ type: 'push', title: 'T', body: 'B', data: { n: 1 } }])).errors).toEqual([

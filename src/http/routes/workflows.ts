@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { HeraldError, type FieldError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { checkSteps } from '../../core/run-engine.js';
 import { compileSteps } from '../../core/templates.js';
 import type { AppDeps } from '../app.js';
 import { WorkflowListQuery, pageOf, Workflow, WorkflowBody, WorkflowParams } from '../schemas.js';
@@ -27,13 +28,9 @@ export const workflowRoutes =
       },
       async (request) => {
         const { key } = request.params;
-        const missingBody: FieldError[] = request.body.steps.flatMap((step, index) =>
-          step.type === 'email' && step.html === undefined && step.text === undefined
-            ? [{ path: `/steps/${index}`, message: 'needs html, text or both' }]
-            : [],
-        );
-        if (missingBody.length > 0) {
-          throw new HeraldError('VALIDATION_FAILED', 'Every email step needs html, text or both', missingBody);
+        const invalid = checkSteps(request.body.steps);
+        if (invalid.length > 0) {
+          throw new HeraldError('VALIDATION_FAILED', invalid.map((e) => `${e.path}: ${e.message}`).join('; '), invalid);
         }
         // A webhook URL without Liquid is known now: refuse it on save, as the send would (SSRF guard).
         const refusedUrls: FieldError[] = request.body.steps.flatMap((step, index) => {

@@ -6,7 +6,7 @@ import { inTransaction } from './connection.js';
  * A message in one of these states is no longer being sent; any other may still be. An in-app
  * message is finished once sent: seen, read and archived only follow its inbox item.
  */
-const FINISHED = `('sent', 'failed', 'skipped', 'seen', 'read', 'archived')`;
+const FINISHED = `('sent', 'failed', 'skipped', 'seen', 'read', 'archived', 'canceled', 'throttled', 'digested')`;
 
 /**
  * The statements of one retention batch, in the order they run (exported for

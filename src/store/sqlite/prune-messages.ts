@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { firstIdAt } from '../../core/ids.js';
 
 /** A message in one of these states changes no more; any other may still be sent. */
-const FINISHED = `('sent', 'failed', 'skipped', 'seen', 'read', 'archived')`;
+const FINISHED = `('sent', 'failed', 'skipped', 'seen', 'read', 'archived', 'canceled', 'throttled', 'digested')`;
 
 /**
  * One retention batch (see Store.pruneMessages), run by the writer inside its transaction. Messages

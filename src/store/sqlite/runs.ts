@@ -81,6 +81,8 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunMethods
     .prepare('SELECT COUNT(*) FROM throttle_hits WHERE environment_id = ? AND scope = ? AND at > ?')
     .pluck();
   const insertHit = db.prepare('INSERT INTO throttle_hits (environment_id, scope, at) VALUES (?, ?, ?)');
+  // Hits out of the window count no more: each scope keeps at most `limit` rows.
+  const forgetHits = db.prepare('DELETE FROM throttle_hits WHERE environment_id = ? AND scope = ? AND at <= ?');
   const digestRow = db.prepare('SELECT environment_id, step_index FROM digests WHERE id = ?');
   const deleteDigest = db.prepare('DELETE FROM digests WHERE id = ?');
   // runs_by_digest; members in the order they joined.
@@ -215,6 +217,7 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunMethods
         endRun('failed', 'failed', next.reason);
         return;
       case 'throttle': {
+        forgetHits.run(env, next.scope, next.windowStart);
         const hits = countHits.get(env, next.scope, next.windowStart) as number;
         if (hits >= next.limit) {
           endRun('throttled', 'throttled', next.reason);
