@@ -140,13 +140,14 @@ export interface StoredIdempotency {
   responseJson: string;
 }
 
+/** The delivery log's page filters; every one given must match (AND). */
 export interface MessageFilter {
   triggerId?: string;
+  subscriberId?: string;
+  status?: MessageStatus;
   /** A workflow key. */
   workflow?: string;
   channel?: MessageChannel;
-  subscriberId?: string;
-  status?: MessageStatus;
   limit: number;
   cursor?: string;
 }

@@ -20,8 +20,11 @@ export const Identifier = (description: string) =>
   });
 
 /** Free text from query strings and paths: no control characters (PostgreSQL refuses NUL in text). */
-export const Printable = (maxLength: number) =>
-  PatternString('^[^\\u0000-\\u001f\\u007f]*$', 'text without control characters', { maxLength });
+export const Printable = (maxLength: number, description?: string) =>
+  PatternString('^[^\\u0000-\\u001f\\u007f]*$', 'text without control characters', {
+    maxLength,
+    ...(description === undefined ? {} : { description }),
+  });
 
 const Nullable = <T extends TSchema>(schema: T, options: Record<string, unknown> = {}) =>
   Type.Union([schema, Type.Null()], options);
@@ -259,9 +262,15 @@ const pageQuery = (cursor: ReturnType<typeof Cursor>) => ({
 
 export const MessageQuery = Type.Object(
   {
-    triggerId: Type.Optional(Printable(100)),
-    subscriberId: Type.Optional(Printable(255)),
-    status: Type.Optional(StringEnum(MESSAGE_STATUSES)),
+    triggerId: Type.Optional(Printable(100, 'Only messages of this trigger')),
+    subscriberId: Type.Optional(Printable(255, 'Only messages to this subscriber')),
+    status: Type.Optional(StringEnum(MESSAGE_STATUSES, { description: 'Only messages in this status' })),
+    workflow: Type.Optional(
+      PatternString(KEY_PATTERN, KEY_EXPECTED, { description: 'Only messages of the workflow with this key' }),
+    ),
+    channel: Type.Optional(
+      StringEnum(MESSAGE_CHANNELS, { description: "Only messages of this channel: the step's type" }),
+    ),
     ...pageQuery(MessageCursor),
     since: Type.Optional(
       PatternString('^(now|0|[1-9][0-9]{0,14})$', 'now, 0 or the nextSince of an earlier read', {

@@ -21,10 +21,18 @@ beforeAll(async () => {
       },
     ],
   });
+  // Two channels, for ?channel=: an email and an inbox item per recipient.
+  await h.api('PUT', '/v1/workflows/log-multi', {
+    steps: [
+      { type: 'email', subject: 'Hi', text: 'Hello' },
+      { type: 'in_app', body: 'Hello' },
+    ],
+  });
   const bodies: [string, unknown][] = [
     ['log', { to: { subscriberId: 'alice', email: 'alice@example.com' } }],
     ['log', { to: [{ subscriberId: 'bob' }, { subscriberId: 'carol', email: 'carol@example.com' }] }],
     ['log-broken', { to: 'alice' }], // render fails
+    ['log-multi', { to: [{ subscriberId: 'erin', email: 'erin@example.com' }, { subscriberId: 'frank' }] }], // frank: no email
     ['log', { to: ['alice', 'bob', 'carol', { subscriberId: 'dave' }] }], // bob and dave have no email: skipped
     ['log', { to: 'carol' }],
   ];
@@ -88,7 +96,7 @@ describe('GET /v1/messages', () => {
     expect(bySubscriber.body.items.every((m: any) => m.subscriberId === 'alice')).toBe(true);
 
     const skipped = await h.api('GET', '/v1/messages?status=skipped');
-    expect(skipped.body.items.map((m: any) => m.subscriberId).sort()).toEqual(['bob', 'bob', 'dave']);
+    expect(skipped.body.items.map((m: any) => m.subscriberId).sort()).toEqual(['bob', 'bob', 'dave', 'frank']);
     const failed = await h.api('GET', '/v1/messages?status=failed');
     expect(failed.body.items.map((m: any) => m.id)).toEqual(triggers[2]!.messageIds);
     expect(failed.body.items[0].reason).toMatch(/^template render failed/);
@@ -116,6 +124,110 @@ describe('GET /v1/messages', () => {
       expectProblem(await h.api('GET', `/v1/messages?${query}`), 400, 'INVALID_REQUEST');
     },
   );
+});
+
+describe('GET /v1/messages?workflow=&channel=', () => {
+  /** Every message, newest first: what each filtered list must be a subsequence of. */
+  const everyMessage = async (): Promise<any[]> => (await h.api('GET', '/v1/messages?limit=100')).body.items;
+  const ids = (items: any[]) => items.map((m) => m.id);
+  const list = async (query: string): Promise<any[]> => {
+    const res = await h.api('GET', `/v1/messages?${query}`);
+    expect(res.status).toBe(200);
+    return res.body.items;
+  };
+
+  it('filters by workflow key, newest first', async () => {
+    const all = await everyMessage();
+    for (const key of ['log', 'log-broken', 'log-multi']) {
+      const items = await list(`workflow=${key}`);
+      expect(ids(items)).toEqual(ids(all.filter((m) => m.workflowKey === key)));
+    }
+    expect((await list('workflow=log-multi')).map((m) => m.id).sort()).toEqual([...triggers[3]!.messageIds].sort());
+    expect(await list('workflow=nothing-here')).toEqual([]);
+  });
+
+  it('filters by channel, newest first', async () => {
+    const all = await everyMessage();
+    const inApp = await list('channel=in_app');
+    expect(inApp.map((m) => m.subscriberId).sort()).toEqual(['erin', 'frank']);
+    expect(ids(inApp)).toEqual(ids(all.filter((m) => m.channel === 'in_app')));
+    expect(ids(await list('channel=email'))).toEqual(ids(all.filter((m) => m.channel === 'email')));
+    for (const channel of ['sms', 'push', 'chat', 'webhook']) expect(await list(`channel=${channel}`)).toEqual([]);
+  });
+
+  it('combines with status', async () => {
+    const subscribers = async (query: string) => (await list(query)).map((m) => m.subscriberId).sort();
+    expect(await subscribers('workflow=log&status=skipped')).toEqual(['bob', 'bob', 'dave']);
+    expect(await subscribers('workflow=log-multi&status=skipped')).toEqual(['frank']);
+    expect(ids(await list('workflow=log-broken&status=failed'))).toEqual(triggers[2]!.messageIds);
+    expect(await list('workflow=log-broken&status=sent')).toEqual([]);
+    expect(await subscribers('channel=email&status=skipped')).toEqual(['bob', 'bob', 'dave', 'frank']);
+    expect(await subscribers('channel=in_app&status=sent')).toEqual(['erin', 'frank']);
+    expect(await list('channel=in_app&status=skipped')).toEqual([]);
+  });
+
+  it('combines with subscriberId, and with each other', async () => {
+    const alice = await list('workflow=log&subscriberId=alice');
+    expect(alice).toHaveLength(2);
+    expect(alice.every((m) => m.workflowKey === 'log' && m.subscriberId === 'alice')).toBe(true);
+    expect(ids(await list('workflow=log-broken&subscriberId=alice'))).toEqual(triggers[2]!.messageIds);
+    expect(await list('workflow=log-multi&subscriberId=alice')).toEqual([]);
+
+    const [erinInApp, ...more] = await list('channel=in_app&subscriberId=erin');
+    expect(more).toEqual([]);
+    expect(erinInApp).toMatchObject({ channel: 'in_app', subscriberId: 'erin', status: 'sent' });
+    expect(await list('channel=email&subscriberId=frank')).toEqual([
+      expect.objectContaining({ channel: 'email', subscriberId: 'frank', status: 'skipped' }),
+    ]);
+    expect(await list('channel=in_app&subscriberId=alice')).toEqual([]);
+
+    expect((await list('workflow=log-multi&channel=in_app')).map((m) => m.subscriberId).sort()).toEqual([
+      'erin',
+      'frank',
+    ]);
+    expect(await list('workflow=log&channel=in_app')).toEqual([]);
+    const everything = `workflow=log-multi&channel=email&status=sent&subscriberId=erin&triggerId=${triggers[3]!.triggerId}`;
+    expect(await list(everything)).toEqual([expect.objectContaining({ subscriberId: 'erin', channel: 'email' })]);
+  });
+
+  it('pages across pages with the cursor, each message once, newest first', async () => {
+    const all = await everyMessage();
+    const cases: [string, (m: any) => boolean][] = [
+      ['&workflow=log', (m) => m.workflowKey === 'log'],
+      ['&channel=email', (m) => m.channel === 'email'],
+      ['&workflow=log&status=sent', (m) => m.workflowKey === 'log' && m.status === 'sent'],
+      ['&channel=email&subscriberId=carol', (m) => m.channel === 'email' && m.subscriberId === 'carol'],
+    ];
+    for (const [query, wanted] of cases) {
+      const expected = ids(all.filter(wanted));
+      expect(expected.length).toBeGreaterThan(2); // so that limit=1 and 2 make several pages
+      for (const limit of [1, 2]) expect(ids(await walk(query, limit))).toEqual(expected);
+    }
+  });
+
+  it('answers 400 listing the channels for an unknown channel', async () => {
+    const res = await h.api('GET', '/v1/messages?channel=fax');
+    expectProblem(res, 400, 'INVALID_REQUEST');
+    expect(res.body.errors).toEqual([
+      { path: '/channel', message: 'must be one of email, sms, push, chat, webhook, in_app' },
+    ]);
+  });
+
+  it('answers 400 for a workflow key no workflow can have', async () => {
+    const res = await h.api('GET', `/v1/messages?workflow=${encodeURIComponent('no spaces')}`);
+    expectProblem(res, 400, 'INVALID_REQUEST');
+    expect(res.body.errors).toEqual([{ path: '/workflow', message: expect.stringMatching(/letters, digits/) }]);
+  });
+
+  it.each([
+    ['since=0&workflow=log', /since cannot be combined with workflow:/],
+    ['since=now&channel=email', /since cannot be combined with channel:/],
+    ['since=3&status=sent&workflow=log&channel=in_app', /since cannot be combined with status, workflow, channel:/],
+  ])('answers 400 for ?%s', async (query, detail) => {
+    const res = await h.api('GET', `/v1/messages?${query}`);
+    expectProblem(res, 400, 'INVALID_REQUEST');
+    expect(res.body.detail).toMatch(detail);
+  });
 });
 
 describe('GET /v1/messages/{id}', () => {

@@ -160,7 +160,10 @@ describe('any request gets a 2xx or a 4xx problem+json', () => {
 
   it('GET /v1/messages with any query', async () => {
     const query = fc.array(
-      fc.tuple(fc.constantFrom('limit', 'cursor', 'status', 'triggerId', 'subscriberId', 'x'), segment),
+      fc.tuple(
+        fc.constantFrom('limit', 'cursor', 'status', 'triggerId', 'subscriberId', 'workflow', 'channel', 'since', 'x'),
+        segment,
+      ),
       {
         maxLength: 4,
       },

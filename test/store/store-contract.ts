@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.js';
-import type { ClaimedJob, JobCompletion, Store, TriggerPlan } from '../../src/core/store.js';
+import type { ClaimedJob, JobCompletion, MessageFilter, Store, TriggerPlan } from '../../src/core/store.js';
+import type { Message } from '../../src/core/types.js';
 
 export interface OpenedStore {
   store: Store;
@@ -357,6 +358,61 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       } while (cursor);
       expect(seen).toHaveLength(5);
       expect([...seen].sort().reverse()).toEqual(seen);
+      await close();
+    });
+
+    it('lists messages by workflow and by channel, alone and combined, across pages', async () => {
+      const { store, environmentId: env, close } = await open();
+      const w = (await seedWorkflow(store, env)).versionId;
+      const v = await store.putWorkflow(
+        env,
+        { key: 'v', name: 'V', steps: [{ type: 'sms', text: 't' }], versionId: newId('wfv', T0) },
+        T0,
+      );
+      // Triggers of w (email) and v (sms, then in_app) alternate, so every filter skips rows between its own.
+      for (let i = 0; i < 6; i++) {
+        const [workflowKey, workflowVersionId] = i % 2 === 0 ? ['w', w] : ['v', v.versionId];
+        const channels = i % 2 === 0 ? (['email'] as const) : (['sms', 'in_app'] as const);
+        const at = T0 + i * 1_000;
+        await store.commitTrigger({
+          environmentId: env,
+          triggerId: newId('trg', at),
+          workflowKey,
+          workflowVersionId,
+          dataJson: '{}',
+          recipients: ['s0', 's1'].map((subscriberId) => ({ subscriberId, fields: {} })),
+          messages: ['s0', 's1'].flatMap((subscriberId) =>
+            channels.map((channel, stepIndex) => ({ id: newId('msg', at), subscriberId, stepIndex, channel })),
+          ),
+          createdAt: at,
+        });
+      }
+      const all = (await store.listMessages(env, { limit: 100 })).items;
+      expect(all).toHaveLength(18);
+      const walk = async (filter: Omit<MessageFilter, 'limit' | 'cursor'>) => {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listMessages(env, { ...filter, limit: 2, cursor });
+          seen.push(...page.items.map((m) => m.id));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        return seen;
+      };
+      const cases: [Omit<MessageFilter, 'limit' | 'cursor'>, (m: Message) => boolean][] = [
+        [{ workflow: 'w' }, (m) => m.workflowKey === 'w'],
+        [{ workflow: 'v' }, (m) => m.workflowKey === 'v'],
+        [{ channel: 'sms' }, (m) => m.channel === 'sms'],
+        [{ channel: 'in_app', subscriberId: 's1' }, (m) => m.channel === 'in_app' && m.subscriberId === 's1'],
+        [{ workflow: 'v', channel: 'in_app' }, (m) => m.workflowKey === 'v' && m.channel === 'in_app'],
+        [{ workflow: 'v', status: 'queued' }, (m) => m.workflowKey === 'v'],
+        [{ workflow: 'w', channel: 'sms' }, () => false],
+        [{ workflow: 'v', status: 'sent' }, () => false],
+      ];
+      for (const [filter, wanted] of cases) {
+        expect(await walk(filter), JSON.stringify(filter)).toEqual(all.filter(wanted).map((m) => m.id));
+      }
+      expect((await store.listMessages('env_other', { workflow: 'w', channel: 'email', limit: 10 })).items).toEqual([]);
       await close();
     });
 

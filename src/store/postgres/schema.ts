@@ -373,7 +373,18 @@ CREATE TABLE throttle_hits (
   at BIGINT NOT NULL
 );
 CREATE INDEX throttle_hits_by_scope ON throttle_hits (environment_id, scope, at);
-CREATE INDEX throttle_hits_by_at ON throttle_hits (at);
+`,
+  },
+  {
+    id: 8,
+    name: 'delivery log by workflow and channel',
+    sql: `
+-- GET /v1/messages?workflow= and ?channel= list newest first within an environment, like the
+-- other filters (list-messages.ts): each walks its index backwards from the newest id.
+-- Built inside the migration's transaction (not CONCURRENTLY), so writes to messages wait while
+-- they build: on a large table, migrate with \`herald migrate\` at a quiet time.
+CREATE INDEX messages_by_workflow ON messages (environment_id, workflow_key, id);
+CREATE INDEX messages_by_channel ON messages (environment_id, channel, id);
 `,
   },
 ];

@@ -6,6 +6,7 @@ import type { DevMail, Subscriber, Workflow } from '../../core/types.js';
 import { prepareClaimJobs } from './claim-jobs.js';
 import { prepareCommitTrigger } from './commit-trigger.js';
 import { prepareCompleteJobs } from './complete-jobs.js';
+import { listMessagesSql } from './list-messages.js';
 import { preparePruneMessages } from './prune-messages.js';
 import { unpackContent } from '../content.js';
 import { migrateSqlite, sqliteSchemaIsCurrent } from './migrate.js';
@@ -255,14 +256,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async listMessages(env, filter) {
-      const where = ['environment_id = @env'];
-      if (filter.triggerId !== undefined) where.push('trigger_id = @triggerId');
-      if (filter.subscriberId !== undefined) where.push('subscriber_id = @subscriberId');
-      if (filter.status !== undefined) where.push('status = @status');
-      if (filter.cursor !== undefined) where.push('id < @cursor');
-      const rows = prepared(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`,
-      ).all({ ...filter, env, limit: filter.limit + 1 }) as MessageRow[];
+      const rows = prepared(listMessagesSql(filter)).all({ ...filter, env, limit: filter.limit + 1 }) as MessageRow[];
       return page(rows, filter.limit, toMessage, (row) => row.id);
     },
 
