@@ -117,11 +117,11 @@ describe('query strings and paths', () => {
     expect(res.body.errors).toEqual([
       {
         path: '/status',
-        message: 'must be one of queued, sending, sent, retrying, failed, skipped, seen, read, archived',
+        message: 'must be one of pending, queued, sending, sent, retrying, failed, skipped, seen, read, archived, canceled, throttled, digested',
       },
     ]);
     expect(res.body.detail).toBe(
-      'Invalid querystring: /status must be one of queued, sending, sent, retrying, failed, skipped, seen, read, archived',
+      'Invalid querystring: /status must be one of pending, queued, sending, sent, retrying, failed, skipped, seen, read, archived, canceled, throttled, digested',
     );
   });
 

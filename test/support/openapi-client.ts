@@ -102,7 +102,14 @@ export async function triggers(): Promise<void> {
   const headers: NonNullable<operations['triggerWorkflow']['parameters']['header']> = { 'idempotency-key': 'k1' };
   const accepted = await send<Json<'triggerWorkflow', 202>>('POST', '/v1/workflows/welcome/trigger', input);
   const firstMessage: string | undefined = accepted.messageIds[0];
-  console.log(single, headers, accepted.triggerId, firstMessage);
+  const later: Input<'triggerWorkflow'> = { to: 'ada', sendAt: '2026-12-24T09:00:00Z', cancellationKey: 'order-42' };
+  const detail = await send<Json<'getTrigger', 200>>('GET', '/v1/triggers/' + accepted.triggerId);
+  const state: 'scheduled' | 'active' | 'waiting' | 'digesting' | 'completed' | 'canceled' | 'throttled' | 'digested' | 'failed' =
+    detail.runs[0]!.state;
+  const dueAt: number | null = detail.runs[0]!.dueAt;
+  const canceled = await send<Json<'cancelRuns', 200>>('POST', '/v1/triggers/cancel', { cancellationKey: 'order-42' });
+  const counts: [number, number] = [canceled.runs, canceled.messages];
+  console.log(single, headers, accepted.triggerId, firstMessage, later, state, dueAt, counts);
 }
 
 export async function deliveryLog(): Promise<void> {
@@ -110,8 +117,20 @@ export async function deliveryLog(): Promise<void> {
   // @ts-expect-error: not a message status
   const wrong: Query<'listMessages'> = { status: 'lost' };
   const log = await send<Json<'listMessages', 200>>('GET', '/v1/messages?status=' + query.status);
-  const status: 'queued' | 'sending' | 'sent' | 'retrying' | 'failed' | 'skipped' | 'seen' | 'read' | 'archived' =
-    log.items[0]!.status;
+  const status:
+    | 'pending'
+    | 'queued'
+    | 'sending'
+    | 'sent'
+    | 'retrying'
+    | 'failed'
+    | 'skipped'
+    | 'seen'
+    | 'read'
+    | 'archived'
+    | 'canceled'
+    | 'throttled'
+    | 'digested' = log.items[0]!.status;
   const message = await send<Json<'getMessage', 200>>('GET', '/v1/messages/' + log.items[0]!.id);
   const outcomes: ('sent' | 'retry' | 'failed')[] = message.attempts.map((attempt) => attempt.outcome);
   const html: string | null | undefined = message.content?.html;
