@@ -5,13 +5,14 @@ import { createDevMailboxChannel } from './channels/dev-mailbox/dev-mailbox-chan
 import { createDispatcher, MAX_PROVIDERS_PER_ATTEMPT } from './channels/dispatcher.js';
 import { isDeliverableAddress } from './channels/email/mime.js';
 import { createIntegrationDirectory } from './channels/integration-directory.js';
-import { createIntegrationService, type IntegrationService } from './channels/integration-service.js';
+import { createIntegrationService } from './channels/integration-service.js';
 import { createSocketGuard } from './channels/outbound/guarded-socket.js';
 import { createHttpClient } from './channels/outbound/http-client.js';
 import { vetUrl } from './channels/outbound/ssrf.js';
 import type { ProviderContext } from './channels/provider.js';
 import { createWebhookDestinations } from './channels/webhook/webhook-destinations.js';
 import type { Dispatcher } from './core/dispatch.js';
+import type { IntegrationService } from './core/integrations.js';
 import { createRunawayGuard } from './core/runaway-guard.js';
 import type { SecretBox } from './core/secret-box.js';
 import type { StoredIntegration } from './core/store.js';
@@ -256,6 +257,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     metrics,
     trigger,
     integrations,
+    isDeliverableAddress,
     refuseOutboundUrl(url) {
       try {
         vetUrl(url, policy);

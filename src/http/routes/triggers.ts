@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { triggerWorkflow } from '../../core/trigger-workflow.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { TriggerBody, TriggerHeaders, TriggerResponse, WorkflowParams } from '../schemas.js';
 
 export const triggerRoutes =

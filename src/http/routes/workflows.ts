@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { HeraldError, type FieldError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { compileSteps } from '../../core/templates.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { WorkflowListQuery, pageOf, Workflow, WorkflowBody, WorkflowParams } from '../schemas.js';
 
 export const workflowRoutes =
