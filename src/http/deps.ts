@@ -50,4 +50,3 @@ export type App = FastifyInstance<
   Logger,
   TypeBoxTypeProvider
 >;
-

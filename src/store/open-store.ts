@@ -29,8 +29,7 @@ export interface OpenStoreOptions {
 }
 
 type DatabaseTarget =
-  | { dialect: 'sqlite'; path: string }
-  | { dialect: 'postgres'; connectionString: string; schema: string | undefined };
+  { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; connectionString: string; schema: string | undefined };
 
 export function isPostgresUrl(database: string): boolean {
   return /^postgres(ql)?:\/\//.test(database);
