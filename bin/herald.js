@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // Entry point of the `herald` command; the TypeScript sources are compiled to dist/ on install.
-import { runCli } from '../dist/cli/cli.js';
+import { runHerald } from '../dist/main.js';
 
-process.exitCode = await runCli(process.argv);
+process.exitCode = await runHerald(process.argv);

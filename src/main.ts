@@ -1,17 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createDevMailboxChannel } from './channels/dev-mailbox/dev-mailbox-channel.js';
 import { createDispatcher, MAX_PROVIDERS_PER_ATTEMPT } from './channels/dispatcher.js';
 import { isDeliverableAddress } from './channels/email/mime.js';
 import { createIntegrationDirectory } from './channels/integration-directory.js';
-import { createIntegrationService, type IntegrationService } from './channels/integration-service.js';
+import { createIntegrationService } from './channels/integration-service.js';
 import { createSocketGuard } from './channels/outbound/guarded-socket.js';
 import { createHttpClient } from './channels/outbound/http-client.js';
 import { vetUrl } from './channels/outbound/ssrf.js';
 import type { ProviderContext } from './channels/provider.js';
 import { createWebhookDestinations } from './channels/webhook/webhook-destinations.js';
+import { runCli } from './cli/cli.js';
 import type { Dispatcher } from './core/dispatch.js';
+import type { IntegrationService } from './core/integrations.js';
 import { createRunawayGuard } from './core/runaway-guard.js';
 import type { SecretBox } from './core/secret-box.js';
 import type { StoredIntegration } from './core/store.js';
@@ -26,8 +27,7 @@ import { createMetrics } from './observability/metrics.js';
 import { withCachedWorkflows } from './store/cached-workflows.js';
 import { withLocalInboxEvents } from './store/local-inbox-events.js';
 import { sealStoredInboxSecrets, withSealedInboxSecrets } from './store/sealed-inbox-secrets.js';
-import { createPostgresStore } from './store/postgres/postgres-store.js';
-import { createThreadedSqliteStore } from './store/sqlite/threaded-sqlite-store.js';
+import { describeDatabase, migrateDatabase, openStore } from './store/open-store.js';
 import { openSecretBox, setUpApiKey, type SecretKeySource, type StartupApiKey } from './startup-keys.js';
 import { startHousekeeping } from './worker/housekeeping.js';
 import { createRenderPool, type RenderPool } from './worker/render-pool.js';
@@ -42,74 +42,21 @@ export const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-type DatabaseConfig = Pick<ServeConfig, 'database' | 'dataDir' | 'dbPool'> & { migrate?: boolean };
-
-export function isPostgresUrl(database: string): boolean {
-  return /^postgres(ql)?:\/\//.test(database);
-}
-
-/** The SQLite file a config points at. */
-export function databasePath(config: Pick<ServeConfig, 'database' | 'dataDir'>): string {
-  return resolve(config.database || join(config.dataDir, 'herald.db'));
-}
-
-/** Where the data lives, for people: the SQLite path, or the PostgreSQL URL without its password. */
-export function describeDatabase(config: DatabaseConfig): string {
-  if (!isPostgresUrl(config.database)) return databasePath(config);
-  const url = new URL(config.database);
-  if (url.password) url.password = '***';
-  return url.toString();
-}
-
-/**
- * Opens the store the config names: PostgreSQL for a postgres:// URL, else SQLite. It migrates the
- * schema unless `migrate` is false; then the schema must already be current, or opening fails.
- */
-export async function openStore(
-  config: DatabaseConfig,
-  onFatal: (error: Error) => void = exitOnStoreFailure,
-): Promise<Store> {
-  const store = await openUnchecked(config, onFatal);
-  if (config.migrate === false) {
-    try {
-      await store.ping();
-    } catch (error) {
-      await store.close();
-      throw new Error(
-        `--no-migrate: the database schema is not current (${(error as Error).message}); run \`herald migrate\` first`,
-      );
-    }
-  }
-  return store;
-}
-
-async function openUnchecked(config: DatabaseConfig, onFatal: (error: Error) => void): Promise<Store> {
-  const migrate = config.migrate !== false;
-  if (isPostgresUrl(config.database)) {
-    // `?schema=` is Herald's, not libpq's: take it out before pg sees the URL.
-    const url = new URL(config.database);
-    const schema = url.searchParams.get('schema') ?? undefined;
-    url.searchParams.delete('schema');
-    return createPostgresStore({
-      connectionString: url.toString(),
-      schema,
-      poolSize: config.dbPool,
-      idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
-      migrate,
-    });
-  }
-  return createThreadedSqliteStore({
-    path: databasePath(config),
-    idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
-    onFatal,
-    migrate,
-  });
-}
-
 /** Without its store Herald can accept nothing safely: stop, and let the supervisor restart it. */
 function exitOnStoreFailure(error: Error): void {
   process.stderr.write(`herald: the database thread failed, exiting: ${error.message}\n`);
   process.exit(1);
+}
+
+/** The `herald` command (bin/herald.js): the CLI, given what its commands open and start. */
+export function runHerald(argv: string[]): Promise<number> {
+  return runCli(argv, {
+    version: VERSION,
+    startHerald,
+    openStore: (settings) => openStore(settings, { onFatal: exitOnStoreFailure }),
+    migrateDatabase,
+    describeDatabase,
+  });
 }
 
 export interface Herald {
@@ -142,7 +89,10 @@ export interface StartOptions {
 export async function startHerald(config: ServeConfig, options: StartOptions = {}): Promise<Herald> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const opened = await openStore(config, options.onStoreFailure);
+  const opened = await openStore(config, {
+    idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
+    onFatal: options.onStoreFailure ?? exitOnStoreFailure,
+  });
   let secretBox: SecretBox;
   let secretKey: SecretKeySource;
   let apiKey: StartupApiKey;
@@ -265,6 +215,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     metrics,
     trigger,
     integrations,
+    isDeliverableAddress,
     refuseOutboundUrl(url) {
       try {
         vetUrl(url, policy);

@@ -2,25 +2,13 @@ import { isDeepStrictEqual } from 'node:util';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { HeraldError } from '../core/errors.js';
-import type { RateLimit } from '../core/store.js';
+import type { IntegrationInput } from '../core/integrations.js';
 import type { ChannelType } from '../core/types.js';
 import { fieldErrorsOf } from '../core/validation-errors.js';
 import { HTTP, vetUrl, type AddressPolicy, type OutboundProtocol } from './outbound/ssrf.js';
 import type { ProviderDefinition } from './provider.js';
 import { findProvider, PROVIDERS, providerForScheme } from './registry.js';
 import { generateWebhookSecret, isWebhookSecret, type WebhookSecret } from './webhook/sign-webhook.js';
-
-/** What PUT /v1/integrations/{id} takes, and how it becomes a provider and its config. */
-export interface IntegrationInput {
-  channel?: ChannelType;
-  provider?: string;
-  config?: Record<string, unknown>;
-  /** Apprise-style URL, instead of provider + config. */
-  url?: string;
-  priority?: number;
-  enabled?: boolean;
-  rateLimit?: RateLimit | null;
-}
 
 export const WEBHOOK_PROVIDER = 'webhook';
 /** `secret`: the signing secret (generated when absent); `url`: where webhook steps POST when neither the step nor the subscriber names a URL. */

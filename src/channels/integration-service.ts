@@ -1,8 +1,8 @@
 import { HeraldError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import type { IntegrationInput, IntegrationService, IntegrationView } from '../core/integrations.js';
 import type { SecretBox } from '../core/secret-box.js';
-import type { CircuitSnapshot, RateLimit, Store, StoredIntegration } from '../core/store.js';
-import type { ChannelType } from '../core/types.js';
+import type { Store, StoredIntegration } from '../core/store.js';
 import {
   mask,
   requireSecretsForNewDestination,
@@ -10,7 +10,6 @@ import {
   validateProviderConfig,
   vetConfigUrls,
   webhookConfig,
-  type IntegrationInput,
 } from './integration-input.js';
 import { sealedFor, type IntegrationDirectory } from './integration-directory.js';
 import type { HttpClient } from './outbound/http-client.js';
@@ -20,42 +19,6 @@ import { findProvider } from './registry.js';
 import { testMessage } from './test-message.js';
 import { generateWebhookSecret, ROTATION_OVERLAP_MS, type WebhookSecret } from './webhook/sign-webhook.js';
 import { sendWebhook } from './webhook/send-webhook.js';
-
-export type { IntegrationInput } from './integration-input.js';
-
-export interface IntegrationView {
-  id: string;
-  channel: ChannelType;
-  provider: string;
-  config: Record<string, unknown>;
-  priority: number;
-  enabled: boolean;
-  rateLimit: RateLimit | null;
-  circuit: CircuitSnapshot | null;
-  /** `environment`: configured by HERALD_SMTP_URL, read-only. */
-  source: 'api' | 'environment';
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface TestResult {
-  status: ProviderOutcome['status'];
-  detail: string;
-  providerMessageId: string | null;
-}
-
-export interface IntegrationService {
-  put(
-    env: string,
-    id: string,
-    input: IntegrationInput,
-  ): Promise<{ view: IntegrationView; created: boolean; secret?: string }>;
-  get(env: string, id: string): Promise<IntegrationView>;
-  list(env: string): Promise<IntegrationView[]>;
-  remove(env: string, id: string): Promise<void>;
-  rotateSecret(env: string, id: string): Promise<{ view: IntegrationView; secret: string }>;
-  test(env: string, id: string, to: unknown, text: string | undefined): Promise<TestResult>;
-}
 
 export interface IntegrationServiceDeps {
   store: Store;

@@ -1,17 +1,38 @@
 import { Command, CommanderError, Option } from 'commander';
+import type { Store } from '../core/store.js';
 import { ConfigError, envName, resolveConfig, SETTINGS, type ServeConfig } from '../config/settings.js';
-import {
-  databasePath,
-  describeDatabase,
-  isPostgresUrl,
-  openStore,
-  startHerald,
-  VERSION,
-  type Herald,
-} from '../main.js';
-import { migrateSqlite } from '../store/sqlite/migrate.js';
-import { openSqlite } from '../store/sqlite/sqlite-store.js';
 import { addKeysCommands } from './keys-commands.js';
+
+/** The settings that name a database. */
+export type DatabaseSettings = Pick<ServeConfig, 'database' | 'dataDir' | 'dbPool' | 'migrate'>;
+
+/** What `herald serve` reports once Herald listens (main.ts's Herald). */
+export interface ServingHerald {
+  url: string;
+  apiKey:
+    | { kind: 'configured'; key: { id: string } }
+    | { kind: 'dev'; secret: string; path: string; minted: boolean }
+    | { kind: 'none' };
+  secretKey: { kind: 'configured' } | { kind: 'file'; path: string; generated: boolean };
+  logger: { info(details: object, message: string): void; error(details: object, message: string): void };
+  close(): Promise<void>;
+}
+
+/**
+ * What the commands get from the composition root (main.ts): the CLI parses, prints and exits, and
+ * opens or starts nothing itself.
+ */
+export interface CliDeps {
+  version: string;
+  /** Starts Herald with every part wired; resolves once it listens. */
+  startHerald(config: ServeConfig): Promise<ServingHerald>;
+  /** Opens the store the settings name, migrated unless `migrate` is false (store/open-store.ts). */
+  openStore(settings: DatabaseSettings): Promise<Store>;
+  /** Applies pending migrations; returns the ids applied. */
+  migrateDatabase(settings: DatabaseSettings): Promise<number[]>;
+  /** Where the data lives, for people (no password). */
+  describeDatabase(settings: DatabaseSettings): string;
+}
 
 /** Exit codes: 0 done, 1 failed while running, 2 bad invocation or configuration. */
 const EXIT_CONFIG = 2;
@@ -41,9 +62,9 @@ function configFrom(options: Record<string, string | boolean | undefined>): Serv
 }
 
 /** What `herald serve` prints once it listens: where things are, and what dev mode adds. */
-function banner(herald: Herald, config: ServeConfig): string {
+function banner(herald: ServingHerald, config: ServeConfig, deps: CliDeps): string {
   const { url } = herald;
-  const lines = [`Herald ${VERSION} listening on ${url}`, `  database: ${describeDatabase(config)}`];
+  const lines = [`Herald ${deps.version} listening on ${url}`, `  database: ${deps.describeDatabase(config)}`];
   lines.push(
     config.smtpUrl
       ? `  email: SMTP ${new URL(config.smtpUrl).host}`
@@ -74,9 +95,9 @@ function banner(herald: Herald, config: ServeConfig): string {
   return lines.join('\n');
 }
 
-async function serve(config: ServeConfig): Promise<number> {
-  const herald = await startHerald(config);
-  process.stdout.write(banner(herald, config) + '\n');
+async function serve(config: ServeConfig, deps: CliDeps): Promise<number> {
+  const herald = await deps.startHerald(config);
+  process.stdout.write(banner(herald, config, deps) + '\n');
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -115,10 +136,10 @@ function cliError(text: string): string {
   return text.replace(/^error: /, 'herald: ').replace(/(unknown option '-{1,2}[^=']*)=[^']*'/, "$1=…'");
 }
 
-export function buildCli(exitCodes: { code: number }): Command {
+export function buildCli(exitCodes: { code: number }, deps: CliDeps): Command {
   const program = new Command('herald')
     .description('Herald: durable notifications on embedded SQLite')
-    .version(VERSION)
+    .version(deps.version)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(cliError(text)) })
     .showHelpAfterError('(add --help to see the commands and options)')
@@ -128,36 +149,28 @@ export function buildCli(exitCodes: { code: number }): Command {
     program.command('serve').description('run the API and the delivery workers in one process'),
     'all',
   ).action(async (options: Record<string, string | undefined>) => {
-    exitCodes.code = await serve(configFrom(options));
+    exitCodes.code = await serve(configFrom(options), deps);
   });
 
   addSettings(program.command('migrate').description('create or upgrade the database schema'), [
     'data-dir',
     'database',
   ]).action(async (options: Record<string, string | undefined>) => {
-    const config = configFrom(options);
-    if (isPostgresUrl(config.database)) {
-      // Migrations run when the store opens, under an advisory lock: safe with many processes.
-      await (await openStore({ ...config, dbPool: 1 })).close();
-      process.stdout.write('database schema is up to date\n');
-      return;
-    }
-    const db = openSqlite(databasePath(config));
-    const applied = migrateSqlite(db);
-    db.close();
+    // PostgreSQL: under an advisory lock, so safe while other processes start.
+    const applied = await deps.migrateDatabase(configFrom(options));
     process.stdout.write(
       applied.length ? `applied migrations ${applied.join(', ')}\n` : 'database schema is up to date\n',
     );
   });
 
-  addKeysCommands(program, { addSettings, configFrom });
+  addKeysCommands(program, { addSettings, configFrom, openStore: deps.openStore });
   return program;
 }
 
 /** Runs the CLI and returns the process exit code. */
-export async function runCli(argv: string[]): Promise<number> {
+export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const exit = { code: 0 };
-  const program = buildCli(exit);
+  const program = buildCli(exit, deps);
   try {
     await program.parseAsync(argv);
     return exit.code;

@@ -1,13 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createApiKey, describeApiKeyPrefix, matchApiKeys } from '../core/api-keys.js';
-import type { ApiKey } from '../core/store.js';
+import type { ApiKey, Store } from '../core/store.js';
 import type { ServeConfig } from '../config/settings.js';
-import { openStore } from '../main.js';
 
-/** What the keys commands borrow from cli.ts: its settings flags and how it reads them. */
+/** What the keys commands borrow from cli.ts: its settings flags, how it reads them, and the store. */
 export interface KeysCommandHelpers {
   addSettings(command: Command, flags: readonly string[]): Command;
   configFrom(options: Record<string, string | boolean | undefined>): ServeConfig;
+  openStore(settings: Pick<ServeConfig, 'database' | 'dataDir' | 'dbPool' | 'migrate'>): Promise<Store>;
 }
 
 /** The same rule as the API's (api-key-schemas.ts): printable, 1–100 characters. */
@@ -53,9 +53,9 @@ export function addKeysCommands(program: Command, helpers: KeysCommandHelpers): 
   const keys = program.command('keys').description('manage API keys (create, list, revoke)');
   const withStore = async <T>(
     options: Record<string, string | undefined>,
-    use: (store: Awaited<ReturnType<typeof openStore>>, environmentId: string) => Promise<T>,
+    use: (store: Store, environmentId: string) => Promise<T>,
   ) => {
-    const store = await openStore({ ...helpers.configFrom(options), dbPool: 1 });
+    const store = await helpers.openStore({ ...helpers.configFrom(options), dbPool: 1 });
     try {
       return await use(store, await store.defaultEnvironmentId());
     } finally {

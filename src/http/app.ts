@@ -1,18 +1,12 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { Logger } from 'pino';
-import { isDeliverableAddress } from '../channels/email/mime.js';
-import type { Clock } from '../core/clock.js';
 import { HeraldError } from '../core/errors.js';
-import type { IntegrationService } from '../channels/integration-service.js';
 import { integrationRoutes } from './routes/integrations.js';
-import type { Store } from '../core/store.js';
-import type { TriggerDeps } from '../core/trigger-workflow.js';
-import type { Metrics } from '../observability/metrics.js';
-import { createApiKeyAuthenticator, type ApiKeyAuthOptions } from './auth.js';
-import { answerClientError, closeIfBodyUnread, guardConnections, type ConnectionLimits } from './connection-guard.js';
+import { createApiKeyAuthenticator } from './auth.js';
+import { answerClientError, closeIfBodyUnread, guardConnections } from './connection-guard.js';
+import type { App, AppDeps } from './deps.js';
 import { validatorSchemas } from './components.js';
 import { createInboxAccess, credentialsOf, type InboxSubscriber } from './inbox-access.js';
 import { createInboxStreams } from './inbox-stream.js';
@@ -31,32 +25,7 @@ import { subscriberRoutes } from './routes/subscribers.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { workflowRoutes } from './routes/workflows.js';
 
-export interface AppDeps {
-  store: Store;
-  clock: Clock;
-  logger: Logger;
-  metrics: Metrics;
-  trigger: TriggerDeps;
-  integrations: IntegrationService;
-  /** Why an outbound URL a user sets would be refused (SSRF guard), or undefined when it is fine. */
-  refuseOutboundUrl(url: string): string | undefined;
-  version: string;
-  /** Request timeout and connection cap (--request-timeout, --max-connections). */
-  connections: ConnectionLimits;
-  inbox: {
-    /** Origins allowed where an environment sets none (HERALD_INBOX_ORIGINS; dev mode: *). */
-    defaultOrigins: readonly string[];
-    heartbeatMs: number;
-    /** Inbox streams one process holds at most (--inbox-max-streams). */
-    maxStreams: number;
-  };
-  /** API-key cache lifetime and last-use write interval (defaults in auth.ts). */
-  auth?: ApiKeyAuthOptions;
-  /** Adds the no-op trigger route that benchmarks use as their ceiling. */
-  benchRoutes?: boolean;
-  /** false for worker processes: only the health, metrics and OpenAPI routes. */
-  apiRoutes?: boolean;
-}
+export type { App, AppDeps } from './deps.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -78,18 +47,10 @@ declare module 'fastify' {
   }
 }
 
-export type App = FastifyInstance<
-  import('node:http').Server,
-  import('node:http').IncomingMessage,
-  import('node:http').ServerResponse,
-  Logger,
-  TypeBoxTypeProvider
->;
-
 /** A request body larger than this is refused with 413 before it is read to the end. */
 export const BODY_LIMIT = 1024 * 1024;
 
-function createAjv(coerceTypes: boolean) {
+function createAjv(coerceTypes: boolean, isDeliverableAddress: (address: string) => boolean) {
   // Bodies are validated as sent (no coercion, no silent removal); query strings are text and
   // are coerced to the declared types. `verbose` keeps the failing schema on each error, which
   // the error messages read (allowed values, known fields); `discriminator` checks a step
@@ -144,8 +105,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   deps.metrics.countHttpConnections(() => connections.open());
   app.addHook('onSend', closeIfBodyUnread);
 
-  const bodyAjv = createAjv(false);
-  const queryAjv = createAjv(true);
+  const bodyAjv = createAjv(false, deps.isDeliverableAddress);
+  const queryAjv = createAjv(true, deps.isDeliverableAddress);
   app.setValidatorCompiler(({ schema, httpPart }) =>
     httpPart === 'body' ? bodyAjv.compile(schema) : queryAjv.compile(schema),
   );

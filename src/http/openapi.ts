@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import type { App } from './app.js';
+import type { App } from './deps.js';
 import { componentSchemas } from './components.js';
 import { Problem } from './schemas.js';
 // Its components are declared when it loads: before the document lists them.

@@ -215,7 +215,7 @@ describe('migrate and keys', () => {
     });
   });
 
-  it('serve with HERALD_MIGRATE=false does the same on PostgreSQL', async () => {
+  it('serve with HERALD_MIGRATE=false does the same on PostgreSQL, where migrate reports what it applied too', async () => {
     const schema = testSchema();
     const database = testDatabaseUrl(schema);
     try {
@@ -227,6 +227,8 @@ describe('migrate and keys', () => {
       expect(refused.stderr).toMatch(/not current.*herald migrate/);
       const migrated = await herald(['migrate', '--database', database]);
       expect(migrated.code).toBe(0);
+      expect(migrated.stdout).toMatch(/^applied migrations \d+(, \d+)*\n$/);
+      expect((await herald(['migrate', '--database', database])).stdout).toMatch(/up to date/);
       await withServe(['--database', database, '--data-dir', tempDir()], { HERALD_MIGRATE: 'false' }, async (child) => {
         expect((await call(child.url + '/readyz', 'GET')).status).toBe(200);
       });

@@ -3,19 +3,8 @@ import { outcomeForFailure, parseJson, sentOutcome } from '../outbound/classify-
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
 import type { ChatMessage, ProviderContext, ProviderDefinition, ProviderOutcome } from '../provider.js';
 import { apiErrorOutcome, apiStatusOutcome, webhookErrorOutcome, type SlackApiAnswer } from './slack-errors.js';
-import { slackConfigFromUrl } from './slack-url.js';
+import { slackConfigFromUrl, type SlackConfig } from './slack-url.js';
 import { HTTP } from '../outbound/ssrf.js';
-
-export interface SlackConfig {
-  /** A bot token (xoxb-…) with chat:write, for destinations that are channel ids. */
-  botToken?: string;
-  /** A fixed incoming webhook, used for subscribers without `chat.slack`. */
-  webhookUrl?: string;
-  /** A fixed channel id (or #name) for chat.postMessage, used when there is no webhookUrl either. */
-  channel?: string;
-  /** The Web API origin; https://slack.com unless a test points it elsewhere. */
-  baseUrl?: string;
-}
 
 const SLACK_API = 'https://slack.com';
 

@@ -1,4 +1,14 @@
-import type { SlackConfig } from './slack-provider.js';
+/** A Slack integration's config, as given or as a slack:// URL becomes. */
+export interface SlackConfig {
+  /** A bot token (xoxb-…) with chat:write, for destinations that are channel ids. */
+  botToken?: string;
+  /** A fixed incoming webhook, used for subscribers without `chat.slack`. */
+  webhookUrl?: string;
+  /** A fixed channel id (or #name) for chat.postMessage, used when there is no webhookUrl either. */
+  channel?: string;
+  /** The Web API origin; https://slack.com unless a test points it elsewhere. */
+  baseUrl?: string;
+}
 
 const USAGE =
   'expected slack://{tokenA}/{tokenB}/{tokenC} (an incoming webhook) or slack://{xoxb-bot-token}/#{channel}';

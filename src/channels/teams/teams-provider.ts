@@ -1,13 +1,8 @@
 import { Type } from 'typebox';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import type { ChatMessage, ProviderDefinition } from '../provider.js';
-import { teamsConfigFromUrl } from './teams-url.js';
+import { teamsConfigFromUrl, type TeamsConfig } from './teams-url.js';
 import { HTTP } from '../outbound/ssrf.js';
-
-export interface TeamsConfig {
-  /** A fixed Workflows webhook, used for subscribers without `chat.teams`. */
-  webhookUrl?: string;
-}
 
 /** Logic Apps' error document: `{error: {code, message}}`. */
 interface WorkflowsError {

@@ -1,4 +1,8 @@
-import type { TeamsConfig } from './teams-provider.js';
+/** A Teams integration's config, as given or as a workflows:// URL becomes. */
+export interface TeamsConfig {
+  /** A fixed Workflows webhook, used for subscribers without `chat.teams`. */
+  webhookUrl?: string;
+}
 
 /** Apprise's default api-version for each of the two Workflows URL shapes. */
 const API_VERSION = { workflows: '2016-06-01', powerAutomate: '2022-03-01-preview' };

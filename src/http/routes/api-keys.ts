@@ -4,7 +4,7 @@ import { createApiKey } from '../../core/api-keys.js';
 import { HeraldError } from '../../core/errors.js';
 import type { ApiKey as StoredApiKey } from '../../core/store.js';
 import { ApiKey, ApiKeyBody, ApiKeyParams, CreatedApiKey } from '../api-key-schemas.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { ApiKeyAuthenticator } from '../auth.js';
 
 /** The environment's API keys: list, create (the key shown once), revoke. */

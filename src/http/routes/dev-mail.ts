@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { DevMail, DevMailQuery, pageOf } from '../schemas.js';
 
 export const devMailRoutes =

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { problem, sendProblem } from '../problem.js';
 
 /** Probes and machine-readable descriptions; none of these need an API key. */

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HeraldError } from '../../core/errors.js';
 import { createInboxToken, generateInboxSecret } from '../../core/inbox-credentials.js';
 import type { InboxSettings as StoredInboxSettings } from '../../core/inbox.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { InboxAccess } from '../inbox-access.js';
 import { InboxSettings, InboxSettingsBody, InboxToken, InboxTokenBody } from '../inbox-schemas.js';
 import { SubscriberParams } from '../schemas.js';

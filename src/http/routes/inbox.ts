@@ -12,7 +12,7 @@ import {
   InboxItemsQuery,
   InboxStreamQuery,
 } from '../inbox-schemas.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { pageOf } from '../schemas.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { parseDuration } from '../../core/durations.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import {
   Integration,
   IntegrationBody,

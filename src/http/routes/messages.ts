@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HeraldError } from '../../core/errors.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { MessageParams, MessagePage, MessageQuery, MessageWithAttempts } from '../schemas.js';
 
 /** What `since` cannot be combined with: the log is every message of the environment, in commit order. */

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HeraldError } from '../../core/errors.js';
 import { stepRef } from '../../core/run-engine.js';
 import { triggerWorkflow } from '../../core/trigger-workflow.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { CancelBody, CancelResult, TriggerDetail, TriggerParams, TriggerQuery } from '../run-schemas.js';
 import { TriggerBody, TriggerHeaders, TriggerResponse, WorkflowParams } from '../schemas.js';
 

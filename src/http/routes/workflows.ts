@@ -4,7 +4,7 @@ import { HeraldError, type FieldError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { checkSteps } from '../../core/run-engine.js';
 import { compileSteps } from '../../core/templates.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { WorkflowListQuery, pageOf, Workflow, WorkflowBody, WorkflowParams } from '../schemas.js';
 
 export const workflowRoutes =

@@ -19,9 +19,13 @@ try {
 }
 
 port.on('message', (request: StoreRequest) => {
-  const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
+  const method = store[request.method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
   Promise.resolve()
-    .then(() => method.apply(store, request.args))
+    .then(() => {
+      // An optional Store method placed as `call` that this store does not have.
+      if (typeof method !== 'function') throw new Error(`the SQLite store has no ${request.method}`);
+      return method.apply(store, request.args);
+    })
     .then(
       (value) => port.postMessage({ id: request.id, ok: true, value } satisfies StoreReply),
       (error: unknown) =>

@@ -1,70 +1,123 @@
 import { HeraldError, type ErrorCode, type FieldError } from '../../core/errors.js';
 import type { Store } from '../../core/store.js';
 
-/** Every Store method, callable across the thread boundary. */
-export const STORE_METHODS = [
-  'ping',
-  'close',
-  'defaultEnvironmentId',
-  'addApiKey',
-  'findApiKeyByHash',
-  'listApiKeys',
-  'revokeApiKey',
-  'recordApiKeyUse',
-  'claimSealingKey',
-  'listInboxSecrets',
-  'replaceInboxSecret',
-  'putSubscriber',
-  'getSubscriber',
-  'deleteSubscriber',
-  'putWorkflow',
-  'getWorkflow',
-  'listWorkflows',
-  'deleteWorkflow',
-  'getWorkflowVersions',
-  'findIdempotency',
-  'commitTrigger',
-  'getTriggerData',
-  'claimTimers',
-  'advanceRuns',
-  'closeDigests',
-  'cancelRuns',
-  'getTrigger',
-  'listMessages',
-  'listMessagesSince',
-  'messageLogHead',
-  'getMessage',
-  'claimJobs',
-  'completeJobs',
-  'renewLeases',
-  'releaseJobs',
-  'nextJobDueAt',
-  'queueStats',
-  'pruneIdempotency',
-  'pruneMessages',
-  'putIntegration',
-  'getIntegration',
-  'listIntegrations',
-  'deleteIntegration',
-  'recordCircuit',
-  'removePushDevices',
-  'getInboxSettings',
-  'findInboxSettings',
-  'updateInboxSettings',
-  'listInboxItems',
-  'getInboxCounts',
-  'changeInboxItem',
-  'changeAllInboxItems',
-  'listInboxEvents',
-  'pruneInboxEvents',
-  'addDevMail',
-  'listDevMail',
-] as const satisfies readonly Exclude<
-  keyof Store,
-  'dialect' | 'onJobsAvailable' | 'onWorkflowChanged' | 'onInboxEvents'
->[];
+type IsOptional<K extends keyof Store> = undefined extends Store[K] ? true : false;
+type TakesFunction<Args extends unknown[]> = [Extract<Args[number], (...args: never[]) => unknown>] extends [never]
+  ? false
+  : true;
 
-export type StoreMethod = (typeof STORE_METHODS)[number];
+/**
+ * Where a Store member may live when the store runs in the SQLite thread:
+ * - `call`: forwarded to the thread, one message each way (arguments and result are
+ *   structured-cloned), so only a method that returns a Promise and takes no function;
+ * - `local`: answered on the calling side (a constant, not a method);
+ * - `absent`: not offered, so only an optional member. Listener registrations take a function,
+ *   which cannot be posted to a thread; Store makes them optional for stores where one process
+ *   does all the work, as here.
+ * A member that fits none gets a sentence saying why, which the compiler shows as the type the
+ * entry should have had.
+ */
+type AllowedPlacement<K extends keyof Store> =
+  NonNullable<Store[K]> extends (...args: infer Args) => infer Result
+    ? TakesFunction<Args> extends true
+      ? IsOptional<K> extends true
+        ? 'absent'
+        : 'a required Store method that takes a function cannot run in the SQLite thread: make it optional'
+      : Result extends Promise<unknown>
+        ? IsOptional<K> extends true
+          ? 'call' | 'absent'
+          : 'call'
+        : 'a Store method must return a Promise to run in the SQLite thread'
+    : 'local';
+
+/** One entry for every member of Store, each with a placement it may have. */
+export type StorePlacements = { readonly [K in keyof Store]-?: AllowedPlacement<K> };
+
+/**
+ * Every Store member and where it lives in the threaded store. The compiler checks this table
+ * against the Store interface (core/store.ts), so adding a member there fails typecheck here until
+ * it is placed: a member missing here gives "Property 'x' is missing in type … but required in
+ * type 'StorePlacements'", a name that is not a member "Object literal may only specify known
+ * properties", and a member placed where it cannot work Type '"absent"' is not assignable to
+ * type '"call"' (test/unit/thread-protocol.test.ts shows each).
+ */
+export const STORE_PLACEMENTS = {
+  dialect: 'local',
+  onJobsAvailable: 'absent',
+  onWorkflowChanged: 'absent',
+  onInboxEvents: 'absent', // store/local-inbox-events.ts publishes what this process commits
+  onInboxSettingsChanged: 'absent',
+  ping: 'call',
+  close: 'call',
+  defaultEnvironmentId: 'call',
+  addApiKey: 'call',
+  findApiKeyByHash: 'call',
+  listApiKeys: 'call',
+  revokeApiKey: 'call',
+  recordApiKeyUse: 'call',
+  claimSealingKey: 'call',
+  listInboxSecrets: 'call',
+  replaceInboxSecret: 'call',
+  putSubscriber: 'call',
+  getSubscriber: 'call',
+  deleteSubscriber: 'call',
+  putWorkflow: 'call',
+  getWorkflow: 'call',
+  listWorkflows: 'call',
+  deleteWorkflow: 'call',
+  getWorkflowVersions: 'call',
+  findIdempotency: 'call',
+  commitTrigger: 'call',
+  getTriggerData: 'call',
+  claimTimers: 'call',
+  advanceRuns: 'call',
+  closeDigests: 'call',
+  cancelRuns: 'call',
+  getTrigger: 'call',
+  listMessages: 'call',
+  listMessagesSince: 'call',
+  messageLogHead: 'call',
+  getMessage: 'call',
+  claimJobs: 'call',
+  completeJobs: 'call',
+  renewLeases: 'call',
+  releaseJobs: 'call',
+  nextJobDueAt: 'call',
+  queueStats: 'call',
+  pruneIdempotency: 'call',
+  pruneMessages: 'call',
+  putIntegration: 'call',
+  getIntegration: 'call',
+  listIntegrations: 'call',
+  deleteIntegration: 'call',
+  recordCircuit: 'call',
+  removePushDevices: 'call',
+  getInboxSettings: 'call',
+  findInboxSettings: 'call',
+  updateInboxSettings: 'call',
+  listInboxItems: 'call',
+  getInboxCounts: 'call',
+  changeInboxItem: 'call',
+  changeAllInboxItems: 'call',
+  listInboxEvents: 'call',
+  pruneInboxEvents: 'call',
+  addDevMail: 'call',
+  listDevMail: 'call',
+} as const satisfies StorePlacements;
+
+/** The Store methods forwarded to the SQLite thread. */
+export type StoreMethod = {
+  [K in keyof typeof STORE_PLACEMENTS]: (typeof STORE_PLACEMENTS)[K] extends 'call' ? K : never;
+}[keyof typeof STORE_PLACEMENTS];
+
+/** The Store members answered on the calling side. */
+export type LocalMember = {
+  [K in keyof typeof STORE_PLACEMENTS]: (typeof STORE_PLACEMENTS)[K] extends 'local' ? K : never;
+}[keyof typeof STORE_PLACEMENTS];
+
+export const STORE_METHODS = (Object.keys(STORE_PLACEMENTS) as (keyof typeof STORE_PLACEMENTS)[]).filter(
+  (member): member is StoreMethod => STORE_PLACEMENTS[member] === 'call',
+);
 
 export interface StoreRequest {
   id: number;

@@ -3,7 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Store } from '../../core/store.js';
 import type { SqliteStoreOptions } from './sqlite-store.js';
-import { deserializeError, STORE_METHODS, type StoreReply, type StoreRequest } from './thread-protocol.js';
+import {
+  deserializeError,
+  STORE_METHODS,
+  type LocalMember,
+  type StoreMethod,
+  type StoreReply,
+  type StoreRequest,
+} from './thread-protocol.js';
 
 export interface ThreadedSqliteStoreOptions extends SqliteStoreOptions {
   /** Called if the SQLite thread dies: nothing more can be written, so the process should stop. */
@@ -67,14 +74,22 @@ export async function createThreadedSqliteStore(options: ThreadedSqliteStoreOpti
     });
   };
 
-  const store = { dialect: 'sqlite' } as Record<string, unknown>;
-  for (const method of STORE_METHODS) store[method] = (...args: unknown[]) => call(method, args);
-  store.close = async () => {
-    if (dead) return;
-    closing = true;
-    const exited = new Promise((resolve) => worker.once('exit', resolve));
-    await call('close', []);
-    await exited;
+  const local: Pick<Store, LocalMember> = { dialect: 'sqlite' };
+  const forwarded = Object.fromEntries(
+    STORE_METHODS.map((method) => [method, (...args: unknown[]) => call(method, args)]),
+  ) as Pick<Store, StoreMethod>;
+  // Typed as Store: a required member that thread-protocol.ts neither forwards nor answers locally
+  // would fail here too.
+  const store: Store = {
+    ...local,
+    ...forwarded,
+    async close() {
+      if (dead) return;
+      closing = true;
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      await call('close', []);
+      await exited;
+    },
   };
-  return store as unknown as Store;
+  return store;
 }
