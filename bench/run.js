@@ -37,6 +37,7 @@ import {
   webhookRows,
 } from './report.js';
 import { runRunaway } from './runaway.js';
+import { runRuns } from './runs.js';
 import { runWebhook } from './webhook.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -68,8 +69,8 @@ function readOptions() {
       'cpu-prof': { type: 'string' },
     },
   });
-  if (values.only !== undefined && !['ingest', 'e2e', 'webhook', 'inbox', 'runaway'].includes(values.only)) {
-    throw new Error(`--only must be ingest, e2e, webhook, inbox or runaway, got ${values.only}`);
+  if (values.only !== undefined && !['ingest', 'e2e', 'webhook', 'inbox', 'runaway', 'runs'].includes(values.only)) {
+    throw new Error(`--only must be ingest, e2e, webhook, inbox, runaway or runs, got ${values.only}`);
   }
   const database = values.database || undefined;
   if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
@@ -79,7 +80,7 @@ function readOptions() {
     throw new Error('--database takes no ?schema=: every run creates its own schema and drops it');
   }
   if (database !== undefined && values.pools !== undefined) throw new Error('--pools is for the SQLite bench only');
-  if (database !== undefined && ['webhook', 'inbox', 'runaway'].includes(values.only))
+  if (database !== undefined && ['webhook', 'inbox', 'runaway', 'runs'].includes(values.only))
     throw new Error(`the ${values.only} bench runs on SQLite only`);
   const messages = values.messages ?? String(DEFAULT_MESSAGES[database ? 'postgres' : 'sqlite']);
   return {
@@ -176,7 +177,19 @@ async function runSqlite(options) {
   if (runs('runaway')) {
     const runaway = await runRunaway({ renders: options.runaways, cpuProfileDir: options.cpuProfileDir });
     files.push(writeResults('runaway', runaway));
-    rows.push(...runawayRows(runaway));
+    rows.push(...runawayRows(runaway), ['', '']);
+  }
+  if (runs('runs')) {
+    const result = await runRuns({ cpuProfileDir: options.cpuProfileDir });
+    files.push(writeResults('runs', result));
+    rows.push(
+      [
+        `Workflow runs (${result.settings.recipients} recipients: in-app, delay ${result.settings.delay}, email if unread)`,
+        '',
+      ],
+      ['  runs per second (first trigger to last email)', `${result.runsPerSecond} (${result.seconds} s)`],
+      ['  Herald CPU per run', `${result.heraldCpuMsPerRun} ms`],
+    );
   }
   return { rows, files };
 }
