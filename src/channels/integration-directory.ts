@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { SecretBox } from '../core/secret-box.js';
-import type { CircuitSnapshot, Store, StoredIntegration } from '../core/store.js';
+import type { CircuitSnapshot, StoredIntegration, IntegrationStore } from '../core/store.js';
 import type { ChannelType } from '../core/types.js';
 import { CircuitBreaker, type BreakerOptions } from './circuit-breaker.js';
 import { DestinationGate } from './destination-gate.js';
@@ -29,7 +29,7 @@ export interface LiveIntegration {
 }
 
 export interface IntegrationDirectoryDeps {
-  store: Store;
+  store: Pick<IntegrationStore, 'listIntegrations' | 'recordCircuit'>;
   secretBox: SecretBox;
   providerContext: ProviderContext;
   breaker: BreakerOptions;

@@ -2,7 +2,7 @@ import { HeraldError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { IntegrationInput, IntegrationService, IntegrationView } from '../core/integrations.js';
 import type { SecretBox } from '../core/secret-box.js';
-import type { Store, StoredIntegration } from '../core/store.js';
+import type { StoredIntegration, IntegrationStore } from '../core/store.js';
 import {
   mask,
   requireSecretsForNewDestination,
@@ -21,7 +21,7 @@ import { generateWebhookSecret, ROTATION_OVERLAP_MS, type WebhookSecret } from '
 import { sendWebhook } from './webhook/send-webhook.js';
 
 export interface IntegrationServiceDeps {
-  store: Store;
+  store: IntegrationStore;
   directory: IntegrationDirectory;
   secretBox: SecretBox;
   http: HttpClient;

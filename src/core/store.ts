@@ -380,45 +380,19 @@ export interface QueueStats {
   oldestDueAgeMs: number;
 }
 
-/**
- * Herald's persistence. Every method is scoped by environment where data belongs to one. Writes
- * resolve only after they are durable.
- */
-export interface Store {
+/** Opening, checking and closing a store; the environment new data goes to. */
+export interface StoreLifecycle {
   readonly dialect: 'sqlite' | 'postgres';
 
-  /**
-   * Calls `listener` when another process may have made jobs due (PostgreSQL: LISTEN/NOTIFY).
-   * Absent where one process does all the work; workers poll as well, so a missed call only delays.
-   */
-  onJobsAvailable?(listener: () => void): void;
-
-  /**
-   * Calls `listener` when another process may have saved or deleted a workflow (PostgreSQL), with
-   * which one, or with undefined when changes may have been missed (the listener reconnected).
-   */
-  onWorkflowChanged?(listener: (change: { environmentId: string; key: string } | undefined) => void): void;
-
-  /**
-   * Calls `listener` with every inbox event committed by any process (PostgreSQL: LISTEN/NOTIFY;
-   * a ref when the event was too large to carry), or with undefined when events may have been
-   * missed (the listener reconnected). Absent where one process does all the work:
-   * `withLocalInboxEvents` then publishes what this process's calls return.
-   */
-  onInboxEvents?(listener: (event: InboxEvent | InboxEventRef | undefined) => void): void;
-
-  /**
-   * Calls `listener` with the environment whose inbox settings (secret, origins) any process
-   * changed (PostgreSQL: LISTEN/NOTIFY), or with undefined when changes may have been missed (the
-   * listener reconnected). Absent where one process does all the work: it knows its own changes.
-   */
-  onInboxSettingsChanged?(listener: (environmentId: string | undefined) => void): void;
-
   ping(): Promise<void>;
+
   close(): Promise<void>;
 
-  // Environments and API keys
   defaultEnvironmentId(): Promise<string>;
+}
+
+/** API keys, by environment. */
+export interface ApiKeyStore {
   /**
    * Registers a key by its hash. A hash already registered changes nothing and returns that key:
    * `exists` when it is live, `revoked` when it was revoked (revoked keys are kept, never revived).
@@ -442,8 +416,10 @@ export interface Store {
   revokeApiKey(environmentId: string, id: string, now: number): Promise<'revoked' | 'not_found' | 'last_key'>;
   /** Moves keys' last use forward (never back); callers batch these (http/auth.ts). */
   recordApiKeyUse(uses: readonly { id: string; at: number }[]): Promise<void>;
+}
 
-  // Secrets at rest
+/** What keeps secrets at rest honest. */
+export interface SecretStore {
   /**
    * Records `keyId` as the fingerprint of the key that seals this database's secrets unless one is
    * recorded already, and returns the recorded one: a process whose key differs must not start.
@@ -453,8 +429,10 @@ export interface Store {
   listInboxSecrets(): Promise<{ environmentId: string; secret: string }[]>;
   /** Replaces an inbox secret only if it is still `expected` (a rotation meanwhile wins); true when replaced. */
   replaceInboxSecret(environmentId: string, expected: string, replacement: string): Promise<boolean>;
+}
 
-  // Subscribers
+/** Subscribers, by environment. */
+export interface SubscriberStore {
   putSubscriber(
     environmentId: string,
     subscriberId: string,
@@ -464,8 +442,16 @@ export interface Store {
   getSubscriber(environmentId: string, subscriberId: string): Promise<Subscriber | undefined>;
   /** Deletes the subscriber and erases their address and rendered content from their messages, and their inbox. */
   deleteSubscriber(environmentId: string, subscriberId: string): Promise<boolean>;
+}
 
-  // Workflows
+/** Workflows and their immutable versions. */
+export interface WorkflowStore {
+  /**
+   * Calls `listener` when another process may have saved or deleted a workflow (PostgreSQL), with
+   * which one, or with undefined when changes may have been missed (the listener reconnected).
+   */
+  onWorkflowChanged?(listener: (change: { environmentId: string; key: string } | undefined) => void): void;
+
   putWorkflow(
     environmentId: string,
     input: { key: string; name: string; steps: WorkflowStep[]; versionId: string },
@@ -475,8 +461,10 @@ export interface Store {
   listWorkflows(environmentId: string, limit: number, cursor?: string): Promise<Page<Workflow>>;
   deleteWorkflow(environmentId: string, key: string): Promise<boolean>;
   getWorkflowVersions(versionIds: readonly string[]): Promise<WorkflowVersion[]>;
+}
 
-  // Triggers
+/** Accepted triggers: the one write that makes a 202, and idempotency. */
+export interface TriggerStore {
   findIdempotency(environmentId: string, key: string, since: number): Promise<StoredIdempotency | undefined>;
   /**
    * Commits a trigger, its subscribers, messages, jobs and idempotency record in one transaction,
@@ -488,7 +476,12 @@ export interface Store {
   commitTrigger(plan: TriggerPlan): Promise<void>;
   getTriggerData(triggerIds: readonly string[]): Promise<Map<string, Record<string, unknown>>>;
 
-  // Runs
+  /** Deletes idempotency records older than `before`; returns how many. */
+  pruneIdempotency(before: number): Promise<number>;
+}
+
+/** Workflow runs: timers, the run engine's decisions, cancellation, the trigger view. */
+export interface RunStore {
   /**
    * Leases up to `limit` due timers (runs to advance, digests to close) to a worker until
    * `now + leaseMs`.
@@ -529,8 +522,10 @@ export interface Store {
     triggerId: string,
     page: { limit: number; cursor?: string },
   ): Promise<TriggerDetails | undefined>;
+}
 
-  // Delivery log
+/** The delivery log, its retention, and the dev mailbox. */
+export interface DeliveryLogStore {
   listMessages(environmentId: string, filter: MessageFilter): Promise<Page<Message>>;
   /**
    * Up to `limit` messages with a seq above `since`, in seq order. Every message committed after
@@ -541,7 +536,29 @@ export interface Store {
   messageLogHead(environmentId: string): Promise<number>;
   getMessage(environmentId: string, messageId: string): Promise<MessageWithAttempts | undefined>;
 
-  // Jobs
+  /**
+   * Retention, one small batch in one short transaction: walks up to `batchSize` messages created
+   * before `before`, oldest first, that earlier batches have not walked. Finished ones (`sent`,
+   * `failed`, `skipped`) lose their rendered subject and content, their recipient address, their
+   * attempts and their dev mail; status, reason, counts and timestamps stay. Unfinished ones are set
+   * aside and pruned by a later batch once they finish. Returns how many messages the batch walked
+   * or pruned from those set aside: fewer than `batchSize` means it has caught up. On PostgreSQL
+   * a batch that finds another process's batch running returns 0 at once.
+   */
+  pruneMessages(before: number, batchSize: number): Promise<number>;
+
+  addDevMail(mail: DevMail): Promise<void>;
+  listDevMail(environmentId: string, limit: number, cursor?: string): Promise<Page<DevMail>>;
+}
+
+/** Delivery jobs: leased to workers, completed with their outcome. */
+export interface JobStore {
+  /**
+   * Calls `listener` when another process may have made jobs due (PostgreSQL: LISTEN/NOTIFY).
+   * Absent where one process does all the work; workers poll as well, so a missed call only delays.
+   */
+  onJobsAvailable?(listener: () => void): void;
+
   /** Leases up to `limit` due jobs to a worker until `now + leaseMs`; their messages become `sending`. */
   claimJobs(workerId: string, limit: number, now: number, leaseMs: number): Promise<ClaimedJob[]>;
   /**
@@ -562,20 +579,10 @@ export interface Store {
    */
   nextJobDueAt(): Promise<number | undefined>;
   queueStats(now: number): Promise<QueueStats>;
-  /** Deletes idempotency records older than `before`; returns how many. */
-  pruneIdempotency(before: number): Promise<number>;
-  /**
-   * Retention, one small batch in one short transaction: walks up to `batchSize` messages created
-   * before `before`, oldest first, that earlier batches have not walked. Finished ones (`sent`,
-   * `failed`, `skipped`) lose their rendered subject and content, their recipient address, their
-   * attempts and their dev mail; status, reason, counts and timestamps stay. Unfinished ones are set
-   * aside and pruned by a later batch once they finish. Returns how many messages the batch walked
-   * or pruned from those set aside: fewer than `batchSize` means it has caught up. On PostgreSQL
-   * a batch that finds another process's batch running returns 0 at once.
-   */
-  pruneMessages(before: number, batchSize: number): Promise<number>;
+}
 
-  // Integrations
+/** Integrations (providers) and what sends learn about them. */
+export interface IntegrationStore {
   /** Creates or replaces an integration (keeping its createdAt and circuit); true when created. */
   putIntegration(integration: StoredIntegration): Promise<{ integration: StoredIntegration; created: boolean }>;
   getIntegration(environmentId: string, id: string): Promise<StoredIntegration | undefined>;
@@ -594,8 +601,25 @@ export interface Store {
     kind: keyof PushDevices,
     gone: readonly string[],
   ): Promise<void>;
+}
 
-  // In-app inbox
+/** The in-app inbox. */
+export interface InboxStore {
+  /**
+   * Calls `listener` with every inbox event committed by any process (PostgreSQL: LISTEN/NOTIFY;
+   * a ref when the event was too large to carry), or with undefined when events may have been
+   * missed (the listener reconnected). Absent where one process does all the work:
+   * `withLocalInboxEvents` then publishes what this process's calls return.
+   */
+  onInboxEvents?(listener: (event: InboxEvent | InboxEventRef | undefined) => void): void;
+
+  /**
+   * Calls `listener` with the environment whose inbox settings (secret, origins) any process
+   * changed (PostgreSQL: LISTEN/NOTIFY), or with undefined when changes may have been missed (the
+   * listener reconnected). Absent where one process does all the work: it knows its own changes.
+   */
+  onInboxSettingsChanged?(listener: (environmentId: string | undefined) => void): void;
+
   /** The environment's inbox settings, created with `create.secret` on first use. */
   getInboxSettings(environmentId: string, create: { secret: string; now: number }): Promise<InboxSettings>;
   /** The environment's inbox settings if it has any; never creates them (for unverified claims). */
@@ -637,8 +661,24 @@ export interface Store {
   listInboxEvents(environmentId: string, subscriberId: string, afterSeq: number, limit: number): Promise<InboxEvent[]>;
   /** Deletes inbox events recorded before `before` (at most `limit`); returns how many. */
   pruneInboxEvents(before: number, limit: number): Promise<number>;
-
-  // Dev mailbox
-  addDevMail(mail: DevMail): Promise<void>;
-  listDevMail(environmentId: string, limit: number, cursor?: string): Promise<Page<DevMail>>;
 }
+
+/**
+ * Herald's persistence: one small port per concern, each implemented by both dialects (SQLite in
+ * src/store/sqlite, PostgreSQL in src/store/postgres). Callers name the ports they use. Every
+ * method is scoped by environment where data belongs to one. Writes resolve only after they are
+ * durable.
+ */
+export interface Store
+  extends
+    StoreLifecycle,
+    ApiKeyStore,
+    SecretStore,
+    SubscriberStore,
+    WorkflowStore,
+    TriggerStore,
+    RunStore,
+    DeliveryLogStore,
+    JobStore,
+    IntegrationStore,
+    InboxStore {}

@@ -3,7 +3,7 @@ import type { Clock } from './clock.js';
 import { HeraldError } from './errors.js';
 import { newId } from './ids.js';
 import { MAX_DELAY_MS, startOfRuns } from './run-engine.js';
-import type { PlannedMessage, PlannedRun, RecipientUpsert, Store, TriggerPlan } from './store.js';
+import type { PlannedMessage, PlannedRun, RecipientUpsert, TriggerPlan, TriggerStore, WorkflowStore } from './store.js';
 import { isSendingStep, type SubscriberFields } from './types.js';
 
 export type RecipientInput = string | ({ subscriberId: string } & SubscriberFields);
@@ -32,7 +32,7 @@ export interface TriggerOutcome {
 }
 
 export interface TriggerDeps {
-  store: Store;
+  store: TriggerStore & Pick<WorkflowStore, 'getWorkflow'>;
   clock: Clock;
   idempotencyWindowMs: number;
   /** Requests with an Idempotency-Key not yet committed in this process, by environment and key. */

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { hashApiKey } from '../core/api-keys.js';
 import type { Clock } from '../core/clock.js';
 import { HeraldError } from '../core/errors.js';
-import type { Store } from '../core/store.js';
+import type { ApiKeyStore } from '../core/store.js';
 
 export interface ApiKeyAuthOptions {
   /**
@@ -36,7 +36,7 @@ export interface ApiKeyAuthenticator {
  * minute, off the request path (and once more on close).
  */
 export function createApiKeyAuthenticator(
-  deps: { store: Store; clock: Clock; logger: Logger },
+  deps: { store: Pick<ApiKeyStore, 'findApiKeyByHash' | 'recordApiKeyUse'>; clock: Clock; logger: Logger },
   options: ApiKeyAuthOptions = {},
 ): ApiKeyAuthenticator {
   const { store, clock } = deps;

@@ -2,11 +2,11 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { InboxCounts, InboxEvent, InboxEventRef } from '../core/inbox.js';
-import type { Store } from '../core/store.js';
+import type { InboxStore } from '../core/store.js';
 import type { InboxAccess, InboxSubscriber } from './inbox-access.js';
 
 export interface InboxStreamDeps {
-  store: Store;
+  store: Pick<InboxStore, 'getInboxCounts' | 'listInboxEvents' | 'onInboxEvents'>;
   logger: Logger;
   clock: Clock;
   /** How often an idle stream gets a comment line, so proxies and browsers keep it open. */

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Store } from '../core/store.js';
+import type { JobStore } from '../core/store.js';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -29,7 +29,7 @@ export interface RenderPoolGauges {
 }
 
 /** Prometheus metrics; queue gauges are read from the store at scrape time. */
-export function createMetrics(store: Store, clock: { now(): number }): Metrics {
+export function createMetrics(store: Pick<JobStore, 'queueStats'>, clock: { now(): number }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const triggers = new Counter({

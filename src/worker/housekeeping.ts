@@ -31,7 +31,7 @@ const EVERY_MS = 3_600_000;
  * and this pass ends.
  */
 export function startHousekeeping(
-  deps: { store: Store; clock: Clock; logger: Logger },
+  deps: { store: Pick<Store, 'pruneIdempotency' | 'pruneMessages' | 'pruneInboxEvents'>; clock: Clock; logger: Logger },
   options: HousekeepingOptions,
 ): Housekeeping {
   const { store, clock, logger } = deps;

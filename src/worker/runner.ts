@@ -2,7 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { advanceRun } from '../core/run-engine.js';
-import type { ClaimedDigest, ClaimedRun, RunAdvance, RunWorkResult, Store, WorkflowVersion } from '../core/store.js';
+import type {
+  ClaimedDigest,
+  ClaimedRun,
+  RunAdvance,
+  RunWorkResult,
+  WorkflowVersion,
+  RunStore,
+  WorkflowStore,
+  JobStore,
+} from '../core/store.js';
 import { compileRunParts, type CompiledRunPart } from '../core/templates.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -15,7 +24,7 @@ export interface RunnerOptions {
 }
 
 export interface RunnerDeps {
-  store: Store;
+  store: RunStore & Pick<WorkflowStore, 'getWorkflowVersions'> & Pick<JobStore, 'nextJobDueAt'>;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;

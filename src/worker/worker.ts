@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { deliverJob, type DeliverDeps } from '../core/deliver-job.js';
-import type { ClaimedJob, JobCompletion, Store, WorkflowVersion } from '../core/store.js';
+import type { ClaimedJob, JobCompletion, WorkflowVersion, JobStore, WorkflowStore } from '../core/store.js';
 import { createCompletionBatcher } from './completion-batcher.js';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
@@ -20,7 +20,7 @@ export interface WorkerOptions {
 }
 
 export interface WorkerDeps {
-  store: Store;
+  store: JobStore & Pick<WorkflowStore, 'getWorkflowVersions'>;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
