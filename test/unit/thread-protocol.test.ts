@@ -46,9 +46,12 @@ function compileErrors(edits: { store?: (source: string) => string; protocol?: (
     );
 }
 
-/** Store with `member` added to its interface. */
+/** Store with `member` added to one of its ports (Store is their union). */
 const withMember = (member: string) => (source: string) => {
-  const edited = source.replace('export interface Store {\n', `export interface Store {\n  ${member}\n`);
+  const edited = source.replace(
+    'export interface WorkflowStore {\n',
+    `export interface WorkflowStore {\n  ${member}\n`,
+  );
   expect(edited).not.toBe(source);
   return edited;
 };
