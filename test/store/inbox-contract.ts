@@ -32,7 +32,11 @@ export async function claimInApp(store: Store, env: string, subscriberIds: strin
       workflowVersionId: workflow.versionId,
       dataJson: '{}',
       recipients: [{ subscriberId, fields: { name: subscriberId } }],
-      messages: [{ id: newId('msg', at + i), subscriberId, stepIndex: 0, channel: 'in_app' }],
+      messages: [{ id: newId('msg', at + i), subscriberId, stepIndex: 0, channel: 'in_app', status: 'queued' }],
+      runs: [{ id: newId('run', at + i), subscriberId }],
+      start: { state: 'completed', stepIndex: 1, dueAt: null },
+      sendAt: null,
+      cancellationKey: null,
       createdAt: at + i,
     });
   }

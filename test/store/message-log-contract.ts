@@ -36,7 +36,12 @@ export async function logPlan(
       subscriberId: r.subscriberId,
       stepIndex: 0,
       channel: 'email' as const,
+      status: 'queued' as const,
     })),
+    runs: recipients.map((r) => ({ id: newId('run', at), subscriberId: r.subscriberId })),
+    start: { state: 'completed', stepIndex: 1, dueAt: null },
+    sendAt: null,
+    cancellationKey: null,
     createdAt: at,
     ...extra,
   };

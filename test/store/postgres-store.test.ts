@@ -5,12 +5,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { InboxEvent, InboxEventRef } from '../../src/core/inbox.js';
 import { newId } from '../../src/core/ids.js';
 import type { Store } from '../../src/core/store.js';
+import type { WorkflowStep } from '../../src/core/types.js';
 import { inboxChannel } from '../../src/store/postgres/notifications.js';
 import { createPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { sqlLiteral, withLiterals } from '../../src/store/postgres/sql-literals.js';
 import { waitFor } from '../support/wait-for.js';
 import { claimInApp, describeInboxContract, inAppSent } from './inbox-contract.js';
 import { describeMessageLogContract } from './message-log-contract.js';
+import { claimRuns, decide, describeRunsContract, saveWorkflow, trigger } from './runs-contract.js';
 import { describeStoreContract } from './store-contract.js';
 
 const DATABASE_URL = process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -54,6 +56,7 @@ async function openOnFreshSchema(poolSize?: number) {
 describeStoreContract('postgres', () => openOnFreshSchema());
 describeInboxContract('postgres', () => openOnFreshSchema());
 describeMessageLogContract('postgres', () => openOnFreshSchema());
+describeRunsContract('postgres', () => openOnFreshSchema());
 
 describe('postgres statements sent with literals', () => {
   // Text PostgreSQL can store: anything but NUL, which Herald refuses before it gets here.
@@ -113,7 +116,12 @@ describe('postgres store across processes', () => {
         subscriberId: `s${i}`,
         stepIndex: 0,
         channel: 'email' as const,
+        status: 'queued' as const,
       })),
+      runs: Array.from({ length: count }, (_, i) => ({ id: newId('run', T0), subscriberId: `s${i}` })),
+      start: { state: 'completed', stepIndex: 1, dueAt: null },
+      sendAt: null,
+      cancellationKey: null,
       createdAt: T0,
     });
   }
@@ -287,6 +295,99 @@ describe('postgres inbox across processes', () => {
     } finally {
       await second.close();
       await first.close();
+    }
+  });
+});
+
+describe('postgres runs across processes', () => {
+  const T0 = 1_800_000_000_000;
+  const HOUR = 3_600_000;
+
+  /** Two stores on one schema, as two processes: 20 pooled connections between them. */
+  async function twoProcesses() {
+    const first = await openOnFreshSchema(10);
+    const second = await createPostgresStore({ connectionString: DATABASE_URL, schema: first.schema, poolSize: 10 });
+    const count = async (sql: string, values: unknown[] = []) =>
+      Number((await admin.query(sql.replaceAll('{schema}', first.schema), values)).rows[0].n);
+    return {
+      ...first,
+      second,
+      count,
+      async close() {
+        await second.close();
+        await first.close();
+      },
+    };
+  }
+
+  /** 20 triggers for one recipient, their runs claimed by `w` for long enough. */
+  async function twentyRuns(store: Store, env: string, steps: WorkflowStep[]) {
+    const workflow = await saveWorkflow(store, env, 'w', steps);
+    for (let i = 0; i < 20; i++) await trigger(store, env, workflow, ['a'], T0 + i, { data: { n: i } });
+    const runs = (await store.claimTimers('w', 100, T0 + 100, 10 * HOUR)).filter((t) => t.kind === 'run');
+    expect(runs).toHaveLength(20);
+    return Promise.all(runs.map((run) => decide(store, run, 'w', T0 + 100)));
+  }
+
+  const email: WorkflowStep = { type: 'email', subject: 's', text: 't' };
+
+  it('opens one digest for runs of one scope advanced at once, every run in it', async () => {
+    const { store, second, environmentId: env, count, close } = await twoProcesses();
+    try {
+      const advances = await twentyRuns(store, env, [{ type: 'digest', window: '1h' }, email]);
+      // Each call its own transaction on its own connection, half of them in the other process.
+      await Promise.all(advances.map((a, i) => (i % 2 === 0 ? store : second).advanceRuns([a], T0 + 100)));
+      expect(await count('SELECT COUNT(*) AS n FROM {schema}.digests')).toBe(1);
+      expect(
+        await count(
+          `SELECT COUNT(*) AS n FROM {schema}.runs r JOIN {schema}.digests d ON d.id = r.digest_id
+           WHERE r.state = 'digesting'`,
+        ),
+      ).toBe(20);
+    } finally {
+      await close();
+    }
+  });
+
+  it('loses no run that joins a digest while it closes: each is in the closed one or a new one', async () => {
+    const { store, second, environmentId: env, count, close } = await twoProcesses();
+    try {
+      const workflow = await saveWorkflow(store, env, 'w', [{ type: 'digest', window: '1h' }, email]);
+      const opener = await trigger(store, env, workflow, ['a'], T0 - 1, { data: { n: -1 } });
+      const [first] = await claimRuns(store, 'w0', T0);
+      await store.advanceRuns([await decide(store, first!, 'w0', T0)], T0);
+      const advances = await twentyRuns(store, env, [{ type: 'digest', window: '1h' }, email]);
+      const [closing] = (await second.claimTimers('c', 10, T0 + HOUR, 30_000)).filter((t) => t.kind === 'digest');
+      expect(closing).toBeDefined();
+      await Promise.all([
+        second.closeDigests([{ ...closing!, workerId: 'c' }], T0 + HOUR),
+        ...advances.map((a, i) => (i % 2 === 0 ? store : second).advanceRuns([a], T0 + 100)),
+      ]);
+      const carrier = (await store.getTrigger(env, opener.triggerId, { limit: 1 }))!.runs.items[0]!;
+      expect(carrier.state).toBe('active');
+      const joinedBefore = carrier.digest!.count - 1;
+      expect(await count(`SELECT COUNT(*) AS n FROM {schema}.runs WHERE state = 'digested'`)).toBe(joinedBefore);
+      const waiting = await count(`SELECT COUNT(*) AS n FROM {schema}.runs WHERE state = 'digesting'`);
+      expect(joinedBefore + waiting).toBe(20);
+      expect(await count('SELECT COUNT(*) AS n FROM {schema}.digests')).toBe(waiting > 0 ? 1 : 0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('lets exactly the limit through a throttle when runs of one scope are advanced at once', async () => {
+    const { store, second, environmentId: env, count, close } = await twoProcesses();
+    try {
+      const advances = await twentyRuns(store, env, [{ type: 'throttle', limit: 3, window: '1h' }, email]);
+      const results = await Promise.all(
+        advances.map((a, i) => (i % 2 === 0 ? store : second).advanceRuns([a], T0 + 100)),
+      );
+      expect(results.filter((r) => r.statuses.length > 0)).toHaveLength(17);
+      expect(await count(`SELECT COUNT(*) AS n FROM {schema}.runs WHERE state = 'active' AND step_index = 1`)).toBe(3);
+      expect(await count(`SELECT COUNT(*) AS n FROM {schema}.runs WHERE state = 'throttled'`)).toBe(17);
+      expect(await count('SELECT COUNT(*) AS n FROM {schema}.throttle_hits')).toBe(3);
+    } finally {
+      await close();
     }
   });
 });

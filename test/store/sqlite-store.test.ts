@@ -6,6 +6,7 @@ import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
 import { describeInboxContract } from './inbox-contract.js';
 import { describeMessageLogContract } from './message-log-contract.js';
+import { describeRunsContract } from './runs-contract.js';
 import { describeStoreContract } from './store-contract.js';
 
 function onTempFile(create: (path: string) => Store | Promise<Store>) {
@@ -45,6 +46,14 @@ describeMessageLogContract(
   onTempFile((path) => createSqliteStore({ path })),
 );
 describeMessageLogContract(
+  'sqlite (own thread)',
+  onTempFile((path) => createThreadedSqliteStore({ path })),
+);
+describeRunsContract(
+  'sqlite (in process)',
+  onTempFile((path) => createSqliteStore({ path })),
+);
+describeRunsContract(
   'sqlite (own thread)',
   onTempFile((path) => createThreadedSqliteStore({ path })),
 );

@@ -38,7 +38,13 @@ async function seedMessages(store: Store, env: string, count: number, at = T0): 
       subscriberId: `s${i}`,
       stepIndex: 0,
       channel: 'email' as const,
+      status: 'queued' as const,
     })),
+    // The one step went out with the trigger: the runs are over at once.
+    runs: Array.from({ length: count }, (_, i) => ({ id: newId('run', at), subscriberId: `s${i}` })),
+    start: { state: 'completed', stepIndex: 1, dueAt: null },
+    sendAt: null,
+    cancellationKey: null,
     createdAt: at,
   };
   await store.commitTrigger(plan);
@@ -225,6 +231,10 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         dataJson: '{}',
         recipients: [],
         messages: [],
+        runs: [],
+        start: { state: 'completed', stepIndex: 1, dueAt: null },
+        sendAt: null,
+        cancellationKey: null,
         createdAt: T0,
         idempotency: { key: 'k1', bodyHash: 'h', responseJson: '{"triggerId":"x"}' },
       };

@@ -10,7 +10,8 @@ import { claimedJobMapper, type ClaimedDetailRow, type ClaimedJobRow } from '../
  * subscriber is a LATERAL … LIMIT 1 so that it stays a subscribers_pkey probe per job: as a plain
  * LEFT JOIN the planner hashed the whole subscribers table on every claim while it was small
  * (below ~30,000 rows; docs/query-plans.md). The trigger's payload comes along the same way
- * (triggers_pkey), which spares the worker a query per claim.
+ * (triggers_pkey), which spares the worker a query per claim, and so does the message's run
+ * (runs_by_trigger): its digest, and whether it may wait for this message's outcome.
  */
 export const CLAIM = `
   WITH c AS (
@@ -28,7 +29,8 @@ export const CLAIM = `
   SELECT j.id, j.message_id, j.claims, m.environment_id, m.trigger_id, m.workflow_key, m.workflow_version_id,
          m.step_index, m.failed_attempts,
          s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale, s.timezone,
-         s.data, s.channels, s.created_at, s.updated_at, t.data AS trigger_data
+         s.data, s.channels, s.created_at, s.updated_at, t.data AS trigger_data,
+         r.id AS run_id, r.state AS run_state, r.digest AS run_digest
   FROM j
   JOIN m ON m.id = j.message_id -- a job whose message is gone has nothing to deliver
   LEFT JOIN LATERAL (
@@ -36,7 +38,12 @@ export const CLAIM = `
     WHERE s.environment_id = m.environment_id AND s.subscriber_id = m.subscriber_id
     LIMIT 1
   ) s ON true
-  LEFT JOIN LATERAL (SELECT data FROM triggers t WHERE t.id = m.trigger_id LIMIT 1) t ON true`;
+  LEFT JOIN LATERAL (SELECT data FROM triggers t WHERE t.id = m.trigger_id LIMIT 1) t ON true
+  LEFT JOIN LATERAL (
+    SELECT id, state, digest FROM runs r
+    WHERE r.trigger_id = m.trigger_id AND r.subscriber_id = m.subscriber_id
+    LIMIT 1
+  ) r ON true`;
 
 export async function claimJobs(
   pool: pg.Pool,

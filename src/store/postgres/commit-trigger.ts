@@ -10,9 +10,9 @@ const FIELDS = ['email', 'phone', 'name', 'locale', 'timezone'] as const;
 /**
  * Writes a batch of accepted triggers in the caller's transaction and commits it, with a fixed
  * number of statements whatever the batch size: the bare ids' existence (one), idempotency keys,
- * subscribers (two), triggers and jobs (one), then the messages with their log seqs, the NOTIFY
- * and the COMMIT (one round trip), each a multi-row `unnest`. Statements but the last are named,
- * so each connection parses and plans them once. Returns, per plan, the error that kept it out of
+ * subscribers (two), triggers, runs, run timers and jobs (one), then the messages with their log
+ * seqs, the NOTIFY and the COMMIT (one round trip), each a multi-row `unnest`. Statements but the
+ * last are named, so each connection parses and plans them once. Returns, per plan, the error that kept it out of
  * the batch (a bare id names no subscriber, its Idempotency-Key is taken), or undefined for a
  * written plan; and whether it committed (not when every plan was refused).
  */
@@ -194,29 +194,55 @@ async function upsertRecipients(client: pg.PoolClient, plans: readonly TriggerPl
 }
 
 /**
- * The triggers, and one job per message (a job shares its message's id: one pending job per
- * message at most; the messages follow in the last statement), in one statement appending to
- * time-ordered ids.
+ * The triggers, their runs (each with a timer unless it is already completed), and one job per
+ * message sent at once (a job shares its message's id: one pending job per message at most; the
+ * messages follow in the last statement), in one statement appending to time-ordered ids.
  */
 async function insertTriggersAndJobs(client: pg.PoolClient, plans: readonly TriggerPlan[]) {
-  const messages = plans.flatMap((plan) => plan.messages.map((message) => ({ plan, message })));
+  const runs = plans.flatMap((plan) => plan.runs.map((run) => ({ plan, run })));
+  const timed = runs.filter(({ plan }) => plan.start.dueAt !== null);
+  const queued = plans.flatMap((plan) =>
+    plan.messages.filter((message) => message.status === 'queued').map((message) => ({ plan, message })),
+  );
   await client.query({
     name: 'herald_insert_triggers',
     text: `WITH t AS (
-             INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, created_at)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+             INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, send_at,
+                                   cancellation_key, created_at)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                                  $7::text[], $8::bigint[])
+           ), r AS (
+             INSERT INTO runs (id, environment_id, trigger_id, subscriber_id, state, step_index, created_at, updated_at)
+             SELECT id, e, trigger_id, subscriber_id, state, step_index, at, at
+             FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[])
+               AS u(id, e, trigger_id, subscriber_id, state, step_index, at)
+           ), tm AS (
+             INSERT INTO run_timers (id, kind, environment_id, due_at)
+             SELECT id, 'run', e, due FROM unnest($16::text[], $17::text[], $18::bigint[]) AS u(id, e, due)
            )
            INSERT INTO jobs (id, message_id, available_at, created_at)
-           SELECT id, id, at, at FROM unnest($7::text[], $8::bigint[]) AS u(id, at)`,
+           SELECT id, id, at, at FROM unnest($19::text[], $20::bigint[]) AS u(id, at)`,
     values: [
       plans.map((plan) => plan.triggerId),
       plans.map((plan) => plan.environmentId),
       plans.map((plan) => plan.workflowKey),
       plans.map((plan) => plan.workflowVersionId),
       plans.map((plan) => plan.dataJson),
+      plans.map((plan) => plan.sendAt),
+      plans.map((plan) => plan.cancellationKey),
       plans.map((plan) => plan.createdAt),
-      messages.map(({ message }) => message.id),
-      messages.map(({ plan }) => plan.createdAt),
+      runs.map(({ run }) => run.id),
+      runs.map(({ plan }) => plan.environmentId),
+      runs.map(({ plan }) => plan.triggerId),
+      runs.map(({ run }) => run.subscriberId),
+      runs.map(({ plan }) => plan.start.state),
+      runs.map(({ plan }) => plan.start.stepIndex),
+      runs.map(({ plan }) => plan.createdAt),
+      timed.map(({ run }) => run.id),
+      timed.map(({ plan }) => plan.environmentId),
+      timed.map(({ plan }) => plan.start.dueAt),
+      queued.map(({ message }) => message.id),
+      queued.map(({ plan }) => plan.createdAt),
     ],
   });
 }
@@ -228,16 +254,16 @@ async function insertTriggersAndJobs(client: pg.PoolClient, plans: readonly Trig
  */
 const APPEND_MESSAGES = {
   name: 'herald_append_messages',
-  parameters: 'text[], text[], text[], text[], text[], text[], text[], int[], bigint[], bigint',
+  parameters: 'text[], text[], text[], text[], text[], text[], text[], int[], text[], bigint[], bigint',
   text: `WITH s AS (
-           UPDATE log_sequence SET value = value + $10 WHERE name = 'messages' RETURNING value - $10 AS base
+           UPDATE log_sequence SET value = value + $11 WHERE name = 'messages' RETURNING value - $11 AS base
          )
          INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
                                channel, step_index, status, created_at, updated_at, seq)
          SELECT u.id, u.e, u.trigger_id, u.workflow_key, u.version_id, u.subscriber_id, u.channel, u.step_index,
-                'queued', u.at, u.at, s.base + u.n
-         FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9) WITH ORDINALITY
-           AS u(id, e, trigger_id, workflow_key, version_id, subscriber_id, channel, step_index, at, n)
+                u.status, u.at, u.at, s.base + u.n
+         FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) WITH ORDINALITY
+           AS u(id, e, trigger_id, workflow_key, version_id, subscriber_id, channel, step_index, status, at, n)
          CROSS JOIN s`,
 };
 
@@ -267,6 +293,7 @@ async function insertMessagesAndCommit(client: pg.PoolClient, plans: readonly Tr
     messages.map(({ message }) => message.subscriberId),
     messages.map(({ message }) => message.channel),
     messages.map(({ message }) => message.stepIndex),
+    messages.map(({ message }) => message.status),
     messages.map(({ plan }) => plan.createdAt),
     messages.length,
   ];

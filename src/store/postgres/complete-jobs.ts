@@ -26,7 +26,7 @@ export async function completeJobs(
   if (!completions.some((c) => c.inboxItem)) {
     const runs = runsWithoutRepeats(completions);
     if (runs.length === 1) {
-      await pool.query({ name: 'herald_complete_jobs', text: COMPLETE, values: completeValues(runs[0]!) });
+      await pool.query(completeQuery(runs[0]!));
     } else {
       await inTransaction(pool, (client) => recordRuns(client, runs));
     }
@@ -47,9 +47,14 @@ export async function completeJobs(
 }
 
 async function recordRuns(client: pg.PoolClient, runs: JobCompletion[][]): Promise<void> {
-  for (const run of runs) {
-    await client.query({ name: 'herald_complete_jobs', text: COMPLETE, values: completeValues(run) });
-  }
+  for (const run of runs) await client.query(completeQuery(run));
+}
+
+/** The statement for one run: with the wake CTE only when a completion of it may wake a run. */
+function completeQuery(run: JobCompletion[]): pg.QueryConfig {
+  return run.some((c) => c.wakeRun)
+    ? { name: 'herald_complete_jobs_waking', text: COMPLETE_WAKING, values: [...completeValues(run), wakeRuns(run)] }
+    : { name: 'herald_complete_jobs', text: COMPLETE, values: completeValues(run) };
 }
 
 /**
@@ -183,6 +188,32 @@ function runsWithoutRepeats(completions: readonly JobCompletion[]): JobCompletio
 }
 
 /**
+ * A run whose condition waits for these outcomes looks again now rather than at its recheck: a
+ * final outcome, or a retry that was an attempt (not deferred) of a job the worker still held,
+ * makes the run's timer due at the outcome's time, unless a worker holds the timer or it is due
+ * sooner already, and only while the run is active (a sleeping run sleeps on). Several outcomes
+ * for one run: the earliest. The timers are locked in id order (run_timers_pkey), so two batches
+ * waking the same runs wait for each other instead of deadlocking.
+ */
+const WOKEN = `woken AS (
+    UPDATE run_timers SET due_at = w.at
+    FROM (
+      SELECT tm.id, wake.at
+      FROM (
+        SELECT v.wake_run, MIN(v.at) AS at
+        FROM v LEFT JOIN held ON held.id = v.job_id
+        WHERE v.wake_run IS NOT NULL AND (v.status <> 'retrying' OR (held.id IS NOT NULL AND NOT v.deferred))
+        GROUP BY v.wake_run
+      ) wake
+      JOIN run_timers tm ON tm.id = wake.wake_run AND tm.locked_by IS NULL AND tm.due_at > wake.at
+      WHERE EXISTS (SELECT FROM runs r WHERE r.id = wake.wake_run AND r.state = 'active')
+      ORDER BY tm.id
+      FOR UPDATE OF tm
+    ) w
+    WHERE run_timers.id = w.id
+  ),`;
+
+/**
  * One run of completions, as one statement. The subscriber was deleted while a send was in
  * flight when `kept` misses its message: their erasure has already run, so the outcome is recorded
  * without the personal data it would bring back. FOR SHARE holds a concurrent deleteSubscriber
@@ -192,13 +223,16 @@ function runsWithoutRepeats(completions: readonly JobCompletion[]): JobCompletio
  * The CTEs write disjoint rows: retried jobs are updated, finished ones deleted. A deferred retry
  * (the message waited for a busy destination) neither counts as a failed attempt nor as a claim. `= ANY(ARRAY(…))`
  * keeps the deletes on dev_mail_by_message and jobs_pkey (an IN subquery let the planner scan dev_mail).
+ * Only a run with a completion that may wake a run takes the statement with WOKEN (and $21): the
+ * common one stays as it was.
  */
-const COMPLETE = `
+const completeStatement = (waking: boolean) => `
   WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                         $8::bytea[], $9::text[], $10::bigint[], $11::bigint[], $12::int[], $20::boolean[])
+                         $8::bytea[], $9::text[], $10::bigint[], $11::bigint[], $12::int[], $20::boolean[]
+                         ${waking ? ', $21::text[]' : ''})
       AS u(job_id, worker_id, message_id, status, reason, recipient, subject, content, provider_message_id,
-           at, retry_at, attempted, deferred)
+           at, retry_at, attempted, deferred ${waking ? ', wake_run' : ''})
   ), kept AS (
     SELECT m.id FROM messages m
     JOIN input i ON i.message_id = m.id AND i.attempted > 0
@@ -231,7 +265,7 @@ const COMPLETE = `
       updated_at = v.at
     FROM v JOIN held ON held.id = v.job_id
     WHERE messages.id = v.message_id
-  ), finished_jobs AS (
+  ), ${waking ? WOKEN : ''} finished_jobs AS (
     DELETE FROM jobs WHERE id = ANY(ARRAY(SELECT job_id FROM v WHERE status <> 'retrying'))
   )
   UPDATE messages SET status = v.status,
@@ -245,6 +279,10 @@ const COMPLETE = `
     sent_at = CASE WHEN v.status = 'sent' THEN v.at END,
     updated_at = v.at
   FROM v WHERE v.status <> 'retrying' AND messages.id = v.message_id`;
+
+const COMPLETE = completeStatement(false);
+
+const COMPLETE_WAKING = completeStatement(true);
 
 function completeValues(run: JobCompletion[]): unknown[] {
   return [
@@ -263,6 +301,11 @@ function completeValues(run: JobCompletion[]): unknown[] {
     ...attemptColumns(run),
     run.map((c) => c.deferred === true),
   ];
+}
+
+/** $21 of COMPLETE_WAKING: the run each completion may wake, or null. */
+function wakeRuns(run: JobCompletion[]): (string | null)[] {
+  return run.map((c) => c.wakeRun ?? null);
 }
 
 /** The attempts of a run, flattened: each row names its message. */

@@ -73,3 +73,8 @@ export async function inTransactionCommittedBy<T>(
     throw error;
   }
 }
+
+/** PostgreSQL chose this transaction as a deadlock victim: it was rolled back, and may be tried again. */
+export function isDeadlock(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '40P01';
+}

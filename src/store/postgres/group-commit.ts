@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { inTransactionCommittedBy } from './connection.js';
+import { inTransactionCommittedBy, isDeadlock } from './connection.js';
 
 /**
  * Writes a batch of items in the caller's transaction; returns, per item, the error that kept it
@@ -95,8 +95,4 @@ export class PostgresGroupCommit<Item> {
       return { value: refused, committed };
     });
   }
-}
-
-function isDeadlock(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '40P01';
 }

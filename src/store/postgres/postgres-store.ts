@@ -26,6 +26,7 @@ import { completeJobs } from './complete-jobs.js';
 import { postgresApiKeyMethods } from './api-keys.js';
 import { postgresInboxMethods } from './inbox.js';
 import { postgresIntegrationMethods } from './integrations.js';
+import { postgresRunMethods } from './runs.js';
 import { postgresSecretMethods } from './secrets.js';
 import { postgresSubscriberMethods } from './subscribers.js';
 import { connectionConfig, createPool, inTransaction } from './connection.js';
@@ -313,9 +314,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     async nextJobDueAt() {
+      // One step on jobs_by_available_at and one on run_timers_by_due_at.
       const [row] = await named<{ at: number | null }>(
         'herald_next_job_due',
-        'SELECT MIN(available_at) AS at FROM jobs',
+        'SELECT LEAST((SELECT MIN(available_at) FROM jobs), (SELECT MIN(due_at) FROM run_timers)) AS at',
         [],
       );
       return row?.at ?? undefined;
@@ -358,6 +360,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...postgresSecretMethods(pool),
     ...postgresIntegrationMethods(pool, transaction),
     ...postgresSubscriberMethods(pool, transaction),
+    ...postgresRunMethods(pool, channel),
     ...postgresInboxMethods(pool, transaction, { events: inboxEventsChannel, settings: inboxSettingsChanges }),
     // TEMPORARY until the PostgreSQL run methods land (wip/pgruns).
     ...(Object.fromEntries(

@@ -324,11 +324,12 @@ CREATE INDEX triggers_by_cancellation_key ON triggers (environment_id, cancellat
 
 -- One run per recipient of a trigger: where it is in the workflow version the trigger saw. Its
 -- messages are (trigger_id, subscriber_id): messages_by_run. Triggers from before runs have none.
+-- A trigger's runs are paged by subscriber_id (GET /v1/triggers/{triggerId}): byte order.
 CREATE TABLE runs (
-  id TEXT PRIMARY KEY,
+  id TEXT COLLATE "C" PRIMARY KEY,
   environment_id TEXT NOT NULL,
   trigger_id TEXT NOT NULL,
-  subscriber_id TEXT NOT NULL,
+  subscriber_id TEXT COLLATE "C" NOT NULL,
   state TEXT NOT NULL,
   step_index INTEGER NOT NULL,
   digest_id TEXT,

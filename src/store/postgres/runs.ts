@@ -1,0 +1,314 @@
+import type pg from 'pg';
+import type { ClaimedRun, ClaimedTimer, RunMethods, RunState, RunWorkResult } from '../../core/store.js';
+import type { DigestContext } from '../../core/templates.js';
+import type { MessageStatus } from '../../core/types.js';
+import { MESSAGE_COLUMNS, page, toMessage, toSubscriber, type MessageRow, type SubscriberRow } from '../rows.js';
+import { inTransaction, isDeadlock } from './connection.js';
+import { applyAdvances } from './advance-runs.js';
+import { applyClosings } from './close-digests.js';
+
+/** Run states the engine still moves; the others are final. */
+const MOVING = `('scheduled', 'active', 'waiting', 'digesting')`;
+
+/** States a claimed run is advanced from; a timer of a run in any other state is dropped. */
+const ADVANCING: readonly RunState[] = ['scheduled', 'active', 'waiting'];
+
+/** How often a run transaction is tried again after PostgreSQL chose it as a deadlock victim. */
+const DEADLOCK_RETRIES = 3;
+
+/**
+ * Leases due timers and reads what advancing their runs needs, in one statement. The SELECT walks
+ * run_timers_by_due_at; FOR UPDATE SKIP LOCKED lets workers of every process take different timers
+ * without waiting (and skips a run whose advance is being written: it holds the timer's lock). The
+ * run (runs_pkey), trigger (triggers_pkey) and subscriber (subscribers_pkey) are LATERAL … LIMIT 1
+ * probes, as in claim-jobs.ts; a digest's timer has no run.
+ */
+const CLAIM_TIMERS = `
+  WITH c AS (
+    SELECT id, due_at FROM run_timers WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+  ), tm AS (
+    UPDATE run_timers SET due_at = $3, locked_by = $4, claims = run_timers.claims + 1
+    FROM c WHERE run_timers.id = c.id
+    RETURNING run_timers.id, run_timers.kind, run_timers.environment_id, c.due_at
+  )
+  SELECT tm.id AS timer_id, tm.kind, tm.environment_id, r.trigger_id, r.subscriber_id AS run_subscriber_id,
+         r.state, r.step_index, r.digest, t.workflow_key, t.workflow_version_id, t.data AS trigger_data,
+         s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale, s.timezone,
+         s.data, s.channels, s.created_at, s.updated_at
+  FROM tm
+  LEFT JOIN LATERAL (
+    SELECT trigger_id, subscriber_id, state, step_index, digest FROM runs r
+    WHERE tm.kind = 'run' AND r.id = tm.id LIMIT 1
+  ) r ON true
+  LEFT JOIN LATERAL (
+    SELECT workflow_key, workflow_version_id, data FROM triggers t WHERE t.id = r.trigger_id LIMIT 1
+  ) t ON true
+  LEFT JOIN LATERAL (
+    SELECT * FROM subscribers s
+    WHERE s.environment_id = tm.environment_id AND s.subscriber_id = r.subscriber_id
+    LIMIT 1
+  ) s ON true
+  ORDER BY tm.due_at, tm.id`;
+
+interface ClaimedTimerRow extends SubscriberRow {
+  timer_id: string;
+  kind: 'run' | 'digest';
+  environment_id: string;
+  trigger_id: string | null;
+  run_subscriber_id: string | null;
+  state: RunState | null;
+  step_index: number | null;
+  digest: string | null;
+  workflow_key: string | null;
+  workflow_version_id: string | null;
+  trigger_data: string | null;
+  s_subscriber_id: string | null;
+}
+
+/** The claimed runs' messages, one messages_by_run probe per run. */
+const RUN_MESSAGES = `
+  SELECT u.run_id, m.id, m.step_index, m.status
+  FROM unnest($1::text[], $2::text[], $3::text[]) AS u(run_id, trigger_id, subscriber_id)
+  CROSS JOIN LATERAL (
+    SELECT id, step_index, status FROM messages m
+    WHERE m.trigger_id = u.trigger_id AND m.subscriber_id = u.subscriber_id
+    ORDER BY m.step_index
+  ) m`;
+
+/** The runs of the triggers, locked in id order (as every run writer locks them), made `canceled`; their timers deleted. */
+const CANCEL_RUNS = `
+  WITH canceled AS (
+    UPDATE runs SET state = 'canceled', reason = 'canceled', updated_at = $2
+    WHERE id IN (SELECT id FROM runs WHERE trigger_id = ANY($1::text[]) AND state IN ${MOVING} ORDER BY id FOR UPDATE)
+    RETURNING id
+  ), dropped AS (
+    DELETE FROM run_timers WHERE id = ANY(ARRAY(SELECT id FROM canceled))
+  )
+  SELECT COUNT(*) AS n FROM canceled`;
+
+/**
+ * The triggers' messages not yet under way (messages_by_trigger), made `canceled`, and their jobs
+ * deleted. SKIP LOCKED: a job a claim is taking at this instant is that send under way (the claim
+ * makes its message `sending`); waiting for it could deadlock with the claim, which locks the job
+ * before the message.
+ */
+const CANCEL_MESSAGES = `
+  WITH canceled AS (
+    UPDATE messages SET status = 'canceled', reason = 'canceled', updated_at = $2
+    WHERE trigger_id = ANY($1::text[]) AND status IN ('pending', 'queued', 'retrying')
+    RETURNING id
+  ), dropped AS (
+    DELETE FROM jobs WHERE id IN (
+      SELECT id FROM jobs WHERE id = ANY(ARRAY(SELECT id FROM canceled)) AND locked_by IS NULL FOR UPDATE SKIP LOCKED
+    )
+  )
+  SELECT COUNT(*) AS n FROM canceled`;
+
+/** runs_by_trigger, from the cursor on, with each run's timer when no worker holds it. */
+const RUN_PAGE = `
+  SELECT r.id, r.subscriber_id, r.state, r.step_index, r.reason, r.digest, r.created_at, r.updated_at,
+         CASE WHEN tm.locked_by IS NULL THEN tm.due_at END AS due_at
+  FROM runs r LEFT JOIN run_timers tm ON tm.id = r.id
+  WHERE r.trigger_id = $1 AND r.subscriber_id > $2
+  ORDER BY r.subscriber_id
+  LIMIT $3`;
+
+interface RunPageRow {
+  id: string;
+  subscriber_id: string;
+  state: RunState;
+  step_index: number;
+  reason: string | null;
+  digest: string | null;
+  created_at: number;
+  updated_at: number;
+  due_at: number | null;
+}
+
+interface TriggerRow {
+  id: string;
+  workflow_key: string;
+  workflow_version_id: string;
+  data: string;
+  send_at: number | null;
+  cancellation_key: string | null;
+  created_at: number;
+}
+
+/**
+ * The run engine's storage on PostgreSQL: timers, run advances, digests, throttles, cancellation
+ * and the trigger view, with the behaviour of sqlite/runs.ts for workers in many processes at once
+ * (see run-writes.ts for the locks that make digests and throttles exact). `jobsChannel` is
+ * NOTIFYed, at commit, when run work made jobs or timers due now.
+ */
+export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunMethods {
+  /** One transaction, tried again if it was a deadlock victim (it was rolled back whole). */
+  async function runTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await inTransaction(pool, work);
+      } catch (error) {
+        if (isDeadlock(error) && attempt < DEADLOCK_RETRIES) continue;
+        throw error;
+      }
+    }
+  }
+
+  const runWork = (
+    apply: (client: pg.PoolClient) => Promise<{ statuses: RunWorkResult['statuses']; dueNow: boolean }>,
+  ) =>
+    runTransaction(async (client): Promise<RunWorkResult> => {
+      const { statuses, dueNow } = await apply(client);
+      if (dueNow) await client.query('SELECT pg_notify($1, $2)', [jobsChannel, '']);
+      return { statuses };
+    });
+
+  return {
+    async claimTimers(workerId, limit, now, leaseMs) {
+      const { rows } = await pool.query<ClaimedTimerRow>({
+        name: 'herald_claim_timers',
+        text: CLAIM_TIMERS,
+        values: [now, limit, now + leaseMs, workerId],
+      });
+      if (rows.length === 0) return [];
+      const live = rows.filter((row) => row.kind === 'run' && row.state !== null && ADVANCING.includes(row.state));
+      const isLive = new Set(live);
+      // A run that ended (or whose row is gone) meanwhile has nothing left to do.
+      const ended = rows.filter((row) => row.kind === 'run' && !isLive.has(row)).map((row) => row.timer_id);
+      if (ended.length > 0) {
+        await pool.query('DELETE FROM run_timers WHERE id = ANY($1::text[]) AND locked_by = $2', [ended, workerId]);
+      }
+      const messagesOf = new Map<string, ClaimedRun['messages']>();
+      if (live.length > 0) {
+        const { rows: messages } = await pool.query<{
+          run_id: string;
+          id: string;
+          step_index: number;
+          status: MessageStatus;
+        }>({
+          name: 'herald_claimed_run_messages',
+          text: RUN_MESSAGES,
+          values: [live.map((r) => r.timer_id), live.map((r) => r.trigger_id), live.map((r) => r.run_subscriber_id)],
+        });
+        for (const m of messages) {
+          const list = messagesOf.get(m.run_id) ?? [];
+          list.push({ id: m.id, stepIndex: m.step_index, status: m.status });
+          messagesOf.set(m.run_id, list);
+        }
+      }
+      const payloads = new Map<string, Record<string, unknown>>();
+      const timers: ClaimedTimer[] = [];
+      for (const row of rows) {
+        if (row.kind === 'digest') {
+          timers.push({
+            kind: 'digest',
+            timerId: row.timer_id,
+            digestId: row.timer_id,
+            environmentId: row.environment_id,
+          });
+          continue;
+        }
+        if (!isLive.has(row)) continue;
+        const triggerId = row.trigger_id!;
+        let data = payloads.get(triggerId);
+        if (!data) {
+          data = row.trigger_data === null ? {} : (JSON.parse(row.trigger_data) as Record<string, unknown>);
+          payloads.set(triggerId, data);
+        }
+        timers.push({
+          kind: 'run',
+          timerId: row.timer_id,
+          runId: row.timer_id,
+          environmentId: row.environment_id,
+          triggerId,
+          workflowKey: row.workflow_key!,
+          workflowVersionId: row.workflow_version_id!,
+          state: row.state!,
+          stepIndex: row.step_index!,
+          subscriber: row.s_subscriber_id === null ? null : toSubscriber(row),
+          data,
+          digest: row.digest === null ? null : (JSON.parse(row.digest) as DigestContext),
+          messages: messagesOf.get(row.timer_id) ?? [],
+        } satisfies ClaimedRun);
+      }
+      return timers;
+    },
+
+    advanceRuns(advances, now) {
+      return runWork((client) => applyAdvances(client, advances, now));
+    },
+
+    closeDigests(closings, now) {
+      return runWork((client) => applyClosings(client, closings, now));
+    },
+
+    cancelRuns(env, key, workflow, now) {
+      return runTransaction(async (client) => {
+        // triggers_by_cancellation_key
+        const { rows: triggers } = await client.query<{ id: string }>(
+          `SELECT id FROM triggers WHERE environment_id = $1 AND cancellation_key = $2
+             AND ($3::text IS NULL OR workflow_key = $3)`,
+          [env, key, workflow ?? null],
+        );
+        if (triggers.length === 0) return { runs: 0, messages: 0 };
+        const ids = triggers.map((t) => t.id);
+        const [runs] = (await client.query<{ n: number }>(CANCEL_RUNS, [ids, now])).rows;
+        const [messages] = (await client.query<{ n: number }>(CANCEL_MESSAGES, [ids, now])).rows;
+        return { runs: runs!.n, messages: messages!.n };
+      });
+    },
+
+    async getTrigger(env, triggerId, { limit, cursor }) {
+      const { rows: triggers } = await pool.query<TriggerRow>(
+        `SELECT id, workflow_key, workflow_version_id, data, send_at, cancellation_key, created_at
+         FROM triggers WHERE id = $1 AND environment_id = $2`,
+        [triggerId, env],
+      );
+      const trigger = triggers[0];
+      if (!trigger) return undefined;
+      const { rows } = await pool.query<RunPageRow>(RUN_PAGE, [triggerId, cursor ?? '', limit + 1]);
+      const shown = rows.slice(0, limit).map((row) => row.subscriber_id);
+      // The page's messages at once (messages_by_run).
+      const messagesOf = new Map<string, MessageRow[]>();
+      if (shown.length > 0) {
+        const { rows: messages } = await pool.query<MessageRow>(
+          `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE trigger_id = $1 AND subscriber_id = ANY($2::text[])
+           ORDER BY subscriber_id, step_index`,
+          [triggerId, shown],
+        );
+        for (const m of messages) {
+          const list = messagesOf.get(m.subscriber_id) ?? [];
+          list.push(m);
+          messagesOf.set(m.subscriber_id, list);
+        }
+      }
+      const runs = page(
+        rows,
+        limit,
+        (row) => ({
+          runId: row.id,
+          subscriberId: row.subscriber_id,
+          state: row.state,
+          stepIndex: row.step_index,
+          dueAt: row.due_at,
+          reason: row.reason,
+          digest: row.digest === null ? null : (JSON.parse(row.digest) as DigestContext),
+          messages: (messagesOf.get(row.subscriber_id) ?? []).map(toMessage),
+          createdAt: row.created_at,
+          updatedAt: row.updated_at,
+        }),
+        (row) => row.subscriber_id,
+      );
+      return {
+        triggerId: trigger.id,
+        workflowKey: trigger.workflow_key,
+        workflowVersionId: trigger.workflow_version_id,
+        data: JSON.parse(trigger.data) as Record<string, unknown>,
+        sendAt: trigger.send_at,
+        cancellationKey: trigger.cancellation_key,
+        createdAt: trigger.created_at,
+        runs,
+      };
+    },
+  };
+}
