@@ -117,7 +117,8 @@ describe('query strings and paths', () => {
     expect(res.body.errors).toEqual([
       {
         path: '/status',
-        message: 'must be one of pending, queued, sending, sent, retrying, failed, skipped, seen, read, archived, canceled, throttled, digested',
+        message:
+          'must be one of pending, queued, sending, sent, retrying, failed, skipped, seen, read, archived, canceled, throttled, digested',
       },
     ]);
     expect(res.body.detail).toBe(

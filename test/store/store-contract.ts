@@ -392,8 +392,18 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           dataJson: '{}',
           recipients: ['s0', 's1'].map((subscriberId) => ({ subscriberId, fields: {} })),
           messages: ['s0', 's1'].flatMap((subscriberId) =>
-            channels.map((channel, stepIndex) => ({ id: newId('msg', at), subscriberId, stepIndex, channel })),
+            channels.map((channel, stepIndex) => ({
+              id: newId('msg', at),
+              subscriberId,
+              stepIndex,
+              channel,
+              status: 'queued' as const,
+            })),
           ),
+          runs: [],
+          start: { state: 'completed', stepIndex: channels.length, dueAt: null },
+          sendAt: null,
+          cancellationKey: null,
           createdAt: at,
         });
       }

@@ -46,9 +46,14 @@ const LOCK_THROTTLES = `
   SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k) s
   ORDER BY h`;
 
-/** throttle_hits_by_scope: counts the scope's window, and records this run's hit when under the limit. */
+/**
+ * throttle_hits_by_scope: forgets the scope's hits out of the window (each scope keeps at most
+ * `limit` rows), counts the window, and records this run's hit when under the limit.
+ */
 const THROTTLE_HIT = `
-  WITH hits AS (
+  WITH forgotten AS (
+    DELETE FROM throttle_hits WHERE environment_id = $1 AND scope = $2 AND at <= $3
+  ), hits AS (
     SELECT COUNT(*) AS n FROM throttle_hits WHERE environment_id = $1 AND scope = $2 AND at > $3
   ), hit AS (
     INSERT INTO throttle_hits (environment_id, scope, at) SELECT $1, $2, $4 FROM hits WHERE hits.n < $5

@@ -1,5 +1,4 @@
 import pg from 'pg';
-import type { RunMethods } from '../../core/store.js';
 import type { Store, StoredIdempotency, TriggerPlan } from '../../core/store.js';
 import type { Workflow } from '../../core/types.js';
 import { unpackContent } from '../content.js';
@@ -362,12 +361,5 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...postgresSubscriberMethods(pool, transaction),
     ...postgresRunMethods(pool, channel),
     ...postgresInboxMethods(pool, transaction, { events: inboxEventsChannel, settings: inboxSettingsChanges }),
-    // TEMPORARY until the PostgreSQL run methods land (wip/pgruns).
-    ...(Object.fromEntries(
-      ['claimTimers', 'advanceRuns', 'closeDigests', 'cancelRuns', 'getTrigger'].map((name) => [
-        name,
-        () => Promise.reject(new Error(`${name} is not implemented on PostgreSQL yet`)),
-      ]),
-    ) as unknown as RunMethods),
   };
 }
