@@ -10,10 +10,10 @@ import { inboxChannel } from '../../src/store/postgres/notifications.js';
 import { createPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { sqlLiteral, withLiterals } from '../../src/store/postgres/sql-literals.js';
 import { waitFor } from '../support/wait-for.js';
-import { claimInApp, describeInboxContract, inAppSent } from './inbox-contract.js';
-import { describeMessageLogContract } from './message-log-contract.js';
-import { claimRuns, decide, describeRunsContract, saveWorkflow, trigger } from './runs-contract.js';
-import { describeStoreContract } from './store-contract.js';
+import { claimInApp, describeInboxContract, inAppSent } from './contracts/inbox.js';
+import { describeMessageLogContract } from './contracts/delivery-log.js';
+import { claimRuns, decide, describeRunsContract, saveWorkflow, trigger } from './contracts/runs.js';
+import { describeStoreContract } from './contracts/jobs.js';
 
 const DATABASE_URL = process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

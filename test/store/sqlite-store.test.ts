@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import type { Store } from '../../src/core/store.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
-import { describeInboxContract } from './inbox-contract.js';
-import { describeMessageLogContract } from './message-log-contract.js';
-import { describeRunsContract } from './runs-contract.js';
-import { describeStoreContract } from './store-contract.js';
+import { describeInboxContract } from './contracts/inbox.js';
+import { describeMessageLogContract } from './contracts/delivery-log.js';
+import { describeRunsContract } from './contracts/runs.js';
+import { describeStoreContract } from './contracts/jobs.js';
 
 function onTempFile(create: (path: string) => Store | Promise<Store>) {
   return async () => {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../src/core/ids.js';
-import type { ClaimedJob, JobCompletion, MessageFilter, Store, TriggerPlan } from '../../src/core/store.js';
-import type { Message } from '../../src/core/types.js';
+import { newId } from '../../../src/core/ids.js';
+import type { ClaimedJob, JobCompletion, MessageFilter, Store, TriggerPlan } from '../../../src/core/store.js';
+import type { Message } from '../../../src/core/types.js';
 
 export interface OpenedStore {
   store: Store;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../src/core/ids.js';
-import { advanceRun, foldedReason, RECHECK_MS, startOfRuns } from '../../src/core/run-engine.js';
+import { newId } from '../../../src/core/ids.js';
+import { advanceRun, foldedReason, RECHECK_MS, startOfRuns } from '../../../src/core/run-engine.js';
 import type {
   ClaimedDigest,
   ClaimedJob,
@@ -11,10 +11,10 @@ import type {
   RunDetails,
   Store,
   TriggerPlan,
-} from '../../src/core/store.js';
-import { compileRunParts } from '../../src/core/templates.js';
-import { isSendingStep, type Workflow, type WorkflowStep } from '../../src/core/types.js';
-import type { OpenedStore } from './store-contract.js';
+} from '../../../src/core/store.js';
+import { compileRunParts } from '../../../src/core/templates.js';
+import { isSendingStep, type Workflow, type WorkflowStep } from '../../../src/core/types.js';
+import type { OpenedStore } from './jobs.js';
 
 const T0 = 1_800_000_000_000;
 const LEASE = 30_000;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { InboxCounts, InboxEvent, InboxItem } from '../../src/core/inbox.js';
-import { newId } from '../../src/core/ids.js';
-import type { ClaimedJob, JobCompletion, Store } from '../../src/core/store.js';
-import type { OpenedStore } from './store-contract.js';
+import type { InboxCounts, InboxEvent, InboxItem } from '../../../src/core/inbox.js';
+import { newId } from '../../../src/core/ids.js';
+import type { ClaimedJob, JobCompletion, Store } from '../../../src/core/store.js';
+import type { OpenedStore } from './jobs.js';
 
 const T0 = 1_800_000_000_000;
 const LEASE = 30_000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../src/core/ids.js';
-import type { RecipientUpsert, Store, TriggerPlan } from '../../src/core/store.js';
-import type { OpenedStore } from './store-contract.js';
+import { newId } from '../../../src/core/ids.js';
+import type { RecipientUpsert, Store, TriggerPlan } from '../../../src/core/store.js';
+import type { OpenedStore } from './jobs.js';
 
 const T0 = 1_800_000_000_000;
 
