@@ -341,38 +341,6 @@ export interface JobCompletion {
   wakeRun?: string | null;
 }
 
-/** The inbox part of the Store, which each dialect implements in its own inbox.ts. */
-export type InboxMethods = Pick<
-  Store,
-  | 'getInboxSettings'
-  | 'findInboxSettings'
-  | 'updateInboxSettings'
-  | 'listInboxItems'
-  | 'getInboxCounts'
-  | 'changeInboxItem'
-  | 'changeAllInboxItems'
-  | 'listInboxEvents'
-  | 'pruneInboxEvents'
->;
-
-/** The integration part of the Store, which each dialect implements in its own integrations.ts. */
-export type IntegrationMethods = Pick<
-  Store,
-  'putIntegration' | 'getIntegration' | 'listIntegrations' | 'deleteIntegration' | 'recordCircuit' | 'removePushDevices'
->;
-
-/** The API-key part of the Store, which each dialect implements in its own api-keys.ts. */
-export type ApiKeyMethods = Pick<
-  Store,
-  'addApiKey' | 'findApiKeyByHash' | 'listApiKeys' | 'revokeApiKey' | 'recordApiKeyUse'
->;
-
-/** The run engine's part of the Store, which each dialect implements in its own runs.ts. */
-export type RunMethods = Pick<Store, 'claimTimers' | 'advanceRuns' | 'closeDigests' | 'cancelRuns' | 'getTrigger'>;
-
-/** What keeps secrets at rest honest, which each dialect implements in its own secrets.ts. */
-export type SecretMethods = Pick<Store, 'claimSealingKey' | 'listInboxSecrets' | 'replaceInboxSecret'>;
-
 export interface QueueStats {
   /** Jobs not yet finished, due or not. */
   depth: number;
@@ -664,10 +632,11 @@ export interface InboxStore {
 }
 
 /**
- * Herald's persistence: one small port per concern, each implemented by both dialects (SQLite in
- * src/store/sqlite, PostgreSQL in src/store/postgres). Callers name the ports they use. Every
- * method is scoped by environment where data belongs to one. Writes resolve only after they are
- * durable.
+ * Herald's persistence: one small port per concern, each implemented by both dialects in a file of
+ * the same name (src/store/sqlite/jobs.ts and src/store/postgres/jobs.ts, …; listeners are in the
+ * dialect's store assembly) and held to a contract suite of that name (test/store/contracts/).
+ * Callers name the ports they use. Every method is scoped by environment where data belongs to
+ * one. Writes resolve only after they are durable.
  */
 export interface Store
   extends

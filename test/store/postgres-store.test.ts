@@ -10,10 +10,9 @@ import { inboxChannel } from '../../src/store/postgres/notifications.js';
 import { createPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { sqlLiteral, withLiterals } from '../../src/store/postgres/sql-literals.js';
 import { waitFor } from '../support/wait-for.js';
-import { claimInApp, describeInboxContract, inAppSent } from './inbox-contract.js';
-import { describeMessageLogContract } from './message-log-contract.js';
-import { claimRuns, decide, describeRunsContract, saveWorkflow, trigger } from './runs-contract.js';
-import { describeStoreContract } from './store-contract.js';
+import { claimInApp, inAppSent } from './contracts/inbox.js';
+import { describeStoreContracts } from './contracts/index.js';
+import { claimRuns, decide, saveWorkflow, trigger } from './contracts/runs.js';
 
 const DATABASE_URL = process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -53,10 +52,7 @@ async function openOnFreshSchema(poolSize?: number) {
   };
 }
 
-describeStoreContract('postgres', () => openOnFreshSchema());
-describeInboxContract('postgres', () => openOnFreshSchema());
-describeMessageLogContract('postgres', () => openOnFreshSchema());
-describeRunsContract('postgres', () => openOnFreshSchema());
+describeStoreContracts('postgres', () => openOnFreshSchema());
 
 describe('postgres statements sent with literals', () => {
   // Text PostgreSQL can store: anything but NUL, which Herald refuses before it gets here.

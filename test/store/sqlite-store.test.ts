@@ -4,10 +4,7 @@ import { join } from 'node:path';
 import type { Store } from '../../src/core/store.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
-import { describeInboxContract } from './inbox-contract.js';
-import { describeMessageLogContract } from './message-log-contract.js';
-import { describeRunsContract } from './runs-contract.js';
-import { describeStoreContract } from './store-contract.js';
+import { describeStoreContracts } from './contracts/index.js';
 
 function onTempFile(create: (path: string) => Store | Promise<Store>) {
   return async () => {
@@ -25,35 +22,11 @@ function onTempFile(create: (path: string) => Store | Promise<Store>) {
 }
 
 // The implementation itself, and the same behind the thread boundary Herald runs it with.
-describeStoreContract(
+describeStoreContracts(
   'sqlite (in process)',
   onTempFile((path) => createSqliteStore({ path })),
 );
-describeStoreContract(
-  'sqlite (own thread)',
-  onTempFile((path) => createThreadedSqliteStore({ path })),
-);
-describeInboxContract(
-  'sqlite (in process)',
-  onTempFile((path) => createSqliteStore({ path })),
-);
-describeInboxContract(
-  'sqlite (own thread)',
-  onTempFile((path) => createThreadedSqliteStore({ path })),
-);
-describeMessageLogContract(
-  'sqlite (in process)',
-  onTempFile((path) => createSqliteStore({ path })),
-);
-describeMessageLogContract(
-  'sqlite (own thread)',
-  onTempFile((path) => createThreadedSqliteStore({ path })),
-);
-describeRunsContract(
-  'sqlite (in process)',
-  onTempFile((path) => createSqliteStore({ path })),
-);
-describeRunsContract(
+describeStoreContracts(
   'sqlite (own thread)',
   onTempFile((path) => createThreadedSqliteStore({ path })),
 );

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ApiKeyMethods } from '../../core/store.js';
+import type { ApiKeyStore } from '../../core/store.js';
 import { API_KEY_COLUMNS, toApiKey, type ApiKeyRow } from '../api-key-rows.js';
 
 /**
@@ -9,7 +9,7 @@ import { API_KEY_COLUMNS, toApiKey, type ApiKeyRow } from '../api-key-rows.js';
 export function postgresApiKeyMethods(
   pool: pg.Pool,
   transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
-): ApiKeyMethods {
+): ApiKeyStore {
   type Row = ApiKeyRow & { revoked_at: number | null };
   return {
     async addApiKey(input) {

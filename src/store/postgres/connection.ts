@@ -78,3 +78,14 @@ export async function inTransactionCommittedBy<T>(
 export function isDeadlock(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '40P01';
 }
+
+/** Statements whose rows are all the caller wants, on any pooled connection. */
+export function rowQueries(pool: pg.Pool) {
+  return {
+    query: async <Row extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
+      (await pool.query<Row>(sql, params)).rows,
+    /** For the statements on the delivery path: each connection parses and plans them once. */
+    named: async <Row extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) =>
+      (await pool.query<Row>({ name, text, values })).rows,
+  };
+}

@@ -6,7 +6,7 @@ import {
   type InboxEvent,
   type InboxSettings,
 } from '../../core/inbox.js';
-import type { InboxMethods } from '../../core/store.js';
+import type { InboxStore } from '../../core/store.js';
 import {
   countsOf,
   eventPayload,
@@ -138,7 +138,7 @@ export function postgresInboxMethods(
   pool: pg.Pool,
   transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
   channels: { events: string; settings: string },
-): InboxMethods {
+): Omit<InboxStore, 'onInboxEvents' | 'onInboxSettingsChanged'> {
   const channel = channels.events;
   const settingsOf = async (env: string): Promise<InboxSettings | undefined> => {
     const { rows } = await pool.query<{ secret: string; allowed_origins: string | null; updated_at: number }>(

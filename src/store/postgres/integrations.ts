@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { IntegrationMethods } from '../../core/store.js';
+import type { IntegrationStore } from '../../core/store.js';
 import {
   INTEGRATION_INSERT_COLUMNS,
   integrationValues,
@@ -12,7 +12,7 @@ import {
 export function postgresIntegrationMethods(
   pool: pg.Pool,
   transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
-): IntegrationMethods {
+): IntegrationStore {
   return {
     async putIntegration(integration) {
       // xmax = 0 only on a row this statement inserted: tells a create from a replace in one trip.

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ClaimedRun, ClaimedTimer, RunMethods, RunState, RunWorkResult } from '../../core/store.js';
+import type { ClaimedRun, ClaimedTimer, RunStore, RunState, RunWorkResult } from '../../core/store.js';
 import type { DigestContext } from '../../core/templates.js';
 import type { MessageStatus } from '../../core/types.js';
 import { MESSAGE_COLUMNS, page, toMessage, toSubscriber, type MessageRow, type SubscriberRow } from '../rows.js';
@@ -141,7 +141,7 @@ interface TriggerRow {
  * (see run-writes.ts for the locks that make digests and throttles exact). `jobsChannel` is
  * NOTIFYed, at commit, when run work made jobs or timers due now.
  */
-export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunMethods {
+export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore {
   /** One transaction, tried again if it was a deadlock victim (it was rolled back whole). */
   async function runTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {

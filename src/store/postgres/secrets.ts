@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import type { SecretMethods } from '../../core/store.js';
+import type { SecretStore } from '../../core/store.js';
 
 /** The sealing key's fingerprint and the inbox secrets as stored, on PostgreSQL. */
-export function postgresSecretMethods(pool: pg.Pool): SecretMethods {
+export function postgresSecretMethods(pool: pg.Pool): SecretStore {
   return {
     async claimSealingKey(keyId) {
       // Two processes claiming at once: the second insert waits for the first to commit, does

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Store } from '../../core/store.js';
+import type { SubscriberStore } from '../../core/store.js';
 import { channelsJson, toSubscriber, type SubscriberRow } from '../rows.js';
 import { lockInboxFeeds } from './inbox.js';
 
@@ -7,7 +7,7 @@ import { lockInboxFeeds } from './inbox.js';
 export function postgresSubscriberMethods(
   pool: pg.Pool,
   transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
-): Pick<Store, 'putSubscriber' | 'getSubscriber' | 'deleteSubscriber'> {
+): SubscriberStore {
   return {
     async putSubscriber(env, subscriberId, fields, now) {
       const { rows } = await pool.query<SubscriberRow>(

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { ApiKeyMethods } from '../../core/store.js';
+import type { ApiKeyStore } from '../../core/store.js';
 import { API_KEY_COLUMNS, toApiKey, type ApiKeyRow } from '../api-key-rows.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 
@@ -7,7 +7,7 @@ import type { SqliteWriter } from './sqlite-writer.js';
  * API keys on SQLite. Lookups by hash use the primary key, by id its unique index, and lists
  * api_keys_by_environment. Every write runs in the one writer, so checks and writes cannot interleave.
  */
-export function sqliteApiKeyMethods(prepared: (sql: string) => Statement, writer: SqliteWriter): ApiKeyMethods {
+export function sqliteApiKeyMethods(prepared: (sql: string) => Statement, writer: SqliteWriter): ApiKeyStore {
   const byHash = (hash: string) =>
     prepared(`SELECT ${API_KEY_COLUMNS}, revoked_at FROM api_keys WHERE hash = ?`).get(hash) as
       (ApiKeyRow & { revoked_at: number | null }) | undefined;

@@ -9,7 +9,7 @@ import {
   type InboxSettings,
   type InboxItem,
 } from '../../core/inbox.js';
-import type { InboxMethods, JobCompletion } from '../../core/store.js';
+import type { InboxStore, JobCompletion } from '../../core/store.js';
 import {
   countsOf,
   eventPayload,
@@ -92,7 +92,10 @@ export function prepareAddInboxItems(db: Database) {
 }
 
 /** The inbox read and change methods on SQLite. Feeds walk inbox_items_by_subscriber. */
-export function sqliteInboxMethods(prepared: (sql: string) => Statement, writer: SqliteWriter): InboxMethods {
+export function sqliteInboxMethods(
+  prepared: (sql: string) => Statement,
+  writer: SqliteWriter,
+): Omit<InboxStore, 'onInboxEvents' | 'onInboxSettingsChanged'> {
   const { feed, record } = prepareFeedWrites(prepared);
   const find = (env: string): InboxSettings | undefined => {
     const row = prepared('SELECT secret, allowed_origins, updated_at FROM inbox_settings WHERE environment_id = ?').get(

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { IntegrationMethods } from '../../core/store.js';
+import type { IntegrationStore } from '../../core/store.js';
 import {
   INTEGRATION_INSERT_COLUMNS,
   integrationValues,
@@ -10,10 +10,7 @@ import {
 import type { SqliteWriter } from './sqlite-writer.js';
 
 /** Integrations and push-device upkeep on SQLite. All lookups are primary keys. */
-export function sqliteIntegrationMethods(
-  prepared: (sql: string) => Statement,
-  writer: SqliteWriter,
-): IntegrationMethods {
+export function sqliteIntegrationMethods(prepared: (sql: string) => Statement, writer: SqliteWriter): IntegrationStore {
   const get = (env: string, id: string) => {
     const row = prepared('SELECT * FROM integrations WHERE environment_id = ? AND id = ?').get(env, id) as
       IntegrationRow | undefined;

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { newId } from '../../core/ids.js';
 import { digestOf, foldedReason } from '../../core/run-engine.js';
-import type { ClaimedRun, ClaimedTimer, RunAdvance, RunMethods, RunState, RunWorkResult } from '../../core/store.js';
+import type { ClaimedRun, ClaimedTimer, RunAdvance, RunStore, RunState, RunWorkResult } from '../../core/store.js';
 import type { DigestContext } from '../../core/templates.js';
 import type { MessageChannel, MessageStatus } from '../../core/types.js';
 import { MESSAGE_COLUMNS, page, toMessage, toSubscriber, type MessageRow, type SubscriberRow } from '../rows.js';
@@ -34,7 +34,7 @@ interface Changed {
  * the trigger view. Every write runs on the one writer, so digests and throttles need no locks:
  * a join, a close and a count never interleave.
  */
-export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunMethods {
+export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
   const claim = db.prepare(`
     UPDATE run_timers SET due_at = @leaseUntil, locked_by = @workerId, claims = claims + 1
     WHERE id IN (SELECT id FROM run_timers WHERE due_at <= @now ORDER BY due_at LIMIT @limit)

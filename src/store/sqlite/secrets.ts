@@ -1,9 +1,9 @@
 import type { Statement } from 'better-sqlite3';
-import type { SecretMethods } from '../../core/store.js';
+import type { SecretStore } from '../../core/store.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 
 /** The sealing key's fingerprint and the inbox secrets as stored, on SQLite. */
-export function sqliteSecretMethods(prepared: (sql: string) => Statement, writer: SqliteWriter): SecretMethods {
+export function sqliteSecretMethods(prepared: (sql: string) => Statement, writer: SqliteWriter): SecretStore {
   return {
     claimSealingKey(keyId) {
       return writer.run(() => {

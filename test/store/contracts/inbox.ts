@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { InboxCounts, InboxEvent, InboxItem } from '../../src/core/inbox.js';
-import { newId } from '../../src/core/ids.js';
-import type { ClaimedJob, JobCompletion, Store } from '../../src/core/store.js';
-import type { OpenedStore } from './store-contract.js';
+import type { InboxCounts, InboxEvent, InboxItem } from '../../../src/core/inbox.js';
+import { newId } from '../../../src/core/ids.js';
+import type { ClaimedJob, JobCompletion, Store } from '../../../src/core/store.js';
+import type { OpenStore } from './fixtures.js';
 
 const T0 = 1_800_000_000_000;
 const LEASE = 30_000;
@@ -88,7 +88,7 @@ async function addItems(store: Store, env: string, subscriberIds: string[], at =
 const counts = (total: number, unread: number, unseen: number): InboxCounts => ({ total, unread, unseen });
 
 /** The inbox part of the Store contract: items, their states and counts, events and settings. */
-export function describeInboxContract(name: string, open: () => Promise<OpenedStore>) {
+export function describeInboxContract(name: string, open: OpenStore) {
   describe(`${name} store: in-app inbox`, () => {
     it('adds an item with the first event of its feed, and only once', async () => {
       const { store, environmentId: env, close } = await open();

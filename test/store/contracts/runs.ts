@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../src/core/ids.js';
-import { advanceRun, foldedReason, RECHECK_MS, startOfRuns } from '../../src/core/run-engine.js';
+import { newId } from '../../../src/core/ids.js';
+import { advanceRun, foldedReason, RECHECK_MS, startOfRuns } from '../../../src/core/run-engine.js';
 import type {
   ClaimedDigest,
   ClaimedJob,
@@ -11,10 +11,10 @@ import type {
   RunDetails,
   Store,
   TriggerPlan,
-} from '../../src/core/store.js';
-import { compileRunParts } from '../../src/core/templates.js';
-import { isSendingStep, type Workflow, type WorkflowStep } from '../../src/core/types.js';
-import type { OpenedStore } from './store-contract.js';
+} from '../../../src/core/store.js';
+import { compileRunParts } from '../../../src/core/templates.js';
+import { isSendingStep, type Workflow, type WorkflowStep } from '../../../src/core/types.js';
+import type { OpenStore } from './fixtures.js';
 
 const T0 = 1_800_000_000_000;
 const LEASE = 30_000;
@@ -115,7 +115,7 @@ function completion(job: ClaimedJob, at: number, status: 'sent' | 'failed' = 'se
 }
 
 /** Workflow runs (core/run-engine.ts) on every store: timers, advances, digests, throttles, cancel. */
-export function describeRunsContract(name: string, open: () => Promise<OpenedStore>) {
+export function describeRunsContract(name: string, open: OpenStore) {
   describe(`${name} store: workflow runs`, () => {
     it('starts each run where the workflow does: completed without a timer, active or scheduled with one', async () => {
       const { store, environmentId: env, close } = await open();

@@ -1,0 +1,113 @@
+import type pg from 'pg';
+import type { WorkflowStore } from '../../core/store.js';
+import type { Workflow } from '../../core/types.js';
+import { page, toWorkflow, toWorkflowVersion, type WorkflowRow, type WorkflowVersionRow } from '../rows.js';
+import { rowQueries } from './connection.js';
+
+/**
+ * Workflows and their immutable versions on PostgreSQL. Saves and deletes announce the workflow
+ * on `workflowChannel` in their transaction; the assembly (postgres-store.ts) listens.
+ */
+export function postgresWorkflowMethods(
+  pool: pg.Pool,
+  transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
+  workflowChannel: string,
+): Omit<WorkflowStore, 'onWorkflowChanged'> {
+  const { query } = rowQueries(pool);
+  /** Tells every process's workflow cache, at commit, that this workflow changed. */
+  const announceWorkflow = (client: pg.PoolClient | pg.Pool, env: string, key: string) =>
+    client.query('SELECT pg_notify($1, $2)', [workflowChannel, JSON.stringify([env, key])]);
+
+  // Versions are immutable, so their parsed steps can be kept: a trigger then reads one small
+  // row instead of parsing the templates again.
+  const stepsByVersion = new Map<string, Workflow['steps']>();
+  const stepsOf = async (versionId: string): Promise<Workflow['steps']> => {
+    let steps = stepsByVersion.get(versionId);
+    if (!steps) {
+      const [row] = await query<{ steps: string }>('SELECT steps FROM workflow_versions WHERE id = $1', [versionId]);
+      steps = JSON.parse(row!.steps) as Workflow['steps'];
+      if (stepsByVersion.size >= 1000) stepsByVersion.delete(stepsByVersion.keys().next().value!);
+      stepsByVersion.set(versionId, steps);
+    }
+    return steps;
+  };
+
+  return {
+    async putWorkflow(env, input, now) {
+      return transaction(async (client) => {
+        // The upsert takes the workflow's row lock, so concurrent saves get successive versions.
+        const { rows } = await client.query<{ version: number; created_at: number }>(
+          `INSERT INTO workflows (environment_id, key, name, version, version_id, created_at, updated_at)
+           VALUES ($1, $2, $3, 1, $4, $5, $5)
+           ON CONFLICT (environment_id, key) DO UPDATE SET
+             name = excluded.name, version = workflows.version + 1, version_id = excluded.version_id,
+             updated_at = excluded.updated_at
+           RETURNING version, created_at`,
+          [env, input.key, input.name, input.versionId, now],
+        );
+        const { version, created_at: createdAt } = rows[0]!;
+        await client.query(
+          `INSERT INTO workflow_versions (id, environment_id, key, name, version, steps, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          [input.versionId, env, input.key, input.name, version, JSON.stringify(input.steps), now],
+        );
+        await announceWorkflow(client, env, input.key);
+        return {
+          key: input.key,
+          name: input.name,
+          steps: input.steps,
+          version,
+          versionId: input.versionId,
+          createdAt,
+          updatedAt: now,
+        };
+      });
+    },
+
+    async getWorkflow(env, key) {
+      const [row] = await query<Omit<WorkflowRow, 'steps'>>(
+        `SELECT key, name, version, version_id, created_at, updated_at
+         FROM workflows WHERE environment_id = $1 AND key = $2`,
+        [env, key],
+      );
+      if (!row) return undefined;
+      return {
+        key: row.key,
+        name: row.name,
+        steps: await stepsOf(row.version_id),
+        version: row.version,
+        versionId: row.version_id,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+      };
+    },
+
+    async listWorkflows(env, limit, cursor) {
+      const rows = await query<WorkflowRow>(
+        `SELECT w.key, w.name, w.version, w.version_id, v.steps, w.created_at, w.updated_at
+         FROM workflows w JOIN workflow_versions v ON v.id = w.version_id
+         WHERE w.environment_id = $1 AND w.key > $2
+         ORDER BY w.key LIMIT $3`,
+        [env, cursor ?? '', limit + 1],
+      );
+      return page(rows, limit, toWorkflow, (row) => row.key);
+    },
+
+    async deleteWorkflow(env, key) {
+      // Versions stay: messages already accepted still render the version they were planned with.
+      return transaction(async (client) => {
+        const result = await client.query('DELETE FROM workflows WHERE environment_id = $1 AND key = $2', [env, key]);
+        await announceWorkflow(client, env, key);
+        return (result.rowCount ?? 0) > 0;
+      });
+    },
+
+    async getWorkflowVersions(versionIds) {
+      const rows = await query<WorkflowVersionRow>(
+        'SELECT id, key, name, steps FROM workflow_versions WHERE id = ANY($1::text[])',
+        [versionIds],
+      );
+      return rows.map(toWorkflowVersion);
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { Statement } from 'better-sqlite3';
+import type { SubscriberStore } from '../../core/store.js';
+import { subscriberParams, toSubscriber, type SubscriberRow } from '../rows.js';
+import type { SqliteWriter } from './sqlite-writer.js';
+
+/** Subscribers on SQLite: upsert, read, and delete with the erasure of their data. Primary keys. */
+export function sqliteSubscriberMethods(prepared: (sql: string) => Statement, writer: SqliteWriter): SubscriberStore {
+  return {
+    async putSubscriber(env, subscriberId, fields, now) {
+      const row = await writer.run(
+        () =>
+          prepared(`
+            INSERT INTO subscribers (environment_id, subscriber_id, email, phone, name, locale, timezone, data,
+                                     channels, created_at, updated_at)
+            VALUES (@env, @id, @email, @phone, @name, @locale, @timezone, @data, @channels, @now, @now)
+            ON CONFLICT (environment_id, subscriber_id) DO UPDATE SET
+              email = excluded.email, phone = excluded.phone, name = excluded.name, locale = excluded.locale,
+              timezone = excluded.timezone, data = excluded.data, channels = excluded.channels,
+              updated_at = excluded.updated_at
+            RETURNING *`).get(subscriberParams(env, subscriberId, fields, now)) as SubscriberRow,
+      );
+      return toSubscriber(row);
+    },
+
+    async getSubscriber(env, subscriberId) {
+      const row = prepared('SELECT * FROM subscribers WHERE environment_id = ? AND subscriber_id = ?').get(
+        env,
+        subscriberId,
+      ) as SubscriberRow | undefined;
+      return row ? toSubscriber(row) : undefined;
+    },
+
+    async deleteSubscriber(env, subscriberId) {
+      return writer.run(() => {
+        const deleted = prepared('DELETE FROM subscribers WHERE environment_id = ? AND subscriber_id = ?').run(
+          env,
+          subscriberId,
+        ).changes;
+        // Erase personal data from the delivery log: addresses, rendered content, provider replies
+        // (which often quote the address) and captured dev mail.
+        prepared(`
+          DELETE FROM dev_mail WHERE message_id IN (
+            SELECT id FROM messages WHERE environment_id = ? AND subscriber_id = ?)`).run(env, subscriberId);
+        prepared(`
+          UPDATE attempts SET detail = '[erased]' WHERE message_id IN (
+            SELECT id FROM messages WHERE environment_id = ? AND subscriber_id = ?)`).run(env, subscriberId);
+        const erased = prepared(`
+          UPDATE messages SET recipient = NULL, subject = NULL, content = NULL, reason = CASE
+            WHEN status IN ('queued', 'sending', 'retrying') THEN reason ELSE NULL END
+          WHERE environment_id = ? AND subscriber_id = ?`).run(env, subscriberId).changes;
+        for (const table of ['inbox_items', 'inbox_feeds', 'inbox_events']) {
+          prepared(`DELETE FROM ${table} WHERE environment_id = ? AND subscriber_id = ?`).run(env, subscriberId);
+        }
+        return deleted > 0 || erased > 0;
+      });
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import type { Statement } from 'better-sqlite3';
+import type { WorkflowStore } from '../../core/store.js';
+import { page, toWorkflow, toWorkflowVersion, type WorkflowRow, type WorkflowVersionRow } from '../rows.js';
+import type { SqliteWriter } from './sqlite-writer.js';
+
+/** Workflows and their immutable versions on SQLite. */
+export function sqliteWorkflowMethods(
+  prepared: (sql: string) => Statement,
+  writer: SqliteWriter,
+): Omit<WorkflowStore, 'onWorkflowChanged'> {
+  return {
+    async putWorkflow(env, input, now) {
+      return writer.run(() => {
+        const current = prepared('SELECT version, created_at FROM workflows WHERE environment_id = ? AND key = ?').get(
+          env,
+          input.key,
+        ) as { version: number; created_at: number } | undefined;
+        const version = (current?.version ?? 0) + 1;
+        prepared(`
+          INSERT INTO workflow_versions (id, environment_id, key, name, version, steps, created_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
+          input.versionId,
+          env,
+          input.key,
+          input.name,
+          version,
+          JSON.stringify(input.steps),
+          now,
+        );
+        prepared(`
+          INSERT INTO workflows (environment_id, key, name, version, version_id, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (environment_id, key) DO UPDATE SET
+            name = excluded.name, version = excluded.version, version_id = excluded.version_id,
+            updated_at = excluded.updated_at`).run(env, input.key, input.name, version, input.versionId, now, now);
+        return {
+          key: input.key,
+          name: input.name,
+          steps: input.steps,
+          version,
+          versionId: input.versionId,
+          createdAt: current?.created_at ?? now,
+          updatedAt: now,
+        };
+      });
+    },
+
+    // Hot reads by key are cached in front of the store (cached-workflows.ts), so this stays plain.
+    async getWorkflow(env, key) {
+      const row = prepared(`
+        SELECT w.key, w.name, w.version, w.version_id, v.steps, w.created_at, w.updated_at
+        FROM workflows w JOIN workflow_versions v ON v.id = w.version_id
+        WHERE w.environment_id = ? AND w.key = ?`).get(env, key) as WorkflowRow | undefined;
+      return row ? toWorkflow(row) : undefined;
+    },
+
+    async listWorkflows(env, limit, cursor) {
+      const rows = prepared(`
+        SELECT w.key, w.name, w.version, w.version_id, v.steps, w.created_at, w.updated_at
+        FROM workflows w JOIN workflow_versions v ON v.id = w.version_id
+        WHERE w.environment_id = ? AND w.key > ?
+        ORDER BY w.key LIMIT ?`).all(env, cursor ?? '', limit + 1) as WorkflowRow[];
+      return page(rows, limit, toWorkflow, (row) => row.key);
+    },
+
+    async deleteWorkflow(env, key) {
+      // Versions stay: messages already accepted still render the version they were planned with.
+      return writer.run(
+        () => prepared('DELETE FROM workflows WHERE environment_id = ? AND key = ?').run(env, key).changes > 0,
+      );
+    },
+
+    async getWorkflowVersions(versionIds) {
+      const rows = prepared(`
+        SELECT id, key, name, steps FROM workflow_versions WHERE id IN (SELECT value FROM json_each(?))`).all(
+        JSON.stringify(versionIds),
+      ) as WorkflowVersionRow[];
+      return rows.map(toWorkflowVersion);
+    },
+  };
+}

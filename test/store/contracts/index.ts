@@ -1,0 +1,33 @@
+import { describeApiKeysContract } from './api-keys.js';
+import { describeDeliveryLogContract } from './delivery-log.js';
+import type { OpenStore } from './fixtures.js';
+import { describeInboxContract } from './inbox.js';
+import { describeIntegrationsContract } from './integrations.js';
+import { describeJobsContract } from './jobs.js';
+import { describeRunsContract } from './runs.js';
+import { describeSecretsContract } from './secrets.js';
+import { describeSubscribersContract } from './subscribers.js';
+import { describeTriggersContract } from './triggers.js';
+import { describeWorkflowsContract } from './workflows.js';
+
+/**
+ * One contract suite per port of core/store.ts, by the name of the file that implements the port in
+ * each dialect folder (test/store/dialect-files.test.ts keeps the names in step).
+ */
+export const PORT_CONTRACTS = {
+  'api-keys': describeApiKeysContract,
+  secrets: describeSecretsContract,
+  subscribers: describeSubscribersContract,
+  workflows: describeWorkflowsContract,
+  triggers: describeTriggersContract,
+  runs: describeRunsContract,
+  'delivery-log': describeDeliveryLogContract,
+  jobs: describeJobsContract,
+  integrations: describeIntegrationsContract,
+  inbox: describeInboxContract,
+} satisfies Record<string, (name: string, open: OpenStore) => void>;
+
+/** Every port's contract, on the store `open` makes. */
+export function describeStoreContracts(name: string, open: OpenStore) {
+  for (const describeContract of Object.values(PORT_CONTRACTS)) describeContract(name, open);
+}

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import type { ClaimedJob, JobCompletion } from '../../../src/core/store.js';
+import { LEASE, seedMessages, sent, T0, type OpenStore } from './fixtures.js';
+
+/** The job queue (JobStore): claims under leases, outcomes, renewals and releases. */
+export function describeJobsContract(name: string, open: OpenStore) {
+  describe(`${name} store: jobs`, () => {
+    it('never hands the same job to two workers', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 10);
+      const [a, b] = await Promise.all([store.claimJobs('w1', 10, T0, LEASE), store.claimJobs('w2', 10, T0, LEASE)]);
+      const ids = [...a, ...b].map((job) => job.jobId);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBe(10);
+      await close();
+    });
+
+    it('claims a job again only after its lease expires', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 1);
+      const [first] = await store.claimJobs('w1', 5, T0, LEASE);
+      expect(first?.claims).toBe(1);
+      expect(await store.claimJobs('w2', 5, T0 + LEASE - 1, LEASE)).toHaveLength(0);
+      const [again] = await store.claimJobs('w2', 5, T0 + LEASE, LEASE);
+      expect(again?.jobId).toBe(first?.jobId);
+      expect(again?.claims).toBe(2);
+      await close();
+    });
+
+    it('hands out the subscriber with each claimed job and marks the message sending', async () => {
+      const { store, environmentId, close } = await open();
+      const plan = await seedMessages(store, environmentId, 2);
+      const jobs = await store.claimJobs('w1', 5, T0, LEASE);
+      expect(jobs.map((job) => job.subscriber?.email).sort()).toEqual(['s0@example.com', 's1@example.com']);
+      const message = await store.getMessage(environmentId, plan.messages[0]!.id);
+      expect(message?.status).toBe('sending');
+      expect((await store.getTriggerData([plan.triggerId])).get(plan.triggerId)).toEqual({ n: 1 });
+      await close();
+    });
+
+    it('records a sent outcome and removes the job', async () => {
+      const { store, environmentId, close } = await open();
+      const plan = await seedMessages(store, environmentId, 1);
+      const [job] = await store.claimJobs('w1', 1, T0, LEASE);
+      await store.completeJobs([sent(job!, T0 + 5, '250 ok', 'hello', 5)]);
+      const message = await store.getMessage(environmentId, plan.messages[0]!.id);
+      expect(message).toMatchObject({ status: 'sent', recipient: 's0@example.com', subject: 'hello', attemptCount: 1 });
+      expect(message?.attempts).toEqual([
+        { at: T0 + 5, outcome: 'sent', detail: '250 ok', durationMs: 5, integrationId: null, provider: null },
+      ]);
+      expect(message?.content).toEqual({ html: null, text: 'body of hello' });
+      expect(await store.queueStats(T0 + 10)).toEqual({ depth: 0, oldestDueAgeMs: 0 });
+      expect(await store.claimJobs('w1', 1, T0 + 10 * LEASE, LEASE)).toHaveLength(0);
+      await close();
+    });
+
+    it('reschedules a retry only while the worker still holds the job', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 1);
+      const [job] = await store.claimJobs('w1', 1, T0, LEASE);
+      const retry = (workerId: string, at: number) =>
+        store.completeJobs([
+          {
+            jobId: job!.jobId,
+            workerId,
+            messageId: job!.messageId,
+            at,
+            attempts: [{ outcome: 'retry', detail: '451 later', durationMs: 1 }],
+            status: 'retrying',
+            reason: '451 later',
+            retryAt: at + 1_000,
+          },
+        ]);
+      await retry('w1', T0 + 1);
+      expect(await store.nextJobDueAt()).toBe(T0 + 1_001);
+      const [again] = await store.claimJobs('w2', 1, T0 + 1_001, LEASE);
+      expect(again?.failedAttempts).toBe(1);
+      // w1 no longer holds it: its late retry must not move w2's lease.
+      await retry('w1', T0 + 2_000);
+      expect(await store.nextJobDueAt()).toBe(T0 + 1_001 + LEASE);
+      const message = await store.getMessage(environmentId, job!.messageId);
+      expect(message?.attempts.map((a) => a.outcome)).toEqual(['retry', 'retry']);
+      await close();
+    });
+
+    it('puts back a deferred message without counting a failed attempt or a claim', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 1);
+      const defer = (job: ClaimedJob, at: number): JobCompletion => ({
+        jobId: job.jobId,
+        workerId: 'w1',
+        messageId: job.messageId,
+        at,
+        attempts: [],
+        status: 'retrying',
+        reason: 'waiting for smtp-main: 2 sends in flight there',
+        retryAt: at + 500,
+        deferred: true,
+      });
+      let at = T0;
+      for (let round = 0; round < 3; round++) {
+        const [job] = await store.claimJobs('w1', 1, at, LEASE);
+        expect(job).toMatchObject({ claims: 1, failedAttempts: 0 });
+        await store.completeJobs([defer(job!, at + 1)]);
+        expect(await store.nextJobDueAt()).toBe(at + 501);
+        expect(await store.getMessage(environmentId, job!.messageId)).toMatchObject({
+          status: 'retrying',
+          reason: expect.stringContaining('waiting for smtp-main'),
+          attemptCount: 0,
+        });
+        at += 501;
+      }
+      const message = await store.getMessage(environmentId, (await store.claimJobs('w1', 1, at, LEASE))[0]!.messageId);
+      expect(message).toMatchObject({ status: 'sending', attemptCount: 0, attempts: [] });
+      await close();
+    });
+
+    it('extends the leases a worker still holds, and only those', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 2);
+      const [a, b] = await store.claimJobs('w1', 2, T0, LEASE);
+      // Another worker's renewal changes nothing.
+      expect(await store.renewLeases('w2', [a!.jobId, b!.jobId], T0 + 10 * LEASE)).toBe(0);
+      expect(await store.renewLeases('w1', [a!.jobId], T0 + 3 * LEASE)).toBe(1);
+      // Past the first lease only the job that was not renewed is due again.
+      const reclaimed = await store.claimJobs('w2', 5, T0 + LEASE, LEASE);
+      expect(reclaimed.map((job) => job.jobId)).toEqual([b!.jobId]);
+      // w1 lost b to w2: renewing it now must not take it back.
+      expect(await store.renewLeases('w1', [a!.jobId, b!.jobId], T0 + 3 * LEASE)).toBe(1);
+      // a is held until T0 + 3 leases; b, whose lease w2 did not renew, is due from T0 + 2 leases.
+      const due = (at: number) => store.claimJobs('w3', 5, at, LEASE).then((jobs) => jobs.map((job) => job.jobId));
+      expect(await due(T0 + 3 * LEASE - 1)).toEqual([b!.jobId]);
+      expect(await due(T0 + 3 * LEASE)).toEqual([a!.jobId]);
+      await close();
+    });
+
+    it('releases the jobs a worker holds', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 3);
+      await store.claimJobs('w1', 3, T0, LEASE);
+      expect(await store.releaseJobs('w1', T0 + 1)).toBe(3);
+      expect(await store.claimJobs('w2', 3, T0 + 1, LEASE)).toHaveLength(3);
+      await close();
+    });
+  });
+}
