@@ -1,5 +1,5 @@
 import type { CompletedAttempt } from '../core/store.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
+import type { CircuitBreaker } from '../core/circuit-breaker.js';
 import type { DestinationGate, GateLease } from './destination-gate.js';
 import type { LiveIntegration } from './integration-directory.js';
 import type { ProviderOutcome } from './provider.js';

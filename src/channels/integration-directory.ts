@@ -2,10 +2,10 @@ import type { Logger } from 'pino';
 import type { SecretBox } from '../core/secret-box.js';
 import type { CircuitSnapshot, Store, StoredIntegration } from '../core/store.js';
 import type { ChannelType } from '../core/types.js';
-import { CircuitBreaker, type BreakerOptions } from './circuit-breaker.js';
+import { CircuitBreaker, type BreakerOptions } from '../core/circuit-breaker.js';
 import { DestinationGate } from './destination-gate.js';
 import type { ProviderContext, ProviderDefinition, ProviderInstance } from './provider.js';
-import { RateLimiter } from './rate-limiter.js';
+import { RateLimiter } from '../core/rate-limiter.js';
 import { findProvider } from './registry.js';
 
 /** An integration ready to send: its provider built, its breaker and rate limiter kept per process. */

@@ -1,5 +1,5 @@
 import type { TSchema } from 'typebox';
-import type { DeliveryOutcome, EmailMessage } from '../core/types.js';
+import type { DeliveryOutcome, EmailMessage, PushDevice } from '../core/types.js';
 import type { Mailbox } from './email/mime.js';
 import type { OpenSocket } from './outbound/guarded-socket.js';
 import type { HttpClient } from './outbound/http-client.js';
@@ -20,16 +20,7 @@ export interface SmsMessage {
   text: string;
 }
 
-/** A Web Push subscription as the browser's PushManager gives it. */
-export interface WebPushSubscription {
-  endpoint: string;
-  keys: { p256dh: string; auth: string };
-}
-
-export type PushDevice =
-  | { kind: 'webPush'; subscription: WebPushSubscription }
-  | { kind: 'fcm'; token: string }
-  | { kind: 'apns'; token: string };
+export type { PushDevice, WebPushSubscription } from '../core/types.js';
 
 export interface PushMessage {
   messageId: string;
