@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { createDevMailboxChannel } from './channels/dev-mailbox/dev-mailbox-channel.js';
 import { createDispatcher, MAX_PROVIDERS_PER_ATTEMPT } from './channels/dispatcher.js';
 import { isDeliverableAddress } from './channels/email/mime.js';
 import { createIntegrationDirectory } from './channels/integration-directory.js';
@@ -116,6 +115,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     emailFrom: config.emailFrom,
     sendTimeoutMs: config.sendTimeoutMs,
     now: () => clock.now(),
+    saveDevMail: (mail) => store.addDevMail(mail),
   };
   const breaker = { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs };
   const directory = createIntegrationDirectory({
@@ -135,10 +135,8 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
   const dispatcher = createDispatcher({
     directory,
     store,
-    http,
     clock,
     logger,
-    devMailbox: createDevMailboxChannel({ from: config.emailFrom, save: (mail) => store.addDevMail(mail) }),
     isDeliverableAddress,
     sendTimeoutMs: config.sendTimeoutMs,
     webhookDestinations: createWebhookDestinations({

@@ -261,6 +261,13 @@ export type DeliveryOutcome =
   | { status: 'failed'; reason: string }; // rejected address or payload
 
 /** An email ready for a provider: rendered, addressed, with its stable ids. */
+/**
+ * What a provider reports: a delivery outcome, plus `gone` on a failure that means the address
+ * will never work again (a push token the provider no longer knows): Herald removes it from the
+ * subscriber.
+ */
+export type ProviderOutcome = DeliveryOutcome | { status: 'failed'; reason: string; gone: true };
+
 export interface EmailMessage {
   messageId: string;
   environmentId: string;
