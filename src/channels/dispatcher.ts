@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { AttemptPlan } from '../core/attempt-plan.js';
+import { AttemptPlan, waitingFor } from '../core/attempt-plan.js';
+import type { Clock } from '../core/clock.js';
 import {
   beforeIntegrations,
   candidatesFor,
@@ -18,7 +19,6 @@ import {
   webhookUrl,
   type DeviceOutcome,
 } from '../core/delivery-policy.js';
-import { waitingFor } from '../core/attempt-plan.js';
 import type { Dispatcher, DispatchRequest, DispatchResult } from '../core/dispatch.js';
 import type { Store } from '../core/store.js';
 import type { PushDevice } from '../core/types.js';
@@ -32,7 +32,7 @@ import type { WebhookDestination, WebhookDestinations } from './webhook/webhook-
 export interface DispatcherDeps {
   directory: IntegrationDirectory;
   store: Store;
-  clock: { now(): number };
+  clock: Clock;
   logger: Logger;
   isDeliverableAddress(address: string): boolean;
   /** The longest wait for one provider call. */

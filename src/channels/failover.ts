@@ -1,5 +1,6 @@
 import type { AttemptPlan } from '../core/attempt-plan.js';
 import { outcomeDetail } from '../core/attempt-plan.js';
+import type { Clock } from '../core/clock.js';
 import type { CompletedAttempt } from '../core/store.js';
 import type { Destination, DestinationGate, GateLease } from './destination-gate.js';
 import type { LiveIntegration } from './integration-directory.js';
@@ -34,7 +35,7 @@ export async function failover(
   plan: AttemptPlan,
   send: (integration: LiveIntegration) => Promise<ProviderOutcome>,
   signal: AbortSignal,
-  clock: { now(): number },
+  clock: Clock,
   options: FailoverOptions,
 ): Promise<FailoverResult> {
   const attempts: CompletedAttempt[] = [];
