@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { createDispatcher, MAX_PROVIDERS_PER_ATTEMPT } from './channels/dispatcher.js';
+import { createDispatcher } from './channels/dispatcher.js';
 import { isDeliverableAddress } from './channels/email/mime.js';
 import { createIntegrationDirectory } from './channels/integration-directory.js';
 import { createIntegrationService } from './channels/integration-service.js';
@@ -10,6 +10,7 @@ import { vetUrl } from './channels/outbound/ssrf.js';
 import type { ProviderContext } from './channels/provider.js';
 import { createWebhookDestinations } from './channels/webhook/webhook-destinations.js';
 import { runCli } from './cli/cli.js';
+import { MAX_PROVIDERS_PER_ATTEMPT } from './core/attempt-plan.js';
 import type { Dispatcher } from './core/dispatch.js';
 import type { IntegrationService } from './core/integrations.js';
 import { createRunawayGuard } from './core/runaway-guard.js';

@@ -41,9 +41,6 @@ export interface DispatcherDeps {
   webhookDestinations: WebhookDestinations;
 }
 
-export { MAX_PROVIDERS_PER_ATTEMPT } from '../core/attempt-plan.js';
-export { redactUrl };
-
 /** The integration's own breaker and slots, or none for a provider that delivers inside Herald. */
 function ownDestination(integration: LiveIntegration): Destination | undefined {
   return guardOf(integration.definition) === 'integration' ? integration.destination : undefined;
