@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { createDevMailboxChannel } from './channels/dev-mailbox/dev-mailbox-channel.js';
-import { createDispatcher, MAX_PROVIDERS_PER_ATTEMPT } from './channels/dispatcher.js';
+import { createDispatcher } from './channels/dispatcher.js';
 import { isDeliverableAddress } from './channels/email/mime.js';
 import { createIntegrationDirectory } from './channels/integration-directory.js';
 import { createIntegrationService } from './channels/integration-service.js';
@@ -11,6 +10,7 @@ import { vetUrl } from './channels/outbound/ssrf.js';
 import type { ProviderContext } from './channels/provider.js';
 import { createWebhookDestinations } from './channels/webhook/webhook-destinations.js';
 import { runCli } from './cli/cli.js';
+import { MAX_PROVIDERS_PER_ATTEMPT } from './core/attempt-plan.js';
 import type { Dispatcher } from './core/dispatch.js';
 import type { IntegrationService } from './core/integrations.js';
 import { createRunawayGuard } from './core/runaway-guard.js';
@@ -116,6 +116,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     emailFrom: config.emailFrom,
     sendTimeoutMs: config.sendTimeoutMs,
     now: () => clock.now(),
+    saveDevMail: (mail) => store.addDevMail(mail),
   };
   const breaker = { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs };
   const directory = createIntegrationDirectory({
@@ -135,10 +136,8 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
   const dispatcher = createDispatcher({
     directory,
     store,
-    http,
     clock,
     logger,
-    devMailbox: createDevMailboxChannel({ from: config.emailFrom, save: (mail) => store.addDevMail(mail) }),
     isDeliverableAddress,
     sendTimeoutMs: config.sendTimeoutMs,
     webhookDestinations: createWebhookDestinations({

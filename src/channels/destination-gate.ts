@@ -1,3 +1,5 @@
+import type { CircuitBreaker } from '../core/circuit-breaker.js';
+
 /**
  * How many sends one destination (an integration, or a webhook receiver's origin) may hold at
  * once, per process. Without it, a receiver that never answers takes every delivery slot for a
@@ -124,6 +126,14 @@ export class DestinationGate {
       },
     };
   }
+}
+
+/** Where a send goes, as far as breakers and slot limits are concerned: an integration, or a webhook receiver. */
+export interface Destination {
+  /** For the log: the integration id, or a webhook receiver's origin. */
+  readonly name: string;
+  readonly breaker: CircuitBreaker;
+  readonly gate: DestinationGate;
 }
 
 /** A slot of a destination, held while one send runs there. */

@@ -1,40 +1,21 @@
+import type { AttemptPlan } from '../core/attempt-plan.js';
+import { outcomeDetail } from '../core/attempt-plan.js';
+import type { Clock } from '../core/clock.js';
 import type { CompletedAttempt } from '../core/store.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
-import type { DestinationGate, GateLease } from './destination-gate.js';
+import type { Destination, DestinationGate, GateLease } from './destination-gate.js';
 import type { LiveIntegration } from './integration-directory.js';
 import type { ProviderOutcome } from './provider.js';
 
-/** Integrations tried per attempt at most: failover within one attempt stays bounded in time. */
-export const MAX_PROVIDERS_PER_ATTEMPT = 3;
-
-/** Where a send goes, as far as breakers and slot limits are concerned. */
-export interface Destination {
-  /** For the log: the integration id, or a webhook receiver's origin. */
-  name: string;
-  breaker: CircuitBreaker;
-  gate: DestinationGate;
-}
-
 export interface FailoverOptions {
   /**
-   * The destination a send through this integration goes to; by default the integration itself.
-   * Webhooks name their receiver's origin; undefined for a URL that names none (refused anyway).
+   * The destination a send through this integration goes to (delivery-policy.ts, guardOf): the
+   * integration itself, a receiver's origin, or undefined for a send that leaves nothing outside
+   * Herald to protect (the dev mailbox) or a URL that names no receiver (refused anyway).
    */
-  destinationOf?(integration: LiveIntegration): Destination | undefined;
-  /**
-   * true: a provider's Retry-After pauses the whole integration (it speaks for every message).
-   * false for webhooks: one receiver's throttling says nothing of another's.
-   */
-  pausesIntegration?: boolean;
-  /**
-   * 'defer': when the first integration to try is at its limit, the message waits for it (put
-   * back in the queue, not failed over: a busy provider is not a failing one). 'skip': it is
-   * passed over like an open one — push, whose devices must all go in the same attempt.
-   */
-  whenBusy?: 'defer' | 'skip';
+  destinationOf(integration: LiveIntegration): Destination | undefined;
   /** Slots already held by this message (push: several devices through one integration hold one). */
   held?: SharedLeases;
-  /** Called after each send, when its slot is freed and its breaker told (webhooks forget healthy receivers). */
+  /** Called after each send, when its slot is freed and its breaker told (receivers are forgotten when healthy). */
   settled?(destination: Destination): void;
 }
 
@@ -44,86 +25,41 @@ export interface FailoverResult {
   via?: LiveIntegration;
 }
 
-export function outcomeDetail(outcome: ProviderOutcome): string {
-  return outcome.status === 'sent' ? (outcome.detail ?? outcome.providerMessageId ?? 'accepted') : outcome.reason;
-}
-
-/** The integration as its own destination. */
-function itself(integration: LiveIntegration): Destination {
-  return { name: integration.id, breaker: integration.breaker, gate: integration.gate };
-}
-
-/** Why a message waits for a busy destination, and for how long. */
-export function waitingFor(destination: Destination, note = ''): ProviderOutcome {
-  const { gate } = destination;
-  return {
-    status: 'retry',
-    deferred: true,
-    reason:
-      `waiting for ${destination.name}: ${gate.busy} sends in flight there ` +
-      `(--destination-concurrency ${gate.limit})${note}`,
-    retryAfterMs: gate.deferMs(),
-  };
-}
-
 /**
- * Tries the integrations in order until one takes the message or rejects it for good. An open
- * breaker, a provider's Retry-After or an exhausted rate limit skip an integration at once; a
- * destination at its limit makes the message wait (see FailoverOptions.whenBusy).
+ * Walks the candidates in the order given, asking the plan (core/attempt-plan.ts) at each step
+ * whether to try or pass over an integration, and does what only the channel layer can: takes a
+ * slot of the destination, calls `send`, times it, and collects the attempts.
  */
 export async function failover(
   candidates: readonly LiveIntegration[],
-  channel: string,
+  plan: AttemptPlan,
   send: (integration: LiveIntegration) => Promise<ProviderOutcome>,
   signal: AbortSignal,
-  clock: { now(): number },
-  options: FailoverOptions = {},
+  clock: Clock,
+  options: FailoverOptions,
 ): Promise<FailoverResult> {
-  const { pausesIntegration = true, whenBusy = 'defer' } = options;
   const attempts: CompletedAttempt[] = [];
-  const skipped: string[] = [];
-  const waits: number[] = [];
-  const note = () => (skipped.length > 0 ? ` (skipped ${skipped.join('; ')})` : '');
-  let lastRetry: Extract<ProviderOutcome, { status: 'retry' }> | undefined;
   for (const integration of candidates) {
-    if (attempts.length >= MAX_PROVIDERS_PER_ATTEMPT || signal.aborted) break;
-    const now = clock.now();
-    if (integration.unusable) {
-      skipped.push(`${integration.id}: ${integration.unusable}`);
-      continue;
-    }
-    if (integration.pausedUntil > now) {
-      skipped.push(`${integration.id}: paused by the provider's Retry-After`);
-      waits.push(integration.pausedUntil - now);
-      continue;
-    }
-    const destination = options.destinationOf ? options.destinationOf(integration) : itself(integration);
-    if (destination && !destination.breaker.tryAcquire(now)) {
-      skipped.push(`${destination.name}: circuit open`);
-      continue;
-    }
+    if (!plan.more(signal.aborted)) break;
+    const destination = options.destinationOf(integration);
+    if (!plan.admits(integration, destination, clock.now())) continue;
     let lease: GateLease | undefined;
     if (destination) {
+      const { gate } = destination;
       lease = options.held
-        ? options.held.take(destination.gate)
-        : whenBusy === 'defer'
-          ? await destination.gate.acquire(signal)
-          : destination.gate.tryAcquire();
+        ? options.held.take(gate)
+        : plan.whenBusy === 'wait'
+          ? await gate.acquire(signal)
+          : gate.tryAcquire();
       if (!lease) {
-        destination.breaker.release();
-        if (whenBusy === 'defer' && attempts.length === 0) {
-          return { outcome: waitingFor(destination, note()), attempts };
+        if (plan.busy(destination, gate.busy)) {
+          return { outcome: plan.waitingFor(destination.name, gate.busy, gate.limit, gate.deferMs()), attempts };
         }
-        skipped.push(`${destination.name}: ${destination.gate.busy} sends in flight (its limit)`);
         continue;
       }
     }
-    const wait = integration.limiter?.take(clock.now()) ?? 0;
-    if (wait > 0) {
+    if (!plan.withinRateLimit(integration, destination, clock.now())) {
       lease?.release();
-      destination?.breaker.release();
-      skipped.push(`${integration.id}: over its rate limit`);
-      waits.push(wait);
       continue;
     }
     const started = clock.now();
@@ -139,31 +75,15 @@ export async function failover(
       outcome: outcome.status,
       detail: outcomeDetail(outcome),
       durationMs: at - started,
-      integrationId: integration.id,
+      // Built-in providers (the dev mailbox) are no integration of the environment's.
+      integrationId: integration.builtIn ? null : integration.id,
       provider: integration.provider,
     });
-    if (destination) {
-      // A rejection is an answer too: the provider is up. Cut short by the job's deadline, or
-      // answered by a provider that is up (a 429, an SMTP 4xx): not a breaker failure either.
-      if (outcome.status !== 'retry') destination.breaker.success(at);
-      else if (signal.aborted) destination.breaker.release();
-      else if (outcome.providerAnswered) destination.breaker.success(at);
-      else destination.breaker.failure(at, outcome.reason);
-      options.settled?.(destination);
-    }
-    if (outcome.status !== 'retry') return { outcome, attempts, via: integration };
-    if (pausesIntegration && outcome.retryAfterMs) integration.pausedUntil = at + outcome.retryAfterMs;
-    lastRetry = outcome;
+    const final = plan.settle(integration, destination, outcome, at, signal.aborted);
+    if (destination) options.settled?.(destination);
+    if (final) return { outcome, attempts, via: integration };
   }
-  if (lastRetry) return { outcome: { ...lastRetry, reason: `${lastRetry.reason}${note()}` }, attempts };
-  return {
-    outcome: {
-      status: 'retry',
-      reason: `no ${channel} integration could take the message now${note()}`,
-      retryAfterMs: waits.length > 0 ? Math.min(...waits) : undefined,
-    },
-    attempts,
-  };
+  return { outcome: plan.exhausted(), attempts };
 }
 
 /**

@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import type { SecretBox } from '../core/secret-box.js';
 import type { CircuitSnapshot, StoredIntegration, IntegrationStore } from '../core/store.js';
 import type { ChannelType } from '../core/types.js';
-import { CircuitBreaker, type BreakerOptions } from './circuit-breaker.js';
-import { DestinationGate } from './destination-gate.js';
+import { CircuitBreaker, type BreakerOptions } from '../core/circuit-breaker.js';
+import { DestinationGate, type Destination } from './destination-gate.js';
 import type { ProviderContext, ProviderDefinition, ProviderInstance } from './provider.js';
-import { RateLimiter } from './rate-limiter.js';
-import { findProvider } from './registry.js';
+import { RateLimiter } from '../core/rate-limiter.js';
+import { BUILT_IN_PROVIDERS, findProvider } from './registry.js';
 
 /** An integration ready to send: its provider built, its breaker and rate limiter kept per process. */
 export interface LiveIntegration {
@@ -26,6 +26,10 @@ export interface LiveIntegration {
   limiter: RateLimiter | undefined;
   /** A provider's Retry-After: skipped until then. */
   pausedUntil: number;
+  /** The integration as a destination of its own sends (its breaker and slots), made once. */
+  destination: Destination;
+  /** A built-in provider standing in for the channel's integrations (the dev mailbox): no integration of the environment's. */
+  builtIn: boolean;
 }
 
 export interface IntegrationDirectoryDeps {
@@ -55,6 +59,8 @@ export interface IntegrationDirectory {
   openConfig(integration: StoredIntegration): Record<string, unknown>;
   /** Builds a one-off provider for a stored integration (POST /v1/integrations/{id}/test). */
   build(integration: StoredIntegration): LiveIntegration;
+  /** The built-in providers of a channel (registry.ts, BUILT_IN_PROVIDERS), built once and shared by every environment. */
+  builtIns(channel: ChannelType): readonly LiveIntegration[];
   close(): Promise<void>;
 }
 
@@ -105,8 +111,15 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
     });
   }
 
-  function build(stored: StoredIntegration): LiveIntegration {
-    const definition = findProvider(stored.channel, stored.provider);
+  function build(
+    stored: StoredIntegration,
+    definition = findProvider(stored.channel, stored.provider),
+  ): LiveIntegration {
+    const breaker = new CircuitBreaker(deps.breaker, (snapshot) => {
+      deps.onCircuitChange?.(stored, snapshot);
+      recordCircuit(stored, snapshot);
+    });
+    const gate = new DestinationGate(deps.destinationConcurrency, () => deps.clock.now());
     const integration: LiveIntegration = {
       id: stored.id,
       environmentId: stored.environmentId,
@@ -116,22 +129,19 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
       definition,
       instance: undefined,
       unusable: undefined,
-      breaker: new CircuitBreaker(deps.breaker, (snapshot) => {
-        deps.onCircuitChange?.(stored, snapshot);
-        recordCircuit(stored, snapshot);
-      }),
-      gate: new DestinationGate(deps.destinationConcurrency, () => deps.clock.now()),
+      breaker,
+      gate,
       limiter: stored.rateLimit ? new RateLimiter(stored.rateLimit, deps.clock.now()) : undefined,
       pausedUntil: 0,
+      destination: { name: stored.id, breaker, gate },
+      builtIn: false,
     };
     try {
       integration.config = openConfig(stored);
-      if (stored.channel !== 'webhook') {
-        if (!definition) throw new Error(`no ${stored.channel} provider named ${stored.provider}`);
-        // Integrations an operator configured (HERALD_SMTP_URL) are trusted: no SSRF guard on them.
-        const context = trustedIds.has(stored.id) ? trustedContext : deps.providerContext;
-        integration.instance = definition.create(integration.config, context) as ProviderInstance;
-      }
+      if (!definition) throw new Error(`no ${stored.channel} provider named ${stored.provider}`);
+      // Integrations an operator configured (HERALD_SMTP_URL) are trusted: no SSRF guard on them.
+      const context = trustedIds.has(stored.id) ? trustedContext : deps.providerContext;
+      integration.instance = definition.create(integration.config, context) as ProviderInstance;
     } catch (error) {
       integration.unusable = (error as Error).message;
       deps.logger.warn({ integration: stored.id, err: error }, 'integration cannot be used');
@@ -175,6 +185,33 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
     return byChannel;
   }
 
+  /** Built-in providers by channel: no row, no circuit to record, the same for every environment. */
+  const builtIns = new Map<ChannelType, LiveIntegration[]>();
+  function builtInsOf(channel: ChannelType): readonly LiveIntegration[] {
+    let list = builtIns.get(channel);
+    if (!list) {
+      list = BUILT_IN_PROVIDERS.filter((definition) => definition.channel === channel).map((definition) => {
+        const stored: StoredIntegration = {
+          environmentId: '',
+          id: definition.provider,
+          channel,
+          provider: definition.provider,
+          config: {},
+          sealedSecrets: null,
+          priority: Number.MAX_SAFE_INTEGER,
+          enabled: true,
+          rateLimit: null,
+          circuit: null,
+          createdAt: 0,
+          updatedAt: 0,
+        };
+        return { ...build(stored, definition), builtIn: true };
+      });
+      builtIns.set(channel, list);
+    }
+    return list;
+  }
+
   return {
     async forChannel(environmentId, channel) {
       const now = deps.clock.now();
@@ -190,12 +227,14 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
       lists.delete(environmentId);
     },
     openConfig,
-    build,
+    build: (stored) => build(stored),
+    builtIns: builtInsOf,
     async close() {
-      await Promise.all(
-        [...live.values()].map((entry) => entry.integration.instance?.close?.().catch(() => undefined)),
-      );
+      const instances = [...live.values()].map((entry) => entry.integration.instance);
+      for (const list of builtIns.values()) instances.push(...list.map((integration) => integration.instance));
+      await Promise.all(instances.map((instance) => instance?.close?.().catch(() => undefined)));
       live.clear();
+      builtIns.clear();
       lists.clear();
     },
   };

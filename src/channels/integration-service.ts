@@ -18,7 +18,6 @@ import type { ProviderOutcome } from './provider.js';
 import { findProvider } from './registry.js';
 import { testMessage } from './test-message.js';
 import { generateWebhookSecret, ROTATION_OVERLAP_MS, type WebhookSecret } from './webhook/sign-webhook.js';
-import { sendWebhook } from './webhook/send-webhook.js';
 
 export interface IntegrationServiceDeps {
   store: IntegrationStore;
@@ -216,22 +215,14 @@ export function createIntegrationService(deps: IntegrationServiceDeps): Integrat
       const signal = AbortSignal.timeout(deps.policy.timeoutMs);
       let outcome: ProviderOutcome;
       try {
-        if (integration.channel === 'webhook') {
-          if (typeof to !== 'string')
-            throw new HeraldError('VALIDATION_FAILED', 'to must be the URL to POST to', [
-              { path: '/to', message: 'must be a URL' },
-            ]);
-          const payload = JSON.stringify({ type: 'herald.test', integrationId: id, messageId, text: body });
-          outcome = await sendWebhook({ http: deps.http, clock }, live, messageId, to, payload, signal);
-        } else {
-          const message = testMessage(integration.channel, live.definition!, live.config, {
-            messageId,
-            environmentId: env,
-            to,
-            text: body,
-          });
-          outcome = await live.instance!.send(message as never, signal);
-        }
+        const message = testMessage(integration.channel, live.definition!, live.config, {
+          integrationId: id,
+          messageId,
+          environmentId: env,
+          to,
+          text: body,
+        });
+        outcome = await live.instance!.send(message as never, signal);
       } finally {
         await live.instance?.close?.().catch(() => undefined);
       }

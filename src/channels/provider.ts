@@ -1,5 +1,6 @@
 import type { TSchema } from 'typebox';
-import type { DeliveryOutcome, EmailMessage } from '../core/types.js';
+import type { ChannelAddressShapes } from '../core/addresses.js';
+import type { DevMail, EmailMessage, ProviderOutcome, PushDevice } from '../core/types.js';
 import type { Mailbox } from './email/mime.js';
 import type { OpenSocket } from './outbound/guarded-socket.js';
 import type { HttpClient } from './outbound/http-client.js';
@@ -20,16 +21,7 @@ export interface SmsMessage {
   text: string;
 }
 
-/** A Web Push subscription as the browser's PushManager gives it. */
-export interface WebPushSubscription {
-  endpoint: string;
-  keys: { p256dh: string; auth: string };
-}
-
-export type PushDevice =
-  | { kind: 'webPush'; subscription: WebPushSubscription }
-  | { kind: 'fcm'; token: string }
-  | { kind: 'apns'; token: string };
+export type { PushDevice, WebPushSubscription } from '../core/types.js';
 
 export interface PushMessage {
   messageId: string;
@@ -55,20 +47,26 @@ export interface ChatMessage {
   blocks: unknown[] | null;
 }
 
+export interface WebhookMessage {
+  messageId: string;
+  environmentId: string;
+  /** The receiver: the step's URL, the subscriber's webhookUrl or the integration's default. */
+  url: string;
+  /** The JSON body, signed as it is. */
+  body: string;
+}
+
 export interface ChannelMessages {
   email: EmailMessage;
   sms: SmsMessage;
   push: PushMessage;
   chat: ChatMessage;
+  webhook: WebhookMessage;
 }
 
 export type ProviderChannel = keyof ChannelMessages;
 
-/**
- * A delivery outcome, plus `gone` on a failure that means the address will never work again
- * (a push token the provider no longer knows): Herald removes it from the subscriber.
- */
-export type ProviderOutcome = DeliveryOutcome | { status: 'failed'; reason: string; gone: true };
+export type { ProviderOutcome } from '../core/types.js';
 
 export interface ProviderContext {
   /** The SSRF-guarded HTTP client with size caps and timeouts: use it for every request. */
@@ -89,6 +87,8 @@ export interface ProviderContext {
   /** The longest wait for one provider call (HERALD_SEND_TIMEOUT), for transports with their own timers. */
   sendTimeoutMs?: number;
   now(): number;
+  /** Where the dev mailbox keeps what it captures (the store's dev mailbox). */
+  saveDevMail?(mail: DevMail): Promise<void>;
 }
 
 export interface ProviderInstance<C extends ProviderChannel = ProviderChannel> {
@@ -96,7 +96,17 @@ export interface ProviderInstance<C extends ProviderChannel = ProviderChannel> {
   close?(): Promise<void>;
 }
 
-export interface ProviderDefinition<C extends ProviderChannel = ProviderChannel, Config extends object = object> {
+/**
+ * A provider: its config, its credentials, where it finds its recipient on a subscriber (its
+ * address shape, core/addresses.ts: `address: 'email'`, `'phone'`, `'chat'` with `chatKey` and
+ * `defaultDestination`, `'push'` with `pushKind`, `'url'`), and how to build its adapter.
+ */
+export type ProviderDefinition<
+  C extends ProviderChannel = ProviderChannel,
+  Config extends object = object,
+> = ProviderBase<C, Config> & ChannelAddressShapes<Config>[C];
+
+interface ProviderBase<C extends ProviderChannel, Config extends object> {
   /** The `provider` value of an integration, e.g. `twilio`. */
   provider: string;
   channel: C;
@@ -122,11 +132,10 @@ export interface ProviderDefinition<C extends ProviderChannel = ProviderChannel,
   urlSchemes?: readonly string[];
   /** Turns an Apprise-style URL into config; throws Error with a message naming what is wrong. */
   fromUrl?(url: URL): Config;
-  /** For chat providers: the key of the subscriber's `chat` object that holds their address. */
-  chatKey?: string;
-  /** For chat providers: the destination to use when the subscriber has none (e.g. a fixed webhook). */
-  defaultDestination?(config: Config): string | undefined;
-  /** For push providers: the device kind it delivers to. */
-  pushKind?: PushDevice['kind'];
+  /**
+   * Delivers inside Herald (the dev mailbox): nothing outside to protect, so no breaker, slot
+   * limit or Retry-After pause applies (core/delivery-policy.ts, guardOf).
+   */
+  local?: boolean;
   create(config: Config, context: ProviderContext): ProviderInstance<C>;
 }

@@ -1,5 +1,6 @@
 import type { ChannelType } from '../core/types.js';
 import { apns } from './apns/apns-provider.js';
+import { devMailbox } from './dev-mailbox/dev-mailbox-provider.js';
 import { discord } from './discord/discord-provider.js';
 import { fcm } from './fcm/fcm-provider.js';
 import { mailgun } from './mailgun/mailgun-provider.js';
@@ -16,11 +17,13 @@ import { teams } from './teams/teams-provider.js';
 import { telegram } from './telegram/telegram-provider.js';
 import { twilio } from './twilio/twilio-provider.js';
 import { vonage } from './vonage/vonage-provider.js';
+import { webhook } from './webhook/webhook-provider.js';
 import { webpush } from './webpush/webpush-provider.js';
 
 /**
- * Every provider Herald speaks. Adding one is a folder under channels/ and a line here. The
- * webhook channel is not listed: it has one built-in provider (`webhook`, see webhook/).
+ * Every provider an integration can name. Adding one is a folder under channels/ and a line here:
+ * the provider's definition says where its address lives on a subscriber (its address shape), and
+ * the dispatcher and core's delivery rules need nothing more.
  */
 export const PROVIDERS: readonly ProviderDefinition[] = [
   // email
@@ -44,7 +47,25 @@ export const PROVIDERS: readonly ProviderDefinition[] = [
   teams,
   telegram,
   mattermost,
+  // webhook (signed with the integration's secrets)
+  webhook,
 ] as ProviderDefinition[];
+
+/**
+ * Providers Herald uses by itself, never named by an integration: they stand in for a channel's
+ * integrations while an environment has none (core/delivery-policy.ts, candidatesFor).
+ */
+export const BUILT_IN_PROVIDERS: readonly ProviderDefinition[] = [devMailbox] as ProviderDefinition[];
+
+const byChannel = new Map<ChannelType, ProviderDefinition[]>();
+for (const definition of [...PROVIDERS, ...BUILT_IN_PROVIDERS]) {
+  byChannel.set(definition.channel, [...(byChannel.get(definition.channel) ?? []), definition]);
+}
+
+/** Every provider of a channel, built-in ones last: their address shapes say where a subscriber is reached. */
+export function providersOf(channel: ChannelType): readonly ProviderDefinition[] {
+  return byChannel.get(channel) ?? [];
+}
 
 /** The provider of a channel by name, or undefined. */
 export function findProvider(channel: ChannelType, provider: string): ProviderDefinition | undefined {

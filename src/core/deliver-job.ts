@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import { deliveredWithCompletion } from './delivery-policy.js';
 import type { Dispatcher, DispatchResult } from './dispatch.js';
 import { nextStep, type RetryPolicy } from './retry-policy.js';
 import type { RunawayGuard } from './runaway-guard.js';
@@ -108,7 +109,7 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
   }
   const rendered: RenderedStep = render.rendered;
 
-  if (rendered.type === 'in_app') return addedToInbox(job, workerId, rendered, startedAt, deps.clock.now());
+  if (deliveredWithCompletion(rendered)) return addedToInbox(job, workerId, rendered, startedAt, deps.clock.now());
 
   let result: DispatchResult;
   // Not AbortSignal.timeout(): its timer outlives the send by the whole timeout; this one is cleared.

@@ -11,7 +11,8 @@ export interface DispatchRequest {
   subscriber: Subscriber;
   /** The trigger's payload (webhook bodies carry it). */
   data: Record<string, unknown>;
-  rendered: RenderedStep;
+  /** Never an in-app message: that is delivered by its completion (delivery-policy.ts, deliveredWithCompletion). */
+  rendered: Exclude<RenderedStep, { type: 'in_app' }>;
 }
 
 export interface DispatchResult {
@@ -26,9 +27,9 @@ export interface DispatchResult {
 }
 
 /**
- * Sends a rendered message: resolves the subscriber's address for the channel, picks the
- * environment's integrations in priority order, and fails over between them. Implemented in
- * channels/dispatcher.ts; never throws for a provider's failure.
+ * Sends a rendered message through the environment's integrations of its channel, as the
+ * delivery rules (delivery-policy.ts) and the failover plan (attempt-plan.ts) decide. Implemented
+ * in channels/dispatcher.ts; never throws for a provider's failure.
  */
 export interface Dispatcher {
   dispatch(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult>;

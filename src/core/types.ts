@@ -116,12 +116,24 @@ export interface Workflow {
   updatedAt: number;
 }
 
+/** A Web Push subscription as the browser's PushManager gives it. */
+export interface WebPushSubscription {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+}
+
 /** A subscriber's devices, per push provider kind. */
 export interface PushDevices {
-  webPush?: { endpoint: string; keys: { p256dh: string; auth: string } }[];
+  webPush?: WebPushSubscription[];
   fcm?: string[];
   apns?: string[];
 }
+
+/** One device a push goes to: a Web Push subscription, or an FCM or APNs token. */
+export type PushDevice =
+  | { kind: 'webPush'; subscription: WebPushSubscription }
+  | { kind: 'fcm'; token: string }
+  | { kind: 'apns'; token: string };
 
 /** A subscriber's address per chat provider: a webhook URL, a Slack channel id, a Telegram chat id. */
 export type ChatAddresses = Partial<Record<'slack' | 'discord' | 'teams' | 'telegram' | 'mattermost', string>>;
@@ -249,6 +261,13 @@ export type DeliveryOutcome =
   | { status: 'failed'; reason: string }; // rejected address or payload
 
 /** An email ready for a provider: rendered, addressed, with its stable ids. */
+/**
+ * What a provider reports: a delivery outcome, plus `gone` on a failure that means the address
+ * will never work again (a push token the provider no longer knows): Herald removes it from the
+ * subscriber.
+ */
+export type ProviderOutcome = DeliveryOutcome | { status: 'failed'; reason: string; gone: true };
+
 export interface EmailMessage {
   messageId: string;
   environmentId: string;

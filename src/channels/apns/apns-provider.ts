@@ -45,6 +45,7 @@ const APNS_ID_NAMESPACE = Buffer.from('5d0c1a8e7b3f4e2a9c6d8b1f0e4a7c32', 'hex')
 export const apns: ProviderDefinition<'push', ApnsConfig> = {
   provider: 'apns',
   channel: 'push',
+  address: 'push',
   pushKind: 'apns',
   configSchema: Type.Object(
     {

@@ -17,6 +17,7 @@ interface DiscordConfig {
 export const discord: ProviderDefinition<'chat', DiscordConfig> = {
   provider: 'discord',
   channel: 'chat',
+  address: 'chat',
   configSchema: Type.Object(
     { webhookUrl: Type.Optional(Type.String({ format: 'uri' })) },
     { additionalProperties: false },

@@ -34,6 +34,7 @@ interface FcmErrorBody {
 export const fcm: ProviderDefinition<'push', FcmConfig> = {
   provider: 'fcm',
   channel: 'push',
+  address: 'push',
   pushKind: 'fcm',
   configSchema: Type.Object(
     {

@@ -32,6 +32,7 @@ const DOMAIN = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9
 export const mailgun: ProviderDefinition<'email', MailgunConfig> = {
   provider: 'mailgun',
   channel: 'email',
+  address: 'email',
   configSchema: Type.Object(
     {
       apiKey: Type.String({ minLength: 1 }),

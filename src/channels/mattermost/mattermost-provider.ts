@@ -19,6 +19,7 @@ interface MattermostConfig {
 export const mattermost: ProviderDefinition<'chat', MattermostConfig> = {
   provider: 'mattermost',
   channel: 'chat',
+  address: 'chat',
   configSchema: Type.Object(
     {
       webhookUrl: Type.Optional(Type.String({ format: 'uri' })),

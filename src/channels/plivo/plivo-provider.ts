@@ -23,6 +23,7 @@ const PLIVO_API = 'https://api.plivo.com';
 export const plivo: ProviderDefinition<'sms', PlivoConfig> = {
   provider: 'plivo',
   channel: 'sms',
+  address: 'phone',
   configSchema: Type.Object(
     {
       authId: Type.String({ pattern: '^[A-Za-z0-9]+$' }),

@@ -33,6 +33,7 @@ const ACCOUNT_ERROR_CODES = new Set([100, 405, 413]);
 export const postmark: ProviderDefinition<'email', PostmarkConfig> = {
   provider: 'postmark',
   channel: 'email',
+  address: 'email',
   configSchema: Type.Object(
     {
       serverToken: Type.String({ minLength: 1 }),

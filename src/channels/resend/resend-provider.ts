@@ -33,6 +33,7 @@ const TAG_VALUE = /^[\w-]{1,256}$/;
 export const resend: ProviderDefinition<'email', ResendConfig> = {
   provider: 'resend',
   channel: 'email',
+  address: 'email',
   configSchema: Type.Object(
     {
       apiKey: Type.String({ minLength: 1 }),

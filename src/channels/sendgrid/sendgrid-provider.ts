@@ -23,6 +23,7 @@ interface SendGridConfig {
 export const sendgrid: ProviderDefinition<'email', SendGridConfig> = {
   provider: 'sendgrid',
   channel: 'email',
+  address: 'email',
   configSchema: Type.Object(
     {
       apiKey: Type.String({ minLength: 1 }),

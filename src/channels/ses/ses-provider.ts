@@ -49,6 +49,7 @@ function errorType(header: string | undefined, body: { __type?: string; code?: s
 export const ses: ProviderDefinition<'email', SesConfig> = {
   provider: 'ses',
   channel: 'email',
+  address: 'email',
   configSchema: Type.Object(
     {
       region: Type.String({ pattern: REGION.source }),

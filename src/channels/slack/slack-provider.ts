@@ -34,6 +34,7 @@ function messageFields(message: ChatMessage): { text: string; blocks?: unknown[]
 export const slack: ProviderDefinition<'chat', SlackConfig> = {
   provider: 'slack',
   channel: 'chat',
+  address: 'chat',
   configSchema: Type.Object(
     {
       botToken: Type.Optional(Type.String({ minLength: 1 })),

@@ -23,6 +23,7 @@ const DEFAULT_TIMEOUT_MS = 20_000;
 export const smtp: ProviderDefinition<'email', SmtpConfig> = {
   provider: 'smtp',
   channel: 'email',
+  address: 'email',
   configSchema: Type.Object(
     {
       url: Type.String({ pattern: '^smtps?://', description: 'smtp://user:pass@host:port or smtps://…' }),

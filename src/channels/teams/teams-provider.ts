@@ -57,6 +57,7 @@ function adaptiveCardMessage(message: ChatMessage) {
 export const teams: ProviderDefinition<'chat', TeamsConfig> = {
   provider: 'teams',
   channel: 'chat',
+  address: 'chat',
   configSchema: Type.Object(
     { webhookUrl: Type.Optional(Type.String({ format: 'uri' })) },
     { additionalProperties: false },

@@ -42,6 +42,7 @@ const MAX_TEXT = 4096;
 export const telegram: ProviderDefinition<'chat', TelegramConfig> = {
   provider: 'telegram',
   channel: 'chat',
+  address: 'chat',
   configSchema: Type.Object(
     {
       botToken: Type.String({ pattern: '^[0-9]+:[A-Za-z0-9_-]+$' }),

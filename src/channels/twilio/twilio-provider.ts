@@ -32,6 +32,7 @@ const TRANSIENT_CODES = new Set([21611]);
 export const twilio: ProviderDefinition<'sms', TwilioConfig> = {
   provider: 'twilio',
   channel: 'sms',
+  address: 'phone',
   configSchema: Type.Object(
     {
       accountSid: Type.String({ pattern: '^AC[0-9a-fA-F]{32}$' }),

@@ -31,6 +31,7 @@ const VONAGE_API = 'https://rest.nexmo.com';
 export const vonage: ProviderDefinition<'sms', VonageConfig> = {
   provider: 'vonage',
   channel: 'sms',
+  address: 'phone',
   configSchema: Type.Object(
     {
       apiKey: Type.String({ minLength: 1 }),

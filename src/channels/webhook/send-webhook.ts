@@ -1,4 +1,3 @@
-import type { LiveIntegration } from '../integration-directory.js';
 import { bodySnippet, outcomeForFailure, parseRetryAfter } from '../outbound/classify-response.js';
 import type { HttpClient } from '../outbound/http-client.js';
 import type { ProviderOutcome } from '../provider.js';
@@ -12,17 +11,16 @@ export interface SendWebhookDeps {
 /**
  * POSTs a signed webhook. 2xx is delivered; 410 Gone means the receiver wants no more (failed for
  * good); anything else — other statuses, redirects (never followed), resets, timeouts — is
- * retried, as Standard Webhooks senders do. `signal` is the call's deadline (the dispatcher's).
+ * retried, as Standard Webhooks senders do. `signal` is the call's deadline (the dispatcher's). Signed with every live secret in `secrets`.
  */
 export async function sendWebhook(
   deps: SendWebhookDeps,
-  integration: LiveIntegration,
+  secrets: readonly WebhookSecret[],
   messageId: string,
   url: string,
   body: string,
   signal: AbortSignal,
 ): Promise<ProviderOutcome> {
-  const secrets = (integration.config.secrets ?? []) as WebhookSecret[];
   const headers = {
     'content-type': 'application/json',
     'user-agent': 'Herald-Webhooks/1',

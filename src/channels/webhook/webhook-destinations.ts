@@ -1,5 +1,5 @@
 import type { CircuitSnapshot } from '../../core/store.js';
-import { CircuitBreaker, type BreakerOptions } from '../circuit-breaker.js';
+import { CircuitBreaker, type BreakerOptions } from '../../core/circuit-breaker.js';
 import { DestinationGate } from '../destination-gate.js';
 
 /** One webhook receiver, as this process sees it: its breaker and its share of the delivery slots. */

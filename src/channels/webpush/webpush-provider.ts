@@ -25,6 +25,7 @@ interface WebPushConfig {
 export const webpush: ProviderDefinition<'push', WebPushConfig> = {
   provider: 'webpush',
   channel: 'push',
+  address: 'push',
   pushKind: 'webPush',
   configSchema: Type.Object(
     {

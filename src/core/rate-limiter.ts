@@ -1,4 +1,4 @@
-import type { RateLimit } from '../core/store.js';
+import type { RateLimit } from './store.js';
 
 /**
  * A token bucket per integration and process: up to `limit` sends per `intervalMs`, refilled

@@ -1,4 +1,4 @@
-import type { CircuitSnapshot } from '../core/store.js';
+import type { CircuitSnapshot } from './store.js';
 
 export interface BreakerOptions {
   /** Transient failures in a row that open the circuit. */
