@@ -251,8 +251,10 @@ const completeStatement = (waking: boolean) => `
     SELECT a.message_id, a.at, a.outcome, CASE WHEN v.erased THEN '[erased]' ELSE a.detail END, a.duration_ms,
            a.integration_id, a.provider
     FROM unnest($13::text[], $14::bigint[], $15::text[], $16::text[], $17::int[], $18::text[], $19::text[])
-      AS a(message_id, at, outcome, detail, duration_ms, integration_id, provider)
+      WITH ORDINALITY AS a(message_id, at, outcome, detail, duration_ms, integration_id, provider, n)
     JOIN v ON v.message_id = a.message_id
+    -- In the order given: attempts of one millisecond keep it through their seq (a join alone may not).
+    ORDER BY a.n
   ), held AS (
     UPDATE jobs SET available_at = v.retry_at, locked_by = NULL, claims = jobs.claims - v.deferred::int
     FROM v WHERE v.status = 'retrying' AND jobs.id = v.job_id AND jobs.locked_by = v.worker_id
