@@ -113,14 +113,15 @@ describe('runaway templates, with a 100 ms render limit', () => {
       }
       const reasons = async (triggerId: string) => new Set((await messagesOf(h, triggerId)).map((m) => m.reason));
       const stopped = /^template render failed: render time limit exceeded: stopped after \d+ ms/;
+      // At least 3: renders running side by side may overrun together before the next is refused.
       const refused =
-        "template render failed: not rendered: this step's template ran past the render limit for 3 other recipients of this trigger";
+        /^template render failed: not rendered: this step's template ran past the render limit for [3-9]\d* other recipients of this trigger$/;
       // A few renders ran to the limit (Liquid stops the loops itself, the sort only by ending its
       // thread); then the rest of each trigger was not rendered at all.
       for (const trigger of [loops, sorts]) {
         const seen = [...(await reasons(trigger.triggerId))];
         expect(seen).toContainEqual(expect.stringMatching(stopped));
-        expect(seen).toContain(refused);
+        expect(seen).toContainEqual(expect.stringMatching(refused));
       }
       expect(await metric(h, 'herald_render_overruns_total{how="stopped"}')).toBeGreaterThanOrEqual(3);
       // Ended threads were replaced.
