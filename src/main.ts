@@ -196,9 +196,10 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     clock,
     idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS,
     inFlight: new Map(),
-    onCommitted: () => {
+    onCommitted: ({ runsDue }) => {
       worker.notify();
-      runner.notify();
+      // Most triggers start no run work now (a workflow of sends is done at commit).
+      if (runsDue) runner.notify();
     },
   };
   const runsWorker = config.role !== 'api';

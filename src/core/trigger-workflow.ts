@@ -38,7 +38,7 @@ export interface TriggerDeps {
   /** Requests with an Idempotency-Key not yet committed in this process, by environment and key. */
   inFlight: Map<string, { bodyHash: string; done: Promise<TriggerResult> }>;
   /** Called after a commit, so local workers start at once instead of at their next poll. */
-  onCommitted?: () => void;
+  onCommitted?: (committed: { runsDue: boolean }) => void;
 }
 
 const FIELDS = ['email', 'phone', 'name', 'locale', 'timezone', 'data'] as const;
@@ -153,7 +153,7 @@ async function plan(deps: TriggerDeps, input: TriggerInput, bodyHash: string | u
     triggerPlan.idempotency = { key: input.idempotencyKey, bodyHash, responseJson: JSON.stringify(result) };
   }
   await deps.store.commitTrigger(triggerPlan);
-  deps.onCommitted?.();
+  deps.onCommitted?.({ runsDue: start.dueAt !== null && start.dueAt <= now });
   return result;
 }
 

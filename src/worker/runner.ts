@@ -41,6 +41,8 @@ export interface Runner {
 }
 
 const CACHE_LIMIT = 500;
+/** How long a notification may wait for others to share one look at the timers. */
+const NOTIFY_COALESCE_MS = 5;
 
 /**
  * Moves workflow runs along: claims due timers (runs to advance, digests to close), lets the run
@@ -159,12 +161,14 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions): Runner {
       void pump();
     },
     notify() {
+      // Notifications come in bursts (every commit, on PostgreSQL from every process): one look
+      // per NOTIFY_COALESCE_MS serves them all.
       if (!running || soon) return;
       soon = true;
-      setImmediate(() => {
+      setTimeout(() => {
         soon = false;
         void pump();
-      });
+      }, NOTIFY_COALESCE_MS).unref();
     },
     async stop() {
       running = false;
