@@ -1,9 +1,9 @@
 /**
- * `npm run bench`: ingest, end to end, webhooks, the inbox stream, then runaway templates. Prints a
- * table of the figures against their targets (or ceilings) and writes bench/results/ingest.json,
- * e2e.json, webhook.json, inbox.json and runaway.json.
+ * `npm run bench`: ingest, end to end, webhooks, the inbox stream, runaway templates, then workflow
+ * runs. Prints a table of the figures against their targets (or ceilings) and writes
+ * bench/results/ingest.json, e2e.json, webhook.json, inbox.json, runaway.json and runs.json.
  *
- *   node bench/run.js [--only ingest|e2e|webhook|inbox|runaway] [--duration 10] [--messages 20000] [--pools 5,10] [--runaways 1000] [--cpu-prof dir]
+ *   node bench/run.js [--only ingest|e2e|webhook|inbox|runaway|runs] [--duration 10] [--messages 20000] [--pools 5,10] [--runaways 1000] [--cpu-prof dir]
  *   node bench/run.js --database postgres://user@host:5432/db [--only …] [--duration 10] [--messages 5000]
  *
  * BENCH_DURATION, BENCH_MESSAGES and BENCH_DATABASE set the same as the flags. Without --pools, the
