@@ -240,6 +240,13 @@ function compileStep(step: WorkflowStep, index: number, errors: FieldError[]): C
   }
 }
 
+/** A 422 naming every field whose template does not parse, if any. */
+function refuseInvalid(errors: FieldError[]): void {
+  if (errors.length > 0) {
+    throw new HeraldError('TEMPLATE_INVALID', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+  }
+}
+
 /** The Liquid parts of a step that the run engine evaluates (see core/run-engine.ts). */
 export interface CompiledRunPart {
   /** `{% if <condition> %}`; null when the step has none. */
@@ -276,9 +283,7 @@ function compileRunPart(step: WorkflowStep, index: number, errors: FieldError[])
 export function compileRunParts(steps: readonly WorkflowStep[]): CompiledRunPart[] {
   const errors: FieldError[] = [];
   const parts = steps.map((step, index) => compileRunPart(step, index, errors));
-  if (errors.length > 0) {
-    throw new HeraldError('TEMPLATE_INVALID', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
-  }
+  refuseInvalid(errors);
   return parts;
 }
 
@@ -295,9 +300,7 @@ export function renderRunPart(templates: Template[], scope: Record<string, unkno
 export function compileSteps(steps: readonly WorkflowStep[]): CompiledStep[] {
   const errors: FieldError[] = [];
   const compiled = steps.map((step, index) => compileStep(step, index, errors));
-  if (errors.length > 0) {
-    throw new HeraldError('TEMPLATE_INVALID', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
-  }
+  refuseInvalid(errors);
   return compiled;
 }
 

@@ -301,16 +301,3 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
-
-/** Message statuses after which nothing more is sent. */
-export const FINAL_MESSAGE_STATUSES: readonly MessageStatus[] = [
-  'sent',
-  'failed',
-  'skipped',
-  'seen',
-  'read',
-  'archived',
-  'canceled',
-  'throttled',
-  'digested',
-];

@@ -2,7 +2,15 @@ import type pg from 'pg';
 import type { ClaimedRun, ClaimedTimer, RunStore, RunState, RunWorkResult } from '../../core/store.js';
 import type { DigestContext } from '../../core/templates.js';
 import type { MessageStatus } from '../../core/types.js';
-import { MESSAGE_COLUMNS, page, toMessage, toSubscriber, type MessageRow, type SubscriberRow } from '../rows.js';
+import {
+  MESSAGE_COLUMNS,
+  toSubscriber,
+  toTriggerDetails,
+  type MessageRow,
+  type RunPageRow,
+  type SubscriberRow,
+  type TriggerRow,
+} from '../rows.js';
 import { inTransaction, isDeadlock } from './connection.js';
 import { applyAdvances } from './advance-runs.js';
 import { applyClosings } from './close-digests.js';
@@ -112,28 +120,6 @@ const RUN_PAGE = `
   WHERE r.trigger_id = $1 AND r.subscriber_id > $2
   ORDER BY r.subscriber_id
   LIMIT $3`;
-
-interface RunPageRow {
-  id: string;
-  subscriber_id: string;
-  state: RunState;
-  step_index: number;
-  reason: string | null;
-  digest: string | null;
-  created_at: number;
-  updated_at: number;
-  due_at: number | null;
-}
-
-interface TriggerRow {
-  id: string;
-  workflow_key: string;
-  workflow_version_id: string;
-  data: string;
-  send_at: number | null;
-  cancellation_key: string | null;
-  created_at: number;
-}
 
 /**
  * The run engine's storage on PostgreSQL: timers, run advances, digests, throttles, cancellation
@@ -282,33 +268,7 @@ export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore
           messagesOf.set(m.subscriber_id, list);
         }
       }
-      const runs = page(
-        rows,
-        limit,
-        (row) => ({
-          runId: row.id,
-          subscriberId: row.subscriber_id,
-          state: row.state,
-          stepIndex: row.step_index,
-          dueAt: row.due_at,
-          reason: row.reason,
-          digest: row.digest === null ? null : (JSON.parse(row.digest) as DigestContext),
-          messages: (messagesOf.get(row.subscriber_id) ?? []).map(toMessage),
-          createdAt: row.created_at,
-          updatedAt: row.updated_at,
-        }),
-        (row) => row.subscriber_id,
-      );
-      return {
-        triggerId: trigger.id,
-        workflowKey: trigger.workflow_key,
-        workflowVersionId: trigger.workflow_version_id,
-        data: JSON.parse(trigger.data) as Record<string, unknown>,
-        sendAt: trigger.send_at,
-        cancellationKey: trigger.cancellation_key,
-        createdAt: trigger.created_at,
-        runs,
-      };
+      return toTriggerDetails(trigger, rows, limit, (subscriberId) => messagesOf.get(subscriberId) ?? []);
     },
   };
 }

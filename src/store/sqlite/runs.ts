@@ -4,7 +4,15 @@ import { digestOf, foldedReason } from '../../core/run-engine.js';
 import type { ClaimedRun, ClaimedTimer, RunAdvance, RunStore, RunState, RunWorkResult } from '../../core/store.js';
 import type { DigestContext } from '../../core/templates.js';
 import type { MessageChannel, MessageStatus } from '../../core/types.js';
-import { MESSAGE_COLUMNS, page, toMessage, toSubscriber, type MessageRow, type SubscriberRow } from '../rows.js';
+import {
+  MESSAGE_COLUMNS,
+  toSubscriber,
+  toTriggerDetails,
+  type MessageRow,
+  type RunPageRow,
+  type SubscriberRow,
+  type TriggerRow,
+} from '../rows.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 
 /** Run states the engine still moves; the others are final. */
@@ -333,56 +341,15 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
     },
 
     async getTrigger(env, triggerId, { limit, cursor }) {
-      const trigger = triggerRow.get(triggerId, env) as
-        | {
-            id: string;
-            workflow_key: string;
-            workflow_version_id: string;
-            data: string;
-            send_at: number | null;
-            cancellation_key: string | null;
-            created_at: number;
-          }
-        | undefined;
+      const trigger = triggerRow.get(triggerId, env) as TriggerRow | undefined;
       if (!trigger) return undefined;
-      const rows = runPage.all(triggerId, cursor ?? '', limit + 1) as {
-        id: string;
-        subscriber_id: string;
-        state: RunState;
-        step_index: number;
-        reason: string | null;
-        digest: string | null;
-        created_at: number;
-        updated_at: number;
-        due_at: number | null;
-      }[];
-      const runs = page(
+      const rows = runPage.all(triggerId, cursor ?? '', limit + 1) as RunPageRow[];
+      return toTriggerDetails(
+        trigger,
         rows,
         limit,
-        (row) => ({
-          runId: row.id,
-          subscriberId: row.subscriber_id,
-          state: row.state,
-          stepIndex: row.step_index,
-          dueAt: row.due_at,
-          reason: row.reason,
-          digest: row.digest === null ? null : (JSON.parse(row.digest) as DigestContext),
-          messages: (messagesOfRun.all(triggerId, row.subscriber_id) as MessageRow[]).map(toMessage),
-          createdAt: row.created_at,
-          updatedAt: row.updated_at,
-        }),
-        (row) => row.subscriber_id,
+        (subscriberId) => messagesOfRun.all(triggerId, subscriberId) as MessageRow[],
       );
-      return {
-        triggerId: trigger.id,
-        workflowKey: trigger.workflow_key,
-        workflowVersionId: trigger.workflow_version_id,
-        data: JSON.parse(trigger.data) as Record<string, unknown>,
-        sendAt: trigger.send_at,
-        cancellationKey: trigger.cancellation_key,
-        createdAt: trigger.created_at,
-        runs,
-      };
     },
   };
 }
