@@ -476,14 +476,15 @@ export interface RunStore {
    * Ends every pending part of the environment's runs whose trigger has `cancellationKey` (and
    * workflow, if given): runs not finished become `canceled` (their timers deleted), and messages
    * pending, queued or waiting for a retry become `canceled` (their jobs deleted); a send under
-   * way is left to finish. Returns how many runs and messages it canceled.
+   * way is left to finish. Returns how many runs and messages it canceled, and the messages per
+   * channel (for metrics).
    */
   cancelRuns(
     environmentId: string,
     cancellationKey: string,
     workflowKey: string | undefined,
     now: number,
-  ): Promise<{ runs: number; messages: number }>;
+  ): Promise<{ runs: number; messages: number; byChannel: Partial<Record<MessageChannel, number>> }>;
   /** A trigger with a page of its runs (by subscriber id) and their messages. */
   getTrigger(
     environmentId: string,

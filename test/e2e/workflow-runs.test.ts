@@ -248,6 +248,8 @@ describe('sendAt and cancel', () => {
       messages: 0,
     });
     for (const run of await runsOf(gone.triggerId)) expect(run.state).toBe('canceled');
+    const metrics = (await h.api('GET', '/metrics')).text;
+    expect(metrics).toMatch(/herald_messages_total\{channel="email",status="canceled"\} [3-9]/);
     expect(await statusOf(gone.messageIds[1]!)).toBe('canceled');
 
     clock.advance(HOUR + 1000);

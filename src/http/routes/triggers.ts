@@ -90,12 +90,16 @@ export const triggerRoutes =
           response: { 200: CancelResult },
         },
       },
-      async (request) =>
-        deps.store.cancelRuns(
+      async (request) => {
+        const { runs, messages, byChannel } = await deps.store.cancelRuns(
           request.environmentId,
           request.body.cancellationKey,
           request.body.workflow,
           deps.clock.now(),
-        ),
+        );
+        for (const [channel, count] of Object.entries(byChannel))
+          deps.metrics.messageStatus(channel, 'canceled', count);
+        return { runs, messages };
+      },
     );
   };

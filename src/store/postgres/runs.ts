@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ClaimedRun, ClaimedTimer, RunStore, RunState, RunWorkResult } from '../../core/store.js';
 import type { DigestContext } from '../../core/templates.js';
-import type { MessageStatus } from '../../core/types.js';
+import type { MessageChannel, MessageStatus } from '../../core/types.js';
 import {
   MESSAGE_COLUMNS,
   toSubscriber,
@@ -104,13 +104,13 @@ const CANCEL_MESSAGES = `
   WITH canceled AS (
     UPDATE messages SET status = 'canceled', reason = 'canceled', updated_at = $2
     WHERE trigger_id = ANY($1::text[]) AND status IN ('pending', 'queued', 'retrying')
-    RETURNING id
+    RETURNING id, channel
   ), dropped AS (
     DELETE FROM jobs WHERE id IN (
       SELECT id FROM jobs WHERE id = ANY(ARRAY(SELECT id FROM canceled)) AND locked_by IS NULL FOR UPDATE SKIP LOCKED
     )
   )
-  SELECT COUNT(*) AS n FROM canceled`;
+  SELECT channel, COUNT(*)::int AS n FROM canceled GROUP BY channel`;
 
 /** runs_by_trigger, from the cursor on, with each run's timer when no worker holds it. */
 const RUN_PAGE = `
@@ -236,11 +236,14 @@ export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore
              AND ($3::text IS NULL OR workflow_key = $3)`,
           [env, key, workflow ?? null],
         );
-        if (triggers.length === 0) return { runs: 0, messages: 0 };
+        if (triggers.length === 0) return { runs: 0, messages: 0, byChannel: {} };
         const ids = triggers.map((t) => t.id);
         const [runs] = (await client.query<{ n: number }>(CANCEL_RUNS, [ids, now])).rows;
-        const [messages] = (await client.query<{ n: number }>(CANCEL_MESSAGES, [ids, now])).rows;
-        return { runs: runs!.n, messages: messages!.n };
+        const perChannel = (await client.query<{ channel: MessageChannel; n: number }>(CANCEL_MESSAGES, [ids, now]))
+          .rows;
+        const byChannel = Object.fromEntries(perChannel.map((row) => [row.channel, Number(row.n)]));
+        const messages = perChannel.reduce((sum, row) => sum + Number(row.n), 0);
+        return { runs: Number(runs!.n), messages, byChannel };
       });
     },
 

@@ -106,7 +106,7 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
     WHERE trigger_id = ? AND state IN ${MOVING} RETURNING id`);
   const cancelTriggerMessages = db.prepare(`
     UPDATE messages SET status = 'canceled', reason = 'canceled', updated_at = ?
-    WHERE trigger_id = ? AND status IN ('pending', 'queued', 'retrying') RETURNING id`);
+    WHERE trigger_id = ? AND status IN ('pending', 'queued', 'retrying') RETURNING id, channel`);
   const deleteUnheldJob = db.prepare('DELETE FROM jobs WHERE id = ? AND locked_by IS NULL');
   const triggerRow = db.prepare(`
     SELECT id, workflow_key, workflow_version_id, data, send_at, cancellation_key, created_at
@@ -326,17 +326,20 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
       return writer.run(() => {
         let runs = 0;
         let messages = 0;
+        const byChannel: Partial<Record<MessageChannel, number>> = {};
         for (const triggerId of triggersByKey.pluck().all({ env, key, workflow: workflow ?? null }) as string[]) {
           for (const runId of cancelTriggerRuns.pluck().all(now, triggerId) as string[]) {
             deleteTimer.run(runId);
             runs++;
           }
-          for (const messageId of cancelTriggerMessages.pluck().all(now, triggerId) as string[]) {
-            deleteUnheldJob.run(messageId);
+          const canceled = cancelTriggerMessages.all(now, triggerId) as { id: string; channel: MessageChannel }[];
+          for (const { id, channel } of canceled) {
+            deleteUnheldJob.run(id);
+            byChannel[channel] = (byChannel[channel] ?? 0) + 1;
             messages++;
           }
         }
-        return { runs, messages };
+        return { runs, messages, byChannel };
       });
     },
 

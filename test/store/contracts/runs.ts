@@ -388,7 +388,11 @@ export function describeRunsContract(name: string, open: OpenStore) {
 
       const [woken] = await claimRuns(store, 'w3', T0 + LEASE + HOUR);
       const finish = await decide(store, woken!, 'w3', T0 + LEASE + HOUR);
-      expect(await store.cancelRuns(env, 'k', undefined, T0 + LEASE + HOUR)).toEqual({ runs: 1, messages: 2 });
+      expect(await store.cancelRuns(env, 'k', undefined, T0 + LEASE + HOUR)).toEqual({
+        runs: 1,
+        messages: 2,
+        byChannel: { email: 2 },
+      });
       await store.advanceRuns([finish], T0 + LEASE + HOUR);
       const canceled = await runOf(store, env, plan);
       expect(canceled).toMatchObject({ state: 'canceled', reason: 'canceled' });
@@ -555,18 +559,34 @@ export function describeRunsContract(name: string, open: OpenStore) {
       const [digestRun] = (await claimRuns(store, 'w1', T0 + 1)).filter((r) => r.triggerId === digesting.triggerId);
       await store.advanceRuns([await decide(store, digestRun!, 'w1', T0 + 1)], T0 + 1);
 
-      expect(await store.cancelRuns('env_other', 'order-1', undefined, T0 + 2)).toEqual({ runs: 0, messages: 0 });
-      expect(await store.cancelRuns(env, 'order-1', 'elsewhere', T0 + 2)).toEqual({ runs: 0, messages: 0 });
+      expect(await store.cancelRuns('env_other', 'order-1', undefined, T0 + 2)).toEqual({
+        runs: 0,
+        messages: 0,
+        byChannel: {},
+      });
+      expect(await store.cancelRuns(env, 'order-1', 'elsewhere', T0 + 2)).toEqual({
+        runs: 0,
+        messages: 0,
+        byChannel: {},
+      });
       // 4 runs; messages: the 3 pending second emails, 2 queued first ones (not the one being
       // sent) and the digest run's pending one.
-      expect(await store.cancelRuns(env, 'order-1', undefined, T0 + 2)).toEqual({ runs: 4, messages: 6 });
+      expect(await store.cancelRuns(env, 'order-1', undefined, T0 + 2)).toEqual({
+        runs: 4,
+        messages: 6,
+        byChannel: { email: 6 },
+      });
       for (const run of [...(await runsOf(store, env, plan)), ...(await runsOf(store, env, digesting))]) {
         expect(run).toMatchObject({ state: 'canceled', reason: 'canceled', dueAt: null });
       }
       const messages = (await runsOf(store, env, plan)).flatMap((run) => run.messages);
       expect(messages.filter((m) => m.status === 'canceled')).toHaveLength(5);
       expect(messages.find((m) => m.id === sending!.messageId)?.status).toBe('sending');
-      expect(await store.cancelRuns(env, 'order-1', undefined, T0 + 3)).toEqual({ runs: 0, messages: 0 });
+      expect(await store.cancelRuns(env, 'order-1', undefined, T0 + 3)).toEqual({
+        runs: 0,
+        messages: 0,
+        byChannel: {},
+      });
 
       // Only order-2 is left to do; the digest closes with nothing.
       expect((await store.claimJobs('j', 10, T0 + 3, LEASE)).map((j) => j.triggerId)).toEqual([otherKey.triggerId]);
