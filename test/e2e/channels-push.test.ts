@@ -28,9 +28,11 @@ const FCM_MESSAGE_NAME = `projects/${FCM_PROJECT}/messages/0:1500415314455276%31
 
 const vapid = createECDH('prime256v1');
 vapid.generateKeys();
+// A VAPID private key is 32 bytes; Node drops leading zero bytes (one key in 256).
+const vapidPrivate = vapid.getPrivateKey();
 const webpushConfig = {
   vapidPublicKey: vapid.getPublicKey().toString('base64url'),
-  vapidPrivateKey: vapid.getPrivateKey().toString('base64url'),
+  vapidPrivateKey: Buffer.concat([Buffer.alloc(32 - vapidPrivate.length), vapidPrivate]).toString('base64url'),
   subject: 'mailto:ops@example.com',
 };
 const fcmKeys = generateKeyPairSync('rsa', {

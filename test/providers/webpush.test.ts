@@ -6,12 +6,15 @@ import { FAULTS, startFakeHttp, type FakeHttp } from '../support/fake-http.js';
 import { expectFaultOutcome, sendSignal, testProviderContext } from '../support/provider-harness.js';
 import { startFakePushService, type FakePushService } from '../support/push-web-push-service.js';
 
-// The application server's VAPID key pair, made the way any P-256 tool makes one.
+// The application server's VAPID key pair, made the way any P-256 tool makes one. Node gives the
+// private key without leading zero bytes (one key in 256 is 31 bytes long); VAPID keys are the
+// full 32 bytes, as web-push-generated ones are.
 const vapid = createECDH('prime256v1');
 vapid.generateKeys();
+const privateKey = vapid.getPrivateKey();
 const config = {
   vapidPublicKey: vapid.getPublicKey().toString('base64url'),
-  vapidPrivateKey: vapid.getPrivateKey().toString('base64url'),
+  vapidPrivateKey: Buffer.concat([Buffer.alloc(32 - privateKey.length), privateKey]).toString('base64url'),
   subject: 'mailto:ops@example.com',
   ttlSeconds: 3600,
 };
