@@ -151,7 +151,7 @@ export function advanceRun(
     fromStepIndex: run.stepIndex,
     dispatched: [],
     skipped: [],
-    next: { kind: 'completed' },
+    next: { kind: 'completed', stepIndex: version.steps.length },
   };
   const messageAt = new Map(run.messages.map((m) => [m.stepIndex, m]));
   const steps = version.steps;

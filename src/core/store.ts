@@ -235,8 +235,8 @@ export interface RunAdvance {
 }
 
 export type RunNext =
-  /** Every step walked: the run is completed. */
-  | { kind: 'completed' }
+  /** Every step walked: the run is completed, past its last step (`stepIndex`: the step count). */
+  | { kind: 'completed'; stepIndex: number }
   /** A delay: the run waits at `stepIndex` until `until`, then passes it. */
   | { kind: 'sleep'; stepIndex: number; until: number }
   /** Look at `stepIndex` again at `at` (a condition waits for earlier sends' outcomes). */

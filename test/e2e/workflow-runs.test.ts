@@ -110,7 +110,12 @@ describe('in-app, then an hour later, email only if still unread', () => {
     expect((await message(readerEmail)).reason).toBe('condition not met: steps.bell.status != "read"');
     expect(await mailTo(ignorer.email)).toHaveLength(1);
     expect(await mailTo(reader.email)).toHaveLength(0);
-    await waitFor(async () => (await runsOf(triggerId)).every((run) => run.state === 'completed'));
+    const done = await waitFor(async () => {
+      const found = await runsOf(triggerId);
+      return found.every((run) => run.state === 'completed') ? found : undefined;
+    });
+    // Past the last step: no step, nothing due.
+    for (const run of done) expect(run).toMatchObject({ stepIndex: 3, step: null, dueAt: null });
   });
 
   it('waits for an earlier message to have its outcome before checking a condition on it', async () => {

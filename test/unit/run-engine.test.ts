@@ -106,7 +106,7 @@ describe('advanceRun', () => {
     expect(a.next).toEqual({ kind: 'recheck', stepIndex: 1, at: NOW + RECHECK_MS });
     const b = advance(steps, { stepIndex: 1, statuses: ['sent'] });
     expect(b.skipped).toEqual([{ messageId: 'msg_1', reason: 'condition not met: data.threadId == "t2"' }]);
-    expect(b.next).toEqual({ kind: 'completed' });
+    expect(b.next).toEqual({ kind: 'completed', stepIndex: 2 });
   });
 
   it('reads earlier steps by ref: steps.bell.status', () => {
@@ -127,7 +127,7 @@ describe('advanceRun', () => {
     expect(advance(until, { data: { at } }).next).toEqual({ kind: 'sleep', stepIndex: 0, until: NOW + HOUR });
     const past = advance(until, { data: { at: new Date(NOW - HOUR).toISOString() } });
     expect(past.dispatched).toEqual(['msg_1']);
-    expect(past.next).toEqual({ kind: 'completed' });
+    expect(past.next).toEqual({ kind: 'completed', stepIndex: 2 });
   });
 
   it('passes a delay it slept in, and fails the run on a time that is not one', () => {
@@ -169,7 +169,7 @@ describe('advanceRun', () => {
   it('skips what is left of a run whose subscriber was deleted', () => {
     const a = advance([inApp(), email()], { subscriber: null });
     expect(a.skipped.map((s) => s.reason)).toEqual(['subscriber was deleted', 'subscriber was deleted']);
-    expect(a.next).toEqual({ kind: 'completed' });
+    expect(a.next).toEqual({ kind: 'completed', stepIndex: 2 });
   });
 
   it('fails the run when a condition fails to evaluate', () => {

@@ -128,7 +128,7 @@ export async function applyAdvances(
     const next = advance.next;
     switch (next.kind) {
       case 'completed':
-        writes.move(run.id, 'completed', run.step_index);
+        writes.move(run.id, 'completed', next.stepIndex);
         writes.timersDropped.push(run.id);
         break;
       case 'sleep':

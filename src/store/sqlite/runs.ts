@@ -210,7 +210,7 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
     const next = a.next;
     switch (next.kind) {
       case 'completed':
-        move('completed', run.step_index);
+        move('completed', next.stepIndex);
         deleteTimer.run(a.runId);
         return;
       case 'sleep':

@@ -228,7 +228,7 @@ export function describeRunsContract(name: string, open: OpenStore) {
       expect(last).toMatchObject({ dispatched: [plan.messages[1]!.id], skipped: [], next: { kind: 'completed' } });
       await store.advanceRuns([last], T0 + 6 + HOUR);
       const done = await runOf(store, env, plan);
-      expect(done).toMatchObject({ state: 'completed', stepIndex: 1, dueAt: null });
+      expect(done).toMatchObject({ state: 'completed', stepIndex: 3, dueAt: null });
       expect(done.messages.map((m) => m.status)).toEqual(['queued', 'queued']);
       const jobs = await store.claimJobs('j', 10, T0 + 6 + HOUR, LEASE);
       expect(jobs.map((job) => job.messageId).sort()).toEqual(plan.messages.map((m) => m.id).sort());
@@ -272,7 +272,7 @@ export function describeRunsContract(name: string, open: OpenStore) {
         statuses: [{ channel: 'email', status: 'skipped' }],
       });
       const done = await runOf(store, env, plan);
-      expect(done).toMatchObject({ state: 'completed', stepIndex: 2, dueAt: null });
+      expect(done).toMatchObject({ state: 'completed', stepIndex: 3, dueAt: null });
       expect(done.messages.map((m) => [m.id, m.status, m.reason])).toEqual([
         [m0!.id, 'sent', null],
         [m1!.id, 'sent', null],
