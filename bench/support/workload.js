@@ -77,10 +77,15 @@ const HTML = `<!doctype html>
 </html>
 `;
 
-/** The PUT /v1/workflows/{key} body: one email step; Herald derives the text part from the HTML. */
-export const WORKFLOW = { name: 'Bench: order shipped', steps: [{ type: 'email', subject: SUBJECT, html: HTML }] };
+/** BENCH_TEMPLATE=small swaps the ~5 KB email for a one-line one (same subject and variables). */
+const SMALL_HTML =
+  '<p>Hello {{ subscriber.name }}, order {{ data.orderId }} is on its way with {{ data.carrier }}.</p>';
+const TEMPLATE = process.env.BENCH_TEMPLATE === 'small' ? SMALL_HTML : HTML;
 
-export const TEMPLATE_BYTES = Buffer.byteLength(HTML);
+/** The PUT /v1/workflows/{key} body: one email step; Herald derives the text part from the HTML. */
+export const WORKFLOW = { name: 'Bench: order shipped', steps: [{ type: 'email', subject: SUBJECT, html: TEMPLATE }] };
+
+export const TEMPLATE_BYTES = Buffer.byteLength(TEMPLATE);
 
 const TARGET_BODY_BYTES = 500;
 
