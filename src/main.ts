@@ -12,7 +12,7 @@ import { createWebhookDestinations } from './channels/webhook/webhook-destinatio
 import { runCli } from './cli/cli.js';
 import { MAX_PROVIDERS_PER_ATTEMPT } from './core/attempt-plan.js';
 import type { Dispatcher } from './core/dispatch.js';
-import type { IntegrationService } from './core/integrations.js';
+import { standingIntegration, type IntegrationService } from './core/integrations.js';
 import { createRunawayGuard } from './core/runaway-guard.js';
 import type { SecretBox } from './core/secret-box.js';
 import type { StoredIntegration } from './core/store.js';
@@ -328,19 +328,12 @@ function listenError(error: unknown, config: Pick<ServeConfig, 'host' | 'port'>)
 function environmentIntegrations(config: ServeConfig): Omit<StoredIntegration, 'environmentId'>[] {
   if (!config.smtpUrl) return [];
   return [
-    {
+    standingIntegration({
       id: ENVIRONMENT_SMTP_ID,
       channel: 'email',
       provider: 'smtp',
       config: { url: config.smtpUrl, pool: config.smtpPool },
-      sealedSecrets: null,
-      priority: Number.MAX_SAFE_INTEGER,
-      enabled: true,
-      rateLimit: null,
-      circuit: null,
-      createdAt: 0,
-      updatedAt: 0,
-    },
+    }),
   ];
 }
 

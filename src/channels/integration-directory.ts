@@ -1,3 +1,4 @@
+import { standingIntegration } from '../core/integrations.js';
 import type { Logger } from 'pino';
 import type { SecretBox } from '../core/secret-box.js';
 import type { CircuitSnapshot, StoredIntegration, IntegrationStore } from '../core/store.js';
@@ -193,17 +194,7 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
       list = BUILT_IN_PROVIDERS.filter((definition) => definition.channel === channel).map((definition) => {
         const stored: StoredIntegration = {
           environmentId: '',
-          id: definition.provider,
-          channel,
-          provider: definition.provider,
-          config: {},
-          sealedSecrets: null,
-          priority: Number.MAX_SAFE_INTEGER,
-          enabled: true,
-          rateLimit: null,
-          circuit: null,
-          createdAt: 0,
-          updatedAt: 0,
+          ...standingIntegration({ id: definition.provider, channel, provider: definition.provider, config: {} }),
         };
         return { ...build(stored, definition), builtIn: true };
       });

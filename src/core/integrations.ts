@@ -1,4 +1,4 @@
-import type { CircuitSnapshot, RateLimit } from './store.js';
+import type { CircuitSnapshot, RateLimit, StoredIntegration } from './store.js';
 import type { ChannelType, DeliveryOutcome } from './types.js';
 
 /** What PUT /v1/integrations/{id} takes; channels/integration-input.ts turns it into a provider and its config. */
@@ -50,4 +50,23 @@ export interface IntegrationService {
   remove(env: string, id: string): Promise<void>;
   rotateSecret(env: string, id: string): Promise<{ view: IntegrationView; secret: string }>;
   test(env: string, id: string, to: unknown, text: string | undefined): Promise<TestResult>;
+}
+
+/**
+ * An integration no API call made (a built-in provider, HERALD_SMTP_URL): enabled, tried after
+ * every stored one, no rate limit, no circuit recorded, no secrets sealed.
+ */
+export function standingIntegration(
+  fields: Pick<StoredIntegration, 'id' | 'channel' | 'provider' | 'config'>,
+): Omit<StoredIntegration, 'environmentId'> {
+  return {
+    ...fields,
+    sealedSecrets: null,
+    priority: Number.MAX_SAFE_INTEGER,
+    enabled: true,
+    rateLimit: null,
+    circuit: null,
+    createdAt: 0,
+    updatedAt: 0,
+  };
 }

@@ -1,6 +1,7 @@
 import { parseDuration } from './durations.js';
 import type { FieldError } from './errors.js';
-import type { ClaimedRun, RunAdvance, RunNext, RunStart, WorkflowVersion } from './store.js';
+import type { WorkflowVersion } from './store.js';
+import type { ClaimedRun, RunAdvance, RunNext, RunStart } from './runs.js';
 import { renderRunPart, type CompiledRunPart, type DigestContext } from './templates.js';
 import { isSendingStep, type MessageStatus, type WorkflowStep } from './types.js';
 

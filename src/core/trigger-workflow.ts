@@ -3,7 +3,8 @@ import type { Clock } from './clock.js';
 import { HeraldError } from './errors.js';
 import { newId } from './ids.js';
 import { MAX_DELAY_MS, startOfRuns } from './run-engine.js';
-import type { PlannedMessage, PlannedRun, RecipientUpsert, TriggerPlan, TriggerStore, WorkflowStore } from './store.js';
+import type { PlannedMessage, RecipientUpsert, TriggerPlan, TriggerStore, WorkflowStore } from './store.js';
+import type { PlannedRun } from './runs.js';
 import { isSendingStep, type SubscriberFields } from './types.js';
 
 export type RecipientInput = string | ({ subscriberId: string } & SubscriberFields);

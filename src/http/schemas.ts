@@ -30,7 +30,7 @@ const Nullable = <T extends TSchema>(schema: T, options: Record<string, unknown>
   Type.Union([schema, Type.Null()], options);
 const NullableString = Nullable(Type.String());
 const NullableNumber = Nullable(Type.Number());
-const JsonObject = (description?: string) => Type.Record(Type.String(), Type.Unknown(), { description });
+export const JsonObject = (description?: string) => Type.Record(Type.String(), Type.Unknown(), { description });
 
 export const FieldError = component(
   'FieldError',
@@ -56,7 +56,7 @@ export const Problem = component(
   ),
 );
 
-const SubscriberFields = {
+export const SubscriberFields = {
   email: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254, 'x-expected': 'an email address' }))),
   phone: Type.Optional(
     Nullable(
@@ -188,60 +188,6 @@ export const Workflow = component(
     createdAt: Type.Number(),
     updatedAt: Type.Number(),
   }),
-);
-
-const Recipient = component(
-  'Recipient',
-  Type.Union(
-    [
-      Identifier('A subscriberId'),
-      Type.Object(
-        {
-          subscriberId: Identifier('Subscriber to notify; created or updated with the fields given'),
-          ...SubscriberFields,
-        },
-        { additionalProperties: false },
-      ),
-    ],
-    { 'x-expected': 'a subscriberId or an object with a subscriberId' },
-  ),
-);
-
-export const TriggerBody = component(
-  'TriggerInput',
-  Type.Object(
-    {
-      to: Type.Union([Recipient, Type.Array(Recipient, { minItems: 1, maxItems: 1000 })], {
-        'x-expected': 'a subscriberId, an object with a subscriberId, or an array of up to 1000 of these',
-      }),
-      data: Type.Optional(JsonObject('Payload for the templates')),
-      sendAt: Type.Optional(
-        Type.String({
-          format: 'date-time',
-          'x-expected': 'an ISO 8601 time such as 2026-12-24T09:00:00Z',
-          description: 'When the runs start (ISO 8601, up to 400 days ahead); now when absent or past',
-        }),
-      ),
-      cancellationKey: Type.Optional(
-        Type.String({
-          minLength: 1,
-          maxLength: 255,
-          description: 'Names the runs for POST /v1/triggers/cancel, e.g. the id of the thing the workflow is about',
-        }),
-      ),
-    },
-    { additionalProperties: false },
-  ),
-);
-export type TriggerBody = Static<typeof TriggerBody>;
-
-export const TriggerHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-});
-
-export const TriggerResponse = component(
-  'TriggerResult',
-  Type.Object({ triggerId: Type.String(), messageIds: Type.Array(Type.String()) }),
 );
 
 /**

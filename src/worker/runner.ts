@@ -2,16 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { advanceRun } from '../core/run-engine.js';
-import type {
-  ClaimedDigest,
-  ClaimedRun,
-  RunAdvance,
-  RunWorkResult,
-  WorkflowVersion,
-  RunStore,
-  WorkflowStore,
-  JobStore,
-} from '../core/store.js';
+import type { WorkflowVersion, RunStore, WorkflowStore, JobStore } from '../core/store.js';
+import type { ClaimedDigest, ClaimedRun, RunAdvance, RunWorkResult } from '../core/runs.js';
 import { compileRunParts, type CompiledRunPart } from '../core/templates.js';
 import type { Metrics } from '../observability/metrics.js';
 

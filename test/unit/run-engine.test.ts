@@ -9,7 +9,8 @@ import {
   startOfRuns,
   stepRef,
 } from '../../src/core/run-engine.js';
-import type { ClaimedRun, WorkflowVersion } from '../../src/core/store.js';
+import type { WorkflowVersion } from '../../src/core/store.js';
+import type { ClaimedRun } from '../../src/core/runs.js';
 import { compileRunParts } from '../../src/core/templates.js';
 import type { MessageStatus, WorkflowStep } from '../../src/core/types.js';
 

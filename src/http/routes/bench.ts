@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { TriggerBody, TriggerHeaders, TriggerResponse, WorkflowParams } from '../schemas.js';
+import { WorkflowParams } from '../schemas.js';
+import { TriggerBody, TriggerHeaders, TriggerResponse } from '../trigger-schemas.js';
 
 /**
  * The ingest ceiling for `npm run bench`: the trigger route's auth, JSON parsing and validation,

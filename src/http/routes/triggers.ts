@@ -3,8 +3,17 @@ import { HeraldError } from '../../core/errors.js';
 import { stepRef } from '../../core/run-engine.js';
 import { triggerWorkflow } from '../../core/trigger-workflow.js';
 import type { AppDeps } from '../deps.js';
-import { CancelBody, CancelResult, TriggerDetail, TriggerParams, TriggerQuery } from '../run-schemas.js';
-import { TriggerBody, TriggerHeaders, TriggerResponse, WorkflowParams } from '../schemas.js';
+import {
+  CancelBody,
+  CancelResult,
+  TriggerBody,
+  TriggerDetail,
+  TriggerHeaders,
+  TriggerParams,
+  TriggerQuery,
+  TriggerResponse,
+} from '../trigger-schemas.js';
+import { WorkflowParams } from '../schemas.js';
 
 export const triggerRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { newId } from '../../core/ids.js';
-import type { RunAdvance, RunNext, RunState } from '../../core/store.js';
+import type { RunAdvance, RunNext, RunState } from '../../core/runs.js';
 import type { MessageChannel } from '../../core/types.js';
 import { RunWrites, scopeOrder, type Changed, type LockedRun } from './run-writes.js';
 

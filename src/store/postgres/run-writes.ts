@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { RunState, RunWorkResult } from '../../core/store.js';
+import type { RunState, RunWorkResult } from '../../core/runs.js';
 import type { MessageChannel, MessageStatus } from '../../core/types.js';
 
 /**

@@ -1,16 +1,10 @@
 import type pg from 'pg';
-import type { ClaimedRun, ClaimedTimer, RunStore, RunState, RunWorkResult } from '../../core/store.js';
+import type { RunStore } from '../../core/store.js';
+import type { ClaimedRun, ClaimedTimer, RunState, RunWorkResult } from '../../core/runs.js';
 import type { DigestContext } from '../../core/templates.js';
 import type { MessageChannel, MessageStatus } from '../../core/types.js';
-import {
-  MESSAGE_COLUMNS,
-  toSubscriber,
-  toTriggerDetails,
-  type MessageRow,
-  type RunPageRow,
-  type SubscriberRow,
-  type TriggerRow,
-} from '../rows.js';
+import { MESSAGE_COLUMNS, toSubscriber, type MessageRow, type SubscriberRow } from '../rows.js';
+import { toTriggerDetails, type RunPageRow, type TriggerRow } from '../run-rows.js';
 import { inTransaction, isDeadlock } from './connection.js';
 import { applyAdvances } from './advance-runs.js';
 import { applyClosings } from './close-digests.js';

@@ -1,22 +1,18 @@
 import type { Database } from 'better-sqlite3';
 import { newId } from '../../core/ids.js';
 import { digestOf, foldedReason } from '../../core/run-engine.js';
-import type { ClaimedRun, ClaimedTimer, RunAdvance, RunStore, RunState, RunWorkResult } from '../../core/store.js';
+import type { RunStore } from '../../core/store.js';
+import type { ClaimedRun, ClaimedTimer, RunAdvance, RunState, RunWorkResult } from '../../core/runs.js';
 import type { DigestContext } from '../../core/templates.js';
 import type { MessageChannel, MessageStatus } from '../../core/types.js';
-import {
-  MESSAGE_COLUMNS,
-  toSubscriber,
-  toTriggerDetails,
-  type MessageRow,
-  type RunPageRow,
-  type SubscriberRow,
-  type TriggerRow,
-} from '../rows.js';
+import { MESSAGE_COLUMNS, toSubscriber, type MessageRow, type SubscriberRow } from '../rows.js';
+import { toTriggerDetails, type RunPageRow, type TriggerRow } from '../run-rows.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 
 /** Run states the engine still moves; the others are final. */
 const MOVING = `('scheduled', 'active', 'waiting', 'digesting')`;
+/** States a run is advanced from (a digesting run moves when its digest closes). */
+const ADVANCED_FROM: readonly RunState[] = ['scheduled', 'active', 'waiting'];
 
 interface RunRow extends SubscriberRow {
   run_id: string;
@@ -140,7 +136,7 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
         continue;
       }
       const row = rows.get(timer.id);
-      if (!row || !['scheduled', 'active', 'waiting'].includes(row.state)) {
+      if (!row || !ADVANCED_FROM.includes(row.state)) {
         deleteTimer.run(timer.id); // a run that ended meanwhile has nothing left to do
         continue;
       }
@@ -179,7 +175,7 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
       | undefined;
     // Another worker took the run over (a lost lease), or it was canceled meanwhile.
     if (!run || heldTimer.get(a.runId, a.workerId) !== 1) return;
-    if (run.step_index !== a.fromStepIndex || !['scheduled', 'active', 'waiting'].includes(run.state)) return;
+    if (run.step_index !== a.fromStepIndex || !ADVANCED_FROM.includes(run.state)) return;
     const env = run.environment_id;
     for (const messageId of a.dispatched) {
       if (dispatch.run(now, messageId).changes > 0) insertJob.run(messageId, messageId, now, now);

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../../src/core/ids.js';
 import { advanceRun, foldedReason, RECHECK_MS, startOfRuns } from '../../../src/core/run-engine.js';
-import type {
-  ClaimedDigest,
-  ClaimedJob,
-  ClaimedRun,
-  JobCompletion,
-  PlannedMessage,
-  RunAdvance,
-  RunDetails,
-  Store,
-  TriggerPlan,
-} from '../../../src/core/store.js';
+import type { ClaimedJob, JobCompletion, PlannedMessage, Store, TriggerPlan } from '../../../src/core/store.js';
+import type { ClaimedDigest, ClaimedRun, RunAdvance, RunDetails } from '../../../src/core/runs.js';
 import { compileRunParts } from '../../../src/core/templates.js';
 import { isSendingStep, type Workflow, type WorkflowStep } from '../../../src/core/types.js';
 import type { OpenStore } from './fixtures.js';

@@ -1,10 +1,65 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { idPattern } from '../core/ids.js';
-import { RUN_STATES } from '../core/store.js';
+import { RUN_STATES } from '../core/runs.js';
 import { component, PatternString, StringEnum } from './components.js';
-import { Message, Printable } from './schemas.js';
+import { Identifier, JsonObject, Message, Printable, SubscriberFields } from './schemas.js';
 
-// Triggers and their runs: GET /v1/triggers/{triggerId} and POST /v1/triggers/cancel.
+// Triggers and their runs: POST /v1/workflows/{key}/trigger, GET /v1/triggers/{triggerId} and
+// POST /v1/triggers/cancel.
+
+const Recipient = component(
+  'Recipient',
+  Type.Union(
+    [
+      Identifier('A subscriberId'),
+      Type.Object(
+        {
+          subscriberId: Identifier('Subscriber to notify; created or updated with the fields given'),
+          ...SubscriberFields,
+        },
+        { additionalProperties: false },
+      ),
+    ],
+    { 'x-expected': 'a subscriberId or an object with a subscriberId' },
+  ),
+);
+
+export const TriggerBody = component(
+  'TriggerInput',
+  Type.Object(
+    {
+      to: Type.Union([Recipient, Type.Array(Recipient, { minItems: 1, maxItems: 1000 })], {
+        'x-expected': 'a subscriberId, an object with a subscriberId, or an array of up to 1000 of these',
+      }),
+      data: Type.Optional(JsonObject('Payload for the templates')),
+      sendAt: Type.Optional(
+        Type.String({
+          format: 'date-time',
+          'x-expected': 'an ISO 8601 time such as 2026-12-24T09:00:00Z',
+          description: 'When the runs start (ISO 8601, up to 400 days ahead); now when absent or past',
+        }),
+      ),
+      cancellationKey: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 255,
+          description: 'Names the runs for POST /v1/triggers/cancel, e.g. the id of the thing the workflow is about',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+);
+export type TriggerBody = Static<typeof TriggerBody>;
+
+export const TriggerHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+});
+
+export const TriggerResponse = component(
+  'TriggerResult',
+  Type.Object({ triggerId: Type.String(), messageIds: Type.Array(Type.String()) }),
+);
 
 export const TriggerParams = Type.Object({
   triggerId: PatternString(idPattern('trg'), 'a trigger id (trg_…)', { description: 'The triggerId of a 202' }),
