@@ -4,7 +4,8 @@
  *
  * The sink is bench/webhook-sink-process.js in its own process; it stamps each `webhook-id` (the
  * message id) when its request has fully arrived, and checks a sample of the signatures. Herald
- * runs as `herald serve --concurrency 50` on a fresh SQLite data dir, with the sink's address
+ * runs as `herald serve --concurrency 50 --destination-concurrency 50` (one receiver may hold every
+ * send, as in the ceiling; by default it may hold half) on a fresh SQLite data dir, with the sink's address
  * opened by --allow-private-networks, one webhook integration and a workflow with one webhook
  * step and the default body. The ceiling runs in this process: an undici Pool with 50 requests in
  * flight, each body built and signed (Standard Webhooks, HMAC-SHA256) per request, as Herald does.
@@ -82,7 +83,15 @@ function checkSignatures(stats, who) {
 
 async function runHerald({ messages, sink, cpuProfileDir, log }) {
   const herald = await startHerald({
-    args: ['--concurrency', String(CONCURRENCY), '--allow-private-networks', '127.0.0.1/32'],
+    args: [
+      '--concurrency',
+      String(CONCURRENCY),
+      // Every send goes to one receiver: let it hold all of them, as the ceiling's pool does.
+      '--destination-concurrency',
+      String(CONCURRENCY),
+      '--allow-private-networks',
+      '127.0.0.1/32',
+    ],
     env: { HERALD_SECRET_KEY: randomBytes(24).toString('hex') },
     cpuProfileDir,
   });

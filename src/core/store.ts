@@ -323,6 +323,8 @@ export interface RunStore {
    * `now + leaseMs`.
    */
   claimTimers(workerId: string, limit: number, now: number, leaseMs: number): Promise<ClaimedTimer[]>;
+  /** Earliest time a timer becomes due (or its lease expires); undefined when there are none. */
+  nextTimerDueAt(): Promise<number | undefined>;
   /**
    * Applies run engine decisions in one transaction. Each applies only if the worker still holds
    * the run's timer and the run is still at `fromStepIndex`; otherwise it is dropped (another
@@ -410,10 +412,7 @@ export interface JobStore {
   renewLeases(workerId: string, jobIds: readonly string[], until: number): Promise<number>;
   /** Makes the jobs a worker still holds due again at once (graceful shutdown). */
   releaseJobs(workerId: string, now: number): Promise<number>;
-  /**
-   * Earliest time a job or a timer becomes due (or its lease expires); undefined when there are
-   * none.
-   */
+  /** Earliest time a job becomes due (or its lease expires); undefined when there are none. */
   nextJobDueAt(): Promise<number | undefined>;
   queueStats(now: number): Promise<QueueStats>;
 }

@@ -296,6 +296,34 @@ export function renderRunPart(templates: Template[], scope: Record<string, unkno
   return plainLiquid.renderSync(templates, scope).trim();
 }
 
+/** An output that only names a value (`{{ data.order.id }}`): no filter, no expression. */
+const VALUE_OUTPUT = /^\{\{-?\s*[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*\s*-?\}\}$/;
+const OUTPUTS = /\{\{[\s\S]*?\}\}/g;
+
+function boundedTemplate(source: string): boolean {
+  if (source.includes('{%')) return false;
+  for (const [output] of source.matchAll(OUTPUTS)) if (!VALUE_OUTPUT.test(output)) return false;
+  return !source.replace(OUTPUTS, '').includes('{{');
+}
+
+function everyTemplate(value: unknown, test: (source: string) => boolean): boolean {
+  if (typeof value === 'string') return test(value);
+  if (Array.isArray(value)) return value.every((item) => everyTemplate(item, test));
+  if (value !== null && typeof value === 'object') return Object.values(value).every((v) => everyTemplate(v, test));
+  return true;
+}
+
+/**
+ * Whether a sending step's render costs no more than copying its text and the values it names:
+ * every template is literal text and outputs of a value (no tags, so no loops; no filters). Such
+ * a step cannot run away, whatever the data, and may be rendered on the caller's thread.
+ */
+export function rendersInBoundedTime(step: WorkflowStep): boolean {
+  if (!isSendingStep(step)) return false;
+  const { type: _type, ref: _ref, if: _if, ...templates } = step;
+  return everyTemplate(templates, boundedTemplate);
+}
+
 /** Parses every template of a workflow; a syntax error is a 422 naming the step, field and line. */
 export function compileSteps(steps: readonly WorkflowStep[]): CompiledStep[] {
   const errors: FieldError[] = [];

@@ -3,7 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { RenderRequest } from '../core/deliver-job.js';
-import type { RenderOutcome } from '../core/templates.js';
+import {
+  compileSteps,
+  renderFailure,
+  renderStep,
+  rendersInBoundedTime,
+  type CompiledStep,
+  type RenderOutcome,
+} from '../core/templates.js';
 import { cpuMsBetween, threadCpuMs } from './thread-cpu.js';
 import {
   PROGRESS_CPU,
@@ -99,6 +106,7 @@ function threadScript(): URL {
  * Renders templates in worker threads, so a template that runs away holds a thread, never the
  * event loop that serves the API and drives every other delivery.
  *
+ * - A step whose templates are only text and value outputs renders in place (renderInPlace).
  * - Renders requested in one turn of the event loop (a claim batch) go out as one message per
  *   thread; a thread compiles each workflow version once and keeps it.
  * - Each render has a hard limit. Liquid's own limit stops most runaways inside the thread; one
@@ -123,6 +131,8 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
   let pumpQueued = false;
   let pumpSoonQueued = false;
   let closed = false;
+  /** A thread was ever started: the pool keeps `size` of them from then on. */
+  let started = false;
   /** Threads that died before they were ready, in a row: the script itself is broken. */
   let failedStarts = 0;
   let restartAt = 0;
@@ -142,6 +152,7 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
   };
 
   function start(): void {
+    started = true;
     const progress = new Int32Array(new SharedArrayBuffer(PROGRESS_LENGTH * Int32Array.BYTES_PER_ELEMENT));
     const setup: RenderThreadSetup = { renderLimitMs: timeoutMs, progress: progress.buffer as SharedArrayBuffer };
     // No resourceLimits: a thread reaching a heap cap of its own can abort the whole process
@@ -326,7 +337,8 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
     sweep(queue);
     sweep(suspectQueue);
     const waiting = queue.length + suspectQueue.length;
-    if (waiting > 0 && threads.length < size) {
+    // Threads start with the first render that needs one; from then on, ended ones are replaced.
+    if ((waiting > 0 || started) && threads.length < size) {
       const wait = restartAt - Date.now();
       if (wait <= 0) {
         while (threads.length < size) start();
@@ -358,9 +370,47 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
     for (const pending of [...queue.splice(0), ...suspectQueue.splice(0)]) pending.reject(error);
   }
 
+  /**
+   * Steps that render in bounded time (rendersInBoundedTime), compiled, by version and step index;
+   * null for a step that goes to a thread. A hop to a thread costs the event loop more than such
+   * a render (structured clone both ways, a wake-up per batch), and they cannot run away.
+   */
+  const inPlace = new Map<string, (CompiledStep | null)[]>();
+
+  function renderInPlace(request: RenderRequest): RenderOutcome | undefined {
+    const { versionId, steps } = request.workflow;
+    let compiled = inPlace.get(versionId);
+    if (!compiled) {
+      if (inPlace.size >= VERSIONS_PER_THREAD) inPlace.delete(inPlace.keys().next().value!);
+      compiled = [];
+      inPlace.set(versionId, compiled);
+    }
+    let step = compiled[request.stepIndex];
+    if (step === undefined) {
+      const source = steps[request.stepIndex];
+      step = null;
+      if (source && rendersInBoundedTime(source)) {
+        try {
+          step = compileSteps([source])[0]!;
+        } catch {
+          // A thread reports the error, as for any step whose templates do not compile.
+        }
+      }
+      compiled[request.stepIndex] = step;
+    }
+    if (step === null) return undefined;
+    try {
+      return { status: 'rendered', rendered: renderStep(step, request.context, { renderLimitMs: timeoutMs }) };
+    } catch (error) {
+      return renderFailure(error, timeoutMs);
+    }
+  }
+
   return {
     render(request) {
       if (closed) return Promise.reject(new Error('the render pool is closed'));
+      const rendered = renderInPlace(request);
+      if (rendered) return Promise.resolve(rendered);
       return new Promise<RenderOutcome>((resolve, reject) => {
         const step = `${request.workflow.versionId}#${request.stepIndex}`;
         enqueue({ request, step, resolve, reject });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { advanceRun } from '../core/run-engine.js';
-import type { WorkflowVersion, RunStore, WorkflowStore, JobStore } from '../core/store.js';
+import type { WorkflowVersion, RunStore, WorkflowStore } from '../core/store.js';
 import type { ClaimedDigest, ClaimedRun, RunAdvance, RunWorkResult } from '../core/runs.js';
 import { compileRunParts, type CompiledRunPart } from '../core/templates.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -16,7 +16,7 @@ export interface RunnerOptions {
 }
 
 export interface RunnerDeps {
-  store: RunStore & Pick<WorkflowStore, 'getWorkflowVersions'> & Pick<JobStore, 'nextJobDueAt'>;
+  store: RunStore & Pick<WorkflowStore, 'getWorkflowVersions'>;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
@@ -142,7 +142,7 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions): Runner {
       setImmediate(() => void pump());
       return;
     }
-    const next = await store.nextJobDueAt().catch(() => undefined);
+    const next = await store.nextTimerDueAt().catch(() => undefined);
     schedule(next === undefined ? options.pollIntervalMs : Math.min(next - clock.now(), options.pollIntervalMs));
   }
 

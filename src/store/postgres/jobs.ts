@@ -39,10 +39,10 @@ export function postgresJobMethods(pool: pg.Pool, inboxEventsChannel: string): O
     },
 
     async nextJobDueAt() {
-      // One step on jobs_by_available_at and one on run_timers_by_due_at.
+      // One step on jobs_by_available_at.
       const [row] = await named<{ at: number | null }>(
         'herald_next_job_due',
-        'SELECT LEAST((SELECT MIN(available_at) FROM jobs), (SELECT MIN(due_at) FROM run_timers)) AS at',
+        'SELECT MIN(available_at) AS at FROM jobs',
         [],
       );
       return row?.at ?? undefined;

@@ -144,6 +144,15 @@ export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore
     });
 
   return {
+    async nextTimerDueAt() {
+      // One step on run_timers_by_due_at.
+      const { rows } = await pool.query<{ at: string | null }>({
+        name: 'herald_next_timer_due',
+        text: 'SELECT MIN(due_at) AS at FROM run_timers',
+      });
+      return rows[0]?.at == null ? undefined : Number(rows[0].at);
+    },
+
     async claimTimers(workerId, limit, now, leaseMs) {
       const { rows } = await pool.query<ClaimedTimerRow>({
         name: 'herald_claim_timers',

@@ -37,9 +37,7 @@ export function sqliteJobMethods(
     },
 
     async nextJobDueAt() {
-      const row = prepared(
-        'SELECT MIN(at) AS at FROM (SELECT MIN(available_at) AS at FROM jobs UNION ALL SELECT MIN(due_at) FROM run_timers)',
-      ).get() as { at: number | null };
+      const row = prepared('SELECT MIN(available_at) AS at FROM jobs').get() as { at: number | null };
       return row.at ?? undefined;
     },
 

@@ -297,9 +297,15 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
     }
   }
 
+  const firstTimerDue = db.prepare('SELECT MIN(due_at) FROM run_timers').pluck();
+
   return {
     claimTimers(workerId, limit, now, leaseMs) {
       return writer.run(() => claimTimers(workerId, limit, now, leaseMs));
+    },
+
+    async nextTimerDueAt() {
+      return (firstTimerDue.get() as number | null) ?? undefined;
     },
 
     advanceRuns(advances, now) {

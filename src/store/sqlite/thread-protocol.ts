@@ -70,6 +70,7 @@ export const STORE_PLACEMENTS = {
   commitTrigger: 'call',
   getTriggerData: 'call',
   claimTimers: 'call',
+  nextTimerDueAt: 'call',
   advanceRuns: 'call',
   closeDigests: 'call',
   cancelRuns: 'call',

@@ -133,10 +133,12 @@ export function describeRunsContract(name: string, open: OpenStore) {
       // Jobs for the messages sent at once only; timers for the runs not completed.
       const jobs = await store.claimJobs('w1', 10, T0 + 10, LEASE);
       expect(jobs.map((job) => job.messageId).sort()).toEqual([done.messages[0]!.id, active.messages[0]!.id].sort());
-      expect(await store.nextJobDueAt()).toBe(T0 + 1);
+      // Timers and jobs are due on their own clocks: the runner waits for one, workers for the other.
+      expect(await store.nextTimerDueAt()).toBe(T0 + 1);
+      expect(await store.nextJobDueAt()).toBe(T0 + 10 + LEASE);
       const runs = await claimRuns(store, 'w1', T0 + 10);
       expect(runs.map((r) => r.runId)).toEqual([active.runs[0]!.id]);
-      expect(await store.nextJobDueAt()).toBe(T0 + 10 + LEASE);
+      expect(await store.nextTimerDueAt()).toBe(T0 + 10 + LEASE);
       // Then the scheduled run, and the active one again: its lease ran out.
       const again = (await claimRuns(store, 'w1', T0 + HOUR)).map((r) => r.runId);
       expect(again.sort()).toEqual([active.runs[0]!.id, later.runs[0]!.id].sort());
@@ -414,7 +416,7 @@ export function describeRunsContract(name: string, open: OpenStore) {
       for (const plan of plans) {
         expect(await runOf(store, env, plan)).toMatchObject({ state: 'digesting', stepIndex: 0, dueAt: null });
       }
-      expect(await store.nextJobDueAt()).toBe(T0 + 10 + HOUR);
+      expect(await store.nextTimerDueAt()).toBe(T0 + 10 + HOUR);
       expect(await store.claimTimers('w1', 10, T0 + 10 + HOUR - 1, LEASE)).toEqual([]);
 
       const closings = await claimDigests(store, 'w2', T0 + 11 + HOUR);
