@@ -7,7 +7,11 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
 
 export interface WorkerOptions {
-  /** Sends in flight at most; a slot is freed only once its outcome is committed. */
+  /**
+   * Sends in flight at most. A slot is freed when its send ends; its outcome may then wait to be
+   * committed, and at most this many more outcomes wait: what a crash can send twice stays
+   * bounded (twice this), and the next sends need not wait for the last ones' commit.
+   */
   concurrency: number;
   leaseMs: number;
   /** Longest wait between looks at the queue when nothing wakes the worker. */
@@ -48,7 +52,8 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
   const { store, clock, logger, metrics } = deps;
   /** Workflow versions by id; the render threads keep them compiled (deps.deliver.render). */
   const workflows = new Map<string, WorkflowVersion>();
-  let active = 0;
+  /** Sends in flight. */
+  let sending = 0;
   /** Jobs this worker holds: claimed, and their outcome not yet committed. */
   const held = new Set<string>();
   let running = false;
@@ -101,6 +106,9 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
     } catch (error) {
       logger.error({ err: error, messageId: job.messageId }, 'delivery crashed; the job will be retried');
       return; // the lease expires and the job is claimed again
+    } finally {
+      sending--;
+      void pump();
     }
     // A run whose condition waits for this outcome looks again at once (not for a deferral: nothing happened).
     if (job.openRunId && !completion.deferred) completion.wakeRun = job.openRunId;
@@ -141,8 +149,8 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
       wakeAgain = true;
       return;
     }
-    const free = options.concurrency - active;
-    if (free <= 0 || (free < claimThreshold && active > 0)) return; // a finishing job pumps again
+    const free = Math.min(options.concurrency - sending, 2 * options.concurrency - held.size);
+    if (free <= 0 || (free < claimThreshold && held.size > 0)) return; // a finishing job pumps again
     claiming = true;
     wakeAgain = false;
     let jobs: ClaimedJob[] = [];
@@ -156,12 +164,11 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
           return;
         }
         for (const job of jobs) {
-          active++;
+          sending++;
           held.add(job.jobId);
           void run(job).finally(() => {
             held.delete(job.jobId);
-            active--;
-            if (active === 0 && idle) idle();
+            if (held.size === 0 && idle) idle();
             else void pump();
           });
         }
@@ -197,11 +204,11 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
     notify() {
       if (running) void pump();
     },
-    inFlight: () => active,
+    inFlight: () => sending,
     async stop(timeoutMs) {
       running = false;
       if (timer) clearTimeout(timer);
-      if (active > 0) {
+      if (held.size > 0) {
         await new Promise<void>((resolve) => {
           idle = resolve;
           setTimeout(resolve, timeoutMs).unref();
