@@ -371,6 +371,37 @@ describe('postgres runs across processes', () => {
     }
   });
 
+  it('does not count as canceled a message whose job a claim holds: the cancel waits for the claim', async () => {
+    const { store, schema, environmentId: env, close } = await twoProcesses();
+    const claim = await admin.connect();
+    try {
+      const workflow = await saveWorkflow(store, env, 'w', [email, { type: 'delay', for: '1h' }, email]);
+      const plan = await trigger(store, env, workflow, ['a'], T0, { cancellationKey: 'k' });
+      const [first, second] = plan.messages;
+      // A claim as claim-jobs.ts makes one, caught between its two steps: the job is locked, its
+      // message not yet `sending`.
+      await claim.query('BEGIN');
+      await claim.query(`SELECT id FROM ${schema}.jobs WHERE id = $1 FOR UPDATE`, [first!.id]);
+      let settled = false;
+      const canceling = store.cancelRuns(env, 'k', undefined, T0 + 1).finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(settled).toBe(false);
+      await claim.query(`UPDATE ${schema}.messages SET status = 'sending' WHERE id = $1`, [first!.id]);
+      await claim.query('COMMIT');
+      // The send under way is left to finish; the pending email after the delay is canceled.
+      expect(await canceling).toEqual({ runs: 1, messages: 1, byChannel: { email: 1 } });
+      const statuses = (await store.getTrigger(env, plan.triggerId, { limit: 1 }))!.runs.items[0]!.messages;
+      expect(statuses.map((m) => [m.id, m.status])).toEqual([
+        [first!.id, 'sending'],
+        [second!.id, 'canceled'],
+      ]);
+    } finally {
+      await claim.query('ROLLBACK').catch(() => undefined);
+      claim.release();
+      await close();
+    }
+  });
+
   it('lets exactly the limit through a throttle when runs of one scope are advanced at once', async () => {
     const { store, second, environmentId: env, count, close } = await twoProcesses();
     try {

@@ -89,10 +89,19 @@ const CANCEL_RUNS = `
   SELECT COUNT(*) AS n FROM canceled`;
 
 /**
- * The triggers' messages not yet under way (messages_by_trigger), made `canceled`, and their jobs
- * deleted. SKIP LOCKED: a job a claim is taking at this instant is that send under way (the claim
- * makes its message `sending`); waiting for it could deadlock with the claim, which locks the job
- * before the message.
+ * First, the jobs of the triggers' messages not yet under way, locked: a claim taking one at this
+ * instant is waited for, and its message, `sending` once it commits, is then left out. Jobs before
+ * messages, as a claim locks them, so the two cannot deadlock; without this the claim, waiting for
+ * the message the cancel had locked, made it `sending` after the cancel had counted it canceled.
+ */
+const LOCK_JOBS_NOT_UNDER_WAY = `
+  SELECT j.id FROM jobs j JOIN messages m ON m.id = j.message_id
+  WHERE m.trigger_id = ANY($1::text[]) AND m.status IN ('pending', 'queued', 'retrying')
+  ORDER BY j.id FOR UPDATE OF j`;
+
+/**
+ * Then those messages (messages_by_trigger), made `canceled`, and their jobs deleted (locked by
+ * this transaction already; SKIP LOCKED passes over any a claim took meanwhile).
  */
 const CANCEL_MESSAGES = `
   WITH canceled AS (
@@ -242,6 +251,7 @@ export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore
         if (triggers.length === 0) return { runs: 0, messages: 0, byChannel: {} };
         const ids = triggers.map((t) => t.id);
         const [runs] = (await client.query<{ n: number }>(CANCEL_RUNS, [ids, now])).rows;
+        await client.query(LOCK_JOBS_NOT_UNDER_WAY, [ids]);
         const perChannel = (await client.query<{ channel: MessageChannel; n: number }>(CANCEL_MESSAGES, [ids, now]))
           .rows;
         const byChannel = Object.fromEntries(perChannel.map((row) => [row.channel, Number(row.n)]));
