@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
-import { component, componentPointer } from './components.js';
+import { WEEKDAYS } from '../core/local-time.js';
+import { component, componentPointer, PatternString, StringEnum } from './components.js';
 
 // The shapes of a workflow step, one component each, and `Step`, the union of them.
 
@@ -28,13 +29,44 @@ const COMMON = {
   ),
 };
 
+const ClockTime = (description: string) =>
+  PatternString('^([01]\\d|2[0-3]):[0-5]\\d$', 'a time such as 09:00 (00:00 to 23:59)', { description });
+
+const SendWindow = component(
+  'SendWindow',
+  Type.Object(
+    {
+      days: Type.Optional(
+        Type.Array(StringEnum(WEEKDAYS), {
+          minItems: 1,
+          maxItems: 7,
+          description: 'The days the window opens on; every day when absent',
+        }),
+      ),
+      start: ClockTime('When the window opens, HH:MM (24-hour)'),
+      end: PatternString('^(([01]\\d|2[0-3]):[0-5]\\d|24:00)$', 'a time such as 18:00 (00:00 to 24:00)', {
+        description: 'When it closes, HH:MM or 24:00; before start, the next day (22:00 to 08:00 crosses midnight)',
+      }),
+    },
+    {
+      additionalProperties: false,
+      description:
+        "Days and hours in the subscriber's time zone (else --default-timezone) in which the step may send; " +
+        'a run that reaches it outside them waits for the next opening',
+    },
+  ),
+);
+
+/** What every sending step may have besides `ref` and `if`. */
+const SENDING = { ...COMMON, window: Type.Optional(SendWindow) };
+
 const Duration = (description: string) =>
   Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$', description });
 
 const EmailStepSchema = Type.Object(
   {
     type: Type.Literal('email'),
-    ...COMMON,
+    ...SENDING,
     subject: Type.String({ minLength: 1, maxLength: 2000, description: 'Liquid template of the subject' }),
     html: Type.Optional(Template(500_000, 'Liquid template of the HTML body; output is HTML-escaped')),
     text: Type.Optional(Template(500_000, 'Liquid template of the text body; derived from html when absent')),
@@ -45,7 +77,7 @@ const EmailStepSchema = Type.Object(
 const SmsStepSchema = Type.Object(
   {
     type: Type.Literal('sms'),
-    ...COMMON,
+    ...SENDING,
     text: Type.String({ minLength: 1, maxLength: 10_000, description: 'Liquid template' }),
   },
   { additionalProperties: false },
@@ -54,7 +86,7 @@ const SmsStepSchema = Type.Object(
 const PushStepSchema = Type.Object(
   {
     type: Type.Literal('push'),
-    ...COMMON,
+    ...SENDING,
     title: Type.String({ minLength: 1, maxLength: 1000, description: 'Liquid template of the title' }),
     body: Type.String({ minLength: 1, maxLength: 4000, description: 'Liquid template of the body' }),
     data: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 4000 }), { description: 'Templates' })),
@@ -65,7 +97,7 @@ const PushStepSchema = Type.Object(
 const ChatStepSchema = Type.Object(
   {
     type: Type.Literal('chat'),
-    ...COMMON,
+    ...SENDING,
     text: Type.String({ minLength: 1, maxLength: 40_000, description: 'Liquid template of the text' }),
     blocks: Type.Optional(
       Type.Array(Type.Unknown(), {
@@ -80,7 +112,7 @@ const ChatStepSchema = Type.Object(
 const WebhookStepSchema = Type.Object(
   {
     type: Type.Literal('webhook'),
-    ...COMMON,
+    ...SENDING,
     url: Type.Optional(Template(2048, "Liquid template of the URL; the subscriber's webhookUrl when absent")),
     body: Type.Optional(
       Type.Unknown({
@@ -95,7 +127,7 @@ const WebhookStepSchema = Type.Object(
 const InAppStepSchema = Type.Object(
   {
     type: Type.Literal('in_app'),
-    ...COMMON,
+    ...SENDING,
     title: Type.Optional(Template(1000, 'Liquid template of the title')),
     body: Type.String({ minLength: 1, maxLength: 10_000, description: 'Liquid template of the text shown' }),
     actionUrl: Type.Optional(
@@ -130,7 +162,15 @@ const DigestStepSchema = Type.Object(
   {
     type: Type.Literal('digest'),
     ...COMMON,
-    window: Duration('How long a digest collects events from the first one, e.g. 10m (up to 31d)'),
+    window: Type.Optional(Duration('How long a digest collects events from the first one, e.g. 10m (up to 31d)')),
+    schedule: Type.Optional(
+      Type.String({
+        maxLength: 100,
+        description:
+          'Instead of window: the subscriber-local time the digest closes at — daily 09:00, weekdays 09:00, ' +
+          'weekends 10:00, or days by name, mon 09:00, mon,thu 17:30',
+      }),
+    ),
     key: Type.Optional(
       Template(1000, 'Liquid template: events with different keys (for one recipient) never share a digest'),
     ),
@@ -145,8 +185,8 @@ const DigestStepSchema = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Folds the events of a window, per recipient and key, into one run of the steps after it, with digest.count ' +
-      'and digest.events (the first 100 events’ data)',
+      'Folds the events of a window (or up to a schedule), per recipient and key, into one run of the steps after ' +
+      'it, with digest.count and digest.events (the first 100 events’ data); needs window or schedule, not both',
   },
 );
 
