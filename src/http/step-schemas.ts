@@ -57,8 +57,8 @@ const SendWindow = component(
   ),
 );
 
-/** What every sending step may have besides `ref` and `if`. */
-const SENDING = { ...COMMON, window: Type.Optional(SendWindow) };
+/** What every sending step may have besides `ref`, `if` and its own fields. */
+const SENDING = { window: Type.Optional(SendWindow) };
 
 const Duration = (description: string) =>
   Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$', description });
@@ -66,10 +66,11 @@ const Duration = (description: string) =>
 const EmailStepSchema = Type.Object(
   {
     type: Type.Literal('email'),
-    ...SENDING,
+    ...COMMON,
     subject: Type.String({ minLength: 1, maxLength: 2000, description: 'Liquid template of the subject' }),
     html: Type.Optional(Template(500_000, 'Liquid template of the HTML body; output is HTML-escaped')),
     text: Type.Optional(Template(500_000, 'Liquid template of the text body; derived from html when absent')),
+    ...SENDING,
   },
   { additionalProperties: false, description: 'Needs html, text or both' },
 );
@@ -77,8 +78,9 @@ const EmailStepSchema = Type.Object(
 const SmsStepSchema = Type.Object(
   {
     type: Type.Literal('sms'),
-    ...SENDING,
+    ...COMMON,
     text: Type.String({ minLength: 1, maxLength: 10_000, description: 'Liquid template' }),
+    ...SENDING,
   },
   { additionalProperties: false },
 );
@@ -86,10 +88,11 @@ const SmsStepSchema = Type.Object(
 const PushStepSchema = Type.Object(
   {
     type: Type.Literal('push'),
-    ...SENDING,
+    ...COMMON,
     title: Type.String({ minLength: 1, maxLength: 1000, description: 'Liquid template of the title' }),
     body: Type.String({ minLength: 1, maxLength: 4000, description: 'Liquid template of the body' }),
     data: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 4000 }), { description: 'Templates' })),
+    ...SENDING,
   },
   { additionalProperties: false },
 );
@@ -97,7 +100,7 @@ const PushStepSchema = Type.Object(
 const ChatStepSchema = Type.Object(
   {
     type: Type.Literal('chat'),
-    ...SENDING,
+    ...COMMON,
     text: Type.String({ minLength: 1, maxLength: 40_000, description: 'Liquid template of the text' }),
     blocks: Type.Optional(
       Type.Array(Type.Unknown(), {
@@ -105,6 +108,7 @@ const ChatStepSchema = Type.Object(
         description: 'Slack blocks or Teams Adaptive Card elements; string values are Liquid templates',
       }),
     ),
+    ...SENDING,
   },
   { additionalProperties: false },
 );
@@ -112,7 +116,7 @@ const ChatStepSchema = Type.Object(
 const WebhookStepSchema = Type.Object(
   {
     type: Type.Literal('webhook'),
-    ...SENDING,
+    ...COMMON,
     url: Type.Optional(Template(2048, "Liquid template of the URL; the subscriber's webhookUrl when absent")),
     body: Type.Optional(
       Type.Unknown({
@@ -120,6 +124,7 @@ const WebhookStepSchema = Type.Object(
           "JSON template: string values are Liquid templates; a string that is exactly {{ path }} keeps the value's type",
       }),
     ),
+    ...SENDING,
   },
   { additionalProperties: false },
 );
@@ -127,7 +132,7 @@ const WebhookStepSchema = Type.Object(
 const InAppStepSchema = Type.Object(
   {
     type: Type.Literal('in_app'),
-    ...SENDING,
+    ...COMMON,
     title: Type.Optional(Template(1000, 'Liquid template of the title')),
     body: Type.String({ minLength: 1, maxLength: 10_000, description: 'Liquid template of the text shown' }),
     actionUrl: Type.Optional(
@@ -139,6 +144,7 @@ const InAppStepSchema = Type.Object(
         "JSON template handed to the page: string values are Liquid templates; exactly {{ path }} keeps the value's type",
       ),
     ),
+    ...SENDING,
   },
   { additionalProperties: false },
 );
