@@ -32,6 +32,8 @@ export interface LocalTime extends CivilDate {
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 const MINUTES_PER_DAY = 1440;
+/** More than any zone's offset change (Troll moves by two hours) plus the gap it opens. */
+const EDGE_SLACK_MS = 4 * 3_600_000;
 
 /** One formatter per zone: building one costs far more than formatting with it. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -57,13 +59,18 @@ function formatter(zone: string): Intl.DateTimeFormat {
   return found;
 }
 
+/** Names found not to be zones: refusing one costs a thrown error, so each is tried once. */
+const unknownZones = new Set<string>();
+
 /** True for a zone the time zone database knows (`Europe/Berlin`, `UTC`; any letter case). */
 export function isTimeZone(zone: string | null | undefined): zone is string {
-  if (typeof zone !== 'string' || zone === '' || zone.length > 64) return false;
+  if (typeof zone !== 'string' || zone === '' || zone.length > 64 || unknownZones.has(zone)) return false;
   try {
     formatter(zone);
     return true;
   } catch {
+    if (unknownZones.size >= 1000) unknownZones.clear();
+    unknownZones.add(zone);
     return false;
   }
 }
@@ -130,10 +137,13 @@ export function weekdayOf(date: CivilDate): Weekday {
 export function instantAt(date: CivilDate, minuteOfDay: number, zone: string): number {
   const wall = wallOf(date) + minuteOfDay * MINUTE_MS;
   // The offsets a day either side bound every offset the zone has near this time (the way
-  // Temporal finds the instants of a wall time): each gives one candidate.
+  // Temporal finds the instants of a wall time): each gives one candidate, one when they agree
+  // (no zone changes twice within two days).
   const before = utcOffsetMs(wall - DAY_MS, zone);
   const after = utcOffsetMs(wall + DAY_MS, zone);
-  const candidates = [wall - before, wall - after].filter((t) => wallAt(t, zone) === wall);
+  const candidates = (before === after ? [wall - before] : [wall - before, wall - after]).filter(
+    (t) => wallAt(t, zone) === wall,
+  );
   if (candidates.length > 0) return Math.min(...candidates);
   // A gap: the wall time is skipped. The first instant after the gap is the transition: the
   // first second whose reading is past `wall`, between the two candidates (wall - after reads
@@ -222,11 +232,17 @@ export function openWindowAt(
   zone: string,
 ): { start: number; end: number } | undefined {
   const today = localTime(instant, zone);
+  const reading = wallOf(today, today.hour, today.minute, today.second);
   // A window lasts at most a day of wall time, so an opening yesterday or today holds it, or
   // tomorrow's where clocks go back at midnight (Chile: a second 23:00–24:00 after tomorrow began).
   for (const offset of [0, -1, 1]) {
     const date = addDays(today, offset);
     if (!opensOn(window, date)) continue;
+    // Cheap first: the clock reads within a few hours of an opening it is inside (offsets change
+    // by at most two hours, and a gap moves an edge by at most that), so others need no zone math.
+    const startWall = wallOf(date) + window.start * MINUTE_MS;
+    const endWall = wallOf(window.end < window.start ? addDays(date, 1) : date) + window.end * MINUTE_MS;
+    if (reading < startWall - EDGE_SLACK_MS || reading > endWall + EDGE_SLACK_MS) continue;
     const open = occurrence(window, date, zone);
     if (open.start <= instant && instant < open.end) return open;
   }

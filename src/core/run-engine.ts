@@ -188,7 +188,9 @@ export function advanceRun(
     return advance;
   }
 
-  const zone = timeZoneOr(run.subscriber.timezone, defaultTimeZone);
+  const subscriberZone = run.subscriber.timezone;
+  /** The subscriber's zone, read only by steps that need one. */
+  const zone = () => timeZoneOr(subscriberZone, defaultTimeZone);
   /** Each sending step's message status, by step index, as this walk changes them. */
   const statusAt = new Map(run.messages.map((m) => [m.stepIndex, m.status]));
   const stepStatuses = () =>
@@ -214,7 +216,7 @@ export function advanceRun(
     const message = messageAt.get(index);
     // The window comes before the condition: the condition is checked when the send can go.
     if (isSendingStep(step) && step.window !== undefined && message?.status === 'pending') {
-      const opensAt = sendWindowOpensAt(step.window, zone, now);
+      const opensAt = sendWindowOpensAt(step.window, zone(), now);
       if (opensAt > now) return stop({ kind: 'recheck', stepIndex: index, at: opensAt });
     }
     if (part?.condition) {
@@ -280,7 +282,7 @@ export function advanceRun(
           const opener: DigestContext = { count: 1, events: [run.data] };
           const schedule = step.schedule === undefined ? undefined : parseSchedule(step.schedule);
           // A schedule closes at its next local time; checked on save, so one always reads.
-          const closesAt = schedule ? nextScheduled(now, schedule, zone) : now + parseDuration(step.window ?? '')!;
+          const closesAt = schedule ? nextScheduled(now, schedule, zone()) : now + parseDuration(step.window ?? '')!;
           return stop({
             kind: 'digest',
             stepIndex: index,
