@@ -43,7 +43,7 @@ export function parseSchedule(text: string): Schedule | undefined {
   const at = parseClockTime(match[2]!);
   if (at === undefined) return undefined;
   const [, dayText] = match;
-  if (dayText! in DAY_SETS) {
+  if (Object.hasOwn(DAY_SETS, dayText!)) {
     const days = DAY_SETS[dayText!];
     return days ? { days, at } : { at };
   }

@@ -41,6 +41,8 @@ describe('parseSchedule', () => {
       'mon, thu 09:00',
       'hourly 09:00',
       'daily 09:00 UTC',
+      'constructor 09:00',
+      'tostring 09:00',
     ]) {
       expect(parseSchedule(bad), bad).toBeUndefined();
     }
