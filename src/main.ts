@@ -182,13 +182,14 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
         maxClaims: config.retryScheduleMs.length + 1 + EXTRA_CLAIMS,
         // Each provider call has its own timeout; failover may make a few in one attempt.
         sendTimeoutMs: config.sendTimeoutMs * MAX_PROVIDERS_PER_ATTEMPT,
+        defaultTimeZone: config.defaultTimeZone,
       },
       onRunsWoken: () => runner.notify(),
     },
     { concurrency: config.concurrency, leaseMs: config.jobLeaseMs, pollIntervalMs: 1000, completionDelayMs: 15 },
   );
   const runner = createRunner(
-    { store, clock, logger, metrics, onDispatched: () => worker.notify() },
+    { store, clock, logger, metrics, onDispatched: () => worker.notify(), defaultTimeZone: config.defaultTimeZone },
     { leaseMs: config.jobLeaseMs, pollIntervalMs: 1000, batchSize: 100 },
   );
   const trigger: TriggerDeps = {

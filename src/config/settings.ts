@@ -3,6 +3,7 @@ import { DEFAULT_RETRY_SCHEDULE } from '../core/retry-policy.js';
 import { MIN_CONFIGURED_API_KEY_LENGTH } from '../core/api-keys.js';
 import { MIN_SECRET_KEY_LENGTH } from '../core/secret-box.js';
 import { DEFAULT_RENDER_LIMIT_MS } from '../core/templates.js';
+import { canonicalTimeZone, isTimeZone } from '../core/local-time.js';
 import { parseNetworkList } from '../channels/outbound/ssrf.js';
 import { isDeliverableAddress, parseMailbox, type Mailbox } from '../channels/email/mime.js';
 
@@ -63,6 +64,8 @@ export interface ServeConfig {
   /** Undefined: chosen from the file-descriptor limit at start. */
   maxConnections: number | undefined;
   inboxMaxStreams: number;
+  /** The time zone of subscribers without a valid one (send windows, digest schedules, quiet hours). */
+  defaultTimeZone: string;
 }
 
 const integer =
@@ -309,6 +312,18 @@ export const SETTINGS: Setting<unknown>[] = [
     description: 'inbox streams (SSE) one API process holds at most; past it, new ones get 503 with Retry-After',
     default: '5000',
     parse: integer(1, 1_000_000),
+  },
+  {
+    flag: 'default-timezone',
+    key: 'defaultTimeZone',
+    placeholder: 'zone',
+    description:
+      'IANA time zone of subscribers whose timezone is missing or unknown, for send windows, digest schedules and quiet hours, e.g. Europe/Berlin',
+    default: 'UTC',
+    parse: (raw) =>
+      isTimeZone(raw.trim())
+        ? canonicalTimeZone(raw.trim())
+        : { error: 'must be an IANA time zone such as UTC, Europe/Berlin or America/New_York' },
   },
   {
     flag: 'concurrency',

@@ -1,11 +1,13 @@
 import type { Clock } from './clock.js';
 import { deliveredWithCompletion } from './delivery-policy.js';
 import type { Dispatcher, DispatchResult } from './dispatch.js';
+import { canonicalTimeZone, formatLocal, timeZoneOr } from './local-time.js';
 import { nextStep, type RetryPolicy } from './retry-policy.js';
 import type { RunawayGuard } from './runaway-guard.js';
+import { quietHoursEnd } from './send-times.js';
 import type { ClaimedJob, JobCompletion, WorkflowVersion } from './store.js';
 import type { RenderContext, RenderedInApp, RenderedStep, RenderOutcome } from './templates.js';
-import type { MessageContent } from './types.js';
+import type { MessageChannel, MessageContent } from './types.js';
 
 /** One step of one workflow version to render for one recipient. */
 export interface RenderRequest {
@@ -35,6 +37,8 @@ export interface DeliverDeps {
   /** A job claimed more often than this without a recorded outcome keeps crashing its worker: give up. */
   maxClaims: number;
   sendTimeoutMs: number;
+  /** The time zone of subscribers without a valid one, for quiet hours. */
+  defaultTimeZone: string;
 }
 
 export interface DeliveryContext {
@@ -86,6 +90,34 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
   }
   const subscriber = job.subscriber;
   if (!subscriber) return finished(job, workerId, startedAt, 'skipped', 'subscriber was deleted');
+
+  const quietHours = subscriber.preferences?.quietHours;
+  const quietUntil = quietHoursEnd(
+    {
+      quietHours,
+      timezone: subscriber.timezone,
+      fallbackTimeZone: deps.defaultTimeZone,
+      critical: workflow.critical === true,
+      channel: workflow.steps[job.stepIndex]!.type as MessageChannel,
+    },
+    startedAt,
+  );
+  if (quietUntil !== undefined) {
+    // Nothing is sent and nothing failed: the job waits, like a send held for a busy destination,
+    // without counting as an attempt or a claim (JobCompletion.deferred).
+    const zone = timeZoneOr(subscriber.timezone, deps.defaultTimeZone);
+    return {
+      jobId: job.jobId,
+      workerId,
+      messageId: job.messageId,
+      at: startedAt,
+      attempts: [],
+      status: 'retrying',
+      reason: `deferred by quiet hours (${quietHours!.start}–${quietHours!.end} ${canonicalTimeZone(zone)}) until ${formatLocal(quietUntil, zone)}`,
+      retryAt: quietUntil,
+      deferred: true,
+    };
+  }
 
   const key = { triggerId: job.triggerId, versionId: workflow.versionId, stepIndex: job.stepIndex };
   const render = await deps.render({

@@ -1,5 +1,7 @@
 import { parseDuration } from './durations.js';
 import type { FieldError } from './errors.js';
+import { timeZoneOr } from './local-time.js';
+import { checkSendWindow, nextScheduled, parseSchedule, sendWindowOpensAt } from './send-times.js';
 import type { WorkflowVersion } from './store.js';
 import type { ClaimedRun, RunAdvance, RunNext, RunStart } from './runs.js';
 import { renderRunPart, type CompiledRunPart, type DigestContext } from './templates.js';
@@ -11,6 +13,8 @@ import { isSendingStep, type MessageStatus, type WorkflowStep } from './types.js
  *
  * - a sending step sends its message and the run goes on at once (it does not wait for the
  *   outcome);
+ * - a sending step with a `window` reached outside it waits until the window opens (a durable
+ *   timer), in the subscriber's time zone (core/send-times.ts);
  * - a step with `if` first waits until the run's earlier messages have an outcome (sent, failed,
  *   retrying…, never queued or sending), so `steps.<ref>.status` means something; a false
  *   condition skips the step (its message `skipped`, with the condition as the reason);
@@ -74,6 +78,7 @@ export function checkSteps(steps: readonly WorkflowStep[]): FieldError[] {
       else if (ms <= 0 || ms > max)
         errors.push({ path: `${at}/${field}`, message: `must be above 0 and at most ${maxText}` });
     };
+    if (isSendingStep(step) && step.window !== undefined) errors.push(...checkSendWindow(step.window, `${at}/window`));
     switch (step.type) {
       case 'email':
         if (step.html === undefined && step.text === undefined) {
@@ -87,7 +92,19 @@ export function checkSteps(steps: readonly WorkflowStep[]): FieldError[] {
         if (step.for !== undefined) bounded(step.for, 'for', MAX_DELAY_MS, '400d');
         break;
       case 'digest':
-        bounded(step.window, 'window', MAX_WINDOW_MS, '31d');
+        if ((step.window === undefined) === (step.schedule === undefined)) {
+          errors.push({
+            path: at,
+            message: 'a digest needs window (a duration) or schedule (e.g. daily 09:00), one of them',
+          });
+        }
+        if (step.window !== undefined) bounded(step.window, 'window', MAX_WINDOW_MS, '31d');
+        if (step.schedule !== undefined && !parseSchedule(step.schedule)) {
+          errors.push({
+            path: `${at}/schedule`,
+            message: 'is not a schedule such as daily 09:00, weekdays 09:00, weekends 10:00 or mon,thu 17:30',
+          });
+        }
         break;
       case 'throttle':
         bounded(step.window, 'window', MAX_WINDOW_MS, '31d');
@@ -99,8 +116,8 @@ export function checkSteps(steps: readonly WorkflowStep[]): FieldError[] {
 
 /**
  * Where a trigger's runs start, and which steps send at once: the sending steps without a
- * condition that lead the workflow go out with the trigger's commit (no engine round trip for
- * the usual one-step workflow). With `sendAt` in the future, nothing goes out until then.
+ * condition or a window that lead the workflow go out with the trigger's commit (no engine round
+ * trip for the usual one-step workflow). With `sendAt` in the future, nothing goes out until then.
  */
 export function startOfRuns(
   steps: readonly WorkflowStep[],
@@ -111,7 +128,8 @@ export function startOfRuns(
     return { start: { state: 'scheduled', stepIndex: 0, dueAt: sendAt }, sendsAtOnce: 0 };
   }
   let leading = 0;
-  while (leading < steps.length && isSendingStep(steps[leading]!) && steps[leading]!.if === undefined) leading++;
+  const sendsAtOnce = (step: WorkflowStep) => isSendingStep(step) && step.if === undefined && step.window === undefined;
+  while (leading < steps.length && sendsAtOnce(steps[leading]!)) leading++;
   if (leading === steps.length)
     return { start: { state: 'completed', stepIndex: leading, dueAt: null }, sendsAtOnce: leading };
   return { start: { state: 'active', stepIndex: leading, dueAt: now }, sendsAtOnce: leading };
@@ -136,8 +154,8 @@ function describeWindow(ms: number): string {
 
 /**
  * Takes a claimed run as far as it goes now. `parts` are the version's compiled conditions and
- * control templates (compileRunParts). Never throws: a condition or template that fails ends the
- * run `failed` with the reason.
+ * control templates (compileRunParts); `defaultTimeZone` is the zone of a subscriber without a
+ * valid one. Never throws: a condition or template that fails ends the run `failed` with the reason.
  */
 export function advanceRun(
   run: ClaimedRun,
@@ -145,6 +163,7 @@ export function advanceRun(
   parts: readonly CompiledRunPart[],
   workerId: string,
   now: number,
+  defaultTimeZone = 'UTC',
 ): RunAdvance {
   const advance: RunAdvance = {
     runId: run.runId,
@@ -169,6 +188,9 @@ export function advanceRun(
     return advance;
   }
 
+  const subscriberZone = run.subscriber.timezone;
+  /** The subscriber's zone, read only by steps that need one. */
+  const zone = () => timeZoneOr(subscriberZone, defaultTimeZone);
   /** Each sending step's message status, by step index, as this walk changes them. */
   const statusAt = new Map(run.messages.map((m) => [m.stepIndex, m.status]));
   const stepStatuses = () =>
@@ -192,6 +214,11 @@ export function advanceRun(
     const part = parts[index];
     const ref = stepRef(step, index);
     const message = messageAt.get(index);
+    // The window comes before the condition: the condition is checked when the send can go.
+    if (isSendingStep(step) && step.window !== undefined && message?.status === 'pending') {
+      const opensAt = sendWindowOpensAt(step.window, zone(), now);
+      if (opensAt > now) return stop({ kind: 'recheck', stepIndex: index, at: opensAt });
+    }
     if (part?.condition) {
       const underWay = [...statusAt].some(([at, status]) => at < index && UNDER_WAY.includes(status));
       if (underWay) return stop({ kind: 'recheck', stepIndex: index, at: now + RECHECK_MS });
@@ -251,18 +278,21 @@ export function advanceRun(
           }
         }
         const scopeKey = scopeOf(version.key, run.subscriber.subscriberId, ref, key);
-        const windowMs = parseDuration(step.window)!;
         if (step.type === 'digest') {
           const opener: DigestContext = { count: 1, events: [run.data] };
+          const schedule = step.schedule === undefined ? undefined : parseSchedule(step.schedule);
+          // A schedule closes at its next local time; checked on save, so one always reads.
+          const closesAt = schedule ? nextScheduled(now, schedule, zone()) : now + parseDuration(step.window ?? '')!;
           return stop({
             kind: 'digest',
             stepIndex: index,
             scope: scopeKey,
-            closesAt: now + windowMs,
+            closesAt,
             mode: step.mode ?? 'batch',
             opener,
           });
         }
+        const windowMs = parseDuration(step.window)!;
         const keyed = key === '' ? '' : ` and key ${JSON.stringify(key.slice(0, 100))}`;
         return stop({
           kind: 'throttle',

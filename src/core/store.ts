@@ -166,6 +166,8 @@ export interface WorkflowVersion {
   key: string;
   name: string;
   steps: WorkflowStep[];
+  /** Sends ignore quiet hours (core/send-times.ts). Not stored yet: absent is false. */
+  critical?: boolean;
 }
 
 /** One provider call of a job; `at` defaults to the completion's. */

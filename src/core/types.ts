@@ -1,3 +1,5 @@
+import type { Weekday } from './local-time.js';
+
 /** Domain types shared by every layer. Timestamps are epoch milliseconds. */
 
 /** Channels that go out through integrations (providers). */
@@ -19,19 +21,37 @@ export interface StepCommon {
   if?: string;
 }
 
-export interface EmailStep extends StepCommon {
+/**
+ * The days and hours a sending step may send in, in the subscriber's time zone: a run that
+ * reaches the step outside them waits until they open (core/send-times.ts).
+ */
+export interface SendWindow {
+  /** The days the window opens on (every day when absent). */
+  days?: Weekday[];
+  /** `HH:MM`, 24-hour. */
+  start: string;
+  /** `HH:MM`, or `24:00`; before `start`, the window closes the next day (22:00–08:00). */
+  end: string;
+}
+
+/** What every sending step may carry. */
+export interface SendingStepCommon extends StepCommon {
+  window?: SendWindow;
+}
+
+export interface EmailStep extends SendingStepCommon {
   type: 'email';
   subject: string;
   html?: string;
   text?: string;
 }
 
-export interface SmsStep extends StepCommon {
+export interface SmsStep extends SendingStepCommon {
   type: 'sms';
   text: string;
 }
 
-export interface PushStep extends StepCommon {
+export interface PushStep extends SendingStepCommon {
   type: 'push';
   title: string;
   body: string;
@@ -39,14 +59,14 @@ export interface PushStep extends StepCommon {
   data?: Record<string, string>;
 }
 
-export interface ChatStep extends StepCommon {
+export interface ChatStep extends SendingStepCommon {
   type: 'chat';
   text: string;
   /** Slack Block Kit blocks or Teams Adaptive Card elements; string values are templates. */
   blocks?: unknown[];
 }
 
-export interface WebhookStep extends StepCommon {
+export interface WebhookStep extends SendingStepCommon {
   type: 'webhook';
   /** Template of the URL; the subscriber's webhookUrl when absent. */
   url?: string;
@@ -54,7 +74,7 @@ export interface WebhookStep extends StepCommon {
   body?: unknown;
 }
 
-export interface InAppStep extends StepCommon {
+export interface InAppStep extends SendingStepCommon {
   type: 'in_app';
   title?: string;
   body: string;
@@ -80,7 +100,10 @@ export const DIGEST_MODES = ['batch', 'first-now'] as const;
 /** Folds the events of a window into one run of the steps after it (see core/run-engine.ts). */
 export interface DigestStep extends StepCommon {
   type: 'digest';
-  window: string;
+  /** How long the digest collects from its first event; or, instead, `schedule`. */
+  window?: string;
+  /** The subscriber-local time the digest closes at (`daily 09:00`; core/send-times.ts parseSchedule). */
+  schedule?: string;
   /** Liquid template: events with different keys never share a digest. */
   key?: string;
   mode?: (typeof DIGEST_MODES)[number];
@@ -109,6 +132,8 @@ export interface Workflow {
   key: string;
   name: string;
   steps: WorkflowStep[];
+  /** Sends ignore quiet hours (and, with preferences, opt-outs). Not stored yet: absent is false. */
+  critical?: boolean;
   /** Increases on every save; messages render the version their trigger saw. */
   version: number;
   versionId: string;
@@ -165,8 +190,18 @@ export interface Subscriber {
   push: PushDevices | null;
   chat: ChatAddresses | null;
   webhookUrl: string | null;
+  /** What the subscriber agreed to receive; not stored yet (the preferences work adds it). */
+  preferences?: { quietHours?: QuietHours | null } | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/** Hours, in the subscriber's time zone, when non-critical sends to them wait (core/send-times.ts). */
+export interface QuietHours {
+  /** `HH:MM`, 24-hour. */
+  start: string;
+  /** `HH:MM`; before `start`, quiet hours end the next day (22:00–08:00). */
+  end: string;
 }
 
 /**

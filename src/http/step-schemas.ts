@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
-import { component, componentPointer } from './components.js';
+import { WEEKDAYS } from '../core/local-time.js';
+import { component, componentPointer, PatternString, StringEnum } from './components.js';
 
 // The shapes of a workflow step, one component each, and `Step`, the union of them.
 
@@ -28,6 +29,37 @@ const COMMON = {
   ),
 };
 
+const ClockTime = (description: string) =>
+  PatternString('^([01]\\d|2[0-3]):[0-5]\\d$', 'a time such as 09:00 (00:00 to 23:59)', { description });
+
+const SendWindow = component(
+  'SendWindow',
+  Type.Object(
+    {
+      days: Type.Optional(
+        Type.Array(StringEnum(WEEKDAYS), {
+          minItems: 1,
+          maxItems: 7,
+          description: 'The days the window opens on; every day when absent',
+        }),
+      ),
+      start: ClockTime('When the window opens, HH:MM (24-hour)'),
+      end: PatternString('^(([01]\\d|2[0-3]):[0-5]\\d|24:00)$', 'a time such as 18:00 (00:00 to 24:00)', {
+        description: 'When it closes, HH:MM or 24:00; before start, the next day (22:00 to 08:00 crosses midnight)',
+      }),
+    },
+    {
+      additionalProperties: false,
+      description:
+        "Days and hours in the subscriber's time zone (else --default-timezone) in which the step may send; " +
+        'a run that reaches it outside them waits for the next opening',
+    },
+  ),
+);
+
+/** What every sending step may have besides `ref`, `if` and its own fields. */
+const SENDING = { window: Type.Optional(SendWindow) };
+
 const Duration = (description: string) =>
   Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$', description });
 
@@ -38,6 +70,7 @@ const EmailStepSchema = Type.Object(
     subject: Type.String({ minLength: 1, maxLength: 2000, description: 'Liquid template of the subject' }),
     html: Type.Optional(Template(500_000, 'Liquid template of the HTML body; output is HTML-escaped')),
     text: Type.Optional(Template(500_000, 'Liquid template of the text body; derived from html when absent')),
+    ...SENDING,
   },
   { additionalProperties: false, description: 'Needs html, text or both' },
 );
@@ -47,6 +80,7 @@ const SmsStepSchema = Type.Object(
     type: Type.Literal('sms'),
     ...COMMON,
     text: Type.String({ minLength: 1, maxLength: 10_000, description: 'Liquid template' }),
+    ...SENDING,
   },
   { additionalProperties: false },
 );
@@ -58,6 +92,7 @@ const PushStepSchema = Type.Object(
     title: Type.String({ minLength: 1, maxLength: 1000, description: 'Liquid template of the title' }),
     body: Type.String({ minLength: 1, maxLength: 4000, description: 'Liquid template of the body' }),
     data: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 4000 }), { description: 'Templates' })),
+    ...SENDING,
   },
   { additionalProperties: false },
 );
@@ -73,6 +108,7 @@ const ChatStepSchema = Type.Object(
         description: 'Slack blocks or Teams Adaptive Card elements; string values are Liquid templates',
       }),
     ),
+    ...SENDING,
   },
   { additionalProperties: false },
 );
@@ -88,6 +124,7 @@ const WebhookStepSchema = Type.Object(
           "JSON template: string values are Liquid templates; a string that is exactly {{ path }} keeps the value's type",
       }),
     ),
+    ...SENDING,
   },
   { additionalProperties: false },
 );
@@ -107,6 +144,7 @@ const InAppStepSchema = Type.Object(
         "JSON template handed to the page: string values are Liquid templates; exactly {{ path }} keeps the value's type",
       ),
     ),
+    ...SENDING,
   },
   { additionalProperties: false },
 );
@@ -130,7 +168,15 @@ const DigestStepSchema = Type.Object(
   {
     type: Type.Literal('digest'),
     ...COMMON,
-    window: Duration('How long a digest collects events from the first one, e.g. 10m (up to 31d)'),
+    window: Type.Optional(Duration('How long a digest collects events from the first one, e.g. 10m (up to 31d)')),
+    schedule: Type.Optional(
+      Type.String({
+        maxLength: 100,
+        description:
+          'Instead of window: the subscriber-local time the digest closes at — daily 09:00, weekdays 09:00, ' +
+          'weekends 10:00, or days by name, mon 09:00, mon,thu 17:30',
+      }),
+    ),
     key: Type.Optional(
       Template(1000, 'Liquid template: events with different keys (for one recipient) never share a digest'),
     ),
@@ -145,8 +191,8 @@ const DigestStepSchema = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Folds the events of a window, per recipient and key, into one run of the steps after it, with digest.count ' +
-      'and digest.events (the first 100 events’ data)',
+      'Folds the events of a window (or up to a schedule), per recipient and key, into one run of the steps after ' +
+      'it, with digest.count and digest.events (the first 100 events’ data); needs window or schedule, not both',
   },
 );
 

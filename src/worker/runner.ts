@@ -22,6 +22,8 @@ export interface RunnerDeps {
   metrics: Metrics;
   /** Sends were queued: the delivery worker should look now. */
   onDispatched(): void;
+  /** The time zone of subscribers without a valid one, for send windows and digest schedules. */
+  defaultTimeZone: string;
 }
 
 export interface Runner {
@@ -93,7 +95,7 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions): Runner {
           next: { kind: 'failed', reason },
         };
       }
-      return advanceRun(run, cached.version, cached.parts, id, at);
+      return advanceRun(run, cached.version, cached.parts, id, at, deps.defaultTimeZone);
     });
     if (advances.length > 0) count(await store.advanceRuns(advances, at));
     if (digests.length > 0) {

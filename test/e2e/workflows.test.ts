@@ -253,7 +253,10 @@ describe('validation errors name the fix', () => {
   it("answers a step of a known type with that type's errors only", async () => {
     expect((await refused([{ type: 'sms' }])).errors).toEqual([{ path: '/steps/0/text', message: 'is required' }]);
     expect((await refused([{ type: 'email', subject: '', htm: '<p>x</p>' }])).errors).toEqual([
-      { path: '/steps/0/htm', message: 'is not a known field; known fields: type, ref, if, subject, html, text' },
+      {
+        path: '/steps/0/htm',
+        message: 'is not a known field; known fields: type, ref, if, subject, html, text, window',
+      },
       { path: '/steps/0/subject', message: 'must not be empty' },
     ]);
     expect((await refused([{ type: 'push', title: 'T', body: 'B', data: { n: 1 } }])).errors).toEqual([

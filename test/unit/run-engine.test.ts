@@ -64,8 +64,13 @@ function run(
   };
 }
 
-function advance(steps: WorkflowStep[], over: Parameters<typeof run>[1] = {}, now = NOW) {
-  return advanceRun(run(steps, over), version(steps), compileRunParts(steps), 'wrk_1', now);
+function advance(steps: WorkflowStep[], over: Parameters<typeof run>[1] = {}, now = NOW, defaultTimeZone = 'UTC') {
+  return advanceRun(run(steps, over), version(steps), compileRunParts(steps), 'wrk_1', now, defaultTimeZone);
+}
+
+/** Ann in a time zone of her own. */
+function living(timezone: string | null): Partial<ClaimedRun> {
+  return { subscriber: { ...run([]).subscriber!, timezone } };
 }
 
 const email = (extra: Partial<WorkflowStep> = {}): WorkflowStep =>
@@ -87,6 +92,14 @@ describe('startOfRuns', () => {
       sendsAtOnce: 1,
     });
     expect(startOfRuns([email({ if: 'true' })], NOW, null).sendsAtOnce).toBe(0);
+  });
+
+  it('hands a step with a send window to the engine', () => {
+    const window = { start: '09:00', end: '18:00' };
+    expect(startOfRuns([inApp(), email({ window })], NOW, null)).toEqual({
+      start: { state: 'active', stepIndex: 1, dueAt: NOW },
+      sendsAtOnce: 1,
+    });
   });
 
   it('schedules every run at a sendAt ahead, and ignores one past', () => {
@@ -167,6 +180,55 @@ describe('advanceRun', () => {
     });
   });
 
+  it('waits for a send window to open, in the zone of the subscriber, then sends', () => {
+    const steps = [
+      inApp(),
+      email({ window: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '18:00' } }),
+    ];
+    // Saturday 2027-03-27 20:00 CET: Berlin moves to CEST on Sunday; the window opens Monday 09:00 CEST.
+    const saturday = Date.parse('2027-03-27T19:00Z');
+    const waits = advance(steps, living('Europe/Berlin'), saturday);
+    expect(waits.dispatched).toEqual(['msg_0']);
+    expect(waits.next).toEqual({ kind: 'recheck', stepIndex: 1, at: Date.parse('2027-03-29T07:00Z') });
+    // Looked at again when it opens: sent.
+    const monday = Date.parse('2027-03-29T07:00Z');
+    const goes = advance(steps, { ...living('Europe/Berlin'), stepIndex: 1, statuses: ['sent'] }, monday);
+    expect(goes.dispatched).toEqual(['msg_1']);
+    expect(goes.next).toEqual({ kind: 'completed', stepIndex: 2 });
+    // A subscriber without a zone (or with one that is not a zone) is in the default zone.
+    const ny = advance(steps, living('Atlantis/Capital'), Date.parse('2027-03-14T01:00Z'), 'America/New_York');
+    expect(ny.next).toEqual({ kind: 'recheck', stepIndex: 1, at: Date.parse('2027-03-15T13:00Z') });
+  });
+
+  it('checks a condition only once the window is open', () => {
+    const steps = [
+      inApp({ ref: 'bell' }),
+      email({ if: 'steps.bell.status != "read"', window: { start: '09:00', end: '18:00' } }),
+    ];
+    const night = Date.parse('2027-06-01T01:00Z');
+    // The bell's outcome is not known yet, but the window comes first: no looking every 2 s all night.
+    expect(advance(steps, { stepIndex: 1, statuses: ['queued'] }, night).next).toEqual({
+      kind: 'recheck',
+      stepIndex: 1,
+      at: Date.parse('2027-06-01T09:00Z'),
+    });
+    const morning = Date.parse('2027-06-01T09:00Z');
+    expect(advance(steps, { stepIndex: 1, statuses: ['read'] }, morning).skipped).toHaveLength(1);
+  });
+
+  it('closes a scheduled digest at the next local time, on both sides of a change', () => {
+    const steps: WorkflowStep[] = [{ type: 'digest', schedule: 'daily 09:00' }, email()];
+    const next = (zone: string, at: string) => {
+      const decided = advance(steps, living(zone), Date.parse(at)).next;
+      return decided.kind === 'digest' ? new Date(decided.closesAt).toISOString() : decided.kind;
+    };
+    // Saturday 10:00 CET → Sunday 09:00 CEST; Saturday 10:00 EST → Sunday 09:00 EDT.
+    expect(next('Europe/Berlin', '2027-03-27T09:00Z')).toBe('2027-03-28T07:00:00.000Z');
+    expect(next('America/New_York', '2027-03-13T15:00Z')).toBe('2027-03-14T13:00:00.000Z');
+    // Sydney leaves daylight saving on Sunday 2027-04-04: 09:00 AEST.
+    expect(next('Australia/Sydney', '2027-04-02T23:00Z')).toBe('2027-04-03T23:00:00.000Z');
+  });
+
   it('skips what is left of a run whose subscriber was deleted', () => {
     const a = advance([inApp(), email()], { subscriber: null });
     expect(a.skipped.map((s) => s.reason)).toEqual(['subscriber was deleted', 'subscriber was deleted']);
@@ -210,5 +272,23 @@ describe('checkSteps and stepRef', () => {
       inApp({ if: 'steps.nope.status == "sent"' }),
     ]);
     expect(errors.map((e) => e.path)).toEqual(['/steps/0', '/steps/1/window', '/steps/2', '/steps/3/if']);
+  });
+
+  it('names broken send windows and digest schedules', () => {
+    const errors = checkSteps([
+      email({ window: { start: '9:00', end: '18:00' } }),
+      { type: 'digest', window: '1h', schedule: 'daily 09:00' },
+      { type: 'digest' },
+      { type: 'digest', schedule: 'every day at 9' },
+      inApp({ window: { days: ['mon', 'mon'], start: '09:00', end: '09:00' } }),
+    ]);
+    expect(errors.map((e) => e.path)).toEqual([
+      '/steps/0/window/start',
+      '/steps/1',
+      '/steps/2',
+      '/steps/3/schedule',
+      '/steps/4/window/end',
+      '/steps/4/window/days/1',
+    ]);
   });
 });
