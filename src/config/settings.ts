@@ -63,6 +63,8 @@ export interface ServeConfig {
   /** Undefined: chosen from the file-descriptor limit at start. */
   maxConnections: number | undefined;
   inboxMaxStreams: number;
+  /** Where Herald is reached from outside, without a trailing slash; undefined: emails carry no unsubscribe link. */
+  publicUrl: string | undefined;
 }
 
 const integer =
@@ -311,6 +313,15 @@ export const SETTINGS: Setting<unknown>[] = [
     parse: integer(1, 1_000_000),
   },
   {
+    flag: 'public-url',
+    key: 'publicUrl',
+    placeholder: 'url',
+    description:
+      'where Herald is reached from outside, e.g. https://herald.example.com, for the one-click unsubscribe link (List-Unsubscribe) in every non-critical email; unset, emails carry none',
+    default: '',
+    parse: parsePublicUrl,
+  },
+  {
     flag: 'concurrency',
     key: 'concurrency',
     placeholder: 'number',
@@ -468,6 +479,25 @@ export function resolveConfig(raw: Partial<Record<string, string | undefined>>, 
     );
   }
   return result;
+}
+
+/** An http(s) URL with no query or fragment (a path is kept, for Herald behind a prefix), without its trailing slash. */
+export function parsePublicUrl(raw: string): string | undefined | { error: string } {
+  const trimmed = raw.trim();
+  if (trimmed === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    return { error: 'must be an http(s) URL such as https://herald.example.com' };
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return { error: 'must be an http(s) URL such as https://herald.example.com' };
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    return { error: 'must have no query, fragment or credentials: the links Herald makes go after it' };
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 /** A comma-separated list of origins (scheme://host[:port]) or `*`. */

@@ -1,5 +1,7 @@
 /** Domain types shared by every layer. Timestamps are epoch milliseconds. */
 
+import type { SubscriberPreferences, WorkflowConsent } from './preferences.js';
+
 /** Channels that go out through integrations (providers). */
 export const CHANNEL_TYPES = ['email', 'sms', 'push', 'chat', 'webhook'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
@@ -105,7 +107,8 @@ export function isSendingStep(step: WorkflowStep): step is SendingStep {
   return step.type !== 'delay' && step.type !== 'digest' && step.type !== 'throttle';
 }
 
-export interface Workflow {
+/** A workflow; `category`, `critical` and `preferences` (its channel defaults) are present when set. */
+export interface Workflow extends WorkflowConsent {
   key: string;
   name: string;
   steps: WorkflowStep[];
@@ -165,6 +168,8 @@ export interface Subscriber {
   push: PushDevices | null;
   chat: ChatAddresses | null;
   webhookUrl: string | null;
+  /** What the subscriber agreed to receive (PUT /v1/subscribers/{id}/preferences); null before any. */
+  preferences: SubscriberPreferences | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -260,7 +265,6 @@ export type DeliveryOutcome =
     } // 4xx, resets, timeouts
   | { status: 'failed'; reason: string }; // rejected address or payload
 
-/** An email ready for a provider: rendered, addressed, with its stable ids. */
 /**
  * What a provider reports: a delivery outcome, plus `gone` on a failure that means the address
  * will never work again (a push token the provider no longer knows): Herald removes it from the
@@ -268,6 +272,7 @@ export type DeliveryOutcome =
  */
 export type ProviderOutcome = DeliveryOutcome | { status: 'failed'; reason: string; gone: true };
 
+/** An email ready for a provider: rendered, addressed, with its stable ids. */
 export interface EmailMessage {
   messageId: string;
   environmentId: string;
@@ -276,6 +281,11 @@ export interface EmailMessage {
   subject: string;
   html?: string;
   text: string;
+  /**
+   * The one-click unsubscribe URL (RFC 8058): sent as List-Unsubscribe with List-Unsubscribe-Post.
+   * Absent for critical workflows, and when Herald has no public URL to link to.
+   */
+  unsubscribeUrl?: string;
 }
 
 export interface EmailChannel {
