@@ -49,10 +49,7 @@ export function confirmPage(workflowName: string): string {
 }
 
 export function donePage(workflowName: string): string {
-  return page(
-    'You are unsubscribed',
-    `<p>You will no longer receive emails about “${escapeHtml(workflowName)}”.</p>`,
-  );
+  return page('You are unsubscribed', `<p>You will no longer receive emails about “${escapeHtml(workflowName)}”.</p>`);
 }
 
 export function invalidPage(): string {

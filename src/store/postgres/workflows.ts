@@ -1,7 +1,15 @@
 import type pg from 'pg';
 import type { WorkflowStore } from '../../core/store.js';
 import type { Workflow } from '../../core/types.js';
-import { consentJson, consentOf, page, toWorkflow, toWorkflowVersion, type WorkflowRow, type WorkflowVersionRow } from '../rows.js';
+import {
+  consentJson,
+  consentOf,
+  page,
+  toWorkflow,
+  toWorkflowVersion,
+  type WorkflowRow,
+  type WorkflowVersionRow,
+} from '../rows.js';
 import { rowQueries } from './connection.js';
 
 /**

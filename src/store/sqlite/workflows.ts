@@ -1,6 +1,14 @@
 import type { Statement } from 'better-sqlite3';
 import type { WorkflowStore } from '../../core/store.js';
-import { consentJson, consentOf, page, toWorkflow, toWorkflowVersion, type WorkflowRow, type WorkflowVersionRow } from '../rows.js';
+import {
+  consentJson,
+  consentOf,
+  page,
+  toWorkflow,
+  toWorkflowVersion,
+  type WorkflowRow,
+  type WorkflowVersionRow,
+} from '../rows.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 
 /** Workflows and their immutable versions on SQLite. */
