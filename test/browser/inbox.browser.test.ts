@@ -699,6 +699,53 @@ describe('<herald-inbox> in Chromium', () => {
     expect(violations).toEqual([]);
   });
 
+  it('unsubscribes from an email’s link in the browser: the confirm page works under its own strict CSP', async () => {
+    // A Herald that puts unsubscribe links in its emails; the link names its public URL, the browser
+    // is sent to the Herald itself.
+    const publicUrl = 'https://notify.example.com';
+    const mailer = await startTestHerald({ 'public-url': publicUrl });
+    try {
+      const saved = await mailer.api('PUT', '/v1/workflows/weekly-digest', {
+        name: 'Weekly digest',
+        steps: [{ type: 'email', subject: 'This week', text: 'News' }],
+      });
+      expect(saved.status, saved.text).toBe(200);
+      const sent = await mailer.api('POST', '/v1/workflows/weekly-digest/trigger', {
+        to: { subscriberId: 'digest-reader', email: 'digest-reader@example.com' },
+      });
+      expect(sent.status, sent.text).toBe(202);
+      const mail = await waitFor(async () => ((await mailer.api('GET', '/v1/dev/mail')).body.items as any[])[0], {
+        what: 'the digest in the dev mailbox',
+      });
+      const link = /^<(.+)>$/.exec(mail.headers['List-Unsubscribe'])![1]!;
+      const violations: string[] = [];
+      const page = await visit(mailer.url + link.slice(publicUrl.length), async (p) => {
+        p.on('console', (message) => {
+          if (message.text().includes('Content Security Policy')) violations.push(message.text());
+        });
+      });
+      const button = page.getByRole('button', { name: 'Unsubscribe' });
+      await button.waitFor();
+      expect(await page.locator('p').textContent()).toContain('“Weekly digest”');
+      // Its one inline style applies: allowed by hash.
+      expect(await button.evaluate((element) => (globalThis as any).getComputedStyle(element).backgroundColor)).toBe(
+        'rgb(79, 70, 229)',
+      );
+      const preferences = async () =>
+        (await mailer.api('GET', '/v1/subscribers/digest-reader/preferences')).body as Record<string, unknown>;
+      expect(await preferences()).toEqual({}); // showing the page changed nothing
+      await page.screenshot({ path: `${ARTIFACTS}unsubscribe-confirm.png` });
+      await button.focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'You are unsubscribed' }).waitFor();
+      expect(await preferences()).toEqual({ workflows: { 'weekly-digest': { channels: { email: false } } } });
+      await page.screenshot({ path: `${ARTIFACTS}unsubscribe-done.png` });
+      expect(violations).toEqual([]);
+    } finally {
+      await mailer.close();
+    }
+  });
+
   it('reports 401 when a rotated secret ends its stream, and goes live again with the token the page sets', async () => {
     const reader = await newSubscriber();
     const token = async () => (await h.api('POST', `/v1/subscribers/${reader.id}/inbox-token`, {})).body.token;

@@ -245,6 +245,11 @@ describe('POST /v1/unsubscribe/{token}', () => {
     const tooLarge = await call(link, 'POST', big, { 'content-type': 'application/x-www-form-urlencoded' });
     expect(tooLarge.status).toBe(413);
     expect(await preferencesOf(reader.id)).toEqual({});
+    // Form bodies are for these routes alone: the rest of the API still takes JSON only.
+    const form = await h.api('PUT', `/v1/subscribers/${reader.id}/preferences`, 'channels=none', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expectProblem(form, 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('answers a link to a subscriber deleted since as done: nothing is sent to them anyway', async () => {
