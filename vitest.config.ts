@@ -34,6 +34,8 @@ const ON_BOTH_STORES = [
   'test/e2e/inbox-api.test.ts',
   'test/e2e/inbox-stream.test.ts',
   'test/e2e/inbox-stream-lifetime.test.ts',
+  'test/e2e/preferences.test.ts',
+  'test/e2e/unsubscribe.test.ts',
   'test/property/routes.property.test.ts',
   'test/property/inbox.property.test.ts',
 ];

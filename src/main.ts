@@ -19,6 +19,7 @@ import type { StoredIntegration } from './core/store.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Store } from './core/store.js';
 import type { TriggerDeps } from './core/trigger-workflow.js';
+import { createUnsubscribeTokens, UNSUBSCRIBE_KEY_PURPOSE, unsubscribeUrl } from './core/unsubscribe.js';
 import type { ServeConfig } from './config/settings.js';
 import { buildApp, type App } from './http/app.js';
 import type { ApiKeyAuthOptions } from './http/auth.js';
@@ -119,6 +120,12 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     saveDevMail: (mail) => store.addDevMail(mail),
   };
   const breaker = { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs };
+  // Links are checked whether or not this process makes them: links already sent keep working.
+  const unsubscribeTokens = createUnsubscribeTokens(secretBox.deriveKey(UNSUBSCRIBE_KEY_PURPOSE));
+  const { publicUrl } = config;
+  if (publicUrl === undefined) {
+    logger.info('no --public-url (HERALD_PUBLIC_URL): emails carry no List-Unsubscribe link');
+  }
   const directory = createIntegrationDirectory({
     store,
     secretBox,
@@ -183,6 +190,9 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
         // Each provider call has its own timeout; failover may make a few in one attempt.
         sendTimeoutMs: config.sendTimeoutMs * MAX_PROVIDERS_PER_ATTEMPT,
         defaultTimeZone: config.defaultTimeZone,
+        ...(publicUrl !== undefined && {
+          unsubscribeUrl: (claims) => unsubscribeUrl(publicUrl, unsubscribeTokens.sign(claims)),
+        }),
       },
       onRunsWoken: () => runner.notify(),
     },
@@ -227,6 +237,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     },
     version: VERSION,
     connections,
+    unsubscribeTokens,
     inbox: {
       // Dev mode (no API key) lets any page try the inbox; production lists its origins.
       defaultOrigins: config.inboxOrigins.length > 0 || config.apiKey ? config.inboxOrigins : ['*'],

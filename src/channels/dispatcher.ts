@@ -113,9 +113,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         case 'email': {
           const { subject, text } = rendered;
           const html = rendered.html ?? undefined;
+          const { unsubscribeUrl } = request;
           return call<'email'>(
             integration,
-            { messageId, environmentId, to, toName: subscriber.name ?? null, subject, html, text },
+            { messageId, environmentId, to, toName: subscriber.name ?? null, subject, html, text, unsubscribeUrl },
             signal,
           );
         }

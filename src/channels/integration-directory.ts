@@ -150,9 +150,14 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
     return integration;
   }
 
+  /** Replaced or deleted providers waiting to close; close() ends them at once. */
+  const retired = new Set<ProviderInstance>();
   function retire(instance: ProviderInstance | undefined): void {
     if (!instance?.close) return;
-    setTimeout(() => void instance.close!().catch(() => undefined), RETIRE_AFTER_MS).unref();
+    retired.add(instance);
+    setTimeout(() => {
+      if (retired.delete(instance)) void instance.close!().catch(() => undefined);
+    }, RETIRE_AFTER_MS).unref();
   }
 
   async function load(environmentId: string): Promise<Map<ChannelType, LiveIntegration[]>> {
@@ -223,6 +228,8 @@ export function createIntegrationDirectory(deps: IntegrationDirectoryDeps): Inte
     async close() {
       const instances = [...live.values()].map((entry) => entry.integration.instance);
       for (const list of builtIns.values()) instances.push(...list.map((integration) => integration.instance));
+      instances.push(...retired);
+      retired.clear();
       await Promise.all(instances.map((instance) => instance?.close?.().catch(() => undefined)));
       live.clear();
       builtIns.clear();

@@ -66,6 +66,8 @@ export interface ServeConfig {
   inboxMaxStreams: number;
   /** The time zone of subscribers without a valid one (send windows, digest schedules, quiet hours). */
   defaultTimeZone: string;
+  /** Where Herald is reached from outside, without a trailing slash; undefined: emails carry no unsubscribe link. */
+  publicUrl: string | undefined;
 }
 
 const integer =
@@ -326,6 +328,15 @@ export const SETTINGS: Setting<unknown>[] = [
         : { error: 'must be an IANA time zone such as UTC, Europe/Berlin or America/New_York' },
   },
   {
+    flag: 'public-url',
+    key: 'publicUrl',
+    placeholder: 'url',
+    description:
+      'where Herald is reached from outside, e.g. https://herald.example.com, for the one-click unsubscribe link (List-Unsubscribe) in every non-critical email; unset, emails carry none',
+    default: '',
+    parse: parsePublicUrl,
+  },
+  {
     flag: 'concurrency',
     key: 'concurrency',
     placeholder: 'number',
@@ -483,6 +494,25 @@ export function resolveConfig(raw: Partial<Record<string, string | undefined>>, 
     );
   }
   return result;
+}
+
+/** An http(s) URL with no query or fragment (a path is kept, for Herald behind a prefix), without its trailing slash. */
+export function parsePublicUrl(raw: string): string | undefined | { error: string } {
+  const trimmed = raw.trim();
+  if (trimmed === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    return { error: 'must be an http(s) URL such as https://herald.example.com' };
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return { error: 'must be an http(s) URL such as https://herald.example.com' };
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    return { error: 'must have no query, fragment or credentials: the links Herald makes go after it' };
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 /** A comma-separated list of origins (scheme://host[:port]) or `*`. */

@@ -2,12 +2,14 @@ import type { Clock } from './clock.js';
 import { deliveredWithCompletion } from './delivery-policy.js';
 import type { Dispatcher, DispatchResult } from './dispatch.js';
 import { canonicalTimeZone, formatLocal, timeZoneOr } from './local-time.js';
+import { preferenceRefusal } from './preferences.js';
 import { nextStep, type RetryPolicy } from './retry-policy.js';
 import type { RunawayGuard } from './runaway-guard.js';
 import { quietHoursEnd } from './send-times.js';
 import type { ClaimedJob, JobCompletion, WorkflowVersion } from './store.js';
 import type { RenderContext, RenderedInApp, RenderedStep, RenderOutcome } from './templates.js';
-import type { MessageChannel, MessageContent } from './types.js';
+import { isSendingStep, type MessageChannel, type MessageContent } from './types.js';
+import type { UnsubscribeClaims } from './unsubscribe.js';
 
 /** One step of one workflow version to render for one recipient. */
 export interface RenderRequest {
@@ -39,6 +41,11 @@ export interface DeliverDeps {
   sendTimeoutMs: number;
   /** The time zone of subscribers without a valid one, for quiet hours. */
   defaultTimeZone: string;
+  /**
+   * Makes the one-click unsubscribe link every non-critical email carries (List-Unsubscribe);
+   * undefined when Herald has no public URL (--public-url), and emails then carry none.
+   */
+  unsubscribeUrl?: (claims: UnsubscribeClaims) => string;
 }
 
 export interface DeliveryContext {
@@ -90,6 +97,13 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
   }
   const subscriber = job.subscriber;
   if (!subscriber) return finished(job, workerId, startedAt, 'skipped', 'subscriber was deleted');
+  // Checked here, as the message goes out, not when the trigger planned it: a change made while
+  // its run waited (a delay, a digest, a retry) counts. Before rendering: a refused step costs nothing.
+  const step = workflow.steps[job.stepIndex]!;
+  if (isSendingStep(step)) {
+    const refusal = preferenceRefusal(workflow, subscriber.preferences, step.type);
+    if (refusal !== undefined) return finished(job, workerId, startedAt, 'skipped', refusal);
+  }
 
   const quietHours = subscriber.preferences?.quietHours;
   const quietUntil = quietHoursEnd(
@@ -157,6 +171,15 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
         subscriber,
         data: context.data,
         rendered,
+        ...(rendered.type === 'email' &&
+          !workflow.critical &&
+          deps.unsubscribeUrl && {
+            unsubscribeUrl: deps.unsubscribeUrl({
+              environmentId: job.environmentId,
+              subscriberId: subscriber.subscriberId,
+              workflowKey: workflow.key,
+            }),
+          }),
       },
       deadline.signal,
     );

@@ -13,6 +13,8 @@ export interface DispatchRequest {
   data: Record<string, unknown>;
   /** Never an in-app message: that is delivered by its completion (delivery-policy.ts, deliveredWithCompletion). */
   rendered: Exclude<RenderedStep, { type: 'in_app' }>;
+  /** For an email: its one-click unsubscribe link (List-Unsubscribe), when it carries one. */
+  unsubscribeUrl?: string;
 }
 
 export interface DispatchResult {

@@ -13,6 +13,7 @@ export const ERRORS = {
   MESSAGE_NOT_FOUND: { status: 404, title: 'Message not found' },
   INBOX_ITEM_NOT_FOUND: { status: 404, title: 'Inbox item not found' },
   API_KEY_NOT_FOUND: { status: 404, title: 'API key not found' },
+  UNSUBSCRIBE_LINK_INVALID: { status: 404, title: 'Unsubscribe link not valid' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   INVALID_REQUEST: { status: 400, title: 'Invalid request' },

@@ -14,6 +14,11 @@ export interface SecretBox {
   readonly keyId: string;
   seal(plaintext: string, boundTo: string): string;
   open(sealed: string, boundTo: string): string;
+  /**
+   * A key of its own for another use of the same secret (HKDF with `purpose` as the info), e.g.
+   * signing unsubscribe links: no second secret to configure, and no key serves two purposes.
+   */
+  deriveKey(purpose: string): Buffer;
 }
 
 export const MIN_SECRET_KEY_LENGTH = 32;
@@ -27,10 +32,15 @@ export function createSecretBox(secretKey: string): SecretBox {
   if (secretKey.length < MIN_SECRET_KEY_LENGTH) {
     throw new Error(`HERALD_SECRET_KEY must be at least ${MIN_SECRET_KEY_LENGTH} characters`);
   }
-  const key = Buffer.from(hkdfSync('sha256', secretKey, 'herald', 'integration-secrets/v1', 32));
+  const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', secretKey, 'herald', purpose, 32));
+  const key = derive('integration-secrets/v1');
   const keyId = createHash('sha256').update(key).digest('base64url').slice(0, 8);
   return {
     keyId,
+    deriveKey(purpose) {
+      if (purpose === 'integration-secrets/v1') throw new Error('that purpose is the sealing key');
+      return derive(purpose);
+    },
     seal(plaintext, boundTo) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);

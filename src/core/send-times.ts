@@ -9,7 +9,8 @@ import {
   windowEndAt,
   type Weekday,
 } from './local-time.js';
-import type { MessageChannel, QuietHours, SendWindow } from './types.js';
+import type { QuietHours } from './preferences.js';
+import type { MessageChannel, SendWindow } from './types.js';
 
 /**
  * When a send may go out, in the recipient's local time (core/local-time.ts holds the time zone

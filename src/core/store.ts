@@ -8,6 +8,7 @@ import type {
   InboxSettings,
   NewInboxItem,
 } from './inbox.js';
+import type { PreferenceChannel, SubscriberPreferences, WorkflowConsent } from './preferences.js';
 import type { DigestContext } from './templates.js';
 import type { ClaimedTimer, PlannedRun, RunAdvance, RunStart, RunWorkResult, TriggerDetails } from './runs.js';
 import type {
@@ -161,13 +162,12 @@ export interface ClaimedJob {
   openRunId: string | null;
 }
 
-export interface WorkflowVersion {
+/** A workflow as one version saved it; `category`, `critical` and `preferences` are present when set. */
+export interface WorkflowVersion extends WorkflowConsent {
   versionId: string;
   key: string;
   name: string;
   steps: WorkflowStep[];
-  /** Sends ignore quiet hours (core/send-times.ts). Not stored yet: absent is false. */
-  critical?: boolean;
 }
 
 /** One provider call of a job; `at` defaults to the completion's. */
@@ -278,6 +278,28 @@ export interface SubscriberStore {
     now: number,
   ): Promise<Subscriber>;
   getSubscriber(environmentId: string, subscriberId: string): Promise<Subscriber | undefined>;
+  /**
+   * Replaces the subscriber's preferences with `preferences` (the whole document) and returns the
+   * subscriber; undefined when there is no such subscriber. A put of the subscriber keeps them.
+   */
+  putSubscriberPreferences(
+    environmentId: string,
+    subscriberId: string,
+    preferences: SubscriberPreferences,
+    now: number,
+  ): Promise<Subscriber | undefined>;
+  /**
+   * Turns one workflow's channel off in the subscriber's preferences, keeping the rest of the
+   * document (read and written in one transaction, so a concurrent change is not lost). Returns the
+   * preferences, or undefined when there is no such subscriber.
+   */
+  turnOffWorkflowChannel(
+    environmentId: string,
+    subscriberId: string,
+    workflowKey: string,
+    channel: PreferenceChannel,
+    now: number,
+  ): Promise<SubscriberPreferences | undefined>;
   /** Deletes the subscriber and erases their address and rendered content from their messages, and their inbox. */
   deleteSubscriber(environmentId: string, subscriberId: string): Promise<boolean>;
 }
@@ -292,7 +314,7 @@ export interface WorkflowStore {
 
   putWorkflow(
     environmentId: string,
-    input: { key: string; name: string; steps: WorkflowStep[]; versionId: string },
+    input: { key: string; name: string; steps: WorkflowStep[]; versionId: string } & WorkflowConsent,
     now: number,
   ): Promise<Workflow>;
   getWorkflow(environmentId: string, key: string): Promise<Workflow | undefined>;

@@ -2,6 +2,8 @@ import type { Weekday } from './local-time.js';
 
 /** Domain types shared by every layer. Timestamps are epoch milliseconds. */
 
+import type { SubscriberPreferences, WorkflowConsent } from './preferences.js';
+
 /** Channels that go out through integrations (providers). */
 export const CHANNEL_TYPES = ['email', 'sms', 'push', 'chat', 'webhook'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
@@ -128,12 +130,11 @@ export function isSendingStep(step: WorkflowStep): step is SendingStep {
   return step.type !== 'delay' && step.type !== 'digest' && step.type !== 'throttle';
 }
 
-export interface Workflow {
+/** A workflow; `category`, `critical` and `preferences` (its channel defaults) are present when set. */
+export interface Workflow extends WorkflowConsent {
   key: string;
   name: string;
   steps: WorkflowStep[];
-  /** Sends ignore quiet hours (and, with preferences, opt-outs). Not stored yet: absent is false. */
-  critical?: boolean;
   /** Increases on every save; messages render the version their trigger saw. */
   version: number;
   versionId: string;
@@ -190,18 +191,10 @@ export interface Subscriber {
   push: PushDevices | null;
   chat: ChatAddresses | null;
   webhookUrl: string | null;
-  /** What the subscriber agreed to receive; not stored yet (the preferences work adds it). */
-  preferences?: { quietHours?: QuietHours | null } | null;
+  /** What the subscriber agreed to receive (PUT /v1/subscribers/{id}/preferences); null before any. */
+  preferences: SubscriberPreferences | null;
   createdAt: number;
   updatedAt: number;
-}
-
-/** Hours, in the subscriber's time zone, when non-critical sends to them wait (core/send-times.ts). */
-export interface QuietHours {
-  /** `HH:MM`, 24-hour. */
-  start: string;
-  /** `HH:MM`; before `start`, quiet hours end the next day (22:00–08:00). */
-  end: string;
 }
 
 /**
@@ -295,7 +288,6 @@ export type DeliveryOutcome =
     } // 4xx, resets, timeouts
   | { status: 'failed'; reason: string }; // rejected address or payload
 
-/** An email ready for a provider: rendered, addressed, with its stable ids. */
 /**
  * What a provider reports: a delivery outcome, plus `gone` on a failure that means the address
  * will never work again (a push token the provider no longer knows): Herald removes it from the
@@ -303,6 +295,7 @@ export type DeliveryOutcome =
  */
 export type ProviderOutcome = DeliveryOutcome | { status: 'failed'; reason: string; gone: true };
 
+/** An email ready for a provider: rendered, addressed, with its stable ids. */
 export interface EmailMessage {
   messageId: string;
   environmentId: string;
@@ -311,6 +304,11 @@ export interface EmailMessage {
   subject: string;
   html?: string;
   text: string;
+  /**
+   * The one-click unsubscribe URL (RFC 8058): sent as List-Unsubscribe with List-Unsubscribe-Post.
+   * Absent for critical workflows, and when Herald has no public URL to link to.
+   */
+  unsubscribeUrl?: string;
 }
 
 export interface EmailChannel {

@@ -13,6 +13,8 @@ export interface SchemaError {
   schema?: unknown;
   parentSchema?: unknown;
   data?: unknown;
+  /** Set on the errors of a `propertyNames` schema: the key that failed it. */
+  propertyName?: string;
 }
 
 export interface FieldErrorOptions {
@@ -92,8 +94,9 @@ export function fieldErrorsOf(errors: readonly SchemaError[], options: FieldErro
   const result: FieldError[] = [];
   const seen = new Set<string>();
   for (const error of errors) {
-    if (dropped.has(error)) continue;
-    const field = replaced.get(error) ?? fieldError(error, pointer, resolve);
+    // A key that fails `propertyNames` is reported by the failing check itself, at the key.
+    if (dropped.has(error) || error.keyword === 'propertyNames') continue;
+    const field = replaced.get(error) ?? keyError(error, pointer, resolve) ?? fieldError(error, pointer, resolve);
     const key = `${field.path} ${field.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -177,6 +180,17 @@ const FORMATS: Record<string, string> = {
 };
 
 const show = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/** The error of an object's key that fails its `propertyNames` schema: at the key, saying so. */
+function keyError(
+  error: SchemaError,
+  pointer: (path: string) => string,
+  resolve: (schema: unknown) => Schema | undefined,
+): FieldError | undefined {
+  if (typeof error.propertyName !== 'string') return undefined;
+  const { message } = fieldError(error, pointer, resolve);
+  return { path: pointer(`${error.instancePath}/${error.propertyName}`), message: `is not a valid key: ${message}` };
+}
 
 function fieldError(
   error: SchemaError,

@@ -21,8 +21,10 @@ import { benchRoutes } from './routes/bench.js';
 import { devMailRoutes } from './routes/dev-mail.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
+import { preferenceRoutes } from './routes/preferences.js';
 import { subscriberRoutes } from './routes/subscribers.js';
 import { triggerRoutes } from './routes/triggers.js';
+import { unsubscribeRoutes } from './routes/unsubscribe.js';
 import { workflowRoutes } from './routes/workflows.js';
 
 export type { App, AppDeps } from './deps.js';
@@ -90,8 +92,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Closing is answered by our own hook below, as problem+json.
     return503OnClosing: false,
     requestIdHeader: 'x-request-id',
-    // Subscriber ids may be 255 characters, i.e. up to 510 UTF-16 units; the schemas check the real limits.
-    routerOptions: { maxParamLength: 512 },
+    // Subscriber ids may be 255 characters, i.e. up to 510 UTF-16 units, and an unsubscribe token
+    // carries one in base64 (up to ~1,600 characters); the schemas check the real limits.
+    routerOptions: { maxParamLength: 2048 },
     // Malformed percent-encoding and over-long path segments are refused by the router, before any
     // hook: without this they would answer plain JSON instead of problem+json.
     frameworkErrors: (error, request, reply) => sendProblem(reply, toProblem(error, request)),
@@ -193,6 +196,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('preClose', async () => inboxStreams.closeAll());
   await app.register(inboxRoutes({ ...deps, inboxAccess, inboxStreams }), { prefix: '/v1' });
   await app.register(inboxSettingsRoutes({ ...deps, inboxAccess }), { prefix: '/v1' });
+  await app.register(preferenceRoutes(deps), { prefix: '/v1' });
+  await app.register(unsubscribeRoutes(deps), { prefix: '/v1' });
   await app.register(inboxScriptRoutes());
   if (deps.benchRoutes) await app.register(benchRoutes(), { prefix: '/v1' });
   return app;

@@ -51,3 +51,7 @@ export const StringEnum = <const T extends readonly string[]>(values: T, options
  */
 export const PatternString = (pattern: string, expected: string, options: Record<string, unknown> = {}) =>
   Type.String({ pattern, 'x-expected': expected, ...options });
+
+/** Keys chosen by the customer (workflows, integrations, categories): URL-safe, bounded. */
+export const KEY_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$';
+export const KEY_EXPECTED = 'up to 100 letters, digits, ".", "_" or "-", starting with a letter or digit';

@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { IntegrationService } from '../core/integrations.js';
 import type { Store } from '../core/store.js';
 import type { TriggerDeps } from '../core/trigger-workflow.js';
+import type { UnsubscribeTokens } from '../core/unsubscribe.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ApiKeyAuthOptions } from './auth.js';
 import type { ConnectionLimits } from './connection-guard.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
     /** Inbox streams one process holds at most (--inbox-max-streams). */
     maxStreams: number;
   };
+  /** Checks the tokens of one-click unsubscribe links (made with the same key by the workers). */
+  unsubscribeTokens: Pick<UnsubscribeTokens, 'verify'>;
   /** API-key cache lifetime and last-use write interval (defaults in auth.ts). */
   auth?: ApiKeyAuthOptions;
   /** Adds the no-op trigger route that benchmarks use as their ceiling. */

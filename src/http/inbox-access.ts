@@ -212,7 +212,7 @@ export function createInboxAccess(deps: InboxAccessDeps): InboxAccess {
       }
       reply.header('access-control-allow-origin', origin);
       if (request.method === 'OPTIONS') {
-        reply.header('access-control-allow-methods', 'GET, POST, OPTIONS');
+        reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS');
         reply.header(
           'access-control-allow-headers',
           'authorization, x-herald-subscriber-id, x-herald-subscriber-hash, last-event-id, content-type',

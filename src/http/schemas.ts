@@ -1,7 +1,8 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { idPattern } from '../core/ids.js';
 import { CHANNEL_TYPES, MESSAGE_CHANNELS, MESSAGE_STATUSES } from '../core/types.js';
-import { component, PatternString, StringEnum } from './components.js';
+import { component, KEY_EXPECTED, KEY_PATTERN, PatternString, StringEnum } from './components.js';
+import { SubscriberPreferences, WorkflowConsentFields } from './preference-schemas.js';
 import { Step } from './step-schemas.js';
 
 /*
@@ -152,6 +153,7 @@ export const Subscriber = component(
     push: Nullable(PushDevices),
     chat: Nullable(ChatAddresses),
     webhookUrl: NullableString,
+    preferences: Nullable(SubscriberPreferences, { description: 'null until preferences are set' }),
     createdAt: Type.Number(),
     updatedAt: Type.Number(),
   }),
@@ -164,15 +166,13 @@ export const WorkflowBody = component(
   Type.Object(
     {
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      ...WorkflowConsentFields,
       steps: Type.Array(Step, { minItems: 1, maxItems: 20 }),
     },
     { additionalProperties: false },
   ),
 );
 export type WorkflowBody = Static<typeof WorkflowBody>;
-
-const KEY_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$';
-const KEY_EXPECTED = 'up to 100 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
 export const WorkflowParams = Type.Object({
   key: PatternString(KEY_PATTERN, KEY_EXPECTED, { description: 'Workflow key, e.g. comment-created' }),
@@ -184,6 +184,7 @@ export const Workflow = component(
     key: Type.String(),
     name: Type.String(),
     version: Type.Integer(),
+    ...WorkflowConsentFields,
     steps: Type.Array(Step),
     createdAt: Type.Number(),
     updatedAt: Type.Number(),

@@ -1,3 +1,4 @@
+import type { SubscriberPreferences, WorkflowConsent } from '../core/preferences.js';
 import type { ClaimedJob, MessageLogPage, StoredIntegration, WorkflowVersion } from '../core/store.js';
 import type { DigestContext } from '../core/templates.js';
 import type {
@@ -22,6 +23,8 @@ export interface SubscriberRow {
   timezone: string | null;
   data: string | null;
   channels: string | null;
+  /** JSON; absent from reads that do not select it (the row then reads as having none). */
+  preferences?: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -119,6 +122,7 @@ export function toSubscriber(row: SubscriberRow): Subscriber {
     push: channels.push ?? null,
     chat: channels.chat ?? null,
     webhookUrl: channels.webhookUrl ?? null,
+    preferences: row.preferences ? (JSON.parse(row.preferences) as SubscriberPreferences) : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -130,14 +134,30 @@ export interface WorkflowRow {
   version: number;
   version_id: string;
   steps: string;
+  consent: string | null;
   created_at: number;
   updated_at: number;
+}
+
+/** What a version says about consent, as stored: JSON of the fields set, null when none is. */
+export function consentJson(input: WorkflowConsent): string | null {
+  const consent: WorkflowConsent = {};
+  if (input.category !== undefined) consent.category = input.category;
+  if (input.critical !== undefined) consent.critical = input.critical;
+  if (input.preferences !== undefined) consent.preferences = input.preferences;
+  return Object.keys(consent).length === 0 ? null : JSON.stringify(consent);
+}
+
+/** The consent fields a version stored, to spread into the workflow: none when it set none. */
+export function consentOf(json: string | null): WorkflowConsent {
+  return json === null ? {} : (JSON.parse(json) as WorkflowConsent);
 }
 
 export function toWorkflow(row: WorkflowRow): Workflow {
   return {
     key: row.key,
     name: row.name,
+    ...consentOf(row.consent),
     steps: JSON.parse(row.steps) as Workflow['steps'],
     version: row.version,
     versionId: row.version_id,
@@ -151,10 +171,17 @@ export interface WorkflowVersionRow {
   key: string;
   name: string;
   steps: string;
+  consent: string | null;
 }
 
 export function toWorkflowVersion(row: WorkflowVersionRow): WorkflowVersion {
-  return { versionId: row.id, key: row.key, name: row.name, steps: JSON.parse(row.steps) as WorkflowVersion['steps'] };
+  return {
+    versionId: row.id,
+    key: row.key,
+    name: row.name,
+    ...consentOf(row.consent),
+    steps: JSON.parse(row.steps) as WorkflowVersion['steps'],
+  };
 }
 
 export interface MessageRow {

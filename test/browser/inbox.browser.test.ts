@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, startTestHerald, type TestHerald } from '../support/herald.js';
@@ -139,7 +140,7 @@ async function openInbox(
 <style>body{margin:0;padding:16px;font-family:sans-serif}header{display:flex;justify-content:flex-end;gap:8px}${css}</style>
 <script>
   window.heraldEvents = [];
-  for (const type of ['herald-inbox:counts', 'herald-inbox:item-click', 'herald-inbox:error']) {
+  for (const type of ['herald-inbox:counts', 'herald-inbox:item-click', 'herald-inbox:error', 'herald-inbox:preferences']) {
     document.addEventListener(type, (event) => window.heraldEvents.push({ type, detail: event.detail }));
   }
 </script>
@@ -389,6 +390,87 @@ describe('<herald-inbox> in Chromium', () => {
     await p.page.screenshot({ path: `${ARTIFACTS}inbox-markup-as-text.png` });
   });
 
+  it('sets preferences from the keyboard: channels for everything and per workflow or category, for this subscriber alone', async () => {
+    const reader = await newSubscriber();
+    const other = await newSubscriber();
+    // A key holder gave the reader a category rule; the element shows that category too.
+    const ruled = await h.api('PUT', `/v1/subscribers/${reader.id}/preferences`, {
+      categories: { billing: { channels: { email: false } } },
+    });
+    expect(ruled.status, ruled.text).toBe(200);
+    await notify(reader.id, { title: 'First', body: 'one' });
+    await delivered(reader, 1);
+    const p = await openInbox({ ...credentials(reader), 'preference-channels': 'email,in_app' });
+    await waitForUnread(p, 1);
+    await p.bell.focus();
+    await p.page.keyboard.press('Enter');
+    await waitForItems(p, 1);
+    const gear = p.inbox.getByRole('button', { name: 'Preferences' });
+    await gear.focus();
+    await p.page.keyboard.press('Enter');
+    expect(await gear.getAttribute('aria-expanded')).toBe('true');
+    const box = (name: string) => p.inbox.getByRole('checkbox', { name });
+    await box('Email: All notifications').waitFor();
+    expect(await p.items.first().isVisible()).toBe(false); // the list gives way to the preferences
+    // Focus is on the first box; a row per category and per workflow the subscriber has items of.
+    expect(await focusedPart(p)).toBe('INPUT:');
+    const states = async () =>
+      p.inbox
+        .getByRole('checkbox')
+        .evaluateAll((boxes) => boxes.map((b: any) => `${b.getAttribute('aria-label')}=${b.checked ? 'on' : 'off'}`));
+    expect(await states()).toEqual([
+      'Email: All notifications=on',
+      'In-app: All notifications=on',
+      'Email: billing=off',
+      'In-app: billing=on',
+      `Email: ${WORKFLOW}=on`,
+      `In-app: ${WORKFLOW}=on`,
+    ]);
+    const saved = (expected: unknown) =>
+      waitFor(
+        async () => isDeepStrictEqual((await h.api('GET', `/v1/subscribers/${reader.id}/preferences`)).body, expected),
+        { what: `preferences ${JSON.stringify(expected)}` },
+      );
+
+    // Space on the focused box: email off for everything; the workflow row follows it.
+    await p.page.keyboard.press('Space');
+    await saved({ categories: { billing: { channels: { email: false } } }, channels: { email: false } });
+    expect(await box(`Email: ${WORKFLOW}`).isChecked()).toBe(false);
+    await waitFor(async () => (await p.inbox.locator('[part=preferences-status]').textContent()) === 'Saved.', {
+      what: 'the status to say Saved.',
+    });
+    // Tab through to the workflow's boxes: email back on for this workflow alone, in-app off.
+    for (let i = 0; i < 4; i++) await p.page.keyboard.press('Tab');
+    expect(await box(`Email: ${WORKFLOW}`).evaluate((b) => b === (b.getRootNode() as any).activeElement)).toBe(true);
+    await p.page.keyboard.press('Space');
+    await p.page.keyboard.press('Tab');
+    await p.page.keyboard.press('Space');
+    const expected = {
+      categories: { billing: { channels: { email: false } } },
+      channels: { email: false },
+      workflows: { [WORKFLOW]: { channels: { email: true, in_app: false } } },
+    };
+    await saved(expected);
+    await p.page.screenshot({ path: `${ARTIFACTS}inbox-preferences.png` });
+    expect((await events(p, 'herald-inbox:preferences')).at(-1)).toEqual({ preferences: expected });
+    // The other subscriber's preferences are untouched.
+    expect((await h.api('GET', `/v1/subscribers/${other.id}/preferences`)).body).toEqual({});
+
+    // What the reader chose decides the next notification: in-app off for this workflow.
+    const next = await notify(reader.id, { title: 'Second', body: 'two' });
+    await waitForStatus(next, 'skipped');
+    expect((await h.api('GET', `/v1/messages/${next}`)).body.reason).toBe(`in_app off for workflow ${WORKFLOW}`);
+
+    // The button goes back to the list, with focus on it; Escape closes as before.
+    await gear.focus();
+    await p.page.keyboard.press('Enter');
+    expect(await gear.getAttribute('aria-expanded')).toBe('false');
+    expect(await p.items.first().isVisible()).toBe(true);
+    expect(await focusedPart(p)).toBe('preferences-button:');
+    await p.page.keyboard.press('Escape');
+    expect(await p.dialog.isVisible()).toBe(false);
+  });
+
   it('follows http(s) action links only, and not when the page cancels the click', async () => {
     const reader = await newSubscriber();
     const landing = pages.set('/landing', '<!doctype html><title>Landing</title><h1>Landed</h1>');
@@ -615,6 +697,53 @@ describe('<herald-inbox> in Chromium', () => {
     await page.locator('herald-inbox [part=bell]').click();
     await page.locator('herald-inbox').getByRole('article').waitFor();
     expect(violations).toEqual([]);
+  });
+
+  it('unsubscribes from an email’s link in the browser: the confirm page works under its own strict CSP', async () => {
+    // A Herald that puts unsubscribe links in its emails; the link names its public URL, the browser
+    // is sent to the Herald itself.
+    const publicUrl = 'https://notify.example.com';
+    const mailer = await startTestHerald({ 'public-url': publicUrl });
+    try {
+      const saved = await mailer.api('PUT', '/v1/workflows/weekly-digest', {
+        name: 'Weekly digest',
+        steps: [{ type: 'email', subject: 'This week', text: 'News' }],
+      });
+      expect(saved.status, saved.text).toBe(200);
+      const sent = await mailer.api('POST', '/v1/workflows/weekly-digest/trigger', {
+        to: { subscriberId: 'digest-reader', email: 'digest-reader@example.com' },
+      });
+      expect(sent.status, sent.text).toBe(202);
+      const mail = await waitFor(async () => ((await mailer.api('GET', '/v1/dev/mail')).body.items as any[])[0], {
+        what: 'the digest in the dev mailbox',
+      });
+      const link = /^<(.+)>$/.exec(mail.headers['List-Unsubscribe'])![1]!;
+      const violations: string[] = [];
+      const page = await visit(mailer.url + link.slice(publicUrl.length), async (p) => {
+        p.on('console', (message) => {
+          if (message.text().includes('Content Security Policy')) violations.push(message.text());
+        });
+      });
+      const button = page.getByRole('button', { name: 'Unsubscribe' });
+      await button.waitFor();
+      expect(await page.locator('p').textContent()).toContain('“Weekly digest”');
+      // Its one inline style applies: allowed by hash.
+      expect(await button.evaluate((element) => (globalThis as any).getComputedStyle(element).backgroundColor)).toBe(
+        'rgb(79, 70, 229)',
+      );
+      const preferences = async () =>
+        (await mailer.api('GET', '/v1/subscribers/digest-reader/preferences')).body as Record<string, unknown>;
+      expect(await preferences()).toEqual({}); // showing the page changed nothing
+      await page.screenshot({ path: `${ARTIFACTS}unsubscribe-confirm.png` });
+      await button.focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'You are unsubscribed' }).waitFor();
+      expect(await preferences()).toEqual({ workflows: { 'weekly-digest': { channels: { email: false } } } });
+      await page.screenshot({ path: `${ARTIFACTS}unsubscribe-done.png` });
+      expect(violations).toEqual([]);
+    } finally {
+      await mailer.close();
+    }
   });
 
   it('reports 401 when a rotated secret ends its stream, and goes live again with the token the page sets', async () => {

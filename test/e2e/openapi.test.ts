@@ -134,6 +134,10 @@ describe('GET /openapi.json', () => {
         'InboxItem',
         'InboxCounts',
         'InboxSettings',
+        'SubscriberPreferences',
+        'SubscriberPreferencesInput',
+        'ChannelSwitches',
+        'WorkflowPreferences',
       ]),
     );
     expect(names.filter((name) => /^def-\d+$/.test(name))).toEqual([]);

@@ -281,7 +281,9 @@ describe('validation errors name the fix', () => {
 
   it('names the known fields and what a key may be', async () => {
     const res = await h.api('PUT', '/v1/workflows/refused', { steps: [emailStep({ text: 'x' })], title: 'T' });
-    expect(res.body.errors).toEqual([{ path: '/title', message: 'is not a known field; known fields: name, steps' }]);
+    expect(res.body.errors).toEqual([
+      { path: '/title', message: 'is not a known field; known fields: name, category, critical, preferences, steps' },
+    ]);
     const badKey = await h.api('GET', '/v1/workflows/-dash');
     expectProblem(badKey, 400, 'INVALID_REQUEST');
     expect(badKey.body.errors).toEqual([

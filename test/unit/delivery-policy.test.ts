@@ -45,6 +45,7 @@ function subscriber(fields: Partial<Subscriber> = {}): Subscriber {
     push: null,
     chat: null,
     webhookUrl: null,
+    preferences: null,
     createdAt: 0,
     updatedAt: 0,
     ...fields,

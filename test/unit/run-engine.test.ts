@@ -54,6 +54,7 @@ function run(
       push: null,
       chat: null,
       webhookUrl: null,
+      preferences: null,
       createdAt: 0,
       updatedAt: 0,
     },

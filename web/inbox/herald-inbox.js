@@ -2,8 +2,9 @@
 /**
  * `<herald-inbox>`: a subscriber's Herald in-app inbox as one custom element. A bell with an unread
  * badge opens a popover list (mark read, archive, mark all read, load more on scroll, live updates
- * over Server-Sent Events). One plain ES module with no dependencies and no build step; Herald
- * serves it at /inbox.js. Item content is only ever set as text, and only http(s) links are followed.
+ * over Server-Sent Events), and a preferences view (which channels, for everything and per workflow
+ * or category). One plain ES module with no dependencies and no build step; Herald serves it at
+ * /inbox.js. Item content is only ever set as text, and only http(s) links are followed.
  *
  * @typedef {{ total: number, unread: number, unseen: number }} InboxCounts
  * @typedef {{
@@ -13,6 +14,12 @@
  * }} InboxItem
  * @typedef {{ type: string, item?: InboxItem, counts?: InboxCounts, at?: number }} InboxEvent
  * @typedef {{ headers: Record<string, string>, query: Record<string, string> }} Credentials
+ * @typedef {{ channels: Record<string, boolean> }} ChannelRule
+ * @typedef {{
+ *   channels?: Record<string, boolean>, categories?: Record<string, ChannelRule>,
+ *   workflows?: Record<string, ChannelRule>, quietHours?: unknown
+ * }} Preferences
+ * @typedef {'channels' | 'categories' | 'workflows'} PreferenceLevel
  */
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -24,6 +31,10 @@ const TIME_REFRESH_MS = 60_000;
 const REOPEN_MIN_MS = 2_000;
 const REOPEN_MAX_MS = 60_000;
 const STREAM_EVENTS = ['counts', 'item.created', 'item.updated', 'items.read', 'items.seen', 'reset'];
+/** The channels the preferences view offers unless `preference-channels` names others; webhooks are not a person's. */
+const PREFERENCE_CHANNELS = ['email', 'sms', 'push', 'chat', 'in_app'];
+/** @type {Record<string, string>} */
+const CHANNEL_LABELS = { email: 'Email', sms: 'SMS', push: 'Push', chat: 'Chat', in_app: 'In-app', webhook: 'Webhook' };
 /** Where the script was loaded from: Herald itself, unless the page says otherwise with `api-url`. */
 const SCRIPT_ORIGIN = new URL(import.meta.url).origin;
 
@@ -70,6 +81,17 @@ h2{margin:0;font-size:15px;font-weight:600}
 .error{margin:0;padding:8px 16px;background:var(--herald-inbox-error-bg,#fef2f2);color:var(--herald-inbox-error,#b91c1c);font-size:13px}
 .sentinel{height:1px}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+.tools{display:flex;align-items:center;gap:4px}
+.gear{display:inline-flex;width:28px;height:28px;padding:4px;border:0;border-radius:999px;background:none;color:var(--herald-inbox-muted,#6b7280)}
+.gear[aria-expanded=true]{color:var(--herald-inbox-accent,#4f46e5)}
+.gear svg{width:20px;height:20px;fill:currentColor}
+.prefs{max-height:var(--herald-inbox-max-height,420px);overflow-y:auto;padding:8px 16px 12px}
+.prefs table{width:100%;border-collapse:collapse;font-size:13px}
+.prefs th{padding:6px 2px;font-weight:600;text-align:center}
+.prefs th[scope=row]{font-weight:400;text-align:start;overflow-wrap:anywhere}
+.prefs td{padding:4px 2px;text-align:center;border-top:1px solid var(--herald-inbox-border,#e5e7eb)}
+.prefs input{width:16px;height:16px;margin:0;accent-color:var(--herald-inbox-accent,#4f46e5);cursor:pointer}
+.status{min-height:1.4em;margin:8px 0 0;color:var(--herald-inbox-muted,#6b7280);font-size:12px}
 `);
 
 // Static markup only: nothing from the server is ever parsed as HTML.
@@ -78,8 +100,14 @@ const SHELL = `<button class="bell" part="bell" type="button" aria-haspopup="dia
 <span class="badge" part="badge" aria-hidden="true" hidden></span>
 </button>
 <div class="popover" part="popover" id="popover" role="dialog" aria-labelledby="heading" tabindex="-1" hidden>
-<div class="header" part="header"><h2 id="heading">Notifications</h2><button class="link" part="mark-all" type="button" disabled>Mark all as read</button></div>
+<div class="header" part="header"><h2 id="heading">Notifications</h2><span class="tools"><button class="link mark-all" part="mark-all" type="button" disabled>Mark all as read</button>
+<button class="gear" part="preferences-button" type="button" aria-expanded="false" aria-controls="prefs" aria-label="Preferences"><svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M19.4 13a7.6 7.6 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.4 7.4 0 0 0-1.7-1L15 3h-4l-.4 2.9a7.4 7.4 0 0 0-1.7 1l-2.5-1-2 3.5L6.6 11a7.6 7.6 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1a7.4 7.4 0 0 0 1.7 1L11 21h4l.4-2.9a7.4 7.4 0 0 0 1.7-1l2.5 1 2-3.5ZM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7Z"/></svg></button></span></div>
 <p class="error" part="error" role="alert" hidden></p>
+<section class="prefs" part="preferences" id="prefs" aria-label="Preferences" hidden>
+<table><caption class="sr">Notification channels: on or off, for everything and per kind of notification</caption><thead><tr></tr></thead><tbody></tbody></table>
+<p class="note" part="preferences-loading" hidden>Loading…</p>
+<p class="status" part="preferences-status" role="status"></p>
+</section>
 <div class="scroller">
 <div class="list" part="list" role="feed" aria-labelledby="heading" aria-busy="false"></div>
 <p class="note empty" part="empty" hidden>You have no notifications.</p>
@@ -170,9 +198,54 @@ function markedAt(item, field, at, until) {
   return { ...item, [field]: at, seenAt: item.seenAt ?? at };
 }
 
-/** The `<herald-inbox>` element. Attributes: api-url, subscriber-id + subscriber-hash or token, page-size. */
+/**
+ * Whether a channel is on for one row of the preferences view: the row's own rule if it has one,
+ * else the rule for everything (on unless turned off). Workflow defaults and a workflow's category
+ * are the server's to know; the view shows what the subscriber's own document says.
+ * @param {Preferences} prefs @param {PreferenceLevel} level @param {string} key @param {string} channel
+ */
+function channelOn(prefs, level, key, channel) {
+  const everything = prefs.channels?.[channel] !== false;
+  if (level === 'channels') return everything;
+  const own = prefs[level]?.[key]?.channels?.[channel];
+  return typeof own === 'boolean' ? own : everything;
+}
+
+/**
+ * The document with one row's channel set, as a new document. The row for everything says only
+ * "off" (on is its default); another row says something only where it differs from that row.
+ * @param {Preferences} prefs @param {PreferenceLevel} level @param {string} key @param {string} channel @param {boolean} on
+ * @returns {Preferences}
+ */
+function withChannel(prefs, level, key, channel, on) {
+  const next = /** @type {Preferences} */ (JSON.parse(JSON.stringify(prefs)));
+  if (level === 'channels') {
+    const channels = (next.channels ??= {});
+    if (on) delete channels[channel];
+    else channels[channel] = false;
+    return next;
+  }
+  const rules = (next[level] ??= {});
+  const rule = (rules[key] ??= { channels: {} });
+  if (on === (prefs.channels?.[channel] !== false)) delete rule.channels[channel];
+  else rule.channels[channel] = on;
+  if (Object.keys(rule.channels).length === 0) delete rules[key];
+  return next;
+}
+
+/**
+ * The `<herald-inbox>` element. Attributes: api-url, subscriber-id + subscriber-hash or token,
+ * page-size, preference-channels (the channels the preferences view offers, e.g. `email,in_app`).
+ */
 export class HeraldInbox extends HTMLElement {
-  static observedAttributes = ['api-url', 'subscriber-id', 'subscriber-hash', 'token', 'page-size'];
+  static observedAttributes = [
+    'api-url',
+    'subscriber-id',
+    'subscriber-hash',
+    'token',
+    'page-size',
+    'preference-channels',
+  ];
 
   #root = this.attachShadow({ mode: 'open' });
   #el = this.#render();
@@ -212,6 +285,10 @@ export class HeraldInbox extends HTMLElement {
   #relative;
   /** @type {Intl.DateTimeFormat | undefined} */
   #absolute;
+  /** The subscriber's preferences while the view is open (null before they load). @type {Preferences | null} */
+  #preferences = null;
+  /** Saves run one after another, so the last change is the one kept. */
+  #saving = Promise.resolve();
 
   constructor() {
     super();
@@ -223,6 +300,14 @@ export class HeraldInbox extends HTMLElement {
     markAll.addEventListener(
       'click',
       this.#guard(() => this.#markAllRead()),
+    );
+    this.#el.gear.addEventListener(
+      'click',
+      this.#guard(() => (this.#el.prefs.hidden ? this.#openPreferences() : this.#closePreferences(true))),
+    );
+    this.#el.prefsBody.addEventListener(
+      'change',
+      this.#guard((event) => this.#onPreferenceChange(/** @type {HTMLInputElement} */ (event.target))),
     );
     list.addEventListener(
       'click',
@@ -266,7 +351,13 @@ export class HeraldInbox extends HTMLElement {
       bell: $('.bell'),
       badge: $('.badge'),
       popover: $('.popover'),
-      markAll: $('.link'),
+      markAll: $('.mark-all'),
+      gear: $('.gear'),
+      prefs: $('.prefs'),
+      prefsHead: $('.prefs thead tr'),
+      prefsBody: $('.prefs tbody'),
+      prefsLoading: $('.prefs .note'),
+      prefsStatus: $('.status'),
       error: $('.error'),
       scroller: $('.scroller'),
       list: $('.list'),
@@ -300,6 +391,7 @@ export class HeraldInbox extends HTMLElement {
     if (!this.#isOpen()) return;
     this.#el.popover.hidden = true;
     this.#el.bell.setAttribute('aria-expanded', 'false');
+    this.#closePreferences(false);
     document.removeEventListener('pointerdown', this.#onOutsidePointer, true);
     this.#observer.unobserve(this.#el.sentinel);
     clearInterval(this.#clock);
@@ -354,6 +446,7 @@ export class HeraldInbox extends HTMLElement {
     this.#refetchOnOpen = false;
     this.#relative = undefined;
     this.#absolute = undefined;
+    this.#closePreferences(false);
     this.#showError(null);
     this.#renderCounts();
     if (!this.#credentials()) {
@@ -395,17 +488,19 @@ export class HeraldInbox extends HTMLElement {
 
   /**
    * One call to the inbox API. `keepalive` lets a "read" outlive the navigation it precedes.
-   * @param {string} method @param {string} path @param {boolean} [keepalive]
+   * @param {string} method @param {string} path @param {boolean} [keepalive] @param {unknown} [body] sent as JSON
    * @returns {Promise<any>}
    */
-  async #api(method, path, keepalive = false) {
+  async #api(method, path, keepalive = false, body = undefined) {
     const credentials = this.#credentials();
     if (!credentials) throw new InboxRequestError(0, 'no credentials');
     let response;
     try {
       response = await fetch(this.#base() + path, {
         method,
-        headers: credentials.headers,
+        headers:
+          body === undefined ? credentials.headers : { ...credentials.headers, 'content-type': 'application/json' },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
         mode: 'cors',
         credentials: 'omit',
         cache: 'no-store',
@@ -866,6 +961,148 @@ export class HeraldInbox extends HTMLElement {
 
   #isOpen() {
     return !this.#el.popover.hidden;
+  }
+
+  /** The channels the preferences view offers: `preference-channels`, else the usual five. */
+  #preferenceChannels() {
+    const named = (this.getAttribute('preference-channels') ?? '')
+      .split(',')
+      .map((channel) => channel.trim())
+      .filter((channel) => channel in CHANNEL_LABELS);
+    return named.length > 0 ? named : PREFERENCE_CHANNELS;
+  }
+
+  /**
+   * Shows the preferences in place of the list: a row for everything, then one per category the
+   * subscriber has a rule for, then one per workflow they have a rule for or an item of in the list.
+   */
+  async #openPreferences() {
+    const { prefs, gear, scroller, markAll, prefsLoading, prefsHead, prefsBody } = this.#el;
+    const connection = this.#connection;
+    prefs.hidden = false;
+    scroller.hidden = true;
+    markAll.hidden = true;
+    gear.setAttribute('aria-expanded', 'true');
+    prefsHead.replaceChildren();
+    prefsBody.replaceChildren();
+    prefsLoading.hidden = false;
+    this.#preferenceStatus('');
+    let loaded;
+    try {
+      loaded = /** @type {Preferences} */ (await this.#api('GET', 'preferences'));
+    } catch (error) {
+      if (connection === this.#connection && !prefs.hidden) this.#preferenceStatus('Preferences could not be loaded.');
+      this.#failed(error, connection, 'load');
+      return;
+    } finally {
+      prefsLoading.hidden = true;
+    }
+    if (connection !== this.#connection || prefs.hidden) return;
+    this.#preferences = loaded;
+    const channels = this.#preferenceChannels();
+    const head = [document.createElement('th')];
+    head[0].append(Object.assign(document.createElement('span'), { className: 'sr', textContent: 'Notifications' }));
+    for (const channel of channels) {
+      const th = document.createElement('th');
+      th.scope = 'col';
+      th.textContent = CHANNEL_LABELS[channel] ?? channel;
+      head.push(th);
+    }
+    prefsHead.append(...head);
+    const workflows = new Set([...Object.keys(loaded.workflows ?? {}), ...this.#items.map((item) => item.workflowKey)]);
+    /** @type {Array<[PreferenceLevel, string, string]>} */
+    const rows = [
+      ['channels', '', 'All notifications'],
+      ...Object.keys(loaded.categories ?? {})
+        .sort()
+        .map((key) => /** @type {[PreferenceLevel, string, string]} */ (['categories', key, key])),
+      ...[...workflows]
+        .filter((key) => typeof key === 'string' && key !== '')
+        .sort()
+        .map((key) => /** @type {[PreferenceLevel, string, string]} */ (['workflows', key, key])),
+    ];
+    for (const [level, key, label] of rows) {
+      const tr = document.createElement('tr');
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = label;
+      tr.append(th);
+      for (const channel of channels) {
+        const box = document.createElement('input');
+        box.type = 'checkbox';
+        box.dataset.level = level;
+        box.dataset.key = key;
+        box.dataset.channel = channel;
+        box.setAttribute('aria-label', `${CHANNEL_LABELS[channel] ?? channel}: ${label}`);
+        const td = document.createElement('td');
+        td.append(box);
+        tr.append(td);
+      }
+      prefsBody.append(tr);
+    }
+    this.#syncPreferences();
+    /** @type {HTMLElement | null} */ (prefsBody.querySelector('input'))?.focus();
+  }
+
+  /** Back to the list; `refocus` moves focus to the preferences button. @param {boolean} refocus */
+  #closePreferences(refocus) {
+    const { prefs, gear, scroller, markAll } = this.#el;
+    if (prefs.hidden) return;
+    prefs.hidden = true;
+    scroller.hidden = false;
+    markAll.hidden = false;
+    gear.setAttribute('aria-expanded', 'false');
+    this.#preferences = null;
+    if (refocus) gear.focus();
+  }
+
+  /** Sets every box from the document held, in place (focus stays where it is). */
+  #syncPreferences() {
+    const prefs = this.#preferences;
+    if (!prefs) return;
+    for (const box of this.#el.prefsBody.querySelectorAll('input')) {
+      const { level, key, channel } = box.dataset;
+      box.checked = channelOn(prefs, /** @type {PreferenceLevel} */ (level), key ?? '', channel ?? '');
+    }
+  }
+
+  /** @param {HTMLInputElement} box */
+  #onPreferenceChange(box) {
+    const { level, key, channel } = box.dataset;
+    if (!this.#preferences || !level || key === undefined || !channel) return;
+    const next = withChannel(this.#preferences, /** @type {PreferenceLevel} */ (level), key, channel, box.checked);
+    this.#preferences = next;
+    this.#syncPreferences();
+    this.#preferenceStatus('Saving…');
+    const connection = this.#connection;
+    this.#saving = this.#saving.then(async () => {
+      try {
+        const saved = await this.#api('PUT', 'preferences', false, next);
+        if (connection !== this.#connection) return;
+        if (this.#preferences === next) this.#preferenceStatus('Saved.');
+        this.dispatchEvent(
+          new CustomEvent('herald-inbox:preferences', {
+            detail: { preferences: saved },
+            bubbles: true,
+            composed: true,
+          }),
+        );
+      } catch (error) {
+        if (connection !== this.#connection) return;
+        this.#failed(error, connection, 'update');
+        if (this.#preferences === next) {
+          // What the server holds is unknown now: show it again as it is.
+          this.#preferenceStatus('Your change was not saved.');
+          this.#preferences = await this.#api('GET', 'preferences').catch(() => this.#preferences);
+          this.#syncPreferences();
+        }
+      }
+    });
+  }
+
+  /** @param {string} text */
+  #preferenceStatus(text) {
+    this.#el.prefsStatus.textContent = text;
   }
 
   /** Closes the list on a press anywhere outside the element. @param {Event} event */

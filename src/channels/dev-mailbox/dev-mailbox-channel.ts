@@ -1,6 +1,6 @@
 import { newId } from '../../core/ids.js';
 import type { DeliveryOutcome, DevMail, EmailChannel, EmailMessage } from '../../core/types.js';
-import { stableHeaders } from '../email/compose-email.js';
+import { stableHeaders, unsubscribeHeaders } from '../email/compose-email.js';
 import { formatMailbox, type Mailbox } from '../email/mime.js';
 
 export interface DevMailboxOptions {
@@ -15,7 +15,7 @@ export function createDevMailboxChannel(options: DevMailboxOptions): EmailChanne
     provider: 'dev-mailbox',
 
     async send(email: EmailMessage): Promise<DeliveryOutcome> {
-      const headers = stableHeaders(email.messageId, options.from);
+      const headers = { ...stableHeaders(email.messageId, options.from), ...unsubscribeHeaders(email) };
       const mail: DevMail = {
         id: newId('mail'),
         environmentId: email.environmentId,

@@ -23,9 +23,30 @@ export function stableHeaders(messageId: string, from: Mailbox): Record<string, 
   return { 'Message-ID': `<${messageId}@${idDomain(from)}>`, 'X-Herald-Message-Id': messageId };
 }
 
-/** Composes the wire form of an email with its stable headers. */
+/**
+ * The one-click unsubscribe headers (RFC 8058) of an email that carries a link: List-Unsubscribe
+ * with the URL, and List-Unsubscribe-Post, which tells mailbox providers a POST to it unsubscribes
+ * without a page. Empty when it carries none (critical workflows; no --public-url).
+ */
+export function unsubscribeHeaders(email: Pick<EmailMessage, 'unsubscribeUrl'>): Record<string, string> {
+  if (!email.unsubscribeUrl) return {};
+  return {
+    'List-Unsubscribe': `<${email.unsubscribeUrl}>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+  };
+}
+
+/**
+ * The headers email APIs are asked to add (their own Message-ID stands): Herald's message id, and
+ * the unsubscribe headers when the email carries them.
+ */
+export function apiHeaders(email: Pick<EmailMessage, 'messageId' | 'unsubscribeUrl'>): Record<string, string> {
+  return { 'X-Herald-Message-Id': email.messageId, ...unsubscribeHeaders(email) };
+}
+
+/** Composes the wire form of an email with its stable headers (and unsubscribe headers). */
 export function composeEmail(email: EmailMessage, from: Mailbox, date = new Date()): ComposedEmail {
-  const headers = stableHeaders(email.messageId, from);
+  const headers = { ...stableHeaders(email.messageId, from), ...unsubscribeHeaders(email) };
   const raw = buildMime({
     from,
     to: { address: email.to, name: email.toName ?? null },

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { apiHeaders } from '../email/compose-email.js';
 import { FromField, mailboxText, senderFromUrl, senderOf } from '../email/sender.js';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
@@ -72,7 +73,7 @@ export const mailgun: ProviderDefinition<'email', MailgunConfig> = {
           text: message.text,
         });
         if (message.html) form.set('html', message.html);
-        form.set('h:X-Herald-Message-Id', message.messageId);
+        for (const [name, value] of Object.entries(apiHeaders(message))) form.set(`h:${name}`, value);
         form.set('v:herald_message_id', message.messageId);
         let response;
         try {

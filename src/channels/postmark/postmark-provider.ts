@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { apiHeaders } from '../email/compose-email.js';
 import { FromField, mailboxText, senderFromUrl, senderOf } from '../email/sender.js';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
@@ -75,7 +76,7 @@ export const postmark: ProviderDefinition<'email', PostmarkConfig> = {
               Subject: message.subject,
               TextBody: message.text,
               ...(message.html && { HtmlBody: message.html }),
-              Headers: [{ Name: 'X-Herald-Message-Id', Value: message.messageId }],
+              Headers: Object.entries(apiHeaders(message)).map(([Name, Value]) => ({ Name, Value })),
               Metadata: { herald_message_id: message.messageId },
               ...(config.messageStream && { MessageStream: config.messageStream }),
             }),

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { apiHeaders } from '../email/compose-email.js';
 import { FromField, mailboxText, senderFromUrl, senderOf } from '../email/sender.js';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
@@ -74,7 +75,7 @@ export const resend: ProviderDefinition<'email', ResendConfig> = {
               subject: message.subject,
               text: message.text,
               ...(message.html && { html: message.html }),
-              headers: { 'X-Herald-Message-Id': message.messageId },
+              headers: apiHeaders(message),
               ...(TAG_VALUE.test(message.messageId) && {
                 tags: [{ name: 'herald_message_id', value: message.messageId }],
               }),

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { apiHeaders } from '../email/compose-email.js';
 import { FromField, senderOf } from '../email/sender.js';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
@@ -64,7 +65,7 @@ export const sendgrid: ProviderDefinition<'email', SendGridConfig> = {
               from: fromObject,
               subject: message.subject,
               content,
-              headers: { 'X-Herald-Message-Id': message.messageId },
+              headers: apiHeaders(message),
               custom_args: { herald_message_id: message.messageId },
             }),
             signal,

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { apiHeaders } from '../email/compose-email.js';
 import { FromField, mailboxText, senderFromUrl, senderOf } from '../email/sender.js';
 import { outcomeForFailure, outcomeForStatus, parseJson, sentOutcome } from '../outbound/classify-response.js';
 import { BaseUrlField, endpoint } from '../outbound/endpoint.js';
@@ -102,7 +103,7 @@ export const ses: ProviderDefinition<'email', SesConfig> = {
                 Text: { Data: message.text, Charset: 'UTF-8' },
                 ...(message.html && { Html: { Data: message.html, Charset: 'UTF-8' } }),
               },
-              Headers: [{ Name: 'X-Herald-Message-Id', Value: message.messageId }],
+              Headers: Object.entries(apiHeaders(message)).map(([Name, Value]) => ({ Name, Value })),
             },
           },
           ...(TAG_VALUE.test(message.messageId) && {

@@ -46,9 +46,10 @@ export const workflowRoutes =
           );
         }
         compileSteps(request.body.steps); // throws a 422 naming the step, field and line
+        const { name, category, critical, preferences, steps } = request.body;
         return deps.store.putWorkflow(
           request.environmentId,
-          { key, name: request.body.name ?? key, steps: request.body.steps, versionId: newId('wfv') },
+          { key, name: name ?? key, category, critical, preferences, steps, versionId: newId('wfv') },
           deps.clock.now(),
         );
       },

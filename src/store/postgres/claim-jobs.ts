@@ -29,7 +29,7 @@ export const CLAIM = `
   SELECT j.id, j.message_id, j.claims, m.environment_id, m.trigger_id, m.workflow_key, m.workflow_version_id,
          m.step_index, m.failed_attempts,
          s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale, s.timezone,
-         s.data, s.channels, s.created_at, s.updated_at, t.data AS trigger_data,
+         s.data, s.channels, s.preferences, s.created_at, s.updated_at, t.data AS trigger_data,
          r.id AS run_id, r.state AS run_state, r.digest AS run_digest
   FROM j
   JOIN m ON m.id = j.message_id -- a job whose message is gone has nothing to deliver

@@ -36,7 +36,7 @@ const CLAIM_TIMERS = `
   SELECT tm.id AS timer_id, tm.kind, tm.environment_id, r.trigger_id, r.subscriber_id AS run_subscriber_id,
          r.state, r.step_index, r.digest, t.workflow_key, t.workflow_version_id, t.data AS trigger_data,
          s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale, s.timezone,
-         s.data, s.channels, s.created_at, s.updated_at
+         s.data, s.channels, s.preferences, s.created_at, s.updated_at
   FROM tm
   LEFT JOIN LATERAL (
     SELECT trigger_id, subscriber_id, state, step_index, digest FROM runs r

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withWorkflowChannelOff, type SubscriberPreferences } from '../../core/preferences.js';
 import type { SubscriberStore } from '../../core/store.js';
 import { channelsJson, toSubscriber, type SubscriberRow } from '../rows.js';
 import { lockInboxFeeds } from './inbox.js';
@@ -41,6 +42,35 @@ export function postgresSubscriberMethods(
         [env, subscriberId],
       );
       return rows[0] ? toSubscriber(rows[0]) : undefined;
+    },
+
+    async putSubscriberPreferences(env, subscriberId, preferences, now) {
+      const { rows } = await pool.query<SubscriberRow>(
+        `UPDATE subscribers SET preferences = $3, updated_at = $4
+         WHERE environment_id = $1 AND subscriber_id = $2
+         RETURNING *`,
+        [env, subscriberId, JSON.stringify(preferences), now],
+      );
+      return rows[0] ? toSubscriber(rows[0]) : undefined;
+    },
+
+    async turnOffWorkflowChannel(env, subscriberId, workflowKey, channel, now) {
+      return transaction(async (client) => {
+        // The row lock holds off a concurrent change until this one commits (or it waits for that).
+        const { rows } = await client.query<{ preferences: string | null }>(
+          'SELECT preferences FROM subscribers WHERE environment_id = $1 AND subscriber_id = $2 FOR UPDATE',
+          [env, subscriberId],
+        );
+        if (!rows[0]) return undefined;
+        const stored = rows[0].preferences;
+        const current = stored ? (JSON.parse(stored) as SubscriberPreferences) : null;
+        const preferences = withWorkflowChannelOff(current, workflowKey, channel);
+        await client.query(
+          'UPDATE subscribers SET preferences = $3, updated_at = $4 WHERE environment_id = $1 AND subscriber_id = $2',
+          [env, subscriberId, JSON.stringify(preferences), now],
+        );
+        return preferences;
+      });
     },
 
     async deleteSubscriber(env, subscriberId) {

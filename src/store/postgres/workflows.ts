@@ -1,7 +1,15 @@
 import type pg from 'pg';
 import type { WorkflowStore } from '../../core/store.js';
 import type { Workflow } from '../../core/types.js';
-import { page, toWorkflow, toWorkflowVersion, type WorkflowRow, type WorkflowVersionRow } from '../rows.js';
+import {
+  consentJson,
+  consentOf,
+  page,
+  toWorkflow,
+  toWorkflowVersion,
+  type WorkflowRow,
+  type WorkflowVersionRow,
+} from '../rows.js';
 import { rowQueries } from './connection.js';
 
 /**
@@ -18,18 +26,22 @@ export function postgresWorkflowMethods(
   const announceWorkflow = (client: pg.PoolClient | pg.Pool, env: string, key: string) =>
     client.query('SELECT pg_notify($1, $2)', [workflowChannel, JSON.stringify([env, key])]);
 
-  // Versions are immutable, so their parsed steps can be kept: a trigger then reads one small
-  // row instead of parsing the templates again.
-  const stepsByVersion = new Map<string, Workflow['steps']>();
-  const stepsOf = async (versionId: string): Promise<Workflow['steps']> => {
-    let steps = stepsByVersion.get(versionId);
-    if (!steps) {
-      const [row] = await query<{ steps: string }>('SELECT steps FROM workflow_versions WHERE id = $1', [versionId]);
-      steps = JSON.parse(row!.steps) as Workflow['steps'];
-      if (stepsByVersion.size >= 1000) stepsByVersion.delete(stepsByVersion.keys().next().value!);
-      stepsByVersion.set(versionId, steps);
+  // Versions are immutable, so their parsed steps (and consent) can be kept: a trigger then reads
+  // one small row instead of parsing the templates again.
+  type Parsed = Pick<Workflow, 'steps' | 'category' | 'critical' | 'preferences'>;
+  const parsedByVersion = new Map<string, Parsed>();
+  const versionOf = async (versionId: string): Promise<Parsed> => {
+    let parsed = parsedByVersion.get(versionId);
+    if (!parsed) {
+      const [row] = await query<{ steps: string; consent: string | null }>(
+        'SELECT steps, consent FROM workflow_versions WHERE id = $1',
+        [versionId],
+      );
+      parsed = { ...consentOf(row!.consent), steps: JSON.parse(row!.steps) as Workflow['steps'] };
+      if (parsedByVersion.size >= 1000) parsedByVersion.delete(parsedByVersion.keys().next().value!);
+      parsedByVersion.set(versionId, parsed);
     }
-    return steps;
+    return parsed;
   };
 
   return {
@@ -46,15 +58,17 @@ export function postgresWorkflowMethods(
           [env, input.key, input.name, input.versionId, now],
         );
         const { version, created_at: createdAt } = rows[0]!;
+        const consent = consentJson(input);
         await client.query(
-          `INSERT INTO workflow_versions (id, environment_id, key, name, version, steps, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [input.versionId, env, input.key, input.name, version, JSON.stringify(input.steps), now],
+          `INSERT INTO workflow_versions (id, environment_id, key, name, version, steps, consent, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [input.versionId, env, input.key, input.name, version, JSON.stringify(input.steps), consent, now],
         );
         await announceWorkflow(client, env, input.key);
         return {
           key: input.key,
           name: input.name,
+          ...consentOf(consent),
           steps: input.steps,
           version,
           versionId: input.versionId,
@@ -65,7 +79,7 @@ export function postgresWorkflowMethods(
     },
 
     async getWorkflow(env, key) {
-      const [row] = await query<Omit<WorkflowRow, 'steps'>>(
+      const [row] = await query<Omit<WorkflowRow, 'steps' | 'consent'>>(
         `SELECT key, name, version, version_id, created_at, updated_at
          FROM workflows WHERE environment_id = $1 AND key = $2`,
         [env, key],
@@ -74,7 +88,7 @@ export function postgresWorkflowMethods(
       return {
         key: row.key,
         name: row.name,
-        steps: await stepsOf(row.version_id),
+        ...(await versionOf(row.version_id)),
         version: row.version,
         versionId: row.version_id,
         createdAt: row.created_at,
@@ -84,7 +98,7 @@ export function postgresWorkflowMethods(
 
     async listWorkflows(env, limit, cursor) {
       const rows = await query<WorkflowRow>(
-        `SELECT w.key, w.name, w.version, w.version_id, v.steps, w.created_at, w.updated_at
+        `SELECT w.key, w.name, w.version, w.version_id, v.steps, v.consent, w.created_at, w.updated_at
          FROM workflows w JOIN workflow_versions v ON v.id = w.version_id
          WHERE w.environment_id = $1 AND w.key > $2
          ORDER BY w.key LIMIT $3`,
@@ -104,7 +118,7 @@ export function postgresWorkflowMethods(
 
     async getWorkflowVersions(versionIds) {
       const rows = await query<WorkflowVersionRow>(
-        'SELECT id, key, name, steps FROM workflow_versions WHERE id = ANY($1::text[])',
+        'SELECT id, key, name, steps, consent FROM workflow_versions WHERE id = ANY($1::text[])',
         [versionIds],
       );
       return rows.map(toWorkflowVersion);

@@ -19,7 +19,7 @@ export function prepareClaimJobs(db: Database) {
     SELECT m.id AS message_id, m.environment_id, m.trigger_id, m.workflow_key, m.workflow_version_id,
            m.step_index, m.failed_attempts,
            s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale,
-           s.timezone, s.data, s.channels, s.created_at, s.updated_at, t.data AS trigger_data,
+           s.timezone, s.data, s.channels, s.preferences, s.created_at, s.updated_at, t.data AS trigger_data,
            r.id AS run_id, r.state AS run_state, r.digest AS run_digest
     FROM messages m
     LEFT JOIN subscribers s ON s.environment_id = m.environment_id AND s.subscriber_id = m.subscriber_id

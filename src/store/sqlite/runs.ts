@@ -47,7 +47,7 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
     SELECT r.id AS run_id, r.environment_id, r.trigger_id, r.subscriber_id AS run_subscriber_id, r.state,
            r.step_index, r.digest, t.workflow_key, t.workflow_version_id, t.data AS trigger_data,
            s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale, s.timezone,
-           s.data, s.channels, s.created_at, s.updated_at
+           s.data, s.channels, s.preferences, s.created_at, s.updated_at
     FROM runs r
     JOIN triggers t ON t.id = r.trigger_id
     LEFT JOIN subscribers s ON s.environment_id = r.environment_id AND s.subscriber_id = r.subscriber_id

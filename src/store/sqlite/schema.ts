@@ -380,4 +380,16 @@ CREATE INDEX messages_by_workflow ON messages (environment_id, workflow_key, id)
 CREATE INDEX messages_by_channel ON messages (environment_id, channel, id);
 `,
   },
+  {
+    id: 10,
+    name: 'preferences',
+    sql: `
+-- A subscriber's preferences (core/preferences.ts): one JSON document, read with the subscriber by
+-- every job claim, so a send checks the preferences as they are when it goes out.
+ALTER TABLE subscribers ADD COLUMN preferences TEXT;
+-- What a workflow version says about consent: JSON {category, critical, preferences}; null when
+-- it says nothing (and for versions saved before this migration).
+ALTER TABLE workflow_versions ADD COLUMN consent TEXT;
+`,
+  },
 ];

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import { withWorkflowChannelOff, type SubscriberPreferences } from '../../core/preferences.js';
 import type { SubscriberStore } from '../../core/store.js';
 import { subscriberParams, toSubscriber, type SubscriberRow } from '../rows.js';
 import type { SqliteWriter } from './sqlite-writer.js';
@@ -28,6 +29,34 @@ export function sqliteSubscriberMethods(prepared: (sql: string) => Statement, wr
         subscriberId,
       ) as SubscriberRow | undefined;
       return row ? toSubscriber(row) : undefined;
+    },
+
+    async putSubscriberPreferences(env, subscriberId, preferences, now) {
+      const row = await writer.run(
+        () =>
+          prepared(`
+            UPDATE subscribers SET preferences = ?, updated_at = ?
+            WHERE environment_id = ? AND subscriber_id = ?
+            RETURNING *`).get(JSON.stringify(preferences), now, env, subscriberId) as SubscriberRow | undefined,
+      );
+      return row ? toSubscriber(row) : undefined;
+    },
+
+    async turnOffWorkflowChannel(env, subscriberId, workflowKey, channel, now) {
+      // Read and written in one writer operation: nothing else writes in between.
+      return writer.run(() => {
+        const row = prepared('SELECT preferences FROM subscribers WHERE environment_id = ? AND subscriber_id = ?').get(
+          env,
+          subscriberId,
+        ) as { preferences: string | null } | undefined;
+        if (!row) return undefined;
+        const current = row.preferences ? (JSON.parse(row.preferences) as SubscriberPreferences) : null;
+        const preferences = withWorkflowChannelOff(current, workflowKey, channel);
+        prepared(
+          'UPDATE subscribers SET preferences = ?, updated_at = ? WHERE environment_id = ? AND subscriber_id = ?',
+        ).run(JSON.stringify(preferences), now, env, subscriberId);
+        return preferences;
+      });
     },
 
     async deleteSubscriber(env, subscriberId) {

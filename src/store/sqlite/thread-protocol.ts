@@ -60,6 +60,8 @@ export const STORE_PLACEMENTS = {
   replaceInboxSecret: 'call',
   putSubscriber: 'call',
   getSubscriber: 'call',
+  putSubscriberPreferences: 'call',
+  turnOffWorkflowChannel: 'call',
   deleteSubscriber: 'call',
   putWorkflow: 'call',
   getWorkflow: 'call',

@@ -1,6 +1,14 @@
 import type { Statement } from 'better-sqlite3';
 import type { WorkflowStore } from '../../core/store.js';
-import { page, toWorkflow, toWorkflowVersion, type WorkflowRow, type WorkflowVersionRow } from '../rows.js';
+import {
+  consentJson,
+  consentOf,
+  page,
+  toWorkflow,
+  toWorkflowVersion,
+  type WorkflowRow,
+  type WorkflowVersionRow,
+} from '../rows.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 
 /** Workflows and their immutable versions on SQLite. */
@@ -16,15 +24,17 @@ export function sqliteWorkflowMethods(
           input.key,
         ) as { version: number; created_at: number } | undefined;
         const version = (current?.version ?? 0) + 1;
+        const consent = consentJson(input);
         prepared(`
-          INSERT INTO workflow_versions (id, environment_id, key, name, version, steps, created_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
+          INSERT INTO workflow_versions (id, environment_id, key, name, version, steps, consent, created_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(
           input.versionId,
           env,
           input.key,
           input.name,
           version,
           JSON.stringify(input.steps),
+          consent,
           now,
         );
         prepared(`
@@ -36,6 +46,7 @@ export function sqliteWorkflowMethods(
         return {
           key: input.key,
           name: input.name,
+          ...consentOf(consent),
           steps: input.steps,
           version,
           versionId: input.versionId,
@@ -48,7 +59,7 @@ export function sqliteWorkflowMethods(
     // Hot reads by key are cached in front of the store (cached-workflows.ts), so this stays plain.
     async getWorkflow(env, key) {
       const row = prepared(`
-        SELECT w.key, w.name, w.version, w.version_id, v.steps, w.created_at, w.updated_at
+        SELECT w.key, w.name, w.version, w.version_id, v.steps, v.consent, w.created_at, w.updated_at
         FROM workflows w JOIN workflow_versions v ON v.id = w.version_id
         WHERE w.environment_id = ? AND w.key = ?`).get(env, key) as WorkflowRow | undefined;
       return row ? toWorkflow(row) : undefined;
@@ -56,7 +67,7 @@ export function sqliteWorkflowMethods(
 
     async listWorkflows(env, limit, cursor) {
       const rows = prepared(`
-        SELECT w.key, w.name, w.version, w.version_id, v.steps, w.created_at, w.updated_at
+        SELECT w.key, w.name, w.version, w.version_id, v.steps, v.consent, w.created_at, w.updated_at
         FROM workflows w JOIN workflow_versions v ON v.id = w.version_id
         WHERE w.environment_id = ? AND w.key > ?
         ORDER BY w.key LIMIT ?`).all(env, cursor ?? '', limit + 1) as WorkflowRow[];
@@ -72,7 +83,7 @@ export function sqliteWorkflowMethods(
 
     async getWorkflowVersions(versionIds) {
       const rows = prepared(`
-        SELECT id, key, name, steps FROM workflow_versions WHERE id IN (SELECT value FROM json_each(?))`).all(
+        SELECT id, key, name, steps, consent FROM workflow_versions WHERE id IN (SELECT value FROM json_each(?))`).all(
         JSON.stringify(versionIds),
       ) as WorkflowVersionRow[];
       return rows.map(toWorkflowVersion);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SubscriberPreferences } from '../../../src/core/preferences.js';
 import { LEASE, seedMessages, sent, T0, type OpenStore } from './fixtures.js';
 
 /** Subscribers (SubscriberStore): upserts, reads and erasure. */
@@ -23,6 +24,7 @@ export function describeSubscribersContract(name: string, open: OpenStore) {
         push: null,
         chat: { slack: 'C123' },
         webhookUrl: null,
+        preferences: null,
         createdAt: T0,
         updatedAt: T0,
       });
@@ -35,6 +37,69 @@ export function describeSubscribersContract(name: string, open: OpenStore) {
       expect(await store.getSubscriber(env, 'bob')).toBeUndefined();
       expect(await store.deleteSubscriber(env, 'bob')).toBe(false);
       expect(await store.deleteSubscriber('env_other', 'ann')).toBe(false);
+      await close();
+    });
+
+    it('replaces preferences whole and keeps them through a put of the subscriber', async () => {
+      const { store, environmentId: env, close } = await open();
+      expect(await store.putSubscriberPreferences(env, 'nobody', { channels: { sms: false } }, T0)).toBeUndefined();
+      await store.putSubscriber(env, 'ann', { email: 'ann@example.com' }, T0);
+      const first: SubscriberPreferences = {
+        channels: { sms: false },
+        categories: { billing: { channels: { email: false } } },
+        quietHours: { start: '22:00', end: '08:00' },
+      };
+      const saved = await store.putSubscriberPreferences(env, 'ann', first, T0 + 1);
+      expect(saved).toMatchObject({ subscriberId: 'ann', preferences: first, updatedAt: T0 + 1 });
+      // Replaced whole: what the second document leaves out is gone.
+      const second: SubscriberPreferences = { workflows: { digest: { channels: { in_app: false } } } };
+      await store.putSubscriberPreferences(env, 'ann', second, T0 + 2);
+      expect((await store.getSubscriber(env, 'ann'))?.preferences).toEqual(second);
+      expect(await store.putSubscriberPreferences('env_other', 'ann', first, T0)).toBeUndefined();
+      // A put of the subscriber's fields leaves the preferences alone.
+      await store.putSubscriber(env, 'ann', { email: 'ann@example.org' }, T0 + 3);
+      expect((await store.getSubscriber(env, 'ann'))?.preferences).toEqual(second);
+      await close();
+    });
+
+    it('turns one workflow channel off, keeping the rest of the document', async () => {
+      const { store, environmentId: env, close } = await open();
+      expect(await store.turnOffWorkflowChannel(env, 'nobody', 'digest', 'email', T0)).toBeUndefined();
+      await store.putSubscriber(env, 'bob', { email: 'bob@example.com' }, T0);
+      // From no preferences at all.
+      expect(await store.turnOffWorkflowChannel(env, 'bob', 'digest', 'email', T0 + 1)).toEqual({
+        workflows: { digest: { channels: { email: false } } },
+      });
+      await store.putSubscriberPreferences(
+        env,
+        'bob',
+        { channels: { push: false }, workflows: { digest: { channels: { in_app: true } } } },
+        T0 + 2,
+      );
+      const expected = {
+        channels: { push: false },
+        workflows: { digest: { channels: { in_app: true, email: false } }, news: { channels: { email: false } } },
+      };
+      // Two at once: neither loses the other's change.
+      await Promise.all([
+        store.turnOffWorkflowChannel(env, 'bob', 'digest', 'email', T0 + 3),
+        store.turnOffWorkflowChannel(env, 'bob', 'news', 'email', T0 + 3),
+      ]);
+      const bob = await store.getSubscriber(env, 'bob');
+      expect(bob?.preferences).toEqual(expected);
+      expect(bob?.updatedAt).toBe(T0 + 3);
+      // Again: nothing more changes.
+      expect(await store.turnOffWorkflowChannel(env, 'bob', 'news', 'email', T0 + 4)).toEqual(expected);
+      await close();
+    });
+
+    it('hands a claimed job the subscriber with their preferences as they are at the claim', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 1);
+      const preferences: SubscriberPreferences = { channels: { email: false } };
+      await store.putSubscriberPreferences(environmentId, 's0', preferences, T0);
+      const [job] = await store.claimJobs('w1', 1, T0, LEASE);
+      expect(job?.subscriber?.preferences).toEqual(preferences);
       await close();
     });
 

@@ -47,5 +47,37 @@ export function describeWorkflowsContract(name: string, open: OpenStore) {
       ]);
       await close();
     });
+
+    it("keeps each version's category, critical flag and channel defaults, and none when it set none", async () => {
+      const { store, environmentId: env, close } = await open();
+      const consent = { category: 'billing', critical: true, preferences: { channels: { sms: false } } };
+      const first = await store.putWorkflow(
+        env,
+        { key: 'invoice', name: 'Invoice', steps: steps('one'), versionId: newId('wfv', T0), ...consent },
+        T0,
+      );
+      expect(first).toMatchObject(consent);
+      expect(await store.getWorkflow(env, 'invoice')).toEqual(first);
+      const second = await store.putWorkflow(
+        env,
+        { key: 'invoice', name: 'Invoice', steps: steps('two'), versionId: newId('wfv', T0 + 1) },
+        T0 + 1,
+      );
+      const read = await store.getWorkflow(env, 'invoice');
+      expect(read).toEqual(second);
+      expect(read).not.toHaveProperty('category');
+      expect(read).not.toHaveProperty('critical');
+      expect((await store.listWorkflows(env, 10)).items).toEqual([second]);
+      const versions = await store.getWorkflowVersions([first.versionId, second.versionId]);
+      expect(versions.find((v) => v.versionId === first.versionId)).toEqual({
+        versionId: first.versionId,
+        key: 'invoice',
+        name: 'Invoice',
+        steps: steps('one'),
+        ...consent,
+      });
+      expect(versions.find((v) => v.versionId === second.versionId)).not.toHaveProperty('category');
+      await close();
+    });
   });
 }
