@@ -22,6 +22,7 @@ import { devMailRoutes } from './routes/dev-mail.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
 import { subscriberRoutes } from './routes/subscribers.js';
+import { topicRoutes } from './routes/topics.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { workflowRoutes } from './routes/workflows.js';
 
@@ -174,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(healthRoutes(deps));
   if (deps.apiRoutes === false) return app;
   await app.register(subscriberRoutes(deps), { prefix: '/v1' });
+  await app.register(topicRoutes(deps), { prefix: '/v1' });
   await app.register(workflowRoutes(deps), { prefix: '/v1' });
   await app.register(triggerRoutes(deps), { prefix: '/v1' });
   await app.register(messageRoutes(deps), { prefix: '/v1' });

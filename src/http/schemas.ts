@@ -11,9 +11,12 @@ import { Step } from './step-schemas.js';
  * pattern accepts, for the document and for the validation error.
  */
 
+/** What an identifier chosen by the customer may hold: printable, no control characters. */
+export const IDENTIFIER_PATTERN = '^[^\\u0000-\\u001f\\u007f]+$';
+
 /** Identifiers chosen by the customer: printable, no control characters, bounded. */
 export const Identifier = (description: string) =>
-  PatternString('^[^\\u0000-\\u001f\\u007f]+$', 'text without control characters', {
+  PatternString(IDENTIFIER_PATTERN, 'text without control characters', {
     minLength: 1,
     maxLength: 255,
     description,
@@ -152,6 +155,7 @@ export const Subscriber = component(
     push: Nullable(PushDevices),
     chat: Nullable(ChatAddresses),
     webhookUrl: NullableString,
+    topics: Type.Array(Type.String(), { description: 'The keys of the topics the subscriber is a member of' }),
     createdAt: Type.Number(),
     updatedAt: Type.Number(),
   }),
@@ -171,8 +175,8 @@ export const WorkflowBody = component(
 );
 export type WorkflowBody = Static<typeof WorkflowBody>;
 
-const KEY_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$';
-const KEY_EXPECTED = 'up to 100 letters, digits, ".", "_" or "-", starting with a letter or digit';
+export const KEY_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$';
+export const KEY_EXPECTED = 'up to 100 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
 export const WorkflowParams = Type.Object({
   key: PatternString(KEY_PATTERN, KEY_EXPECTED, { description: 'Workflow key, e.g. comment-created' }),
@@ -201,7 +205,7 @@ export const Cursor = (pattern: string) =>
 /** Cursors of lists of messages and inbox items: a message id. */
 export const MessageCursor = Cursor(idPattern('msg'));
 
-const pageQuery = (cursor: ReturnType<typeof Cursor>) => ({
+export const pageQuery = (cursor: ReturnType<typeof Cursor>) => ({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
   cursor,
 });
