@@ -33,13 +33,17 @@ export const topicRoutes =
           body: TopicBody,
           response: { 200: Topic, 201: Topic },
         },
+        // The body is optional: no body keeps the name (or names a new topic by its key).
         config: { optionalBody: true },
+        preValidation: async (request) => {
+          request.body ??= {};
+        },
       },
       async (request, reply) => {
         const { topic, created } = await deps.store.putTopic(
           request.environmentId,
           request.params.key,
-          request.body?.name,
+          request.body.name,
           deps.clock.now(),
         );
         return reply.code(created ? 201 : 200).send(topic);
