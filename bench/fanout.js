@@ -126,7 +126,9 @@ export async function runFanout({ members = 100_000, cpuProfileDir, log = consol
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
   const seedStartedAt = performance.now();
   await seedSubscribers(join(dataDir, 'herald.db'), members);
-  log(`  ${members} subscribers created through the store in ${round((performance.now() - seedStartedAt) / 1000, 1)} s`);
+  log(
+    `  ${members} subscribers created through the store in ${round((performance.now() - seedStartedAt) / 1000, 1)} s`,
+  );
   const herald = await startHerald({
     dataDir,
     args: ['--concurrency', String(CONCURRENCY), '--allow-private-networks', '127.0.0.1/32'],
