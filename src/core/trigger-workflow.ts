@@ -63,7 +63,7 @@ const NAMED_IN_DETAIL = 10;
  * The refusal of a trigger whose bare `to` ids name no subscriber (stores throw it from
  * commitTrigger). A bare id is a reference: it never creates anyone, so a typo cannot become a
  * new, addressless subscriber whose messages are silently skipped. Adding ids to a topic is
- * refused alike (`for: 'topic'`): a member who does not exist could never be reached.
+ * refused alike (`refused: 'topic'`): a member who does not exist could never be reached.
  */
 export function unknownSubscribers(
   subscriberIds: readonly string[],
@@ -86,6 +86,7 @@ export function unknownSubscribers(
   );
 }
 
+/** The fields a recipient gives, over those given for them earlier in `to` (none for a bare id). */
 function fieldsOf(recipient: RecipientInput, merged: SubscriberFields | undefined): SubscriberFields | undefined {
   if (typeof recipient === 'string') return merged;
   const fields: SubscriberFields = { ...merged };
