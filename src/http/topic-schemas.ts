@@ -80,7 +80,13 @@ export const TopicMember = component(
 export const TopicMemberQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-    cursor: Cursor(IDENTIFIER_PATTERN),
+    // A subscriberId: the last of the previous page.
+    cursor: Type.Optional(
+      PatternString(IDENTIFIER_PATTERN, 'the nextCursor of an earlier page', {
+        maxLength: 255,
+        description: 'nextCursor of the previous page',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
