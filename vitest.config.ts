@@ -7,6 +7,7 @@ process.env.HERALD_TEST_RUN ??= randomBytes(3).toString('hex');
 /** The end-to-end tests that run again on PostgreSQL: everything the API promises on both stores. */
 const ON_BOTH_STORES = [
   'test/e2e/subscribers.test.ts',
+  'test/e2e/topics.test.ts',
   'test/e2e/workflows.test.ts',
   'test/e2e/runaway-templates.test.ts',
   'test/e2e/workflow-runs.test.ts',

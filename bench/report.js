@@ -253,3 +253,29 @@ export function runawayRows(r) {
     ['  cores (runaway phase)', cores(r.runaway.cores)],
   ];
 }
+
+export function fanoutRows(r) {
+  const h = r.herald;
+  const goal = (value, limit, unit) => `${value} ${unit} (goal < ${limit} ${unit}) ${value < limit ? 'MET' : 'MISSED'}`;
+  return [
+    [`Topic fan-out (one trigger to ${int(r.settings.members)} members → webhook sink process, SQLite)`, ''],
+    [
+      '  every run created',
+      `${goal(h.createdSeconds, r.goals.createdSeconds, 's')} · ${int(h.runsCreatedPerSec)} runs/s`,
+    ],
+    [
+      `  every message delivered (--concurrency ${r.settings.concurrency})`,
+      `${h.deliveredSeconds} s · ${int(h.deliveredPerSec)} msg/s · duplicates ${h.duplicates}`,
+    ],
+    [
+      '  Herald peak RSS',
+      `${goal(h.peakRssMb, r.goals.peakRssMb, 'MB')} · ${h.peakRssWhileCreatingMb} MB until every run was created · ${h.idleRssMb} MB idle`,
+    ],
+    [
+      `  plain loop: the same rows, ${int(r.settings.loopBatch)} members a transaction`,
+      `${r.plainLoop.seconds} s · ${int(r.plainLoop.rowsPerSec)} rows/s`,
+    ],
+    ['  ratio herald / plain loop', `created ${r.ratios.createdVsLoop} · delivered ${r.ratios.deliveredVsLoop}`],
+    ['  cores (herald run)', `${cores(h.cores)} · herald ${h.heraldCpuMsPerMember} ms CPU/member`],
+  ];
+}

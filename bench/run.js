@@ -1,9 +1,10 @@
 /**
- * `npm run bench`: ingest, end to end, webhooks, the inbox stream, runaway templates, then workflow
- * runs. Prints a table of the figures against their targets (or ceilings) and writes
- * bench/results/ingest.json, e2e.json, webhook.json, inbox.json, runaway.json and runs.json.
+ * `npm run bench`: ingest, end to end, webhooks, the inbox stream, runaway templates, workflow runs,
+ * then topic fan-out. Prints a table of the figures against their targets (or ceilings) and writes
+ * bench/results/ingest.json, e2e.json, webhook.json, inbox.json, runaway.json, runs.json and
+ * fanout.json.
  *
- *   node bench/run.js [--only ingest|e2e|webhook|inbox|runaway|runs] [--duration 10] [--messages 20000] [--pools 5,10] [--runaways 1000] [--cpu-prof dir]
+ *   node bench/run.js [--only ingest|e2e|webhook|inbox|runaway|runs|fanout] [--duration 10] [--messages 20000] [--pools 5,10] [--runaways 1000] [--members 100000] [--cpu-prof dir]
  *   node bench/run.js --database postgres://user@host:5432/db [--only …] [--duration 10] [--messages 5000]
  *
  * BENCH_DURATION, BENCH_MESSAGES and BENCH_DATABASE set the same as the flags. Without --pools, the
@@ -26,8 +27,10 @@ import { runIngest } from './ingest.js';
 import { runPgE2e } from './pg-e2e.js';
 import { runPgIngest } from './pg-ingest.js';
 import { runInbox } from './inbox.js';
+import { runFanout } from './fanout.js';
 import {
   e2eRows,
+  fanoutRows,
   inboxRows,
   ingestRows,
   pgE2eRows,
@@ -66,11 +69,13 @@ function readOptions() {
       database: { type: 'string', default: process.env.BENCH_DATABASE },
       pools: { type: 'string' },
       runaways: { type: 'string', default: '1000' },
+      members: { type: 'string', default: '100000' },
       'cpu-prof': { type: 'string' },
     },
   });
-  if (values.only !== undefined && !['ingest', 'e2e', 'webhook', 'inbox', 'runaway', 'runs'].includes(values.only)) {
-    throw new Error(`--only must be ingest, e2e, webhook, inbox, runaway or runs, got ${values.only}`);
+  const benches = ['ingest', 'e2e', 'webhook', 'inbox', 'runaway', 'runs', 'fanout'];
+  if (values.only !== undefined && !benches.includes(values.only)) {
+    throw new Error(`--only must be ingest, e2e, webhook, inbox, runaway, runs or fanout, got ${values.only}`);
   }
   const database = values.database || undefined;
   if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) {
@@ -80,7 +85,7 @@ function readOptions() {
     throw new Error('--database takes no ?schema=: every run creates its own schema and drops it');
   }
   if (database !== undefined && values.pools !== undefined) throw new Error('--pools is for the SQLite bench only');
-  if (database !== undefined && ['webhook', 'inbox', 'runaway', 'runs'].includes(values.only))
+  if (database !== undefined && ['webhook', 'inbox', 'runaway', 'runs', 'fanout'].includes(values.only))
     throw new Error(`the ${values.only} bench runs on SQLite only`);
   const messages = values.messages ?? String(DEFAULT_MESSAGES[database ? 'postgres' : 'sqlite']);
   return {
@@ -90,6 +95,7 @@ function readOptions() {
     messages: Math.round(positiveNumber(messages, 'messages')),
     pools: values.pools?.split(',').map((pool) => Math.round(positiveNumber(pool, 'pools'))),
     runaways: Math.round(positiveNumber(values.runaways, 'runaways')),
+    members: Math.round(positiveNumber(values.members, 'members')),
     cpuProfileDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
   };
 }
@@ -189,7 +195,13 @@ async function runSqlite(options) {
       ],
       ['  runs per second (first trigger to last email)', `${result.runsPerSecond} (${result.seconds} s)`],
       ['  Herald CPU per run', `${result.heraldCpuMsPerRun} ms`],
+      ['', ''],
     );
+  }
+  if (runs('fanout')) {
+    const fanout = await runFanout({ members: options.members, cpuProfileDir: options.cpuProfileDir });
+    files.push(writeResults('fanout', fanout));
+    rows.push(...fanoutRows(fanout));
   }
   return { rows, files };
 }

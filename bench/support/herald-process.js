@@ -17,12 +17,18 @@ const BENCH_SECRET_KEY = randomBytes(24).toString('hex');
 
 /**
  * Starts `herald serve` (the built CLI) as a child process on 127.0.0.1 with a fresh temp data
- * dir and its own API key (or `apiKey`, to share one across processes of one PostgreSQL schema).
+ * dir (or `dataDir`, prepared by the bench; removed when Herald stops) and its own API key (or `apiKey`, to share one across processes of one PostgreSQL schema).
  * Inherited HERALD_* variables are dropped so the caller's shell cannot change what is measured;
  * `env` and `args` set what the bench wants.
  */
-export async function startHerald({ env = {}, args = [], apiKey = newApiKey(), cpuProfileDir, name = 'herald' } = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+export async function startHerald({
+  env = {},
+  args = [],
+  apiKey = newApiKey(),
+  cpuProfileDir,
+  name = 'herald',
+  dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-')),
+} = {}) {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('HERALD_')));
   const child = await startNodeChild({
     name,

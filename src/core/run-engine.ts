@@ -3,7 +3,8 @@ import type { FieldError } from './errors.js';
 import { timeZoneOr } from './local-time.js';
 import { checkSendWindow, nextScheduled, parseSchedule, sendWindowOpensAt } from './send-times.js';
 import type { WorkflowVersion } from './store.js';
-import type { ClaimedRun, RunAdvance, RunNext, RunStart } from './runs.js';
+import { newId } from './ids.js';
+import type { ClaimedRun, PlannedMessage, PlannedRun, RunAdvance, RunNext, RunStart } from './runs.js';
 import { renderRunPart, type CompiledRunPart, type DigestContext } from './templates.js';
 import { isSendingStep, type MessageStatus, type WorkflowStep } from './types.js';
 
@@ -133,6 +134,36 @@ export function startOfRuns(
   if (leading === steps.length)
     return { start: { state: 'completed', stepIndex: leading, dueAt: null }, sendsAtOnce: leading };
   return { start: { state: 'active', stepIndex: leading, dueAt: now }, sendsAtOnce: leading };
+}
+
+/**
+ * The runs and messages of recipients starting a workflow: one run per recipient, and one message
+ * per recipient and sending step, `queued` for the steps that go out at once (`sendsAtOnce`, from
+ * startOfRuns) and `pending` for the rest. The same for a trigger's direct recipients and for each
+ * page of its fan-out (core/fan-out.ts).
+ */
+export function planRuns(
+  steps: readonly WorkflowStep[],
+  subscriberIds: readonly string[],
+  sendsAtOnce: number,
+  now: number,
+): { runs: PlannedRun[]; messages: PlannedMessage[] } {
+  const runs: PlannedRun[] = [];
+  const messages: PlannedMessage[] = [];
+  for (const subscriberId of subscriberIds) {
+    runs.push({ id: newId('run', now), subscriberId });
+    steps.forEach((step, stepIndex) => {
+      if (!isSendingStep(step)) return;
+      messages.push({
+        id: newId('msg', now),
+        subscriberId,
+        stepIndex,
+        channel: step.type,
+        status: stepIndex < sendsAtOnce ? 'queued' : 'pending',
+      });
+    });
+  }
+  return { runs, messages };
 }
 
 /** The scope of a digest or throttle: one per environment (implied), workflow, recipient, step and key. */

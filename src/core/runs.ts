@@ -3,6 +3,16 @@ import type { Message, MessageChannel, MessageStatus, Page, Subscriber } from '.
 
 /** The shapes of workflow runs as the run engine, the stores and the API exchange them. */
 
+/** One message a trigger (or a fan-out page) plans: one per recipient and sending step. */
+export interface PlannedMessage {
+  id: string;
+  subscriberId: string;
+  stepIndex: number;
+  channel: MessageChannel;
+  /** `queued`: sent now (a job is written with it); `pending`: its run has not reached it yet. */
+  status: 'queued' | 'pending';
+}
+
 /** One recipient's run, as the trigger starts it. */
 export interface PlannedRun {
   id: string;
@@ -62,7 +72,73 @@ export interface ClaimedDigest {
   environmentId: string;
 }
 
-export type ClaimedTimer = ClaimedRun | ClaimedDigest;
+/**
+ * A trigger's fan-out to its topics, handed to a worker with the next page of their members (see
+ * core/fan-out.ts): its timer's id is the trigger's.
+ */
+export interface ClaimedFanout {
+  kind: 'fanout';
+  timerId: string;
+  triggerId: string;
+  environmentId: string;
+  workflowKey: string;
+  workflowVersionId: string;
+  sendAt: number | null;
+  /** The trigger's actor, left out of the audience. */
+  actorId: string | null;
+  /** The last subscriber id a committed page reached ('' before the first page). */
+  cursor: string;
+  /**
+   * The next members of the trigger's topics after `cursor`, by subscriber id, each once: at most
+   * FANOUT_PAGE_SIZE, and fewer only when these are the last.
+   */
+  members: string[];
+}
+
+export type ClaimedTimer = ClaimedRun | ClaimedDigest | ClaimedFanout;
+
+/**
+ * One page of a fan-out, as core/fan-out.ts planned it: the store writes its runs, messages and
+ * jobs with the advanced cursor in one transaction, only if the worker still holds the fan-out and
+ * its cursor is still `fromCursor`. A member who already has a run of the trigger (named directly
+ * in `to`) gets nothing more.
+ */
+export interface FanoutAdvance {
+  triggerId: string;
+  environmentId: string;
+  workflowKey: string;
+  workflowVersionId: string;
+  workerId: string;
+  fromCursor: string;
+  /** Where the next page starts. */
+  cursor: string;
+  /** No member is left after `cursor`: the fan-out is over once this page is written. */
+  done: boolean;
+  runs: PlannedRun[];
+  messages: PlannedMessage[];
+  start: RunStart;
+}
+
+/** What a batch of fan-out pages wrote. */
+export interface FanoutWorkResult {
+  /** Runs written (members who had none yet). */
+  runs: number;
+  /** Messages written, and how many of them were queued for sending at once. */
+  messages: number;
+  queued: number;
+}
+
+export const FANOUT_STATES = ['running', 'done', 'canceled'] as const;
+export type FanoutState = (typeof FANOUT_STATES)[number];
+
+/** A trigger's fan-out as GET /v1/triggers/{triggerId} shows it. */
+export interface FanoutProgress {
+  topics: string[];
+  state: FanoutState;
+  /** Runs the trigger has started so far: its direct recipients and the topic members reached. */
+  recipients: number;
+  finishedAt: number | null;
+}
 
 /** What the run engine decided for one claimed run, applied by the store in one transaction. */
 export interface RunAdvance {
@@ -118,6 +194,10 @@ export interface TriggerDetails {
   data: Record<string, unknown>;
   sendAt: number | null;
   cancellationKey: string | null;
+  /** The subscriber left out of the audience. */
+  actor: string | null;
+  /** Null when `to` named no topic. */
+  fanout: FanoutProgress | null;
   createdAt: number;
   runs: Page<RunDetails>;
 }

@@ -10,7 +10,18 @@ import type {
 } from './inbox.js';
 import type { PreferenceChannel, SubscriberPreferences, WorkflowConsent } from './preferences.js';
 import type { DigestContext } from './templates.js';
-import type { ClaimedTimer, PlannedRun, RunAdvance, RunStart, RunWorkResult, TriggerDetails } from './runs.js';
+import type {
+  ClaimedTimer,
+  FanoutAdvance,
+  FanoutWorkResult,
+  PlannedMessage,
+  PlannedRun,
+  RunAdvance,
+  RunStart,
+  RunWorkResult,
+  TriggerDetails,
+} from './runs.js';
+import type { Topic, TopicDetail, TopicMember } from './topics.js';
 import type {
   Attempt,
   ChannelType,
@@ -38,14 +49,7 @@ export interface RecipientUpsert {
   fields?: SubscriberFields;
 }
 
-export interface PlannedMessage {
-  id: string;
-  subscriberId: string;
-  stepIndex: number;
-  channel: MessageChannel;
-  /** `queued`: sent now (a job is written with it); `pending`: its run has not reached it yet. */
-  status: 'queued' | 'pending';
-}
+export type { PlannedMessage } from './runs.js';
 
 /** Sends at most `limit` per `intervalMs` through one integration (per worker process). */
 export interface RateLimit {
@@ -110,6 +114,16 @@ export interface TriggerPlan {
   /** When the runs start (null: now). */
   sendAt: number | null;
   cancellationKey: string | null;
+  /**
+   * The subscriber the trigger is about ("Ann commented"), left out of its audience; with fields,
+   * created or updated as a recipient with fields is.
+   */
+  actor?: RecipientUpsert | null;
+  /**
+   * The topics `to` named: a fan-out (core/fan-out.ts) is committed with the trigger and starts
+   * the members' runs page by page. Null when `to` named none.
+   */
+  fanout?: { topics: string[] } | null;
   createdAt: number;
   idempotency?: { key: string; bodyHash: string; responseJson: string };
 }
@@ -300,7 +314,10 @@ export interface SubscriberStore {
     channel: PreferenceChannel,
     now: number,
   ): Promise<SubscriberPreferences | undefined>;
-  /** Deletes the subscriber and erases their address and rendered content from their messages, and their inbox. */
+  /**
+   * Deletes the subscriber and their topic memberships, and erases their address and rendered
+   * content from their messages, and their inbox.
+   */
   deleteSubscriber(environmentId: string, subscriberId: string): Promise<boolean>;
 }
 
@@ -331,7 +348,8 @@ export interface TriggerStore {
    * giving its messages the next log seqs (commit-ordered: a message committed later has a higher
    * seq). A recipient without fields must name an existing subscriber: if any does not, nothing is
    * written and this throws `unknownSubscribers` (core/trigger-workflow.ts) listing them all, found
-   * with one query for the whole plan.
+   * with one query for the whole plan. Likewise a fan-out's topics must all exist, or this throws
+   * `unknownTopics` (core/topics.ts) and writes nothing.
    */
   commitTrigger(plan: TriggerPlan): Promise<void>;
   getTriggerData(triggerIds: readonly string[]): Promise<Map<string, Record<string, unknown>>>;
@@ -367,8 +385,18 @@ export interface RunStore {
     now: number,
   ): Promise<RunWorkResult>;
   /**
+   * Writes fan-out pages, each in one transaction with its fan-out's new cursor: the runs (skipping
+   * members the trigger already has a run for: runs_by_trigger is unique), their messages (log seqs
+   * as commitTrigger gives them), jobs and timers. A page applies only if the worker still holds
+   * the fan-out's timer and its cursor is still `fromCursor`; otherwise it is dropped (another
+   * worker took the fan-out over, or it was canceled). A page that is not the last makes the
+   * fan-out due again at once, behind the timers already due; the last one ends it `done`.
+   */
+  advanceFanouts(advances: readonly FanoutAdvance[], now: number): Promise<FanoutWorkResult>;
+  /**
    * Ends every pending part of the environment's runs whose trigger has `cancellationKey` (and
-   * workflow, if given): runs not finished become `canceled` (their timers deleted), and messages
+   * workflow, if given): a fan-out still running stops where it got to (`canceled`, no more
+   * pages), runs not finished become `canceled` (their timers deleted), and messages
    * pending, queued or waiting for a retry become `canceled` (their jobs deleted); a send under
    * way is left to finish. Returns how many runs and messages it canceled, and the messages per
    * channel (for metrics).
@@ -385,6 +413,50 @@ export interface RunStore {
     triggerId: string,
     page: { limit: number; cursor?: string },
   ): Promise<TriggerDetails | undefined>;
+}
+
+/** Topics: named groups of subscribers that a trigger can fan out to. */
+export interface TopicStore {
+  /** Creates the topic (named `name`, or its key), or renames it when `name` is given; true when created. */
+  putTopic(
+    environmentId: string,
+    key: string,
+    name: string | undefined,
+    now: number,
+  ): Promise<{ topic: Topic; created: boolean }>;
+  /** The topic with how many subscribers it has. */
+  getTopic(environmentId: string, key: string): Promise<TopicDetail | undefined>;
+  /** Topics by key; the cursor is the last key of the previous page. */
+  listTopics(environmentId: string, limit: number, cursor?: string): Promise<Page<Topic>>;
+  /** Deletes the topic and its memberships (a fan-out still running finds no more members). */
+  deleteTopic(environmentId: string, key: string): Promise<boolean>;
+  /**
+   * Adds subscribers to the topic, creating the topic (named by its key) if it does not exist. A
+   * member added again stays as it was. Every id must name a subscriber: if any does not, nothing
+   * is added (nor the topic created) and this throws `unknownSubscribers`
+   * (core/trigger-workflow.ts) listing them all. Returns how many were not members yet.
+   */
+  addTopicSubscribers(
+    environmentId: string,
+    key: string,
+    subscriberIds: readonly string[],
+    now: number,
+  ): Promise<{ added: number; created: boolean }>;
+  /** Removes subscribers from the topic (ids that are not members are fine); undefined when there is no such topic. */
+  removeTopicSubscribers(
+    environmentId: string,
+    key: string,
+    subscriberIds: readonly string[],
+  ): Promise<{ removed: number } | undefined>;
+  /** The topic's members by subscriber id (the cursor is the last one); undefined when there is no such topic. */
+  listTopicSubscribers(
+    environmentId: string,
+    key: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<TopicMember> | undefined>;
+  /** The keys of the topics the subscriber is a member of, in order. */
+  listSubscriberTopics(environmentId: string, subscriberId: string): Promise<string[]>;
 }
 
 /** The delivery log, its retention, and the dev mailbox. */
@@ -536,6 +608,7 @@ export interface Store
     ApiKeyStore,
     SecretStore,
     SubscriberStore,
+    TopicStore,
     WorkflowStore,
     TriggerStore,
     RunStore,

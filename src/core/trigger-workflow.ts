@@ -2,17 +2,26 @@ import { createHash } from 'node:crypto';
 import type { Clock } from './clock.js';
 import { HeraldError } from './errors.js';
 import { newId } from './ids.js';
-import { MAX_DELAY_MS, startOfRuns } from './run-engine.js';
-import type { PlannedMessage, RecipientUpsert, TriggerPlan, TriggerStore, WorkflowStore } from './store.js';
-import type { PlannedRun } from './runs.js';
-import { isSendingStep, type SubscriberFields } from './types.js';
+import { planRuns, MAX_DELAY_MS, startOfRuns } from './run-engine.js';
+import type { RecipientUpsert, TriggerPlan, TriggerStore, WorkflowStore } from './store.js';
+import { MAX_TOPICS_PER_TRIGGER } from './topics.js';
+import type { SubscriberFields } from './types.js';
 
 export type RecipientInput = string | ({ subscriberId: string } & SubscriberFields);
+
+/** Every member of a topic (core/fan-out.ts). */
+export interface TopicTarget {
+  topic: string;
+}
+
+export type AudienceInput = RecipientInput | TopicTarget;
 
 export interface TriggerInput {
   environmentId: string;
   workflowKey: string;
-  to: RecipientInput | RecipientInput[];
+  to: AudienceInput | AudienceInput[];
+  /** Who the trigger is about ("Ann commented"): left out of the audience, however named. */
+  actor?: RecipientInput;
   data?: Record<string, unknown>;
   /** When the runs start (epoch ms); now when absent or past. */
   sendAt?: number;
@@ -23,13 +32,16 @@ export interface TriggerInput {
 
 export interface TriggerResult {
   triggerId: string;
-  messageIds: string[];
+  /** The messages committed with the trigger; absent when `to` names a topic (its runs start after the answer). */
+  messageIds?: string[];
 }
 
 export interface TriggerOutcome {
   result: TriggerResult;
   /** True when an earlier request with the same Idempotency-Key already produced this result. */
   replayed: boolean;
+  /** Messages this call committed (0 for a replay). */
+  messages: number;
 }
 
 export interface TriggerDeps {
@@ -50,34 +62,73 @@ const NAMED_IN_DETAIL = 10;
 /**
  * The refusal of a trigger whose bare `to` ids name no subscriber (stores throw it from
  * commitTrigger). A bare id is a reference: it never creates anyone, so a typo cannot become a
- * new, addressless subscriber whose messages are silently skipped.
+ * new, addressless subscriber whose messages are silently skipped. Adding ids to a topic is
+ * refused alike (`refused: 'topic'`): a member who does not exist could never be reached.
  */
-export function unknownSubscribers(subscriberIds: readonly string[]): HeraldError {
+export function unknownSubscribers(
+  subscriberIds: readonly string[],
+  refused: 'trigger' | 'topic' = 'trigger',
+): HeraldError {
   const named = subscriberIds.slice(0, NAMED_IN_DETAIL).map((id) => JSON.stringify(id));
   const more = subscriberIds.length > NAMED_IN_DETAIL ? ` and ${subscriberIds.length - NAMED_IN_DETAIL} more` : '';
+  const [path, outcome, alternative] =
+    refused === 'trigger'
+      ? [
+          '/to',
+          'nothing was sent',
+          ', or name them as objects ({"subscriberId": …, "email": …}) to create them with the trigger.',
+        ]
+      : ['/subscriberIds', 'nothing was added', ' first.'];
   return new HeraldError(
     'UNKNOWN_SUBSCRIBERS',
-    `No subscriber ${named.join(', ')}${more}; nothing was sent. Create them with PUT /v1/subscribers/{subscriberId}, ` +
-      'or name them as objects ({"subscriberId": …, "email": …}) to create them with the trigger.',
-    subscriberIds.map((id) => ({ path: '/to', message: `no subscriber ${JSON.stringify(id)}` })),
+    `No subscriber ${named.join(', ')}${more}; ${outcome}. Create them with PUT /v1/subscribers/{subscriberId}${alternative}`,
+    subscriberIds.map((id) => ({ path, message: `no subscriber ${JSON.stringify(id)}` })),
   );
 }
 
-/** One entry per subscriber, in first-seen order; fields given twice for one subscriber merge. */
-function normaliseRecipients(to: TriggerInput['to']): RecipientUpsert[] {
+/** The fields a recipient gives, over those given for them earlier in `to` (none for a bare id). */
+function fieldsOf(recipient: RecipientInput, merged: SubscriberFields | undefined): SubscriberFields | undefined {
+  if (typeof recipient === 'string') return merged;
+  const fields: SubscriberFields = { ...merged };
+  for (const field of FIELDS) if (recipient[field] !== undefined) fields[field] = recipient[field] as never;
+  return fields;
+}
+
+/**
+ * The audience `to` names: its subscribers, one entry each in first-seen order (fields given twice
+ * for one subscriber merge), and its topics, each once. The actor is left out of the recipients;
+ * fields given for them in `to` are kept for the actor's own upsert.
+ */
+function audienceOf(
+  to: TriggerInput['to'],
+  actorInput: RecipientInput | undefined,
+): { recipients: RecipientUpsert[]; topics: string[]; actor: RecipientUpsert | null } {
   const list = Array.isArray(to) ? to : [to];
   const byId = new Map<string, RecipientUpsert>();
-  for (const recipient of list) {
-    const subscriberId = typeof recipient === 'string' ? recipient : recipient.subscriberId;
-    const entry = byId.get(subscriberId) ?? { subscriberId };
-    if (typeof recipient !== 'string') {
-      const fields: SubscriberFields = { ...entry.fields };
-      for (const field of FIELDS) if (recipient[field] !== undefined) fields[field] = recipient[field] as never;
-      entry.fields = fields;
+  const topics = new Set<string>();
+  for (const entry of list) {
+    if (typeof entry !== 'string' && 'topic' in entry) {
+      topics.add(entry.topic);
+      continue;
     }
-    byId.set(subscriberId, entry);
+    const subscriberId = typeof entry === 'string' ? entry : entry.subscriberId;
+    const known = byId.get(subscriberId);
+    const fields = fieldsOf(entry, known?.fields);
+    byId.set(subscriberId, fields ? { subscriberId, fields } : { subscriberId });
   }
-  return [...byId.values()];
+  let actor: RecipientUpsert | null = null;
+  if (actorInput !== undefined) {
+    const actorId = typeof actorInput === 'string' ? actorInput : actorInput.subscriberId;
+    const fields = fieldsOf(actorInput, byId.get(actorId)?.fields);
+    actor = fields ? { subscriberId: actorId, fields } : { subscriberId: actorId };
+    byId.delete(actorId);
+  }
+  if (topics.size > MAX_TOPICS_PER_TRIGGER) {
+    throw new HeraldError('VALIDATION_FAILED', `to names ${topics.size} topics; at most ${MAX_TOPICS_PER_TRIGGER}`, [
+      { path: '/to', message: `names ${topics.size} topics; at most ${MAX_TOPICS_PER_TRIGGER}` },
+    ]);
+  }
+  return { recipients: [...byId.values()], topics: [...topics], actor };
 }
 
 /** JSON with object keys sorted, so `{"a":1,"b":2}` and `{"b":2,"a":1}` are the same body. */
@@ -98,6 +149,7 @@ function hashBody(input: TriggerInput): string {
         '\n' +
         canonicalJson({
           to: input.to,
+          actor: input.actor,
           data: input.data ?? {},
           sendAt: input.sendAt,
           cancellationKey: input.cancellationKey,
@@ -106,7 +158,11 @@ function hashBody(input: TriggerInput): string {
     .digest('base64url');
 }
 
-async function plan(deps: TriggerDeps, input: TriggerInput, bodyHash: string | undefined): Promise<TriggerResult> {
+async function plan(
+  deps: TriggerDeps,
+  input: TriggerInput,
+  bodyHash: string | undefined,
+): Promise<{ result: TriggerResult; messages: number }> {
   const workflow = await deps.store.getWorkflow(input.environmentId, input.workflowKey);
   if (!workflow)
     throw new HeraldError('WORKFLOW_NOT_FOUND', `No workflow with key ${JSON.stringify(input.workflowKey)}`);
@@ -117,25 +173,18 @@ async function plan(deps: TriggerDeps, input: TriggerInput, bodyHash: string | u
       { path: '/sendAt', message: 'at most 400 days from now' },
     ]);
   }
-  const recipients = normaliseRecipients(input.to);
+  const { recipients, topics, actor } = audienceOf(input.to, input.actor);
   const triggerId = newId('trg', now);
   const { start, sendsAtOnce } = startOfRuns(workflow.steps, now, sendAt);
-  const messages: PlannedMessage[] = [];
-  const runs: PlannedRun[] = [];
-  for (const recipient of recipients) {
-    runs.push({ id: newId('run', now), subscriberId: recipient.subscriberId });
-    workflow.steps.forEach((step, stepIndex) => {
-      if (!isSendingStep(step)) return;
-      messages.push({
-        id: newId('msg', now),
-        subscriberId: recipient.subscriberId,
-        stepIndex,
-        channel: step.type,
-        status: stepIndex < sendsAtOnce ? 'queued' : 'pending',
-      });
-    });
-  }
-  const result: TriggerResult = { triggerId, messageIds: messages.map((m) => m.id) };
+  const { runs, messages } = planRuns(
+    workflow.steps,
+    recipients.map((recipient) => recipient.subscriberId),
+    sendsAtOnce,
+    now,
+  );
+  // A topic's members are reached after the answer: there are no message ids to give yet.
+  const result: TriggerResult =
+    topics.length > 0 ? { triggerId } : { triggerId, messageIds: messages.map((m) => m.id) };
   const triggerPlan: TriggerPlan = {
     environmentId: input.environmentId,
     triggerId,
@@ -148,14 +197,17 @@ async function plan(deps: TriggerDeps, input: TriggerInput, bodyHash: string | u
     start,
     sendAt,
     cancellationKey: input.cancellationKey ?? null,
+    actor,
+    fanout: topics.length > 0 ? { topics } : null,
     createdAt: now,
   };
   if (input.idempotencyKey !== undefined && bodyHash !== undefined) {
     triggerPlan.idempotency = { key: input.idempotencyKey, bodyHash, responseJson: JSON.stringify(result) };
   }
   await deps.store.commitTrigger(triggerPlan);
-  deps.onCommitted?.({ runsDue: start.dueAt !== null && start.dueAt <= now });
-  return result;
+  // A fan-out is due at once: its first page is run work.
+  deps.onCommitted?.({ runsDue: topics.length > 0 || (start.dueAt !== null && start.dueAt <= now) });
+  return { result, messages: messages.length };
 }
 
 /**
@@ -165,7 +217,7 @@ async function plan(deps: TriggerDeps, input: TriggerInput, bodyHash: string | u
  */
 export async function triggerWorkflow(deps: TriggerDeps, input: TriggerInput): Promise<TriggerOutcome> {
   const key = input.idempotencyKey;
-  if (key === undefined) return { result: await plan(deps, input, undefined), replayed: false };
+  if (key === undefined) return { ...(await plan(deps, input, undefined)), replayed: false };
 
   const bodyHash = hashBody(input);
   const slot = `${input.environmentId}\u0000${key}`;
@@ -175,7 +227,7 @@ export async function triggerWorkflow(deps: TriggerDeps, input: TriggerInput): P
   const pending = deps.inFlight.get(slot);
   if (pending) {
     if (pending.bodyHash !== bodyHash) throw reused();
-    return { result: await pending.done, replayed: true };
+    return { result: await pending.done, replayed: true, messages: 0 };
   }
   const stored = await deps.store.findIdempotency(
     input.environmentId,
@@ -184,16 +236,16 @@ export async function triggerWorkflow(deps: TriggerDeps, input: TriggerInput): P
   );
   if (stored) {
     if (stored.bodyHash !== bodyHash) throw reused();
-    return { result: JSON.parse(stored.responseJson) as TriggerResult, replayed: true };
+    return { result: JSON.parse(stored.responseJson) as TriggerResult, replayed: true, messages: 0 };
   }
   // Re-check: another request may have registered while we read the store.
   const raced = deps.inFlight.get(slot);
   if (raced) {
     if (raced.bodyHash !== bodyHash) throw reused();
-    return { result: await raced.done, replayed: true };
+    return { result: await raced.done, replayed: true, messages: 0 };
   }
   let replayedFromStore = false;
-  const done = plan(deps, input, bodyHash).catch(async (error: unknown) => {
+  const planned = plan(deps, input, bodyHash).catch(async (error: unknown) => {
     // Another process committed this key between our read and our commit (the unique key on
     // idempotency records refused ours, after waiting for theirs): answer as a replay of theirs.
     if (!(error instanceof HeraldError && error.code === 'IDEMPOTENCY_KEY_IN_FLIGHT')) throw error;
@@ -205,12 +257,13 @@ export async function triggerWorkflow(deps: TriggerDeps, input: TriggerInput): P
     if (!theirs) throw error; // still not visible: 409, the caller retries
     if (theirs.bodyHash !== bodyHash) throw reused();
     replayedFromStore = true;
-    return JSON.parse(theirs.responseJson) as TriggerResult;
+    return { result: JSON.parse(theirs.responseJson) as TriggerResult, messages: 0 };
   });
+  const done = planned.then((p) => p.result);
+  done.catch(() => undefined); // its failure is this call's to report; other waiters hear it too
   deps.inFlight.set(slot, { bodyHash, done });
   try {
-    const result = await done;
-    return { result, replayed: replayedFromStore };
+    return { ...(await planned), replayed: replayedFromStore };
   } finally {
     deps.inFlight.delete(slot);
   }

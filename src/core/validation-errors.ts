@@ -84,6 +84,22 @@ export function fieldErrorsOf(errors: readonly SchemaError[], options: FieldErro
     if (message === undefined) {
       // The branches of other types failed only on their type: the errors left are the fitting branch's.
       dropAt(path, ['anyOf', 'oneOf', 'type']);
+      // Several object shapes fit an object: answer for the one whose fields it uses.
+      const fitting = branches.filter((branch) => acceptsTypeOf(branch, union.data) && isSchema(branch.properties));
+      if (fitting.length > 1 && jsonType(union.data) === 'object') {
+        const used = (branch: Schema) =>
+          Object.keys(union.data as object).filter((key) => key in (branch.properties as object)).length;
+        const best = fitting.reduce((a, b) => (used(b) > used(a) ? b : a));
+        const bestNodes = subschemas(best, resolve);
+        const others = new Set(
+          fitting.filter((branch) => branch !== best).flatMap((branch) => [...subschemas(branch, resolve)]),
+        );
+        for (const error of errors) {
+          const under = error.instancePath === path || error.instancePath.startsWith(`${path}/`);
+          const parent = error.parentSchema as Schema;
+          if (under && others.has(parent) && !bestNodes.has(parent)) dropped.add(error);
+        }
+      }
     } else {
       dropAt(path, ['anyOf', 'oneOf', 'type', 'const', 'enum']);
       dropped.delete(union);
@@ -115,6 +131,21 @@ function leaves(union: unknown, resolve: (schema: unknown) => Schema | undefined
     const nested = schema.anyOf ?? schema.oneOf;
     return Array.isArray(nested) ? leaves(nested, resolve, depth + 1) : [schema];
   });
+}
+
+/** Every schema object inside `schema` (itself included), references resolved. */
+function subschemas(schema: Schema, resolve: (schema: unknown) => Schema | undefined): Set<Schema> {
+  const found = new Set<Schema>();
+  const walk = (value: unknown) => {
+    if (Array.isArray(value)) return value.forEach(walk);
+    const node = resolve(value);
+    if (!node || found.has(node)) return;
+    found.add(node);
+    if (node !== value) found.add(value as Schema);
+    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) walk(child);
+  };
+  walk(schema);
+  return found;
 }
 
 function jsonType(value: unknown): string {

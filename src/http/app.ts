@@ -23,6 +23,7 @@ import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
 import { preferenceRoutes } from './routes/preferences.js';
 import { subscriberRoutes } from './routes/subscribers.js';
+import { topicRoutes } from './routes/topics.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -177,6 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(healthRoutes(deps));
   if (deps.apiRoutes === false) return app;
   await app.register(subscriberRoutes(deps), { prefix: '/v1' });
+  await app.register(topicRoutes(deps), { prefix: '/v1' });
   await app.register(workflowRoutes(deps), { prefix: '/v1' });
   await app.register(triggerRoutes(deps), { prefix: '/v1' });
   await app.register(messageRoutes(deps), { prefix: '/v1' });

@@ -12,9 +12,12 @@ import { Step } from './step-schemas.js';
  * pattern accepts, for the document and for the validation error.
  */
 
+/** What an identifier chosen by the customer may hold: printable, no control characters. */
+export const IDENTIFIER_PATTERN = '^[^\\u0000-\\u001f\\u007f]+$';
+
 /** Identifiers chosen by the customer: printable, no control characters, bounded. */
 export const Identifier = (description: string) =>
-  PatternString('^[^\\u0000-\\u001f\\u007f]+$', 'text without control characters', {
+  PatternString(IDENTIFIER_PATTERN, 'text without control characters', {
     minLength: 1,
     maxLength: 255,
     description,
@@ -154,6 +157,7 @@ export const Subscriber = component(
     chat: Nullable(ChatAddresses),
     webhookUrl: NullableString,
     preferences: Nullable(SubscriberPreferences, { description: 'null until preferences are set' }),
+    topics: Type.Array(Type.String(), { description: 'The keys of the topics the subscriber is a member of' }),
     createdAt: Type.Number(),
     updatedAt: Type.Number(),
   }),
@@ -202,7 +206,7 @@ export const Cursor = (pattern: string) =>
 /** Cursors of lists of messages and inbox items: a message id. */
 export const MessageCursor = Cursor(idPattern('msg'));
 
-const pageQuery = (cursor: ReturnType<typeof Cursor>) => ({
+export const pageQuery = (cursor: ReturnType<typeof Cursor>) => ({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
   cursor,
 });

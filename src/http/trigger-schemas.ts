@@ -1,7 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { idPattern } from '../core/ids.js';
-import { RUN_STATES } from '../core/runs.js';
+import { FANOUT_STATES, RUN_STATES } from '../core/runs.js';
 import { component, PatternString, StringEnum } from './components.js';
+import { KEY_EXPECTED, KEY_PATTERN } from './components.js';
 import { Identifier, JsonObject, Message, Printable, SubscriberFields } from './schemas.js';
 
 // Triggers and their runs: POST /v1/workflows/{key}/trigger, GET /v1/triggers/{triggerId} and
@@ -24,13 +25,36 @@ const Recipient = component(
   ),
 );
 
+const TopicTarget = component(
+  'TopicTarget',
+  Type.Object(
+    { topic: PatternString(KEY_PATTERN, KEY_EXPECTED, { description: 'Every member of this topic' }) },
+    { additionalProperties: false },
+  ),
+);
+
+const Audience = Type.Union([Recipient, TopicTarget], {
+  'x-expected': 'a subscriberId, an object with a subscriberId, or {"topic": key}',
+});
+
 export const TriggerBody = component(
   'TriggerInput',
   Type.Object(
     {
-      to: Type.Union([Recipient, Type.Array(Recipient, { minItems: 1, maxItems: 1000 })], {
-        'x-expected': 'a subscriberId, an object with a subscriberId, or an array of up to 1000 of these',
+      to: Type.Union([Audience, Type.Array(Audience, { minItems: 1, maxItems: 1000 })], {
+        'x-expected':
+          'a subscriberId, an object with a subscriberId, {"topic": key}, or an array of up to 1000 of these',
+        description:
+          'Who to notify: subscribers, topics ({"topic": key}: every member, reached after the answer), or a list ' +
+          'of both; each subscriber is reached once',
       }),
+      actor: Type.Optional(
+        Type.Union([Recipient], {
+          description:
+            'Who the trigger is about ("Ann commented"): left out of the audience; an object creates or updates ' +
+            'them as a recipient object does',
+        }),
+      ),
       data: Type.Optional(JsonObject('Payload for the templates')),
       sendAt: Type.Optional(
         Type.String({
@@ -58,7 +82,16 @@ export const TriggerHeaders = Type.Object({
 
 export const TriggerResponse = component(
   'TriggerResult',
-  Type.Object({ triggerId: Type.String(), messageIds: Type.Array(Type.String()) }),
+  Type.Object({
+    triggerId: Type.String(),
+    messageIds: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'The messages committed with the answer, one per recipient and sending step; absent when `to` names a ' +
+          "topic: its members' runs start after the answer (GET /v1/triggers/{triggerId} shows the fan-out)",
+      }),
+    ),
+  }),
 );
 
 export const TriggerParams = Type.Object({
@@ -102,6 +135,20 @@ export const Run = component(
   }),
 );
 
+const Fanout = component(
+  'Fanout',
+  Type.Object({
+    topics: Type.Array(Type.String()),
+    state: StringEnum(FANOUT_STATES, {
+      description: 'running: members are still being reached; done: every member has a run; canceled: stopped',
+    }),
+    recipients: Type.Integer({
+      description: 'Runs started so far: the direct recipients and the topic members reached',
+    }),
+    finishedAt: Type.Union([Type.Number(), Type.Null()]),
+  }),
+);
+
 export const TriggerDetail = component(
   'TriggerDetail',
   Type.Object({
@@ -111,6 +158,8 @@ export const TriggerDetail = component(
     data: Type.Record(Type.String(), Type.Unknown()),
     sendAt: Type.Union([Type.Number(), Type.Null()]),
     cancellationKey: Type.Union([Type.String(), Type.Null()]),
+    actor: Type.Union([Type.String(), Type.Null()], { description: 'The subscriber left out of the audience' }),
+    fanout: Type.Union([Fanout, Type.Null()], { description: 'Null when `to` named no topic' }),
     createdAt: Type.Number(),
     runs: Type.Array(Run, { description: 'One per recipient, by subscriberId' }),
     nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as ?cursor= for the next runs' }),

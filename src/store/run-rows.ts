@@ -1,17 +1,19 @@
 import type { RunDetails, RunState, TriggerDetails } from '../core/runs.js';
 import type { DigestContext } from '../core/templates.js';
 import { page, toMessage, type MessageRow } from './rows.js';
+import { toFanoutProgress, type FanoutRow } from './topic-rows.js';
 
 // The trigger view's rows (GET /v1/triggers/{triggerId}), mapped alike for both stores.
 
-/** A trigger row as GET /v1/triggers/{triggerId} reads it. */
-export interface TriggerRow {
+/** A trigger row as GET /v1/triggers/{triggerId} reads it, with its fan-out (a LEFT JOIN of fanouts). */
+export interface TriggerRow extends FanoutRow {
   id: string;
   workflow_key: string;
   workflow_version_id: string;
   data: string;
   send_at: number | null;
   cancellation_key: string | null;
+  actor_id: string | null;
   created_at: number;
 }
 
@@ -59,6 +61,8 @@ export function toTriggerDetails(
     data: JSON.parse(trigger.data) as Record<string, unknown>,
     sendAt: trigger.send_at,
     cancellationKey: trigger.cancellation_key,
+    actor: trigger.actor_id,
+    fanout: toFanoutProgress(trigger),
     createdAt: trigger.created_at,
     runs,
   };

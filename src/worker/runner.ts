@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
+import { planFanoutPage } from '../core/fan-out.js';
 import { advanceRun } from '../core/run-engine.js';
 import type { WorkflowVersion, RunStore, WorkflowStore } from '../core/store.js';
-import type { ClaimedDigest, ClaimedRun, RunAdvance, RunWorkResult } from '../core/runs.js';
+import type { ClaimedDigest, ClaimedFanout, ClaimedRun, RunAdvance, RunWorkResult } from '../core/runs.js';
 import { compileRunParts, type CompiledRunPart } from '../core/templates.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -54,8 +55,8 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions): Runner {
   let soon = false;
   let failures = 0;
 
-  async function prepare(runs: ClaimedRun[]): Promise<void> {
-    const missing = [...new Set(runs.map((run) => run.workflowVersionId))].filter((v) => !versions.has(v));
+  async function prepare(timers: (ClaimedRun | ClaimedFanout)[]): Promise<void> {
+    const missing = [...new Set(timers.map((timer) => timer.workflowVersionId))].filter((v) => !versions.has(v));
     if (missing.length === 0) return;
     for (const version of await store.getWorkflowVersions(missing)) {
       if (versions.size >= CACHE_LIMIT) versions.delete(versions.keys().next().value!);
@@ -80,7 +81,8 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions): Runner {
     if (timers.length === 0) return 0;
     const runs = timers.filter((t): t is ClaimedRun => t.kind === 'run');
     const digests = timers.filter((t): t is ClaimedDigest => t.kind === 'digest');
-    await prepare(runs);
+    const fanouts = timers.filter((t): t is ClaimedFanout => t.kind === 'fanout');
+    await prepare([...runs, ...fanouts]);
     const at = clock.now();
     const advances: RunAdvance[] = runs.map((run) => {
       const cached = versions.get(run.workflowVersionId);
@@ -106,7 +108,20 @@ export function createRunner(deps: RunnerDeps, options: RunnerOptions): Runner {
         ),
       );
     }
-    if (advances.some((a) => a.dispatched.length > 0) || digests.length > 0) deps.onDispatched();
+    let queued = 0;
+    if (fanouts.length > 0) {
+      // One page per fan-out per batch: other timers, and other fan-outs, get their turn between pages.
+      const pages = fanouts.map((fanout) => {
+        const version = versions.get(fanout.workflowVersionId)?.version;
+        if (!version)
+          logger.error({ triggerId: fanout.triggerId }, 'fan-out of a workflow version that no longer exists');
+        return planFanoutPage(fanout, version, id, at);
+      });
+      const written = await store.advanceFanouts(pages, at);
+      metrics.messageStatus('all', 'queued', written.messages);
+      queued = written.queued;
+    }
+    if (advances.some((a) => a.dispatched.length > 0) || digests.length > 0 || queued > 0) deps.onDispatched();
     return timers.length;
   }
 

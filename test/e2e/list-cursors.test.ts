@@ -20,6 +20,8 @@ beforeAll(async () => {
   await h.api('POST', '/v1/workflows/a-flow/trigger', {
     to: ['x', 'y', 'z'].map((id) => ({ subscriberId: id, email: `${id}@example.com` })),
   });
+  for (const key of ['a-topic', 'b-topic']) await h.api('PUT', `/v1/topics/${key}`, {});
+  await h.api('POST', '/v1/topics/c-topic/subscribers', { subscriberIds: ['x', 'y', 'z'] });
   inbox = await inboxClient(h, 'reader');
   for (let i = 0; i < 3; i++) await deliverInApp(h, 'note', 'reader');
   await waitFor(async () => (await h.api('GET', '/v1/dev/mail')).body.items.length === 3, { what: 'three dev mails' });
@@ -47,6 +49,16 @@ const routes: ListRoute[] = [
     malformed: ['', '-a', 'a b', 'a/b', 'k'.repeat(101), '%00'],
   },
   {
+    name: 'GET /v1/topics',
+    get: (query) => h.api('GET', `/v1/topics?${query}`),
+    malformed: ['', '-a', 'a b', 'k'.repeat(101), '%00'],
+  },
+  {
+    name: 'GET /v1/topics/{key}/subscribers',
+    get: (query) => h.api('GET', `/v1/topics/c-topic/subscribers?${query}`),
+    malformed: ['', '\u0000', 'a\tb', 'k'.repeat(256)],
+  },
+  {
     name: 'GET /v1/dev/mail',
     get: (query) => h.api('GET', `/v1/dev/mail?${query}`),
     malformed: ['', 'abc', newId('msg'), newId('mail').slice(0, -1)],
@@ -67,7 +79,7 @@ describe.each(routes)('$name', (route) => {
         `limit=1${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
       );
       expect(res.status, res.text).toBe(200);
-      for (const item of res.body.items) ids.add(item.id ?? item.key);
+      for (const item of res.body.items) ids.add(item.id ?? item.key ?? item.subscriberId);
       cursor = res.body.nextCursor;
     } while (cursor !== null);
     expect(ids.size).toBeGreaterThanOrEqual(3);

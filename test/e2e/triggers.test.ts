@@ -309,20 +309,29 @@ describe('validation errors name the fix', () => {
   };
 
   it('answers a `to` of no accepted shape with one error saying what is accepted', async () => {
-    const expected = 'must be a subscriberId, an object with a subscriberId, or an array of up to 1000 of these';
+    const expected =
+      'must be a subscriberId, an object with a subscriberId, {"topic": key}, or an array of up to 1000 of these';
     for (const to of [5, null, true]) expect(await errorsOf({ to })).toEqual([{ path: '/to', message: expected }]);
   });
 
   it("answers a recipient of an accepted shape with that shape's errors", async () => {
     expect(await errorsOf({ to: [{ email: 'ada@example.com' }, 7, 'tab\there'] })).toEqual([
       { path: '/to/0/subscriberId', message: 'is required' },
-      { path: '/to/1', message: 'must be a subscriberId or an object with a subscriberId' },
+      { path: '/to/1', message: 'must be a subscriberId, an object with a subscriberId, or {"topic": key}' },
       { path: '/to/2', message: 'must be text without control characters' },
     ]);
     expect(await errorsOf({ to: { subscriberId: 'ada', email: 'nope', locale: 5, phone: 'call me' } })).toEqual([
       { path: '/to/email', message: 'must be an email address' },
       { path: '/to/phone', message: 'must be a phone number: digits, spaces and ( ) . / -, with an optional +' },
       { path: '/to/locale', message: 'must be a locale such as en or pt-BR, or null' },
+    ]);
+    // An object answers for the shape whose fields it uses.
+    expect(await errorsOf({ to: [{ topic: 'no spaces' }, { subscriberId: 'ada', topic: 'x' }] })).toEqual([
+      {
+        path: '/to/0/topic',
+        message: 'must be up to 100 letters, digits, ".", "_" or "-", starting with a letter or digit',
+      },
+      { path: '/to/1/topic', message: expect.stringMatching(/^is not a known field; known fields: subscriberId, /) },
     ]);
     expect(await errorsOf({ to: [] })).toEqual([{ path: '/to', message: 'must have at least 1 item' }]);
     expect(await errorsOf({ to: 'ada', data: [1] })).toEqual([{ path: '/data', message: 'must be an object' }]);

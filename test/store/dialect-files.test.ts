@@ -12,6 +12,7 @@ const PORT_FILES = {
   'api-keys': 'ApiKey',
   secrets: 'Secret',
   subscribers: 'Subscriber',
+  topics: 'Topic',
   workflows: 'Workflow',
   triggers: 'Trigger',
   runs: 'Run',

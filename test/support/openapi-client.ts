@@ -101,7 +101,11 @@ export async function triggers(): Promise<void> {
   const single: Input<'triggerWorkflow'> = { to: 'ada' };
   const headers: NonNullable<operations['triggerWorkflow']['parameters']['header']> = { 'idempotency-key': 'k1' };
   const accepted = await send<Json<'triggerWorkflow', 202>>('POST', '/v1/workflows/welcome/trigger', input);
-  const firstMessage: string | undefined = accepted.messageIds[0];
+  // Absent when to names a topic: its members' messages are made after the answer.
+  const firstMessage: string | undefined = accepted.messageIds?.[0];
+  const toTopics: Input<'triggerWorkflow'> = { to: [{ topic: 'project-42' }, 'ada'], actor: 'bob' };
+  const fanout = (await send<Json<'getTrigger', 200>>('GET', '/v1/triggers/' + accepted.triggerId)).fanout;
+  const reached: number | undefined = fanout?.recipients;
   const later: Input<'triggerWorkflow'> = { to: 'ada', sendAt: '2026-12-24T09:00:00Z', cancellationKey: 'order-42' };
   const detail = await send<Json<'getTrigger', 200>>('GET', '/v1/triggers/' + accepted.triggerId);
   const state: 'scheduled' | 'active' | 'waiting' | 'digesting' | 'completed' | 'canceled' | 'throttled' | 'digested' | 'failed' =
@@ -109,7 +113,21 @@ export async function triggers(): Promise<void> {
   const dueAt: number | null = detail.runs[0]!.dueAt;
   const canceled = await send<Json<'cancelRuns', 200>>('POST', '/v1/triggers/cancel', { cancellationKey: 'order-42' });
   const counts: [number, number] = [canceled.runs, canceled.messages];
-  console.log(single, headers, accepted.triggerId, firstMessage, later, state, dueAt, counts);
+  console.log(single, headers, accepted.triggerId, firstMessage, toTopics, reached, later, state, dueAt, counts);
+}
+
+export async function topics(): Promise<void> {
+  const put = await send<Json<'putTopic', 201>>('PUT', '/v1/topics/project-42', { name: 'Project 42' });
+  const detail = await send<Json<'getTopic', 200>>('GET', '/v1/topics/project-42');
+  const count: number = detail.subscriberCount;
+  const list = await send<Json<'listTopics', 200>>('GET', '/v1/topics?limit=10');
+  const members: Input<'addTopicSubscribers'> = { subscriberIds: ['ada', 'bob'] };
+  const added = await send<Json<'addTopicSubscribers', 200>>('POST', '/v1/topics/project-42/subscribers', members);
+  const removed = await send<Json<'removeTopicSubscribers', 200>>('DELETE', '/v1/topics/project-42/subscribers', members);
+  const page = await send<Json<'listTopicSubscribers', 200>>('GET', '/v1/topics/project-42/subscribers');
+  const first: string | undefined = page.items[0]?.subscriberId;
+  const topicsOfAda: string[] = (await send<Json<'getSubscriber', 200>>('GET', '/v1/subscribers/ada')).topics;
+  console.log(put.name, count, list.nextCursor, added.added, added.topicCreated, removed.removed, first, topicsOfAda);
 }
 
 export async function deliveryLog(): Promise<void> {

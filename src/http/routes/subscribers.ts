@@ -42,12 +42,16 @@ export const subscriberRoutes =
         if (errors.length > 0) {
           throw new HeraldError('VALIDATION_FAILED', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
         }
-        return deps.store.putSubscriber(
+        const subscriber = await deps.store.putSubscriber(
           request.environmentId,
           request.params.subscriberId,
           request.body,
           deps.clock.now(),
         );
+        return {
+          ...subscriber,
+          topics: await deps.store.listSubscriberTopics(request.environmentId, subscriber.subscriberId),
+        };
       },
     );
 
@@ -63,9 +67,13 @@ export const subscriberRoutes =
         },
       },
       async (request) => {
-        const subscriber = await deps.store.getSubscriber(request.environmentId, request.params.subscriberId);
+        const { environmentId } = request;
+        const [subscriber, topics] = await Promise.all([
+          deps.store.getSubscriber(environmentId, request.params.subscriberId),
+          deps.store.listSubscriberTopics(environmentId, request.params.subscriberId),
+        ]);
         if (!subscriber) throw notFound(request.params.subscriberId);
-        return subscriber;
+        return { ...subscriber, topics };
       },
     );
 
@@ -75,7 +83,8 @@ export const subscriberRoutes =
         schema: {
           tags,
           operationId: 'deleteSubscriber',
-          summary: 'Delete a subscriber and erase their personal data from the delivery log',
+          summary:
+            'Delete a subscriber and their topic memberships, and erase their personal data from the delivery log',
           params: SubscriberParams,
           response: { 204: Type.Null() },
         },

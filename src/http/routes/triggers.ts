@@ -27,8 +27,10 @@ export const triggerRoutes =
           summary: 'Trigger a workflow for one or more recipients',
           description:
             'Answers 202 only after the trigger, its runs, messages and jobs are committed: one run per recipient, ' +
-            'one message per recipient and sending step. With an Idempotency-Key, the same body within 24 h ' +
-            'returns the first response and sends nothing new.',
+            'one message per recipient and sending step. When `to` names topics, the answer comes once the trigger ' +
+            "and its fan-out are committed, and the members' runs are started after it, page by page (each " +
+            'subscriber once, the actor left out). With an Idempotency-Key, the same body within 24 h returns the ' +
+            'first response and sends nothing new.',
           params: WorkflowParams,
           headers: TriggerHeaders,
           body: TriggerBody,
@@ -36,18 +38,19 @@ export const triggerRoutes =
         },
       },
       async (request, reply) => {
-        const { to, data, sendAt, cancellationKey } = request.body;
+        const { to, actor, data, sendAt, cancellationKey } = request.body;
         const outcome = await triggerWorkflow(deps.trigger, {
           environmentId: request.environmentId,
           workflowKey: request.params.key,
           to,
+          actor,
           data,
           sendAt: sendAt === undefined ? undefined : Date.parse(sendAt),
           cancellationKey,
           idempotencyKey: request.headers['idempotency-key'],
         });
         if (outcome.replayed) reply.header('Idempotent-Replayed', 'true');
-        else deps.metrics.triggerAccepted(outcome.result.messageIds.length);
+        else deps.metrics.triggerAccepted(outcome.messages);
         return reply.code(202).send(outcome.result);
       },
     );

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { HeraldError } from '../../core/errors.js';
-import type { TriggerPlan } from '../../core/store.js';
+import type { PlannedMessage, TriggerPlan } from '../../core/store.js';
+import { unknownTopics as unknownTopicsError } from '../../core/topics.js';
 import { unknownSubscribers } from '../../core/trigger-workflow.js';
 import type { SubscriberFields } from '../../core/types.js';
 import { sqlLiteral, withLiterals } from './sql-literals.js';
@@ -10,7 +11,8 @@ const FIELDS = ['email', 'phone', 'name', 'locale', 'timezone'] as const;
 /**
  * Writes a batch of accepted triggers in the caller's transaction and commits it, with a fixed
  * number of statements whatever the batch size: the bare ids' existence (one), idempotency keys,
- * subscribers (two), triggers, runs, run timers and jobs (one), then the messages with their log
+ * subscribers (two), triggers, runs, run timers and jobs (one), fan-outs (one, and with the topics'
+ * existence only when a trigger named topics), then the messages with their log
  * seqs, the NOTIFY and the COMMIT (one round trip), each a multi-row `unnest`. Statements but the
  * last are named, so each connection parses and plans them once. Returns, per plan, the error that kept it out of
  * the batch (a bare id names no subscriber, its Idempotency-Key is taken), or undefined for a
@@ -21,7 +23,9 @@ export async function commitTriggers(
   plans: readonly TriggerPlan[],
   options: { idempotencyWindowMs: number; jobsChannel: string },
 ): Promise<{ refused: (HeraldError | undefined)[]; committed: boolean }> {
-  const unknown = await findUnknownReferences(client, plans);
+  const noSubscriber = await findUnknownReferences(client, plans);
+  const noTopic = await findUnknownTopics(client, plans);
+  const unknown = plans.map((_plan, i) => noSubscriber[i] ?? noTopic[i]);
   const known = plans.map((plan, i) => (unknown[i] === undefined ? plan : undefined));
   const claimed = await claimIdempotencyKeys(client, known, options.idempotencyWindowMs);
   const refused = plans.map((_plan, i) => unknown[i] ?? claimed[i]);
@@ -29,7 +33,9 @@ export async function commitTriggers(
   if (written.length === 0) return { refused, committed: false };
   await upsertRecipients(client, written);
   await insertTriggersAndJobs(client, written);
-  await insertMessagesAndCommit(client, written, options.jobsChannel);
+  await insertFanouts(client, written);
+  const messages = written.flatMap((plan) => plan.messages.map((message) => messageRow(plan, message)));
+  await appendMessagesAndCommit(client, messages, options.jobsChannel);
   return { refused, committed: true };
 }
 
@@ -72,6 +78,30 @@ async function findUnknownReferences(
       .filter((r) => !r.fields && missing.has(`${plan.environmentId}\u0000${r.subscriberId}`))
       .map((r) => r.subscriberId);
     if (unknown.length > 0) refused[i] = unknownSubscribers(unknown);
+  });
+  return refused;
+}
+
+/** Refuses the plans whose fan-out names a topic that does not exist: one statement, topics_pkey probes. */
+async function findUnknownTopics(
+  client: pg.PoolClient,
+  plans: readonly TriggerPlan[],
+): Promise<(HeraldError | undefined)[]> {
+  const refused: (HeraldError | undefined)[] = plans.map(() => undefined);
+  const fanouts = plans.filter((plan) => plan.fanout);
+  if (fanouts.length === 0) return refused;
+  const envs = fanouts.flatMap((plan) => plan.fanout!.topics.map(() => plan.environmentId));
+  const keys = fanouts.flatMap((plan) => plan.fanout!.topics);
+  const { rows } = await client.query<{ e: string; key: string }>(
+    `SELECT u.e, u.key FROM unnest($1::text[], $2::text[]) AS u(e, key)
+     WHERE NOT EXISTS (SELECT 1 FROM topics t WHERE t.environment_id = u.e AND t.key = u.key)`,
+    [envs, keys],
+  );
+  if (rows.length === 0) return refused;
+  const missing = new Set(rows.map((row) => `${row.e}\u0000${row.key}`));
+  plans.forEach((plan, i) => {
+    const unknown = (plan.fanout?.topics ?? []).filter((key) => missing.has(`${plan.environmentId}\u0000${key}`));
+    if (unknown.length > 0) refused[i] = unknownTopicsError(unknown);
   });
   return refused;
 }
@@ -129,7 +159,7 @@ async function claimIdempotencyKeys(
 async function upsertRecipients(client: pg.PoolClient, plans: readonly TriggerPlan[]) {
   const byKey = new Map<string, { env: string; id: string; at: number; fields: SubscriberFields }>();
   for (const plan of plans) {
-    for (const recipient of plan.recipients) {
+    for (const recipient of plan.actor ? [...plan.recipients, plan.actor] : plan.recipients) {
       if (!recipient.fields) continue;
       const key = `${plan.environmentId}\u0000${recipient.subscriberId}`;
       const fields = { ...byKey.get(key)?.fields, ...recipient.fields };
@@ -208,9 +238,9 @@ async function insertTriggersAndJobs(client: pg.PoolClient, plans: readonly Trig
     name: 'herald_insert_triggers',
     text: `WITH t AS (
              INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, send_at,
-                                   cancellation_key, created_at)
+                                   cancellation_key, created_at, actor_id)
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-                                  $7::text[], $8::bigint[])
+                                  $7::text[], $8::bigint[], $21::text[])
            ), r AS (
              INSERT INTO runs (id, environment_id, trigger_id, subscriber_id, state, step_index, created_at, updated_at)
              SELECT id, e, trigger_id, subscriber_id, state, step_index, at, at
@@ -243,8 +273,31 @@ async function insertTriggersAndJobs(client: pg.PoolClient, plans: readonly Trig
       timed.map(({ plan }) => plan.start.dueAt),
       queued.map(({ message }) => message.id),
       queued.map(({ plan }) => plan.createdAt),
+      plans.map((plan) => plan.actor?.subscriberId ?? null),
     ],
   });
+}
+
+/** The plans' fan-outs, each with its timer due now (its first page): only triggers whose `to` named topics. */
+async function insertFanouts(client: pg.PoolClient, plans: readonly TriggerPlan[]) {
+  const fanouts = plans.filter((plan) => plan.fanout);
+  if (fanouts.length === 0) return;
+  await client.query(
+    `WITH f AS (
+       INSERT INTO fanouts (trigger_id, environment_id, topics, cursor, recipients, state, created_at, updated_at)
+       SELECT id, e, topics, '', recipients, 'running', at, at
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[]) AS u(id, e, topics, recipients, at)
+     )
+     INSERT INTO run_timers (id, kind, environment_id, due_at)
+     SELECT id, 'fanout', e, at FROM unnest($1::text[], $2::text[], $5::bigint[]) AS u(id, e, at)`,
+    [
+      fanouts.map((plan) => plan.triggerId),
+      fanouts.map((plan) => plan.environmentId),
+      fanouts.map((plan) => JSON.stringify(plan.fanout!.topics)),
+      fanouts.map((plan) => plan.runs.length),
+      fanouts.map((plan) => plan.createdAt),
+    ],
+  );
 }
 
 /**
@@ -270,9 +323,39 @@ const APPEND_MESSAGES = {
 /** Connections that have APPEND_MESSAGES prepared (a connection that failed is closed, not reused). */
 const appendPrepared = new WeakSet<pg.PoolClient>();
 
+/** One message row as APPEND_MESSAGES takes it. */
+export interface MessageRowToAppend {
+  id: string;
+  environmentId: string;
+  triggerId: string;
+  workflowKey: string;
+  workflowVersionId: string;
+  subscriberId: string;
+  channel: string;
+  stepIndex: number;
+  status: string;
+  createdAt: number;
+}
+
+function messageRow(plan: TriggerPlan, message: PlannedMessage): MessageRowToAppend {
+  return {
+    id: message.id,
+    environmentId: plan.environmentId,
+    triggerId: plan.triggerId,
+    workflowKey: plan.workflowKey,
+    workflowVersionId: plan.workflowVersionId,
+    subscriberId: message.subscriberId,
+    channel: message.channel,
+    stepIndex: message.stepIndex,
+    status: message.status,
+    createdAt: plan.createdAt,
+  };
+}
+
 /**
  * The messages, the NOTIFY and the COMMIT, in one round trip: so sent by the simple query
- * protocol, with the values as literals (sql-literals.ts).
+ * protocol, with the values as literals (sql-literals.ts). Used by trigger batches and fan-out
+ * pages (fan-out.ts) alike.
  *
  * The counter's row lock is what makes seqs commit-ordered: held from this statement until the
  * commit, it lets a concurrent batch, of this process or another, take its seqs only once this
@@ -282,19 +365,27 @@ const appendPrepared = new WeakSet<pg.PoolClient>();
  * commit, which the NOTIFY serialises anyway (PostgreSQL queues notifications in commit order
  * under one lock).
  */
-async function insertMessagesAndCommit(client: pg.PoolClient, plans: readonly TriggerPlan[], jobsChannel: string) {
-  const messages = plans.flatMap((plan) => plan.messages.map((message) => ({ plan, message })));
+export async function appendMessagesAndCommit(
+  client: pg.PoolClient,
+  messages: readonly MessageRowToAppend[],
+  jobsChannel: string,
+): Promise<void> {
+  const notifyAndCommit = `SELECT pg_notify(${sqlLiteral(jobsChannel)}, ''); COMMIT`;
+  if (messages.length === 0) {
+    await client.query(notifyAndCommit);
+    return;
+  }
   const values = [
-    messages.map(({ message }) => message.id),
-    messages.map(({ plan }) => plan.environmentId),
-    messages.map(({ plan }) => plan.triggerId),
-    messages.map(({ plan }) => plan.workflowKey),
-    messages.map(({ plan }) => plan.workflowVersionId),
-    messages.map(({ message }) => message.subscriberId),
-    messages.map(({ message }) => message.channel),
-    messages.map(({ message }) => message.stepIndex),
-    messages.map(({ message }) => message.status),
-    messages.map(({ plan }) => plan.createdAt),
+    messages.map((m) => m.id),
+    messages.map((m) => m.environmentId),
+    messages.map((m) => m.triggerId),
+    messages.map((m) => m.workflowKey),
+    messages.map((m) => m.workflowVersionId),
+    messages.map((m) => m.subscriberId),
+    messages.map((m) => m.channel),
+    messages.map((m) => m.stepIndex),
+    messages.map((m) => m.status),
+    messages.map((m) => m.createdAt),
     messages.length,
   ];
   const prepare = appendPrepared.has(client)
@@ -305,6 +396,6 @@ async function insertMessagesAndCommit(client: pg.PoolClient, plans: readonly Tr
     values,
   );
   // The NOTIFY is delivered at commit, to workers in every process: one per batch.
-  await client.query(`${prepare}${execute}; SELECT pg_notify(${sqlLiteral(jobsChannel)}, ''); COMMIT`);
+  await client.query(`${prepare}${execute}; ${notifyAndCommit}`);
   appendPrepared.add(client);
 }

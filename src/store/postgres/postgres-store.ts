@@ -20,6 +20,7 @@ import {
 import { postgresRunMethods } from './runs.js';
 import { postgresSecretMethods } from './secrets.js';
 import { postgresSubscriberMethods } from './subscribers.js';
+import { postgresTopicMethods } from './topics.js';
 import { postgresTriggerMethods } from './triggers.js';
 import { postgresWorkflowMethods } from './workflows.js';
 
@@ -117,6 +118,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...postgresApiKeyMethods(pool, transaction),
     ...postgresSecretMethods(pool),
     ...postgresSubscriberMethods(pool, transaction),
+    ...postgresTopicMethods(pool, transaction),
     ...postgresWorkflowMethods(pool, transaction, workflowChannel),
     ...postgresTriggerMethods(pool, triggers),
     ...postgresRunMethods(pool, channel),

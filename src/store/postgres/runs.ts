@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { RunStore } from '../../core/store.js';
-import type { ClaimedRun, ClaimedTimer, RunState, RunWorkResult } from '../../core/runs.js';
+import type { ClaimedRun, ClaimedTimer, FanoutWorkResult, RunState, RunWorkResult } from '../../core/runs.js';
 import type { DigestContext } from '../../core/templates.js';
 import type { MessageChannel, MessageStatus } from '../../core/types.js';
 import { MESSAGE_COLUMNS, toSubscriber, type MessageRow, type SubscriberRow } from '../rows.js';
@@ -8,6 +8,7 @@ import { toTriggerDetails, type RunPageRow, type TriggerRow } from '../run-rows.
 import { inTransaction, isDeadlock } from './connection.js';
 import { applyAdvances } from './advance-runs.js';
 import { applyClosings } from './close-digests.js';
+import { advanceFanout, claimedFanouts } from './fan-out.js';
 
 /** Run states the engine still moves; the others are final. */
 const MOVING = `('scheduled', 'active', 'waiting', 'digesting')`;
@@ -54,7 +55,7 @@ const CLAIM_TIMERS = `
 
 interface ClaimedTimerRow extends SubscriberRow {
   timer_id: string;
-  kind: 'run' | 'digest';
+  kind: ClaimedTimer['kind'];
   environment_id: string;
   trigger_id: string | null;
   run_subscriber_id: string | null;
@@ -76,6 +77,19 @@ const RUN_MESSAGES = `
     WHERE m.trigger_id = u.trigger_id AND m.subscriber_id = u.subscriber_id
     ORDER BY m.step_index
   ) m`;
+
+/**
+ * The triggers' fan-outs still running, made `canceled` (locked first, as a fan-out page locks its
+ * fan-out: a page committed before this is canceled with the rest, one after finds it canceled),
+ * and their timers deleted.
+ */
+const CANCEL_FANOUTS = `
+  WITH canceled AS (
+    UPDATE fanouts SET state = 'canceled', updated_at = $2, finished_at = $2
+    WHERE trigger_id = ANY($1::text[]) AND state = 'running'
+    RETURNING trigger_id
+  )
+  DELETE FROM run_timers WHERE id = ANY(ARRAY(SELECT trigger_id FROM canceled))`;
 
 /** The runs of the triggers, locked in id order (as every run writer locks them), made `canceled`; their timers deleted. */
 const CANCEL_RUNS = `
@@ -176,6 +190,11 @@ export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore
       if (ended.length > 0) {
         await pool.query('DELETE FROM run_timers WHERE id = ANY($1::text[]) AND locked_by = $2', [ended, workerId]);
       }
+      const fanouts = await claimedFanouts(
+        pool,
+        rows.filter((row) => row.kind === 'fanout').map((row) => row.timer_id),
+        workerId,
+      );
       const messagesOf = new Map<string, ClaimedRun['messages']>();
       if (live.length > 0) {
         const { rows: messages } = await pool.query<{
@@ -195,7 +214,7 @@ export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore
         }
       }
       const payloads = new Map<string, Record<string, unknown>>();
-      const timers: ClaimedTimer[] = [];
+      const timers: ClaimedTimer[] = [...fanouts];
       for (const row of rows) {
         if (row.kind === 'digest') {
           timers.push({
@@ -240,6 +259,17 @@ export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore
       return runWork((client) => applyClosings(client, closings, now));
     },
 
+    async advanceFanouts(advances, now) {
+      const result: FanoutWorkResult = { runs: 0, messages: 0, queued: 0 };
+      for (const page of advances) {
+        const written = await advanceFanout(pool, page, now, jobsChannel);
+        result.runs += written.runs;
+        result.messages += written.messages;
+        result.queued += written.queued;
+      }
+      return result;
+    },
+
     cancelRuns(env, key, workflow, now) {
       return runTransaction(async (client) => {
         // triggers_by_cancellation_key
@@ -250,6 +280,7 @@ export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore
         );
         if (triggers.length === 0) return { runs: 0, messages: 0, byChannel: {} };
         const ids = triggers.map((t) => t.id);
+        await client.query(CANCEL_FANOUTS, [ids, now]);
         const [runs] = (await client.query<{ n: number }>(CANCEL_RUNS, [ids, now])).rows;
         await client.query(LOCK_JOBS_NOT_UNDER_WAY, [ids]);
         const perChannel = (await client.query<{ channel: MessageChannel; n: number }>(CANCEL_MESSAGES, [ids, now]))
@@ -262,8 +293,11 @@ export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore
 
     async getTrigger(env, triggerId, { limit, cursor }) {
       const { rows: triggers } = await pool.query<TriggerRow>(
-        `SELECT id, workflow_key, workflow_version_id, data, send_at, cancellation_key, created_at
-         FROM triggers WHERE id = $1 AND environment_id = $2`,
+        `SELECT t.id, t.workflow_key, t.workflow_version_id, t.data, t.send_at, t.cancellation_key, t.actor_id,
+                t.created_at, f.topics AS fanout_topics, f.state AS fanout_state, f.recipients AS fanout_recipients,
+                f.finished_at AS fanout_finished_at
+         FROM triggers t LEFT JOIN fanouts f ON f.trigger_id = t.id
+         WHERE t.id = $1 AND t.environment_id = $2`,
         [triggerId, env],
       );
       const trigger = triggers[0];

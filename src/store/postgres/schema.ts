@@ -389,6 +389,54 @@ CREATE INDEX messages_by_channel ON messages (environment_id, channel, id);
 `,
   },
   {
+    id: 9,
+    name: 'topics and fan-out',
+    sql: `
+-- Topics: named groups of subscribers a trigger can fan out to (core/fan-out.ts). Listed by key.
+CREATE TABLE topics (
+  environment_id TEXT NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  name TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (environment_id, key)
+);
+
+-- Members by topic and subscriber id (byte order, as SQLite): the primary key serves the member
+-- list and each fan-out page (the next members after a cursor). Deleting a topic or a subscriber
+-- deletes their memberships (topic_subscribers_by_subscriber finds a subscriber's, and lists their
+-- topics). Adding a member locks the subscriber's row against a concurrent delete (the foreign key).
+CREATE TABLE topic_subscribers (
+  environment_id TEXT NOT NULL,
+  topic_key TEXT COLLATE "C" NOT NULL,
+  subscriber_id TEXT COLLATE "C" NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (environment_id, topic_key, subscriber_id),
+  FOREIGN KEY (environment_id, topic_key) REFERENCES topics (environment_id, key) ON DELETE CASCADE,
+  FOREIGN KEY (environment_id, subscriber_id) REFERENCES subscribers (environment_id, subscriber_id)
+    ON DELETE CASCADE
+);
+CREATE INDEX topic_subscribers_by_subscriber ON topic_subscribers (environment_id, subscriber_id, topic_key);
+
+-- Who a trigger is about ("Ann commented"): left out of its audience.
+ALTER TABLE triggers ADD COLUMN actor_id TEXT;
+
+-- A trigger's fan-out to its topics: where its pages got to (the last subscriber id reached) and
+-- how many runs the trigger has so far. Its timer in run_timers (kind 'fanout') has the trigger's id.
+CREATE TABLE fanouts (
+  trigger_id TEXT PRIMARY KEY,
+  environment_id TEXT NOT NULL,
+  topics TEXT NOT NULL, -- JSON array of topic keys
+  cursor TEXT COLLATE "C" NOT NULL,
+  recipients INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  finished_at BIGINT
+);
+`,
+  },
+  {
     id: 10,
     name: 'preferences',
     sql: `

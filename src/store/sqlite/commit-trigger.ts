@@ -1,14 +1,16 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { HeraldError } from '../../core/errors.js';
 import type { TriggerPlan } from '../../core/store.js';
+import { unknownTopics } from '../../core/topics.js';
 import { unknownSubscribers } from '../../core/trigger-workflow.js';
 import { subscriberParams } from '../rows.js';
+import { prepareWriteRuns } from './write-runs.js';
 
 /**
- * Writes one accepted trigger. Runs inside the writer's batch transaction, in its own savepoint,
- * so a refused trigger (unknown subscribers, a taken Idempotency-Key) leaves nothing behind.
- * Uses the primary keys of subscribers, idempotency_keys and log_sequence; inserts append to
- * time-ordered ids.
+ * Writes one accepted trigger, and its fan-out when `to` named topics. Runs inside the writer's
+ * batch transaction, in its own savepoint, so a refused trigger (unknown subscribers or topics, a
+ * taken Idempotency-Key) leaves nothing behind. Uses the primary keys of subscribers, topics,
+ * idempotency_keys and log_sequence; inserts append to time-ordered ids.
  */
 export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) {
   // One statement for all the bare ids of the trigger (up to 1,000), each a subscribers_pkey probe.
@@ -37,24 +39,23 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
       data = CASE WHEN @hasData THEN excluded.data ELSE subscribers.data END,
       updated_at = excluded.updated_at`);
   const insertTrigger = db.prepare(`
-    INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, send_at, cancellation_key, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-  const insertRun = db.prepare(`
-    INSERT INTO runs (id, environment_id, trigger_id, subscriber_id, state, step_index, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-  const insertTimer = db.prepare(`
-    INSERT INTO run_timers (id, kind, environment_id, due_at) VALUES (?, 'run', ?, ?)`);
-  // The trigger's seqs at once: the one writer makes them commit-ordered.
-  const takeSeqs = db
-    .prepare(`UPDATE log_sequence SET value = value + ? WHERE name = 'messages' RETURNING value`)
+    INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, send_at, cancellation_key,
+                          actor_id, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const writeRuns = prepareWriteRuns(db);
+  // topics_pkey probes, one statement for the trigger's topics.
+  const unknownTopicKeys = db
+    .prepare(
+      `SELECT value FROM json_each(?)
+       WHERE NOT EXISTS (SELECT 1 FROM topics WHERE environment_id = ? AND key = json_each.value)`,
+    )
     .pluck();
-  const insertMessage = db.prepare(`
-    INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
-                          channel, step_index, status, created_at, updated_at, seq)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  // A delivery job shares its message's id: one pending job per message at most.
-  const insertJob = db.prepare(`
-    INSERT INTO jobs (id, message_id, available_at, created_at) VALUES (?, ?, ?, ?)`);
+  const insertFanout = db.prepare(`
+    INSERT INTO fanouts (trigger_id, environment_id, topics, cursor, recipients, state, created_at, updated_at)
+    VALUES (?, ?, ?, '', ?, 'running', ?, ?)`);
+  // The fan-out's first page is due now, behind what is already due.
+  const insertFanoutTimer = db.prepare(`
+    INSERT INTO run_timers (id, kind, environment_id, due_at) VALUES (?, 'fanout', ?, ?)`);
 
   return (plan: TriggerPlan): void => {
     const { environmentId: env, createdAt: now } = plan;
@@ -63,6 +64,10 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
       const missing = unknown.all(JSON.stringify(references.map((r) => r.subscriberId)), env) as string[];
       if (missing.length > 0) throw unknownSubscribers(missing);
     }
+    if (plan.fanout) {
+      const missing = unknownTopicKeys.all(JSON.stringify(plan.fanout.topics), env) as string[];
+      if (missing.length > 0) throw unknownTopics(missing);
+    }
     if (plan.idempotency) {
       const { key, bodyHash, responseJson } = plan.idempotency;
       const result = claimKey.run(env, key, bodyHash, responseJson, now, now - idempotencyWindowMs);
@@ -70,7 +75,8 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
         throw new HeraldError('IDEMPOTENCY_KEY_IN_FLIGHT', `Idempotency-Key ${JSON.stringify(key)} was just used`);
       }
     }
-    for (const recipient of plan.recipients) {
+    const upserts = plan.actor?.fields ? [...plan.recipients, plan.actor] : plan.recipients;
+    for (const recipient of upserts) {
       const fields = recipient.fields;
       if (!fields) continue; // a reference: it exists (checked above), and nothing changes it
       mergeSubscriber.run({
@@ -91,30 +97,13 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
       plan.dataJson,
       plan.sendAt,
       plan.cancellationKey,
+      plan.actor?.subscriberId ?? null,
       now,
     );
-    const { start } = plan;
-    for (const run of plan.runs) {
-      insertRun.run(run.id, env, plan.triggerId, run.subscriberId, start.state, start.stepIndex, now, now);
-      if (start.dueAt !== null) insertTimer.run(run.id, env, start.dueAt);
-    }
-    let seq = plan.messages.length === 0 ? 0 : (takeSeqs.get(plan.messages.length) as number) - plan.messages.length;
-    for (const message of plan.messages) {
-      insertMessage.run(
-        message.id,
-        env,
-        plan.triggerId,
-        plan.workflowKey,
-        plan.workflowVersionId,
-        message.subscriberId,
-        message.channel,
-        message.stepIndex,
-        message.status,
-        now,
-        now,
-        ++seq,
-      );
-      if (message.status === 'queued') insertJob.run(message.id, message.id, now, now);
+    writeRuns({ ...plan, environmentId: env, now });
+    if (plan.fanout) {
+      insertFanout.run(plan.triggerId, env, JSON.stringify(plan.fanout.topics), plan.runs.length, now, now);
+      insertFanoutTimer.run(plan.triggerId, env, now);
     }
   };
 }

@@ -7,6 +7,7 @@ import type { DigestContext } from '../../core/templates.js';
 import type { MessageChannel, MessageStatus } from '../../core/types.js';
 import { MESSAGE_COLUMNS, toSubscriber, type MessageRow, type SubscriberRow } from '../rows.js';
 import { toTriggerDetails, type RunPageRow, type TriggerRow } from '../run-rows.js';
+import { prepareSqliteFanouts } from './fan-out.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 
 /** Run states the engine still moves; the others are final. */
@@ -43,6 +44,7 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
     UPDATE run_timers SET due_at = @leaseUntil, locked_by = @workerId, claims = claims + 1
     WHERE id IN (SELECT id FROM run_timers WHERE due_at <= @now ORDER BY due_at LIMIT @limit)
     RETURNING id, kind, environment_id`);
+  const fanouts = prepareSqliteFanouts(db);
   const runDetails = db.prepare(`
     SELECT r.id AS run_id, r.environment_id, r.trigger_id, r.subscriber_id AS run_subscriber_id, r.state,
            r.step_index, r.digest, t.workflow_key, t.workflow_version_id, t.data AS trigger_data,
@@ -104,9 +106,14 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
     UPDATE messages SET status = 'canceled', reason = 'canceled', updated_at = ?
     WHERE trigger_id = ? AND status IN ('pending', 'queued', 'retrying') RETURNING id, channel`);
   const deleteUnheldJob = db.prepare('DELETE FROM jobs WHERE id = ? AND locked_by IS NULL');
+  const cancelFanout = db.prepare(`
+    UPDATE fanouts SET state = 'canceled', updated_at = ?, finished_at = ? WHERE trigger_id = ? AND state = 'running'`);
   const triggerRow = db.prepare(`
-    SELECT id, workflow_key, workflow_version_id, data, send_at, cancellation_key, created_at
-    FROM triggers WHERE id = ? AND environment_id = ?`);
+    SELECT t.id, t.workflow_key, t.workflow_version_id, t.data, t.send_at, t.cancellation_key, t.actor_id, t.created_at,
+           f.topics AS fanout_topics, f.state AS fanout_state, f.recipients AS fanout_recipients,
+           f.finished_at AS fanout_finished_at
+    FROM triggers t LEFT JOIN fanouts f ON f.trigger_id = t.id
+    WHERE t.id = ? AND t.environment_id = ?`);
   const runPage = db.prepare(`
     SELECT r.id, r.subscriber_id, r.state, r.step_index, r.reason, r.digest, r.created_at, r.updated_at,
            CASE WHEN tm.locked_by IS NULL THEN tm.due_at END AS due_at
@@ -122,7 +129,7 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
   function claimTimers(workerId: string, limit: number, now: number, leaseMs: number): ClaimedTimer[] {
     const claimed = claim.all({ workerId, limit, now, leaseUntil: now + leaseMs }) as {
       id: string;
-      kind: 'run' | 'digest';
+      kind: ClaimedTimer['kind'];
       environment_id: string;
     }[];
     if (claimed.length === 0) return [];
@@ -133,6 +140,11 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
     for (const timer of claimed) {
       if (timer.kind === 'digest') {
         timers.push({ kind: 'digest', timerId: timer.id, digestId: timer.id, environmentId: timer.environment_id });
+        continue;
+      }
+      if (timer.kind === 'fanout') {
+        const fanout = fanouts.claimedFanout(timer.id);
+        if (fanout) timers.push(fanout);
         continue;
       }
       const row = rows.get(timer.id);
@@ -324,12 +336,18 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
       });
     },
 
+    advanceFanouts(advances, now) {
+      return writer.run(() => fanouts.advanceFanouts(advances, now));
+    },
+
     cancelRuns(env, key, workflow, now) {
       return writer.run(() => {
         let runs = 0;
         let messages = 0;
         const byChannel: Partial<Record<MessageChannel, number>> = {};
         for (const triggerId of triggersByKey.pluck().all({ env, key, workflow: workflow ?? null }) as string[]) {
+          // A fan-out stops first: no page adds runs after this.
+          if (cancelFanout.run(now, now, triggerId).changes > 0) deleteTimer.run(triggerId);
           for (const runId of cancelTriggerRuns.pluck().all(now, triggerId) as string[]) {
             deleteTimer.run(runId);
             runs++;

@@ -381,6 +381,53 @@ CREATE INDEX messages_by_channel ON messages (environment_id, channel, id);
 `,
   },
   {
+    id: 9,
+    name: 'topics and fan-out',
+    sql: `
+-- Topics: named groups of subscribers a trigger can fan out to (core/fan-out.ts). Listed by key.
+CREATE TABLE topics (
+  environment_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (environment_id, key)
+) WITHOUT ROWID;
+
+-- Members by topic and subscriber id: the primary key serves the member list and each fan-out page
+-- (the next members after a cursor). Deleting a topic or a subscriber deletes their memberships
+-- (topic_subscribers_by_subscriber finds a subscriber's, and lists their topics).
+CREATE TABLE topic_subscribers (
+  environment_id TEXT NOT NULL,
+  topic_key TEXT NOT NULL,
+  subscriber_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (environment_id, topic_key, subscriber_id),
+  FOREIGN KEY (environment_id, topic_key) REFERENCES topics (environment_id, key) ON DELETE CASCADE,
+  FOREIGN KEY (environment_id, subscriber_id) REFERENCES subscribers (environment_id, subscriber_id)
+    ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX topic_subscribers_by_subscriber ON topic_subscribers (environment_id, subscriber_id, topic_key);
+
+-- Who a trigger is about ("Ann commented"): left out of its audience.
+ALTER TABLE triggers ADD COLUMN actor_id TEXT;
+
+-- A trigger's fan-out to its topics: where its pages got to (the last subscriber id reached) and
+-- how many runs the trigger has so far. Its timer in run_timers (kind 'fanout') has the trigger's id.
+CREATE TABLE fanouts (
+  trigger_id TEXT PRIMARY KEY,
+  environment_id TEXT NOT NULL,
+  topics TEXT NOT NULL, -- JSON array of topic keys
+  cursor TEXT NOT NULL,
+  recipients INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+`,
+  },
+  {
     id: 10,
     name: 'preferences',
     sql: `

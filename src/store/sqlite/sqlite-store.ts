@@ -12,6 +12,7 @@ import { sqliteRunMethods } from './runs.js';
 import { sqliteSecretMethods } from './secrets.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { sqliteSubscriberMethods } from './subscribers.js';
+import { sqliteTopicMethods } from './topics.js';
 import { sqliteTriggerMethods } from './triggers.js';
 import { sqliteWorkflowMethods } from './workflows.js';
 
@@ -88,6 +89,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...sqliteApiKeyMethods(prepared, writer),
     ...sqliteSecretMethods(prepared, writer),
     ...sqliteSubscriberMethods(prepared, writer),
+    ...sqliteTopicMethods(prepared, writer),
     ...sqliteWorkflowMethods(prepared, writer),
     ...sqliteTriggerMethods(db, prepared, writer, idempotencyWindowMs),
     ...sqliteRunMethods(db, writer),

@@ -7,6 +7,7 @@ import { describeJobsContract } from './jobs.js';
 import { describeRunsContract } from './runs.js';
 import { describeSecretsContract } from './secrets.js';
 import { describeSubscribersContract } from './subscribers.js';
+import { describeTopicsContract } from './topics.js';
 import { describeTriggersContract } from './triggers.js';
 import { describeWorkflowsContract } from './workflows.js';
 
@@ -18,6 +19,7 @@ export const PORT_CONTRACTS = {
   'api-keys': describeApiKeysContract,
   secrets: describeSecretsContract,
   subscribers: describeSubscribersContract,
+  topics: describeTopicsContract,
   workflows: describeWorkflowsContract,
   triggers: describeTriggersContract,
   runs: describeRunsContract,
