@@ -246,7 +246,11 @@ describe('advanceRun', () => {
     );
     expect(critical.next).toEqual({ kind: 'recheck', stepIndex: 1, at: night + RECHECK_MS });
     // After a failed attempt, `retrying` is an outcome the condition reads.
-    const failed = advance(steps, { subscriber: quiet, stepIndex: 1, statuses: ['retrying'], failedAttempts: [1] }, night);
+    const failed = advance(
+      steps,
+      { subscriber: quiet, stepIndex: 1, statuses: ['retrying'], failedAttempts: [1] },
+      night,
+    );
     expect(failed.skipped).toEqual([{ messageId: 'msg_1', reason: 'condition not met: steps.mail.status == "sent"' }]);
     expect(advance(steps, { stepIndex: 1, statuses: ['sent'] }, night).dispatched).toEqual(['msg_1']);
   });
