@@ -12,6 +12,7 @@ const ON_BOTH_STORES = [
   'test/e2e/runaway-templates.test.ts',
   'test/e2e/workflow-runs.test.ts',
   'test/e2e/send-times.test.ts',
+  'test/e2e/quiet-hours.test.ts',
   'test/e2e/runs-crash.test.ts',
   'test/e2e/triggers.test.ts',
   'test/e2e/delivery-log.test.ts',

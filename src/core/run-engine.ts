@@ -1,12 +1,12 @@
 import { parseDuration } from './durations.js';
 import type { FieldError } from './errors.js';
 import { timeZoneOr } from './local-time.js';
-import { checkSendWindow, nextScheduled, parseSchedule, sendWindowOpensAt } from './send-times.js';
+import { checkSendWindow, nextScheduled, parseSchedule, quietHoursEnd, sendWindowOpensAt } from './send-times.js';
 import type { WorkflowVersion } from './store.js';
 import { newId } from './ids.js';
 import type { ClaimedRun, PlannedMessage, PlannedRun, RunAdvance, RunNext, RunStart } from './runs.js';
 import { renderRunPart, type CompiledRunPart, type DigestContext } from './templates.js';
-import { isSendingStep, type MessageStatus, type WorkflowStep } from './types.js';
+import { isSendingStep, type MessageChannel, type MessageStatus, type WorkflowStep } from './types.js';
 
 /**
  * The run engine: the rules of a run, as plain functions over what the store read. A trigger
@@ -17,8 +17,9 @@ import { isSendingStep, type MessageStatus, type WorkflowStep } from './types.js
  * - a sending step with a `window` reached outside it waits until the window opens (a durable
  *   timer), in the subscriber's time zone (core/send-times.ts);
  * - a step with `if` first waits until the run's earlier messages have an outcome (sent, failed,
- *   retrying…, never queued or sending), so `steps.<ref>.status` means something; a false
- *   condition skips the step (its message `skipped`, with the condition as the reason);
+ *   retrying after a failed attempt…; never queued, sending, or only deferred by quiet hours or a
+ *   busy destination), so `steps.<ref>.status` means something; a false condition skips the step
+ *   (its message `skipped`, with the condition as the reason);
  * - a delay sleeps until its time (a durable timer, never an in-memory one);
  * - a digest and a throttle are settled by the store under a lock on their scope (see RunNext).
  *
@@ -34,7 +35,10 @@ export const DIGEST_EVENTS_KEPT = 100;
 export const MAX_DELAY_MS = 400 * 86_400_000;
 export const MAX_WINDOW_MS = 31 * 86_400_000;
 
-/** Messages whose send has not had an outcome yet. */
+/**
+ * Messages whose send has not had an outcome yet. A `retrying` message that has not failed an
+ * attempt is under way too: it was only deferred (quiet hours, a busy destination), nothing was tried.
+ */
 const UNDER_WAY: readonly MessageStatus[] = ['queued', 'sending'];
 
 /** The step's ref: its own, or its type and 1-based position (`email_3`). */
@@ -224,6 +228,35 @@ export function advanceRun(
   const zone = () => timeZoneOr(subscriberZone, defaultTimeZone);
   /** Each sending step's message status, by step index, as this walk changes them. */
   const statusAt = new Map(run.messages.map((m) => [m.stepIndex, m.status]));
+  const failedAttemptsAt = new Map(run.messages.map((m) => [m.stepIndex, m.failedAttempts]));
+  /**
+   * When to look again for the outcomes of the messages before `index`; undefined when they all
+   * have one. A message held by quiet hours has none before they end, so the run sleeps until
+   * then rather than looking every RECHECK_MS all night (its send wakes the run in any case).
+   */
+  const outcomesDueAt = (index: number): number | undefined => {
+    let due: number | undefined;
+    for (const [at, status] of statusAt) {
+      if (at >= index) continue;
+      let next: number | undefined;
+      if (UNDER_WAY.includes(status)) next = now + RECHECK_MS;
+      else if (status === 'retrying' && failedAttemptsAt.get(at) === 0) {
+        const quietUntil = quietHoursEnd(
+          {
+            quietHours: run.subscriber?.preferences?.quietHours,
+            timezone: subscriberZone,
+            fallbackTimeZone: defaultTimeZone,
+            critical: version.critical === true,
+            channel: steps[at]!.type as MessageChannel,
+          },
+          now,
+        );
+        next = Math.max(quietUntil ?? 0, now + RECHECK_MS);
+      }
+      if (next !== undefined) due = Math.min(due ?? next, next);
+    }
+    return due;
+  };
   const stepStatuses = () =>
     Object.fromEntries(
       steps.flatMap((step, i) => (statusAt.has(i) ? [[stepRef(step, i), { status: statusAt.get(i) }]] : [])),
@@ -251,8 +284,8 @@ export function advanceRun(
       if (opensAt > now) return stop({ kind: 'recheck', stepIndex: index, at: opensAt });
     }
     if (part?.condition) {
-      const underWay = [...statusAt].some(([at, status]) => at < index && UNDER_WAY.includes(status));
-      if (underWay) return stop({ kind: 'recheck', stepIndex: index, at: now + RECHECK_MS });
+      const recheckAt = outcomesDueAt(index);
+      if (recheckAt !== undefined) return stop({ kind: 'recheck', stepIndex: index, at: recheckAt });
       let passes: boolean;
       try {
         passes = renderRunPart(part.condition, scope()) === '1';

@@ -60,8 +60,11 @@ export interface ClaimedRun {
   subscriber: Subscriber | null;
   data: Record<string, unknown>;
   digest: DigestContext | null;
-  /** The run's messages, one per sending step. */
-  messages: { id: string; stepIndex: number; status: MessageStatus }[];
+  /**
+   * The run's messages, one per sending step. `failedAttempts` tells a message that is `retrying`
+   * after a failed attempt (> 0) from one only deferred so far (0: quiet hours, a busy destination).
+   */
+  messages: { id: string; stepIndex: number; status: MessageStatus; failedAttempts: number }[];
 }
 
 /** A digest whose window is over, to close (RunStore.closeDigests). */

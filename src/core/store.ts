@@ -207,11 +207,16 @@ export interface JobCompletion {
   /** For `retrying`: when the job is due again. */
   retryAt?: number;
   /**
-   * For `retrying`: the message waited for a busy destination and nothing was sent. It is not a
-   * failed attempt: the retry schedule is not advanced, and the claim is not counted against the
-   * job (claims count deliveries that never came back).
+   * For `retrying`: the message waited (for quiet hours or a busy destination) and nothing was
+   * sent. It is not a failed attempt: the retry schedule is not advanced, and the claim is not
+   * counted against the job (claims count deliveries that never came back).
    */
   deferred?: boolean;
+  /**
+   * Where it went, and what (the delivery log's recipient, subject and content). Absent or null:
+   * the store keeps what an earlier attempt recorded (a deferral dispatched nothing); only the
+   * erasure of a deleted subscriber clears them.
+   */
   recipient?: string | null;
   subject?: string | null;
   content?: MessageContent | null;

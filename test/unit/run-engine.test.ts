@@ -25,13 +25,20 @@ function version(steps: WorkflowStep[]): WorkflowVersion {
 
 function run(
   steps: WorkflowStep[],
-  over: Partial<ClaimedRun> & { statuses?: (MessageStatus | undefined)[] } = {},
+  over: Partial<ClaimedRun> & { statuses?: (MessageStatus | undefined)[]; failedAttempts?: number[] } = {},
 ): ClaimedRun {
-  const { statuses = [], ...rest } = over;
+  const { statuses = [], failedAttempts = [], ...rest } = over;
   const messages = steps.flatMap((step, i) =>
     ['delay', 'digest', 'throttle'].includes(step.type)
       ? []
-      : [{ id: `msg_${i}`, stepIndex: i, status: statuses[i] ?? ('pending' as MessageStatus) }],
+      : [
+          {
+            id: `msg_${i}`,
+            stepIndex: i,
+            status: statuses[i] ?? ('pending' as MessageStatus),
+            failedAttempts: failedAttempts[i] ?? 0,
+          },
+        ],
   );
   return {
     kind: 'run',
@@ -215,6 +222,37 @@ describe('advanceRun', () => {
     });
     const morning = Date.parse('2027-06-01T09:00Z');
     expect(advance(steps, { stepIndex: 1, statuses: ['read'] }, morning).skipped).toHaveLength(1);
+  });
+
+  it('waits for a message only deferred (no attempt yet): until quiet hours end, or looks again soon', () => {
+    const steps = [email({ ref: 'mail' }), inApp({ if: 'steps.mail.status == "sent"' })];
+    const berlin = living('Europe/Berlin');
+    const quiet = { ...berlin.subscriber!, preferences: { quietHours: { start: '22:00', end: '08:00' } } };
+    // Saturday 23:30 CET, the night Berlin moves to CEST: quiet until 08:00 CEST (06:00Z).
+    const night = Date.parse('2027-03-27T22:30Z');
+    const held = advance(steps, { subscriber: quiet, stepIndex: 1, statuses: ['retrying'] }, night);
+    expect(held).toMatchObject({ skipped: [], dispatched: [] });
+    expect(held.next).toEqual({ kind: 'recheck', stepIndex: 1, at: Date.parse('2027-03-28T06:00Z') });
+    // Deferred outside quiet hours (a busy destination, or quiet hours since removed): soon.
+    const busy = advance(steps, { ...berlin, stepIndex: 1, statuses: ['retrying'] }, night);
+    expect(busy.next).toEqual({ kind: 'recheck', stepIndex: 1, at: night + RECHECK_MS });
+    // A critical workflow's sends are not held by quiet hours: a deferral there is a busy destination.
+    const critical = advanceRun(
+      run(steps, { subscriber: quiet, stepIndex: 1, statuses: ['retrying'] }),
+      { ...version(steps), critical: true },
+      compileRunParts(steps),
+      'wrk_1',
+      night,
+    );
+    expect(critical.next).toEqual({ kind: 'recheck', stepIndex: 1, at: night + RECHECK_MS });
+    // After a failed attempt, `retrying` is an outcome the condition reads.
+    const failed = advance(
+      steps,
+      { subscriber: quiet, stepIndex: 1, statuses: ['retrying'], failedAttempts: [1] },
+      night,
+    );
+    expect(failed.skipped).toEqual([{ messageId: 'msg_1', reason: 'condition not met: steps.mail.status == "sent"' }]);
+    expect(advance(steps, { stepIndex: 1, statuses: ['sent'] }, night).dispatched).toEqual(['msg_1']);
   });
 
   it('closes a scheduled digest at the next local time, on both sides of a change', () => {

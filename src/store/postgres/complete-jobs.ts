@@ -221,7 +221,9 @@ const WOKEN = `woken AS (
  * gives that order for free). LATERAL keeps it one subscribers_pkey probe per message: as a plain
  * join, the planner hashed the whole subscribers table while it was small (docs/query-plans.md).
  * The CTEs write disjoint rows: retried jobs are updated, finished ones deleted. A deferred retry
- * (the message waited for a busy destination) neither counts as a failed attempt nor as a claim. `= ANY(ARRAY(…))`
+ * (the message waited for quiet hours or a busy destination) neither counts as a failed attempt nor
+ * as a claim. An outcome that names no recipient, subject or content (a deferral dispatched nothing)
+ * keeps what an earlier attempt recorded; only an erasure clears them. `= ANY(ARRAY(…))`
  * keeps the deletes on dev_mail_by_message and jobs_pkey (an IN subquery let the planner scan dev_mail).
  * Only a run with a completion that may wake a run takes the statement with WOKEN (and $21): the
  * common one stays as it was.
@@ -262,7 +264,7 @@ const completeStatement = (waking: boolean) => `
   ), retried AS (
     UPDATE messages SET status = 'retrying',
       reason = CASE WHEN v.erased THEN NULL ELSE v.reason END,
-      recipient = CASE WHEN v.erased THEN NULL ELSE v.recipient END,
+      recipient = CASE WHEN v.erased THEN NULL ELSE COALESCE(v.recipient, messages.recipient) END,
       attempt_count = attempt_count + v.attempted, failed_attempts = failed_attempts + (NOT v.deferred)::int,
       updated_at = v.at
     FROM v JOIN held ON held.id = v.job_id
@@ -272,9 +274,9 @@ const completeStatement = (waking: boolean) => `
   )
   UPDATE messages SET status = v.status,
     reason = CASE WHEN v.erased THEN NULL ELSE v.reason END,
-    recipient = CASE WHEN v.erased THEN NULL ELSE v.recipient END,
-    subject = CASE WHEN v.erased THEN NULL ELSE v.subject END,
-    content = CASE WHEN v.erased THEN NULL ELSE v.content END,
+    recipient = CASE WHEN v.erased THEN NULL ELSE COALESCE(v.recipient, messages.recipient) END,
+    subject = CASE WHEN v.erased THEN NULL ELSE COALESCE(v.subject, messages.subject) END,
+    content = CASE WHEN v.erased THEN NULL ELSE COALESCE(v.content, messages.content) END,
     provider_message_id = v.provider_message_id,
     attempt_count = attempt_count + v.attempted,
     failed_attempts = failed_attempts + (v.attempted > 0 AND v.status <> 'sent')::int,

@@ -70,10 +70,10 @@ interface ClaimedTimerRow extends SubscriberRow {
 
 /** The claimed runs' messages, one messages_by_run probe per run. */
 const RUN_MESSAGES = `
-  SELECT u.run_id, m.id, m.step_index, m.status
+  SELECT u.run_id, m.id, m.step_index, m.status, m.failed_attempts
   FROM unnest($1::text[], $2::text[], $3::text[]) AS u(run_id, trigger_id, subscriber_id)
   CROSS JOIN LATERAL (
-    SELECT id, step_index, status FROM messages m
+    SELECT id, step_index, status, failed_attempts FROM messages m
     WHERE m.trigger_id = u.trigger_id AND m.subscriber_id = u.subscriber_id
     ORDER BY m.step_index
   ) m`;
@@ -202,6 +202,7 @@ export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore
           id: string;
           step_index: number;
           status: MessageStatus;
+          failed_attempts: number;
         }>({
           name: 'herald_claimed_run_messages',
           text: RUN_MESSAGES,
@@ -209,7 +210,7 @@ export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore
         });
         for (const m of messages) {
           const list = messagesOf.get(m.run_id) ?? [];
-          list.push({ id: m.id, stepIndex: m.step_index, status: m.status });
+          list.push({ id: m.id, stepIndex: m.step_index, status: m.status, failedAttempts: m.failed_attempts });
           messagesOf.set(m.run_id, list);
         }
       }

@@ -13,9 +13,14 @@ export function prepareCompleteJobs(db: Database) {
   const insertAttempt = db.prepare(`
     INSERT INTO attempts (message_id, at, outcome, detail, duration_ms, integration_id, provider)
     VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  // An outcome that does not name a recipient, subject or content keeps what an earlier attempt
+  // recorded (a retry, then skipped by the preferences); only an erasure clears them.
   const finishMessage = db.prepare(`
-    UPDATE messages SET status = @status, reason = @reason, recipient = @recipient, subject = @subject,
-      content = @content, provider_message_id = @providerMessageId,
+    UPDATE messages SET status = @status, reason = @reason,
+      recipient = CASE WHEN @erase THEN NULL ELSE COALESCE(@recipient, recipient) END,
+      subject = CASE WHEN @erase THEN NULL ELSE COALESCE(@subject, subject) END,
+      content = CASE WHEN @erase THEN NULL ELSE COALESCE(@content, content) END,
+      provider_message_id = @providerMessageId,
       attempt_count = attempt_count + @attempted, failed_attempts = failed_attempts + @failed,
       sent_at = @sentAt, updated_at = @at
     WHERE id = @messageId`);
@@ -30,14 +35,16 @@ export function prepareCompleteJobs(db: Database) {
     )
     .pluck();
   const deleteDevMail = db.prepare('DELETE FROM dev_mail WHERE message_id = ?');
-  // A deferred retry (the message waited for a busy destination, nothing was sent) counts neither
-  // as a claim of the job nor as a failed attempt of the message.
+  // A deferred retry (the message waited for quiet hours or a busy destination, nothing was sent)
+  // counts neither as a claim of the job nor as a failed attempt of the message. A retry that names
+  // no recipient (a deferral: nothing was dispatched) keeps the one an earlier attempt recorded.
   const rescheduleJob = db.prepare(`
     UPDATE jobs SET available_at = ?, locked_by = NULL, claims = claims - ? WHERE id = ? AND locked_by = ?`);
   const retryMessage = db.prepare(`
-    UPDATE messages SET status = 'retrying', reason = ?, recipient = ?, attempt_count = attempt_count + ?,
-      failed_attempts = failed_attempts + ?, updated_at = ?
-    WHERE id = ?`);
+    UPDATE messages SET status = 'retrying', reason = @reason,
+      recipient = CASE WHEN @erase THEN NULL ELSE COALESCE(@recipient, recipient) END,
+      attempt_count = attempt_count + @attempted, failed_attempts = failed_attempts + @failed, updated_at = @at
+    WHERE id = @messageId`);
 
   // A run whose condition waits for this outcome looks again now rather than at its recheck.
   const wakeRun = db.prepare(`
@@ -81,8 +88,15 @@ export function prepareCompleteJobs(db: Database) {
         const deferred = c.deferred === true ? 1 : 0;
         const held = rescheduleJob.run(c.retryAt ?? c.at, deferred, c.jobId, c.workerId).changes > 0;
         if (held) {
-          const reason = erase ? null : c.reason;
-          retryMessage.run(reason, erase ? null : (c.recipient ?? null), attempted, 1 - deferred, c.at, c.messageId);
+          retryMessage.run({
+            messageId: c.messageId,
+            reason: erase ? null : c.reason,
+            recipient: c.recipient ?? null,
+            erase: erase ? 1 : 0,
+            attempted,
+            failed: 1 - deferred,
+            at: c.at,
+          });
           if (c.wakeRun && !c.deferred) wakeRun.run({ run: c.wakeRun, at: c.at });
         }
         continue;
@@ -91,9 +105,10 @@ export function prepareCompleteJobs(db: Database) {
         messageId: c.messageId,
         status: c.status,
         reason: erase ? null : c.reason,
-        recipient: erase ? null : (c.recipient ?? null),
-        subject: erase ? null : (c.subject ?? null),
-        content: c.content && !erase ? packContent(c.content) : null,
+        recipient: c.recipient ?? null,
+        subject: c.subject ?? null,
+        content: c.content ? packContent(c.content) : null,
+        erase: erase ? 1 : 0,
         providerMessageId: c.providerMessageId ?? null,
         attempted,
         failed: attempted > 0 && c.status !== 'sent' ? 1 : 0,

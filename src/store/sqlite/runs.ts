@@ -56,7 +56,8 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
     WHERE r.id IN (SELECT value FROM json_each(?))`);
   // messages_by_run
   const runMessages = db.prepare(`
-    SELECT id, step_index, status FROM messages WHERE trigger_id = ? AND subscriber_id = ? ORDER BY step_index`);
+    SELECT id, step_index, status, failed_attempts FROM messages WHERE trigger_id = ? AND subscriber_id = ?
+    ORDER BY step_index`);
   const deleteTimer = db.prepare('DELETE FROM run_timers WHERE id = ?');
   const heldTimer = db.prepare('SELECT 1 FROM run_timers WHERE id = ? AND locked_by = ?').pluck();
   const setTimer = db.prepare(`
@@ -161,6 +162,7 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
         id: string;
         step_index: number;
         status: MessageStatus;
+        failed_attempts: number;
       }[];
       timers.push({
         kind: 'run',
@@ -175,7 +177,12 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
         subscriber: row.s_subscriber_id === null ? null : toSubscriber(row),
         data,
         digest: row.digest === null ? null : (JSON.parse(row.digest) as DigestContext),
-        messages: messages.map((m) => ({ id: m.id, stepIndex: m.step_index, status: m.status })),
+        messages: messages.map((m) => ({
+          id: m.id,
+          stepIndex: m.step_index,
+          status: m.status,
+          failedAttempts: m.failed_attempts,
+        })),
       } satisfies ClaimedRun);
     }
     return timers;

@@ -115,6 +115,74 @@ export function describeJobsContract(name: string, open: OpenStore) {
       await close();
     });
 
+    it('keeps the recipient an earlier attempt recorded through deferrals and outcomes that name none', async () => {
+      const { store, environmentId, close } = await open();
+      await seedMessages(store, environmentId, 2);
+      const completion = (job: ClaimedJob, at: number, fields: Partial<JobCompletion>): JobCompletion => ({
+        jobId: job.jobId,
+        workerId: 'w1',
+        messageId: job.messageId,
+        at,
+        attempts: [],
+        status: 'retrying',
+        reason: null,
+        retryAt: at + 1_000,
+        ...fields,
+      });
+      const failedOnce = (job: ClaimedJob, at: number) =>
+        completion(job, at, {
+          attempts: [{ outcome: 'retry', detail: '451 later', durationMs: 1 }],
+          reason: '451 later',
+          recipient: job.subscriber!.email,
+        });
+      const [a, b] = await store.claimJobs('w1', 2, T0, LEASE);
+      await store.completeJobs([failedOnce(a!, T0 + 1), failedOnce(b!, T0 + 1)]);
+      let at = T0 + 1_001;
+      // Held by quiet hours (no recipient known: nothing was dispatched), then by a busy
+      // destination that names none either: neither clears what the attempt recorded.
+      for (const recipient of [undefined, null]) {
+        const jobs = await store.claimJobs('w1', 2, at, LEASE);
+        expect(jobs).toHaveLength(2);
+        const reason = 'deferred by quiet hours (22:00–08:00 Europe/Berlin) until 2027-03-28T08:00+02:00';
+        await store.completeJobs(
+          jobs.map((job) =>
+            completion(job, at, { reason, deferred: true, ...(recipient !== undefined && { recipient }) }),
+          ),
+        );
+        for (const job of jobs) {
+          expect(await store.getMessage(environmentId, job.messageId)).toMatchObject({
+            status: 'retrying',
+            reason,
+            recipient: job.subscriber!.email,
+            attemptCount: 1,
+          });
+        }
+        at += 1_000;
+      }
+      const jobs = await store.claimJobs('w1', 2, at, LEASE);
+      const byId = new Map(jobs.map((job) => [job.messageId, job]));
+      const [first, second] = [byId.get(a!.messageId)!, byId.get(b!.messageId)!];
+      await store.completeJobs([
+        sent(first, at, '250 ok', 'hello', 3),
+        // A final outcome that names no recipient (the preferences turned it off) keeps it too.
+        { ...completion(second, at, { status: 'skipped', reason: 'email off for workflow w' }), retryAt: undefined },
+      ]);
+      expect(await store.getMessage(environmentId, first.messageId)).toMatchObject({
+        status: 'sent',
+        recipient: first.subscriber!.email,
+        subject: 'hello',
+        content: { html: null, text: 'body of hello' },
+        attemptCount: 2,
+      });
+      expect(await store.getMessage(environmentId, second.messageId)).toMatchObject({
+        status: 'skipped',
+        reason: 'email off for workflow w',
+        recipient: second.subscriber!.email,
+        attemptCount: 1,
+      });
+      await close();
+    });
+
     it('extends the leases a worker still holds, and only those', async () => {
       const { store, environmentId, close } = await open();
       await seedMessages(store, environmentId, 2);

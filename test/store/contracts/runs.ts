@@ -188,8 +188,8 @@ export function describeRunsContract(name: string, open: OpenStore) {
         data: { order: 7 },
         digest: null,
         messages: [
-          { id: plan.messages[0]!.id, stepIndex: 0, status: 'queued' },
-          { id: plan.messages[1]!.id, stepIndex: 2, status: 'pending' },
+          { id: plan.messages[0]!.id, stepIndex: 0, status: 'queued', failedAttempts: 0 },
+          { id: plan.messages[1]!.id, stepIndex: 2, status: 'pending', failedAttempts: 0 },
         ],
       });
       expect(runs.find((r) => r.runId === plan.runs[1]!.id)?.subscriber?.subscriberId).toBe('b');
@@ -326,6 +326,44 @@ export function describeRunsContract(name: string, open: OpenStore) {
       // y's timer is held (no due time shown, not claimable before its lease ends); z sleeps on.
       expect((await runOf(store, env, waits, 'y')).dueAt).toBeNull();
       expect(await runOf(store, env, sleeps)).toMatchObject({ state: 'waiting', dueAt: T0 + HOUR });
+      await close();
+    });
+
+    it("hands the engine each message's failed attempts: none while only deferred, then counted", async () => {
+      const { store, environmentId: env, close } = await open();
+      const conditional = await saveWorkflow(store, env, 'cond', [
+        email({ ref: 'a' }),
+        email({ ref: 'b', if: "steps.a.status == 'sent'" }),
+      ]);
+      await trigger(store, env, conditional, ['x'], T0);
+      const messagesSeen = async (at: number) => {
+        const [run] = await claimRuns(store, 'w1', at);
+        await store.advanceRuns([await decide(store, run!, 'w1', at)], at);
+        return run!.messages.map((m) => [m.status, m.failedAttempts]);
+      };
+      const retry = (job: ClaimedJob, at: number, deferred: boolean): JobCompletion => ({
+        ...completion(job, at),
+        status: 'retrying',
+        attempts: deferred ? [] : [{ outcome: 'retry', detail: '451 later', durationMs: 1 }],
+        reason: deferred ? 'deferred by quiet hours' : '451 later',
+        retryAt: at + 1,
+        deferred,
+      });
+      let at = T0;
+      const [first] = await store.claimJobs('j', 1, at, LEASE);
+      await store.completeJobs([retry(first!, at, true)]);
+      at += RECHECK_MS;
+      expect(await messagesSeen(at)).toEqual([
+        ['retrying', 0],
+        ['pending', 0],
+      ]);
+      const [second] = await store.claimJobs('j', 1, at, LEASE);
+      await store.completeJobs([retry(second!, at, false)]);
+      at += RECHECK_MS;
+      expect(await messagesSeen(at)).toEqual([
+        ['retrying', 1],
+        ['pending', 0],
+      ]);
       await close();
     });
 
