@@ -80,7 +80,13 @@ describe('SMTP delivery', () => {
       expect(mail!.parsed.to).toMatchObject({ value: [{ address }] });
 
       const message = await messageWithStatus(h, id, 'sent');
-      expect(message).toMatchObject({ recipient: address, attemptCount: 1, reason: null });
+      // The provider's id for it is the Message-ID the email carries, not one nodemailer made up.
+      expect(message).toMatchObject({
+        recipient: address,
+        attemptCount: 1,
+        reason: null,
+        providerMessageId: `<${id}@${ID_DOMAIN}>`,
+      });
       expect(message.subject).toBe(i === 0 ? 'Welcome Ada' : 'Welcome Bob');
       expect(message.sentAt).toEqual(expect.any(Number));
       expect(message.attempts.map((a: any) => a.outcome)).toEqual(['sent']);

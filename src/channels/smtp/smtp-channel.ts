@@ -59,11 +59,14 @@ export function createSmtpChannel(options: SmtpChannelOptions): EmailChannel {
     provider: 'smtp',
 
     async send(email: EmailMessage, signal: AbortSignal): Promise<DeliveryOutcome> {
-      const { raw } = composeEmail(email, options.from);
+      const { raw, headers } = composeEmail(email, options.from);
       // The signal cancels the send inside nodemailer too (dequeued, or its connection closed):
       // a send merely abandoned here would still go out later and then again on retry.
-      // `signal` is nodemailer ≥ 10.5; @types/nodemailer does not declare it yet.
-      const mail = { envelope: { from: options.from.address, to: [email.to] }, raw, signal };
+      // `signal` is nodemailer ≥ 10.5; @types/nodemailer does not declare it yet. `messageId` is the
+      // one in `raw`: nodemailer reports it back instead of making up (and drawing random bytes
+      // for) one of its own that the email does not carry.
+      const envelope = { from: options.from.address, to: [email.to] };
+      const mail = { envelope, raw, messageId: headers['Message-ID'], signal };
       const sending = transport.sendMail(mail as Parameters<Transporter['sendMail']>[0]);
       let onAbort: (() => void) | undefined;
       const aborted = new Promise<DeliveryOutcome>((resolve) => {
