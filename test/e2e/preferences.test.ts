@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/core/clock.js';
 import { createInboxToken } from '../../src/core/inbox-credentials.js';
 import { expectProblem } from '../support/expect-problem.js';
 import { call, startTestHerald, type TestHerald } from '../support/herald.js';
 import { inboxClient, inboxSecret } from '../support/inbox.js';
 import { waitFor } from '../support/wait-for.js';
+import { testClock } from '../support/test-clock.js';
 
 // Preferences through the public API: a workflow's category, critical flag and channel defaults;
 // a subscriber's preferences, set by a key holder or by the subscriber from the browser; and what
@@ -12,18 +12,8 @@ import { waitFor } from '../support/wait-for.js';
 
 const HOUR = 3_600_000;
 
-function movableClock(): Clock & { advance(ms: number): void } {
-  let offset = 0;
-  return {
-    now: () => Date.now() + offset,
-    advance(ms) {
-      offset += ms;
-    },
-  };
-}
-
 let h: TestHerald;
-const clock = movableClock();
+const clock = testClock();
 beforeAll(async () => {
   h = await startTestHerald({ 'retry-schedule': '50ms' }, { clock });
 });

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/core/clock.js';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { waitFor } from '../support/wait-for.js';
+import { testClock } from '../support/test-clock.js';
 
 // Quiet hours (a subscriber's preferences, in their time zone) through the public API, on the
 // nights of 2027 when Berlin and New York change their clocks. Herald reads time only from the
@@ -17,22 +17,12 @@ import { waitFor } from '../support/wait-for.js';
 const iso = (text: string) => Date.parse(text);
 const QUIET = { start: '22:00', end: '08:00' };
 
-function settableClock(): Clock & { set(at: number): void } {
-  let offset = 0;
-  return {
-    now: () => Date.now() + offset,
-    set(at) {
-      offset = at - Date.now();
-    },
-  };
-}
-
 let h: TestHerald;
 let sink: SmtpSink;
 let hooks: Server;
 let hookUrl: string;
 const hookCalls: string[] = [];
-const clock = settableClock();
+const clock = testClock();
 /** While true, the SMTP server answers the first delivery of each message with a 451. */
 let refusingFirstAttempts = false;
 

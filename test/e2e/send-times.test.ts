@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/core/clock.js';
 import { expectProblem } from '../support/expect-problem.js';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
 import { waitFor } from '../support/wait-for.js';
+import { testClock } from '../support/test-clock.js';
 
 // Send windows and digest schedules in the subscriber's time zone, through the public API, across
 // the daylight-saving changes of 2027. Herald reads time only from the clock the test holds, and
@@ -11,18 +11,8 @@ import { waitFor } from '../support/wait-for.js';
 
 const iso = (text: string) => Date.parse(text);
 
-function settableClock(): Clock & { set(at: number): void } {
-  let offset = 0;
-  return {
-    now: () => Date.now() + offset,
-    set(at) {
-      offset = at - Date.now();
-    },
-  };
-}
-
 let h: TestHerald;
-const clock = settableClock();
+const clock = testClock();
 
 beforeAll(async () => {
   clock.set(iso('2027-03-01T00:00Z'));

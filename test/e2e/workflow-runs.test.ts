@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/core/clock.js';
 import { newId } from '../../src/core/ids.js';
 import { expectProblem } from '../support/expect-problem.js';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
 import { inboxClient } from '../support/inbox.js';
 import { waitFor } from '../support/wait-for.js';
+import { testClock } from '../support/test-clock.js';
 
 // Workflow runs through the public API: ordered steps, conditions, delays, digests, throttles,
 // sendAt and cancellation. Time moves by a clock the test holds (Herald reads time only from it),
@@ -13,18 +13,8 @@ import { waitFor } from '../support/wait-for.js';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-function movableClock(): Clock & { advance(ms: number): void } {
-  let offset = 0;
-  return {
-    now: () => Date.now() + offset,
-    advance(ms) {
-      offset += ms;
-    },
-  };
-}
-
 let h: TestHerald;
-const clock = movableClock();
+const clock = testClock();
 
 beforeAll(async () => {
   h = await startTestHerald({ 'retry-schedule': '50ms' }, { clock });
