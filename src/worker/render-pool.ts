@@ -3,14 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { RenderRequest } from '../core/deliver-job.js';
-import {
-  compileSteps,
-  renderFailure,
-  renderStep,
-  rendersInBoundedTime,
-  type CompiledStep,
-  type RenderOutcome,
-} from '../core/templates.js';
+import type { RenderOutcome } from '../core/templates.js';
+import { createInPlaceRenderer } from './render-in-place.js';
 import { cpuMsBetween, threadCpuMs } from './thread-cpu.js';
 import {
   PROGRESS_CPU,
@@ -106,7 +100,7 @@ function threadScript(): URL {
  * Renders templates in worker threads, so a template that runs away holds a thread, never the
  * event loop that serves the API and drives every other delivery.
  *
- * - A step whose templates are only text and value outputs renders in place (renderInPlace).
+ * - A step whose templates are only text and value outputs renders in place (render-in-place.ts).
  * - Renders requested in one turn of the event loop (a claim batch) go out as one message per
  *   thread; a thread compiles each workflow version once and keeps it.
  * - Each render has a hard limit. Liquid's own limit stops most runaways inside the thread; one
@@ -122,6 +116,7 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
   const maxBatch = Math.max(1, options.maxBatch ?? MAX_BATCH);
   const hardMs = hardLimitMs(timeoutMs);
   const suspectThreads = Math.max(1, size - 1);
+  const renderInPlace = createInPlaceRenderer(timeoutMs, VERSIONS_PER_THREAD);
   const threads: Thread[] = [];
   const queue: Pending[] = [];
   const suspectQueue: Pending[] = [];
@@ -368,42 +363,6 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
 
   function rejectAll(error: Error): void {
     for (const pending of [...queue.splice(0), ...suspectQueue.splice(0)]) pending.reject(error);
-  }
-
-  /**
-   * Steps that render in bounded time (rendersInBoundedTime), compiled, by version and step index;
-   * null for a step that goes to a thread. A hop to a thread costs the event loop more than such
-   * a render (structured clone both ways, a wake-up per batch), and they cannot run away.
-   */
-  const inPlace = new Map<string, (CompiledStep | null)[]>();
-
-  function renderInPlace(request: RenderRequest): RenderOutcome | undefined {
-    const { versionId, steps } = request.workflow;
-    let compiled = inPlace.get(versionId);
-    if (!compiled) {
-      if (inPlace.size >= VERSIONS_PER_THREAD) inPlace.delete(inPlace.keys().next().value!);
-      compiled = [];
-      inPlace.set(versionId, compiled);
-    }
-    let step = compiled[request.stepIndex];
-    if (step === undefined) {
-      const source = steps[request.stepIndex];
-      step = null;
-      if (source && rendersInBoundedTime(source)) {
-        try {
-          step = compileSteps([source])[0]!;
-        } catch {
-          // A thread reports the error, as for any step whose templates do not compile.
-        }
-      }
-      compiled[request.stepIndex] = step;
-    }
-    if (step === null) return undefined;
-    try {
-      return { status: 'rendered', rendered: renderStep(step, request.context, { renderLimitMs: timeoutMs }) };
-    } catch (error) {
-      return renderFailure(error, timeoutMs);
-    }
   }
 
   return {
