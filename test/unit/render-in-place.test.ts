@@ -2,6 +2,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rendersInBoundedTime } from '../../src/core/templates.js';
 import type { WorkflowStep } from '../../src/core/types.js';
+import { IN_PLACE_MAX_CHARS } from '../../src/worker/render-in-place.js';
 import { createRenderPool, type RenderPool } from '../../src/worker/render-pool.js';
 
 // Steps whose templates are literal text and value outputs render on the caller's thread: the hop
@@ -64,5 +65,23 @@ describe('render pool', () => {
       rendered: { type: 'email', subject: 'Hi Ann <3', html: '<p>Hello Ann &lt;3</p>', text: 'Hello Ann <3' },
     });
     expect(threaded).toEqual(flat);
+  });
+
+  it('sends a bounded step to a thread when its data or its template is large (it would hold the event loop)', async () => {
+    pool = createRenderPool({ threads: 1, timeoutMs: 250, logger: pino({ level: 'silent' }) });
+    const step = email('<p>{{ data.note }}</p>');
+    const small = { ...request([step], 'v1'), context: { ...request([step], 'v1').context, data: { note: 'x' } } };
+    expect(await pool.render(small)).toMatchObject({ status: 'rendered' });
+    expect(pool.stats().threads).toBe(0);
+    const note = 'y'.repeat(IN_PLACE_MAX_CHARS);
+    const large = { ...small, context: { ...small.context, data: { note } } };
+    expect(await pool.render(large)).toMatchObject({ status: 'rendered', rendered: { text: note } });
+    expect(pool.stats().threads).toBe(1);
+
+    await pool.close();
+    pool = createRenderPool({ threads: 1, timeoutMs: 250, logger: pino({ level: 'silent' }) });
+    const long = email(`<p>${'z'.repeat(IN_PLACE_MAX_CHARS)}</p>`);
+    expect(await pool.render(request([long], 'v2'))).toMatchObject({ status: 'rendered' });
+    expect(pool.stats().threads).toBe(1);
   });
 });
