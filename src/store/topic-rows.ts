@@ -1,4 +1,4 @@
-import type { FanoutProgress, FanoutState } from '../core/runs.js';
+import type { ClaimedFanout, FanoutProgress, FanoutState } from '../core/runs.js';
 import type { Topic, TopicMember } from '../core/topics.js';
 
 // Topics, their members and fan-outs as both stores read them.
@@ -44,3 +44,29 @@ export function toFanoutProgress(row: FanoutRow): FanoutProgress | null {
     finishedAt: row.fanout_finished_at,
   };
 }
+
+/** A running fan-out as a claim reads it, with its trigger's columns. */
+export interface ClaimedFanoutRow {
+  trigger_id: string;
+  environment_id: string;
+  topics: string;
+  cursor: string;
+  workflow_key: string;
+  workflow_version_id: string;
+  send_at: number | null;
+  actor_id: string | null;
+}
+
+/** A claimed fan-out with `members`, its next page; its timer has the trigger's id. */
+export const toClaimedFanout = (row: ClaimedFanoutRow, members: string[]): ClaimedFanout => ({
+  kind: 'fanout',
+  timerId: row.trigger_id,
+  triggerId: row.trigger_id,
+  environmentId: row.environment_id,
+  workflowKey: row.workflow_key,
+  workflowVersionId: row.workflow_version_id,
+  sendAt: row.send_at,
+  actorId: row.actor_id,
+  cursor: row.cursor,
+  members,
+});

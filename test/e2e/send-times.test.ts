@@ -3,6 +3,7 @@ import { expectProblem } from '../support/expect-problem.js';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
 import { waitFor } from '../support/wait-for.js';
 import { testClock } from '../support/test-clock.js';
+import { workflowCalls } from '../support/workflow-calls.js';
 
 // Send windows and digest schedules in the subscriber's time zone, through the public API, across
 // the daylight-saving changes of 2027. Herald reads time only from the clock the test holds, and
@@ -23,20 +24,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function saveWorkflow(key: string, steps: unknown[]) {
-  const res = await h.api('PUT', `/v1/workflows/${key}`, { steps });
-  expect(res.status, res.text).toBe(200);
-}
-
-async function trigger(key: string, body: Record<string, unknown>) {
-  const res = await h.api('POST', `/v1/workflows/${key}/trigger`, body);
-  expect(res.status, res.text).toBe(202);
-  return res.body as { triggerId: string; messageIds: string[] };
-}
-
-async function message(id: string) {
-  return (await h.api('GET', `/v1/messages/${id}`)).body;
-}
+const { saveWorkflow, trigger, message } = workflowCalls(() => h);
 
 async function sent(id: string) {
   return waitFor(

@@ -5,6 +5,7 @@ import { startTestHerald, type TestHerald } from '../support/herald.js';
 import { inboxClient } from '../support/inbox.js';
 import { waitFor } from '../support/wait-for.js';
 import { testClock } from '../support/test-clock.js';
+import { workflowCalls } from '../support/workflow-calls.js';
 
 // Workflow runs through the public API: ordered steps, conditions, delays, digests, throttles,
 // sendAt and cancellation. Time moves by a clock the test holds (Herald reads time only from it),
@@ -23,20 +24,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function saveWorkflow(key: string, steps: unknown[]) {
-  const res = await h.api('PUT', `/v1/workflows/${key}`, { steps });
-  expect(res.status, res.text).toBe(200);
-}
-
-async function trigger(key: string, body: Record<string, unknown>) {
-  const res = await h.api('POST', `/v1/workflows/${key}/trigger`, body);
-  expect(res.status, res.text).toBe(202);
-  return res.body as { triggerId: string; messageIds: string[] };
-}
-
-async function message(id: string) {
-  return (await h.api('GET', `/v1/messages/${id}`)).body;
-}
+const { saveWorkflow, trigger, message } = workflowCalls(() => h);
 
 async function statusOf(id: string): Promise<string> {
   return (await message(id)).status;

@@ -3,6 +3,7 @@ import { FANOUT_PAGE_SIZE } from '../../core/fan-out.js';
 import type { ClaimedFanout, FanoutAdvance, FanoutWorkResult } from '../../core/runs.js';
 import { appendMessagesAndCommit } from './commit-trigger.js';
 import { inTransactionCommittedBy } from './connection.js';
+import { toClaimedFanout, type ClaimedFanoutRow } from '../topic-rows.js';
 
 /** The claimed fan-outs still running, with what planning a page needs (triggers_pkey). */
 const CLAIMED_FANOUTS = `
@@ -30,16 +31,11 @@ const NEXT_MEMBERS = `
  */
 export async function claimedFanouts(pool: pg.Pool, timerIds: string[], workerId: string): Promise<ClaimedFanout[]> {
   if (timerIds.length === 0) return [];
-  const { rows } = await pool.query<{
-    trigger_id: string;
-    environment_id: string;
-    topics: string;
-    cursor: string;
-    workflow_key: string;
-    workflow_version_id: string;
-    send_at: number | null;
-    actor_id: string | null;
-  }>({ name: 'herald_claimed_fanouts', text: CLAIMED_FANOUTS, values: [timerIds] });
+  const { rows } = await pool.query<ClaimedFanoutRow>({
+    name: 'herald_claimed_fanouts',
+    text: CLAIMED_FANOUTS,
+    values: [timerIds],
+  });
   const running = new Set(rows.map((row) => row.trigger_id));
   const over = timerIds.filter((id) => !running.has(id));
   if (over.length > 0) {
@@ -52,18 +48,12 @@ export async function claimedFanouts(pool: pg.Pool, timerIds: string[], workerId
       text: NEXT_MEMBERS,
       values: [row.environment_id, JSON.parse(row.topics) as string[], row.cursor, FANOUT_PAGE_SIZE],
     });
-    fanouts.push({
-      kind: 'fanout',
-      timerId: row.trigger_id,
-      triggerId: row.trigger_id,
-      environmentId: row.environment_id,
-      workflowKey: row.workflow_key,
-      workflowVersionId: row.workflow_version_id,
-      sendAt: row.send_at,
-      actorId: row.actor_id,
-      cursor: row.cursor,
-      members: members.map((m) => m.subscriber_id),
-    });
+    fanouts.push(
+      toClaimedFanout(
+        row,
+        members.map((m) => m.subscriber_id),
+      ),
+    );
   }
   return fanouts;
 }

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { FANOUT_PAGE_SIZE } from '../../core/fan-out.js';
 import type { ClaimedFanout, FanoutAdvance, FanoutWorkResult } from '../../core/runs.js';
+import { toClaimedFanout, type ClaimedFanoutRow } from '../topic-rows.js';
 import { prepareWriteRuns } from './write-runs.js';
 
 /** UTF-8 byte order, as SQLite compares text: JavaScript's `<` compares UTF-16 code units. */
@@ -43,19 +44,7 @@ export function prepareSqliteFanouts(db: Database) {
    * each topic after the cursor, merged. Undefined (and the timer deleted) when it is no longer running.
    */
   function claimedFanout(timerId: string): ClaimedFanout | undefined {
-    const row = fanoutRow.get(timerId) as
-      | {
-          trigger_id: string;
-          environment_id: string;
-          topics: string;
-          cursor: string;
-          state: string;
-          workflow_key: string;
-          workflow_version_id: string;
-          send_at: number | null;
-          actor_id: string | null;
-        }
-      | undefined;
+    const row = fanoutRow.get(timerId) as (ClaimedFanoutRow & { state: string }) | undefined;
     if (!row || row.state !== 'running') {
       deleteTimer.run(timerId);
       return undefined;
@@ -66,18 +55,7 @@ export function prepareSqliteFanouts(db: Database) {
     );
     const members =
       pages.length === 1 ? pages[0]! : [...new Set(pages.flat())].sort(byteOrder).slice(0, FANOUT_PAGE_SIZE);
-    return {
-      kind: 'fanout',
-      timerId,
-      triggerId: row.trigger_id,
-      environmentId: row.environment_id,
-      workflowKey: row.workflow_key,
-      workflowVersionId: row.workflow_version_id,
-      sendAt: row.send_at,
-      actorId: row.actor_id,
-      cursor: row.cursor,
-      members,
-    };
+    return toClaimedFanout(row, members);
   }
 
   /** Writes pages whose fan-out the worker still holds at the cursor it planned from (in the writer). */
