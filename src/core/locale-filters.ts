@@ -123,7 +123,13 @@ function formatNumberFilter(this: FilterThis, value: unknown, ...args: unknown[]
       maxFractionDigits = digits as number;
     } else warn(locale, `format_number: ${quote(digits)} is not a number of decimals (0–20)`);
   }
-  return formatted(this, formatNumber(value, formatLocale(locale.chain), maxFractionDigits), value, 'format_number', locale);
+  return formatted(
+    this,
+    formatNumber(value, formatLocale(locale.chain), maxFractionDigits),
+    value,
+    'format_number',
+    locale,
+  );
 }
 
 function formatCurrencyFilter(this: FilterThis, value: unknown, ...args: unknown[]): unknown {

@@ -29,6 +29,9 @@ export const MAX_WARNINGS = 50;
 
 const PLURAL_CATEGORIES = new Set(['zero', 'one', 'two', 'few', 'many', 'other']);
 
+/** Characters that repeated placeholders may add to one message, beyond each variable's text once. */
+export const MAX_REPEATED_TEXT = 10_000;
+
 /** `{{ name }}`, `{{ order.id }}`, `{{ items.0 }}`: a path into the variables, nothing more. */
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*\}\}/g;
 
@@ -172,10 +175,41 @@ function text(value: unknown): string | undefined {
 }
 
 /**
+ * Fills a message's placeholders in one pass: a variable's text is never read for placeholders.
+ * Each variable's text is written in full the first time; repeats of variables add at most
+ * MAX_REPEATED_TEXT characters in all, so a message that names a large variable many times
+ * cannot multiply it.
+ */
+function interpolate(
+  message: string,
+  vars: Record<string, unknown>,
+  count: number | undefined,
+  tag: string,
+  key: string,
+  locale: RenderLocale,
+): string {
+  const written = new Set<string>();
+  let repeated = 0;
+  return message.replace(PLACEHOLDER, (_, path: string) => {
+    const value =
+      path === 'count' && count !== undefined ? numberFormat(tag).format(count) : text(readPath(vars, path));
+    if (value === undefined) {
+      warn(locale, `translation ${quote(key)} (${tag}): no text for {{ ${path} }}`);
+      return '';
+    }
+    if (!written.has(path)) written.add(path);
+    else if ((repeated += value.length) > MAX_REPEATED_TEXT) {
+      warn(locale, `translation ${quote(key)} (${tag}): repeats its variables past ${MAX_REPEATED_TEXT} characters`);
+      return '';
+    }
+    return value;
+  });
+}
+
+/**
  * A message for a key in the first locale of the chain that has it. Plural forms are chosen by
- * `count` under that locale's plural rules; `{{ path }}` placeholders are filled from `vars` in
- * one pass (a variable's text is never read for placeholders, so the result is at most the
- * message plus the variables). A key no locale has renders as itself.
+ * `count` under that locale's plural rules (written with its digits in `{{ count }}`);
+ * `{{ path }}` placeholders are filled from `vars`. A key no locale has renders as itself.
  */
 export function translate(locale: RenderLocale, key: string, vars: Record<string, unknown>): string {
   for (const tag of locale.chain) {
@@ -190,12 +224,7 @@ export function translate(locale: RenderLocale, key: string, vars: Record<string
       warn(locale, `translation ${quote(key)} (${tag}) has plural forms but no number in count: used "other"`);
       message = found.other;
     } else message = (own(found, pluralRules(tag).select(count)) as string | undefined) ?? found.other;
-    return message.replace(PLACEHOLDER, (_, path: string) => {
-      if (path === 'count' && count !== undefined) return numberFormat(tag).format(count);
-      const value = text(readPath(vars, path));
-      if (value === undefined) warn(locale, `translation ${quote(key)} (${tag}): no text for {{ ${path} }}`);
-      return value ?? '';
-    });
+    return interpolate(message, vars, count, tag, key, locale);
   }
   warn(locale, `missing translation ${quote(key)} (${locale.chain.join(', ')})`);
   return key;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { registerLocaleFilters } from '../../src/core/locale-filters.js';
 import {
   localeChain,
+  MAX_REPEATED_TEXT,
   MAX_WARNINGS,
   RENDER_LOCALE,
   renderLocale,
@@ -45,7 +46,14 @@ const TRANSLATIONS: Record<string, TranslationMessages> = {
     greeting: 'Bonjour {{ name }}',
   },
   'fr-CA': { greeting: 'Allô {{ name }}' },
-  ru: { items: { one: '{{ count }} товар', few: '{{ count }} товара', many: '{{ count }} товаров', other: '{{ count }} товара' } },
+  ru: {
+    items: {
+      one: '{{ count }} товар',
+      few: '{{ count }} товара',
+      many: '{{ count }} товаров',
+      other: '{{ count }} товара',
+    },
+  },
   ar: {
     items: {
       zero: 'لا عناصر',
@@ -56,7 +64,14 @@ const TRANSLATIONS: Record<string, TranslationMessages> = {
       other: '{{ count }} عنصر',
     },
   },
-  pl: { items: { one: '{{ count }} plik', few: '{{ count }} pliki', many: '{{ count }} plików', other: '{{ count }} pliku' } },
+  pl: {
+    items: {
+      one: '{{ count }} plik',
+      few: '{{ count }} pliki',
+      many: '{{ count }} plików',
+      other: '{{ count }} pliku',
+    },
+  },
   ja: { items: { other: '{{ count }} 件' } },
 };
 
@@ -184,6 +199,14 @@ describe('t', () => {
     const locale = localeFor('en');
     const name = '{{ name }}{% for i in (1..9) %}x{% endfor %}';
     expect(render('{{ "greeting" | t: name: data.name }}', locale, { name })).toBe(`Hello ${name}`);
+  });
+
+  it('does not let a message multiply a large variable by repeating it', () => {
+    const locale = localeFor('en', { en: { echo: '{{ a }}'.repeat(1000), twice: '{{ a }} and {{ a }}' } });
+    const a = 'x'.repeat(1000);
+    expect(translate(locale, 'twice', { a: 'Ada' })).toBe('Ada and Ada');
+    expect(translate(locale, 'echo', { a })).toBe(a.repeat(1 + MAX_REPEATED_TEXT / 1000));
+    expect(locale.warnings).toEqual([`translation "echo" (en): repeats its variables past 10000 characters`]);
   });
 
   it('escapes the message and its variables in HTML templates, unless raw', () => {
