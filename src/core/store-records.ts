@@ -2,6 +2,7 @@ import type { NewInboxItem } from './inbox.js';
 import type { WorkflowConsent } from './preferences.js';
 import type { DigestContext } from './templates.js';
 import type { PlannedMessage, PlannedRun, RunStart } from './runs.js';
+import type { Role } from './users.js';
 import type {
   Attempt,
   ChannelType,
@@ -74,6 +75,55 @@ export interface ApiKey {
   createdAt: number;
   /** Recorded at most once a minute per key, so up to a minute behind; null when never used. */
   lastUsedAt: number | null;
+}
+
+/** A dashboard user (core/users.ts), as the API shows one: never the password hash. */
+export interface User {
+  id: string;
+  /** Lower case (core/users.ts normalizeEmail); unique. */
+  email: string;
+  role: Role;
+  createdAt: number;
+  updatedAt: number;
+  /** Set while the user may not sign in. */
+  disabledAt: number | null;
+}
+
+export interface StoredUser extends User {
+  passwordHash: string;
+}
+
+/** A change to a user; a new password hash or disabling ends the user's sessions with it. */
+export interface UserChange {
+  email?: string;
+  role?: Role;
+  passwordHash?: string;
+  disabled?: boolean;
+}
+
+/** A dashboard session (core/sessions.ts): keyed by the SHA-256 of the cookie's token. */
+export interface StoredSession {
+  id: string;
+  userId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** Absolute expiry. */
+  expiresAt: number;
+  csrfToken: string;
+}
+
+/** Failed logins within a window, for one email and one client address. */
+export interface LoginFailures {
+  email: { count: number; oldestAt: number | null };
+  address: { count: number; oldestAt: number | null };
+}
+
+/** GET /v1/audit: newest first; `actor` is an actor id (usr_…, key_…) or a user's email. */
+export interface AuditFilter {
+  limit: number;
+  cursor?: string;
+  actor?: string;
+  action?: string;
 }
 
 /** Everything one accepted trigger writes, committed together or not at all. */

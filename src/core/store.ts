@@ -42,6 +42,9 @@ import type {
   JobCompletion,
   QueueStats,
 } from './store-records.js';
+import type { AccessStore, AuditStore } from './access-store.js';
+
+export type { AccessStore, AuditStore } from './access-store.js';
 
 export type * from './store-records.js';
 
@@ -419,6 +422,8 @@ export interface Store
   extends
     StoreLifecycle,
     ApiKeyStore,
+    AccessStore,
+    AuditStore,
     SecretStore,
     SubscriberStore,
     TopicStore,

@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import type { Store, TriggerPlan } from '../../core/store.js';
+import { postgresAccessMethods } from './access.js';
 import { postgresApiKeyMethods } from './api-keys.js';
+import { postgresAuditMethods } from './audit.js';
 import { commitTriggers } from './commit-trigger.js';
 import { connectionConfig, createPool, inTransaction } from './connection.js';
 import { postgresDeliveryLogMethods } from './delivery-log.js';
@@ -116,6 +118,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     ...postgresApiKeyMethods(pool, transaction),
+    ...postgresAccessMethods(pool, transaction),
+    ...postgresAuditMethods(pool),
     ...postgresSecretMethods(pool),
     ...postgresSubscriberMethods(pool, transaction),
     ...postgresTopicMethods(pool, transaction),

@@ -448,4 +448,63 @@ ALTER TABLE subscribers ADD COLUMN preferences TEXT;
 ALTER TABLE workflow_versions ADD COLUMN consent TEXT;
 `,
   },
+  {
+    id: 14,
+    name: 'dashboard users, sessions and the audit log',
+    sql: `
+-- Dashboard users (core/users.ts): instance-wide, not per environment. Emails are stored lower
+-- case (core/users.ts normalizeEmail), so the unique index makes them unique without case.
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  disabled_at BIGINT
+);
+CREATE UNIQUE INDEX users_by_email ON users (email);
+
+-- Dashboard sessions (core/sessions.ts): the id is the SHA-256 of the cookie's token. A handful of
+-- rows per person: pruning (expired or idle) reads the whole table, sessions_by_user serves
+-- "log out everywhere".
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  csrf_token TEXT NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions (user_id);
+
+-- Failed logins, counted per email and per client address over a window (login throttling that
+-- holds across processes); pruned by housekeeping once past the window.
+CREATE TABLE login_failures (
+  email TEXT NOT NULL,
+  address TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX login_failures_by_email ON login_failures (email, at);
+CREATE INDEX login_failures_by_address ON login_failures (address, at);
+
+-- The audit log (core/audit.ts), newest first by id (time-ordered); the actor and action filters
+-- walk their index backwards from the newest id. Retention walks the primary key (ids before a
+-- time, ids.ts firstIdAt).
+CREATE TABLE audit_events (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  environment_id TEXT,
+  at BIGINT NOT NULL,
+  actor_type TEXT NOT NULL,
+  actor_id TEXT,
+  actor_email TEXT,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL, -- JSON object: the route's parameters
+  status INTEGER NOT NULL
+);
+CREATE INDEX audit_events_by_actor ON audit_events (actor_id, id);
+CREATE INDEX audit_events_by_actor_email ON audit_events (actor_email, id);
+CREATE INDEX audit_events_by_action ON audit_events (action, id);
+`,
+  },
 ];

@@ -2,7 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import type { Store } from '../../core/store.js';
+import { sqliteAccessMethods } from './access.js';
 import { sqliteApiKeyMethods } from './api-keys.js';
+import { sqliteAuditMethods } from './audit.js';
 import { sqliteDeliveryLogMethods } from './delivery-log.js';
 import { sqliteInboxMethods } from './inbox.js';
 import { sqliteIntegrationMethods } from './integrations.js';
@@ -87,6 +89,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     ...sqliteApiKeyMethods(prepared, writer),
+    ...sqliteAccessMethods(prepared, writer),
+    ...sqliteAuditMethods(prepared, writer),
     ...sqliteSecretMethods(prepared, writer),
     ...sqliteSubscriberMethods(prepared, writer),
     ...sqliteTopicMethods(prepared, writer),
