@@ -87,6 +87,8 @@ export interface Herald {
   apiKey: StartupApiKey;
   /** Where the key sealing secrets came from (for the banner). */
   secretKey: SecretKeySource;
+  /** Whether the dashboard waits for its first user (for the banner); undefined where it is not served. */
+  dashboard: { setupRequired: boolean } | undefined;
   /** Graceful stop: no new requests, in-flight sends finish (bounded), held jobs released. */
   close(): Promise<void>;
 }
@@ -260,6 +262,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     },
     benchRoutes: config.benchRoutes,
     apiRoutes: config.role !== 'worker',
+    ...(publicUrl !== undefined && { publicUrl }),
     auth: options.auth,
   });
   try {
@@ -293,9 +296,12 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     { idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS, retentionMs: runsWorker ? config.retentionMs : undefined },
   );
 
+  const dashboard = config.role === 'worker' ? undefined : { setupRequired: (await store.countUsers()) === 0 };
+
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
+    dashboard,
     app,
     store,
     worker,

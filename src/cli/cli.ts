@@ -14,6 +14,8 @@ export interface ServingHerald {
     | { kind: 'dev'; secret: string; path: string; minted: boolean }
     | { kind: 'none' };
   secretKey: { kind: 'configured' } | { kind: 'file'; path: string; generated: boolean };
+  /** undefined where the dashboard is not served (--role worker). */
+  dashboard: { setupRequired: boolean } | undefined;
   logger: { info(details: object, message: string): void; error(details: object, message: string): void };
   close(): Promise<void>;
 }
@@ -84,6 +86,14 @@ function banner(herald: ServingHerald, config: ServeConfig, deps: CliDeps): stri
         ? `  inbox: ${url}/inbox.js; pages need their origin allowed (HERALD_INBOX_ORIGINS or PUT /v1/inbox/settings)`
         : `  inbox: ${url}/inbox.js; dev mode lets pages on any origin call it (set HERALD_INBOX_ORIGINS in production)`,
   );
+  if (herald.dashboard) {
+    const where = `${config.publicUrl ?? url}/dashboard/`;
+    lines.push(
+      herald.dashboard.setupRequired
+        ? `  dashboard: ${where} — setup pending: open it to create the first user (the owner), or run \`herald users create\``
+        : `  dashboard: ${where} (sign in; \`herald users list\` shows who may)`,
+    );
+  }
   const apiKey = herald.apiKey;
   if (apiKey.kind === 'configured') lines.push(`  API key: from HERALD_API_KEY (${apiKey.key.id})`);
   else if (apiKey.kind === 'dev') {

@@ -3,6 +3,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { HeraldError } from '../core/errors.js';
+import { refusal, type Actor } from '../core/users.js';
+import { auditRequests, createAuditRecorder } from './audit-log.js';
+import { dashboardHeaders } from './dashboard-files.js';
+import { redactForViewers } from './redaction.js';
+import { createSessionCookies } from './session-auth.js';
+import { auditRoutes } from './routes/audit.js';
+import { dashboardSessionRoutes } from './routes/dashboard-session.js';
+import { dashboardStaticRoutes } from './routes/dashboard-static.js';
+import { userRoutes } from './routes/users.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { createApiKeyAuthenticator } from './auth.js';
 import { answerClientError, closeIfBodyUnread, guardConnections } from './connection-guard.js';
@@ -37,9 +46,14 @@ declare module 'fastify' {
     subscriberId: string;
     /** On those routes: who, and what vouched for it (the stream lives as long as that does). */
     inboxSubscriber: InboxSubscriber | null;
+    /** On /v1 routes: who is calling (an API key, or a dashboard user by the session cookie). */
+    actor: Actor | null;
   }
   interface FastifyContextConfig {
-    /** Default: an API key on /v1 routes. `subscriber`: inbox credentials; `none`: open (CORS preflight). */
+    /**
+     * Default: an API key, or the dashboard's session cookie, on /v1 routes. `subscriber`: inbox
+     * credentials; `none`: open (CORS preflight, the dashboard's files and session routes).
+     */
     auth?: 'none' | 'subscriber';
     /** Browser-facing: answer CORS for the allowed origins. */
     cors?: boolean;
@@ -83,7 +97,11 @@ function emptyBody(request: FastifyRequest): undefined {
   throw new HeraldError('INVALID_JSON', 'The body is empty; send a JSON object');
 }
 
-/** Builds the HTTP API. The request lifecycle: auth (onRequest) → JSON parse → validation → handler. */
+/**
+ * Builds the HTTP API. The request lifecycle: auth and roles (onRequest) → JSON parse → validation
+ * → handler → viewer redaction (preSerialization) → dashboard security headers (onSend) → audit
+ * (onResponse, written after the answer).
+ */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger,
@@ -148,15 +166,24 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onClose', async () => {
     await authenticator.close();
   });
+  const defaultEnvironmentId = await deps.store.defaultEnvironmentId();
+  const sessions = createSessionCookies({ store: deps.store, clock: deps.clock, publicUrl: deps.publicUrl });
+  const audit = createAuditRecorder(deps);
+  // After the last request: its audit events are written too.
+  app.addHook('onClose', async () => audit.flush());
+  app.addHook('preSerialization', redactForViewers);
+  app.addHook('onSend', dashboardHeaders);
+  app.addHook('onResponse', auditRequests(audit));
   const inboxAccess = createInboxAccess({
     store: deps.store,
     clock: deps.clock,
-    defaultEnvironmentId: await deps.store.defaultEnvironmentId(),
+    defaultEnvironmentId,
     defaultOrigins: deps.inbox.defaultOrigins,
   });
   app.decorateRequest('environmentId', '');
   app.decorateRequest('subscriberId', '');
   app.decorateRequest('inboxSubscriber', null);
+  app.decorateRequest('actor', null);
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     // Before credentials are checked: a browser can read a 401 only with the CORS headers on it.
@@ -172,7 +199,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // The matched route decides, not the raw URL: `/%761/workflows` is routed to /v1/workflows.
     const path = request.routeOptions.url ?? request.url;
     if (!path.startsWith('/v1/') && path !== '/v1') return;
-    request.environmentId = (await authenticator.authenticate(request.headers.authorization)).environmentId;
+    if (request.headers.authorization === undefined && sessions.tokenOf(request) !== undefined) {
+      // The dashboard: the same routes as scripts, as the signed-in user, on the default environment.
+      const signedIn = await sessions.resume(request);
+      if (!signedIn) throw new HeraldError('NOT_SIGNED_IN', 'Your dashboard session has ended: sign in again');
+      sessions.checkCsrf(request, signedIn.session);
+      const { id, email, role } = signedIn.user;
+      request.environmentId = defaultEnvironmentId;
+      request.actor = { type: 'user', id, email, role };
+    } else {
+      const key = await authenticator.authenticate(request.headers.authorization);
+      request.environmentId = key.environmentId;
+      request.actor = { type: 'api_key', id: key.keyId };
+    }
+    const refused = refusal(request.actor, request.method, path);
+    if (refused !== undefined) throw new HeraldError('FORBIDDEN', refused);
   });
 
   await app.register(healthRoutes(deps));
@@ -201,6 +242,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(preferenceRoutes(deps), { prefix: '/v1' });
   await app.register(unsubscribeRoutes(deps), { prefix: '/v1' });
   await app.register(inboxScriptRoutes());
+  await app.register(userRoutes(deps), { prefix: '/v1' });
+  await app.register(auditRoutes(deps), { prefix: '/v1' });
+  await app.register(dashboardSessionRoutes({ ...deps, sessions, audit }));
+  await app.register(dashboardStaticRoutes({ dir: deps.dashboardDir }));
   if (deps.benchRoutes) await app.register(benchRoutes(), { prefix: '/v1' });
   return app;
 }

@@ -39,6 +39,10 @@ export interface AppDeps {
   unsubscribeTokens: Pick<UnsubscribeTokens, 'verify'>;
   /** API-key cache lifetime and last-use write interval (defaults in auth.ts). */
   auth?: ApiKeyAuthOptions;
+  /** --public-url: Herald's own origin for the dashboard's CSRF checks, and https makes its cookie Secure. */
+  publicUrl?: string;
+  /** Where the built dashboard is (default: dist/dashboard, http/dashboard-files.ts). */
+  dashboardDir?: string;
   /** Adds the no-op trigger route that benchmarks use as their ceiling. */
   benchRoutes?: boolean;
   /** false for worker processes: only the health, metrics and OpenAPI routes. */

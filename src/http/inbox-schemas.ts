@@ -73,6 +73,9 @@ export const InboxSettings = component(
     allowedOriginsDefault: Type.Boolean({
       description: 'true: the list is the configured default (HERALD_INBOX_ORIGINS)',
     }),
+    redacted: Type.Optional(
+      Type.Boolean({ description: 'true for a viewer (docs/dashboard.md): the secret is empty' }),
+    ),
   }),
 );
 

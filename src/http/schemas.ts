@@ -158,6 +158,9 @@ export const Subscriber = component(
     webhookUrl: NullableString,
     preferences: Nullable(SubscriberPreferences, { description: 'null until preferences are set' }),
     topics: Type.Array(Type.String(), { description: 'The keys of the topics the subscriber is a member of' }),
+    redacted: Type.Optional(
+      Type.Boolean({ description: 'true for a viewer (docs/dashboard.md): push, chat and webhookUrl are null' }),
+    ),
     createdAt: Type.Number(),
     updatedAt: Type.Number(),
   }),
@@ -267,6 +270,9 @@ const MessageFields = {
   updatedAt: Type.Number(),
   sentAt: NullableNumber,
   seq: Nullable(Type.Integer(), { description: "The message's place in the log (?since=)" }),
+  redacted: Type.Optional(
+    Type.Boolean({ description: 'true for a viewer (docs/dashboard.md): subject and content are null' }),
+  ),
 };
 
 export const Message = component('Message', Type.Object(MessageFields));
@@ -296,6 +302,9 @@ export const DevMail = component(
     text: Type.String(),
     headers: Type.Record(Type.String(), Type.String()),
     createdAt: Type.Number(),
+    redacted: Type.Optional(
+      Type.Boolean({ description: 'true for a viewer (docs/dashboard.md): subject, bodies and headers are empty' }),
+    ),
   }),
 );
 

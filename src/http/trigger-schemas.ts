@@ -163,6 +163,9 @@ export const TriggerDetail = component(
     createdAt: Type.Number(),
     runs: Type.Array(Run, { description: 'One per recipient, by subscriberId' }),
     nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as ?cursor= for the next runs' }),
+    redacted: Type.Optional(
+      Type.Boolean({ description: "true for a viewer (docs/dashboard.md): data and digests' events are empty" }),
+    ),
   }),
 );
 

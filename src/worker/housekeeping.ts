@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import { AUDIT_RETENTION_MS } from '../core/audit.js';
 import type { Clock } from '../core/clock.js';
+import { LOGIN_WINDOW_MS, SESSION_IDLE_MS } from '../core/sessions.js';
 import type { Store } from '../core/store.js';
 
 export interface HousekeepingOptions {
@@ -25,13 +27,26 @@ const EVERY_MS = 3_600_000;
 
 /**
  * Hourly, and once a minute after start (a process restarted more often than hourly still does
- * it): drops expired idempotency records and inbox events past INBOX_EVENT_WINDOW_MS, and
- * applies --retention in small batches. Several
+ * it): drops expired idempotency records and inbox events past INBOX_EVENT_WINDOW_MS, ended
+ * dashboard sessions, failed logins past their window and audit events past AUDIT_RETENTION_MS
+ * (90 days), and applies --retention in small batches. Several
  * processes may do it at once on PostgreSQL: a batch that finds another one running returns 0,
  * and this pass ends.
  */
 export function startHousekeeping(
-  deps: { store: Pick<Store, 'pruneIdempotency' | 'pruneMessages' | 'pruneInboxEvents'>; clock: Clock; logger: Logger },
+  deps: {
+    store: Pick<
+      Store,
+      | 'pruneIdempotency'
+      | 'pruneMessages'
+      | 'pruneInboxEvents'
+      | 'pruneSessions'
+      | 'pruneLoginFailures'
+      | 'pruneAuditEvents'
+    >;
+    clock: Clock;
+    logger: Logger;
+  },
   options: HousekeepingOptions,
 ): Housekeeping {
   const { store, clock, logger } = deps;
@@ -59,8 +74,21 @@ export function startHousekeeping(
     }
   };
 
+  /** Sessions, failed logins and audit events: small tables, or deleted in batches like inbox events. */
+  const pruneAccess = async () => {
+    const now = clock.now();
+    await store.pruneSessions(now, now - SESSION_IDLE_MS);
+    await store.pruneLoginFailures(now - LOGIN_WINDOW_MS);
+    while ((await store.pruneAuditEvents(now - AUDIT_RETENTION_MS, batchSize)) === batchSize && !stopping) {
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  };
+
   const pass = () => {
     running ??= (async () => {
+      await pruneAccess().catch((err: unknown) => {
+        logger.warn({ err }, 'pruning sessions, failed logins or audit events failed');
+      });
       await store.pruneIdempotency(clock.now() - options.idempotencyWindowMs).catch((err: unknown) => {
         logger.warn({ err }, 'pruning idempotency keys failed');
       });

@@ -1,0 +1,46 @@
+import type { FastifyRequest } from 'fastify';
+
+/**
+ * What a viewer reads without: secrets and message content, by route pattern (GET only: viewers
+ * change nothing). Integration credentials need nothing here: every reader gets them masked
+ * (channels/integration-service.ts). Each redacted object says so with `redacted: true`.
+ */
+type Json = Record<string, unknown>;
+const redactMessage = (message: Json): Json => ({ ...message, subject: null, redacted: true });
+const mapItems = (page: Json, map: (item: Json) => Json): Json => ({ ...page, items: (page.items as Json[]).map(map) });
+
+const REDACTIONS: Record<string, (payload: Json) => Json> = {
+  '/v1/messages': (page) => mapItems(page, redactMessage),
+  '/v1/messages/:id': (message) => ({ ...redactMessage(message), content: null }),
+  '/v1/dev/mail': (page) =>
+    mapItems(page, (mail) => ({ ...mail, subject: '', html: null, text: '', headers: {}, redacted: true })),
+  '/v1/triggers/:triggerId': (trigger) => ({
+    ...trigger,
+    data: {},
+    runs: (trigger.runs as Json[]).map((run) => ({
+      ...run,
+      digest: run.digest ? { ...(run.digest as Json), events: [] } : null,
+      messages: (run.messages as Json[]).map(redactMessage),
+    })),
+    redacted: true,
+  }),
+  '/v1/inbox/settings': (settings) => ({ ...settings, secret: '', redacted: true }),
+  '/v1/subscribers/:subscriberId': (subscriber) => ({
+    ...subscriber,
+    push: null,
+    chat: null,
+    webhookUrl: null,
+    redacted: true,
+  }),
+};
+
+/** The routes whose answers viewers get redacted (docs/dashboard.md lists them). */
+export const REDACTED_ROUTES = Object.keys(REDACTIONS);
+
+/** The preSerialization hook: a viewer's answer without secrets and content. */
+export async function redactForViewers(request: FastifyRequest, reply: { statusCode: number }, payload: unknown) {
+  const actor = request.actor;
+  if (actor?.type !== 'user' || actor.role !== 'viewer' || reply.statusCode >= 300) return payload;
+  const redact = REDACTIONS[request.routeOptions.url ?? ''];
+  return redact && payload !== null && typeof payload === 'object' ? redact(payload as Json) : payload;
+}
