@@ -14,9 +14,19 @@ function newest(dir: string): number {
   return latest;
 }
 
+/** The modification time of a file, 0 when it does not exist. */
+function modified(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Compiles src/ to dist/ before the tests when src/ changed since the last build: the CLI tests
- * spawn bin/herald.js, and the SQLite store runs its thread from the compiled script. A stale dist/
+ * spawn bin/herald.js, and the SQLite store runs its thread from the compiled script. Bundles the
+ * dashboard (src/dashboard → dist/dashboard) likewise: Herald serves it from there. A stale dist/
  * would test old code; an unchanged one costs nothing, so a unit test run takes seconds.
  */
 export default function setup(): () => Promise<void> {
@@ -32,6 +42,11 @@ export default function setup(): () => Promise<void> {
       cwd: root,
       stdio: 'inherit',
     });
+  }
+  const bundler = join(root, 'scripts/build-dashboard.js');
+  const bundled = modified(join(root, 'dist/dashboard/index.html'));
+  if (Math.max(newest(join(root, 'src/dashboard')), modified(bundler)) >= bundled) {
+    execFileSync(process.execPath, [bundler], { cwd: root, stdio: 'inherit' });
   }
   // Schemas the PostgreSQL run's tests left behind (a failed test may not clean up).
   return () => dropRunSchemas().catch(() => undefined);

@@ -71,9 +71,12 @@ export const SessionView = component(
   }),
 );
 
-export const SetupState = component(
-  'SetupState',
-  Type.Object({ setupRequired: Type.Boolean({ description: 'true while Herald has no user: the first one becomes its owner' }) }),
+export const DashboardState = component(
+  'DashboardState',
+  Type.Object({
+    setupRequired: Type.Boolean({ description: 'true while Herald has no user: the first one becomes its owner' }),
+    signedIn: Type.Boolean({ description: 'Whether the request carries a live session cookie' }),
+  }),
 );
 
 const AuditActor = Type.Object({

@@ -4,7 +4,7 @@ import { HeraldError } from '../../core/errors.js';
 import { LoginThrottled, logIn, startSession } from '../../core/login.js';
 import { createUser, type Actor } from '../../core/users.js';
 import type { StoredSession, User } from '../../core/store.js';
-import { Credentials, SessionView, SetupBody, SetupState } from '../access-schemas.js';
+import { Credentials, DashboardState, SessionView, SetupBody } from '../access-schemas.js';
 import type { AuditRecorder } from '../audit-log.js';
 import type { AppDeps } from '../deps.js';
 import type { SessionCookies } from '../session-auth.js';
@@ -31,17 +31,20 @@ export const dashboardSessionRoutes =
       deps.audit.record({ environmentId: null, actor: actorOf(user), action, status });
 
     app.get(
-      '/dashboard/api/setup',
+      '/dashboard/api/state',
       {
         config,
         schema: {
           tags,
-          operationId: 'getSetupState',
-          summary: 'Whether first-run setup is pending (no user yet)',
-          response: { 200: SetupState },
+          operationId: 'getDashboardState',
+          summary: 'Whether first-run setup is pending (no user yet) and whether this browser is signed in',
+          response: { 200: DashboardState },
         },
       },
-      async () => ({ setupRequired: (await store.countUsers()) === 0 }),
+      async (request) => ({
+        setupRequired: (await store.countUsers()) === 0,
+        signedIn: (await sessions.resume(request)) !== undefined,
+      }),
     );
 
     app.post(

@@ -1,0 +1,123 @@
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { logOut } from './api.js';
+
+/**
+ * The pages the dashboard will have, by path under /dashboard/. Only the overview is built so far;
+ * the others say so (they come in later releases, on the same /v1 API).
+ */
+const PAGES = [
+  { path: '', title: 'Overview' },
+  { path: 'workflows', title: 'Workflows' },
+  { path: 'messages', title: 'Messages' },
+  { path: 'subscribers', title: 'Subscribers' },
+  { path: 'topics', title: 'Topics' },
+  { path: 'integrations', title: 'Integrations' },
+  { path: 'api-keys', title: 'API keys' },
+  { path: 'audit', title: 'Audit log' },
+  { path: 'users', title: 'Users', role: 'owner' },
+];
+
+const currentPath = () => location.pathname.replace(/^\/dashboard\/?/, '').replace(/\/$/, '');
+
+function Overview({ session }) {
+  const { user } = session;
+  const until = new Date(session.expiresAt).toLocaleString();
+  return html`
+    <h1 tabindex="-1">Overview</h1>
+    <p>You are signed in as <strong>${user.email}</strong> (${user.role}).</p>
+    <p class="hint">This session ends after 30 minutes without use, and at ${until} at the latest.</p>
+    <p>
+      The dashboard uses the same HTTP API as your scripts: its reference is
+      <a href="/openapi.json">/openapi.json</a>.
+    </p>
+  `;
+}
+
+function Later({ title }) {
+  return html`
+    <h1 tabindex="-1">${title}</h1>
+    <p>This page is not built yet: it comes in a later release. Until then, the API has it all.</p>
+  `;
+}
+
+/** The signed-in frame: navigation, who is signed in, logout; the page in the middle. */
+export function Shell({ session, onSignedOut }) {
+  const [path, setPath] = useState(currentPath);
+  const [menuOpen, setMenuOpen] = useState(false);
+  const [error, setError] = useState(null);
+  const headingRef = useRef(null);
+  const pages = PAGES.filter((page) => !page.role || page.role === session.user.role);
+  const page = pages.find((candidate) => candidate.path === path) ?? pages[0];
+
+  useEffect(() => {
+    const onPop = () => setPath(currentPath());
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  useEffect(() => {
+    document.title = `${page.title} · Herald`;
+  }, [page]);
+
+  const go = (event, target) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    history.pushState(null, '', `/dashboard/${target}`);
+    setPath(target);
+    setMenuOpen(false);
+    // Keyboard and screen-reader users land on the new page's heading.
+    queueMicrotask(() => headingRef.current?.querySelector('h1')?.focus());
+  };
+
+  const signOut = async (everywhere) => {
+    try {
+      await logOut(everywhere);
+      onSignedOut(everywhere ? 'You are signed out in every browser.' : 'You are signed out.');
+    } catch (caught) {
+      setError(caught.message);
+    }
+  };
+
+  return html`
+    <a class="skip" href="#main">Skip to content</a>
+    <header class="topbar">
+      <span class="brand">Herald</span>
+      <button
+        type="button"
+        class="menu-toggle"
+        aria-expanded=${menuOpen ? 'true' : 'false'}
+        aria-controls="nav"
+        onClick=${() => setMenuOpen(!menuOpen)}
+      >
+        Menu
+      </button>
+      <div class="account">
+        <span class="who"><span class="email">${session.user.email}</span> <span class="role">${session.user.role}</span></span>
+        <button type="button" onClick=${() => signOut(false)}>Log out</button>
+        <button type="button" onClick=${() => signOut(true)}>Log out everywhere</button>
+      </div>
+    </header>
+    <div class="layout">
+      <nav id="nav" class=${menuOpen ? 'open' : ''} aria-label="Dashboard">
+        <ul>
+          ${pages.map(
+            (item) => html`
+              <li>
+                <a
+                  href=${`/dashboard/${item.path}`}
+                  aria-current=${item === page ? 'page' : undefined}
+                  onClick=${(event) => go(event, item.path)}
+                  >${item.title}</a
+                >
+              </li>
+            `,
+          )}
+        </ul>
+      </nav>
+      <main id="main" ref=${headingRef}>
+        ${error ? html`<p class="alert" role="alert">${error}</p>` : null}
+        ${page.path === '' ? html`<${Overview} session=${session} />` : html`<${Later} title=${page.title} />`}
+      </main>
+    </div>
+  `;
+}
