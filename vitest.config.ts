@@ -38,6 +38,12 @@ const ON_BOTH_STORES = [
   'test/e2e/inbox-stream-lifetime.test.ts',
   'test/e2e/preferences.test.ts',
   'test/e2e/unsubscribe.test.ts',
+  'test/e2e/dashboard-sessions.test.ts',
+  'test/e2e/dashboard-login-throttle.test.ts',
+  'test/e2e/dashboard-access.test.ts',
+  'test/e2e/dashboard-users.test.ts',
+  'test/e2e/dashboard-redaction.test.ts',
+  'test/e2e/dashboard-audit.test.ts',
   'test/property/routes.property.test.ts',
   'test/property/inbox.property.test.ts',
 ];

@@ -15,7 +15,8 @@ import { dropSchemas, ON_POSTGRES, testDatabaseUrl, testSchema } from '../suppor
 const clock = testClock();
 const dir = mkdtempSync(join(tmpdir(), 'herald-throttle-'));
 const schema = ON_POSTGRES ? testSchema() : undefined;
-const shared = schema === undefined ? { 'data-dir': dir } : { database: testDatabaseUrl(schema) };
+// One data dir too: it holds the generated key that seals secrets, which both processes need.
+const shared = { 'data-dir': dir, ...(schema !== undefined && { database: testDatabaseUrl(schema) }) };
 let a: TestHerald;
 let b: TestHerald;
 beforeAll(async () => {
