@@ -12,6 +12,8 @@ export interface HousekeepingOptions {
   batchSize?: number;
   /** Pause between batches, so triggers and deliveries get the database in between. */
   pauseMs?: number;
+  /** When the first pass runs after start (a minute by default). */
+  firstPassMs?: number;
 }
 
 export interface Housekeeping {
@@ -104,7 +106,7 @@ export function startHousekeeping(
     });
   };
 
-  const first = setTimeout(pass, FIRST_PASS_MS);
+  const first = setTimeout(pass, options.firstPassMs ?? FIRST_PASS_MS);
   first.unref();
   const every = setInterval(pass, EVERY_MS);
   every.unref();
