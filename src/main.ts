@@ -100,6 +100,8 @@ export interface StartOptions {
   onStoreFailure?: (error: Error) => void;
   /** API-key cache lifetime and last-use write interval; the defaults suit production. */
   auth?: ApiKeyAuthOptions;
+  /** Where the built dashboard is; dist/dashboard by default (http/dashboard-files.ts). */
+  dashboardDir?: string;
 }
 
 /** The composition root: the one place that picks the store and the channels and wires them up. */
@@ -263,6 +265,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     benchRoutes: config.benchRoutes,
     apiRoutes: config.role !== 'worker',
     ...(publicUrl !== undefined && { publicUrl }),
+    ...(options.dashboardDir !== undefined && { dashboardDir: options.dashboardDir }),
     auth: options.auth,
   });
   try {
