@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Store } from '../core/store.js';
 import { ConfigError, envName, resolveConfig, SETTINGS, type ServeConfig } from '../config/settings.js';
 import { addKeysCommands } from './keys-commands.js';
+import { addUsersCommands } from './users-commands.js';
 
 /** The settings that name a database. */
 export type DatabaseSettings = Pick<ServeConfig, 'database' | 'dataDir' | 'dbPool' | 'migrate'>;
@@ -174,6 +175,7 @@ export function buildCli(exitCodes: { code: number }, deps: CliDeps): Command {
   });
 
   addKeysCommands(program, { addSettings, configFrom, openStore: deps.openStore });
+  addUsersCommands(program, { addSettings, configFrom, openStore: deps.openStore });
   return program;
 }
 
