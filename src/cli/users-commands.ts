@@ -31,7 +31,9 @@ export function formatUserTable(users: readonly User[]): string {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** Reads a line from the terminal without showing it. */
@@ -79,7 +81,15 @@ async function choosePassword(fromStdin: boolean): Promise<{ password: string; g
 
 function cliEvent(action: string, user: User, status: number): AuditEvent {
   const at = Date.now();
-  return { id: newId('aud', at), environmentId: null, at, actor: { type: 'cli' }, action, target: { id: user.id }, status };
+  return {
+    id: newId('aud', at),
+    environmentId: null,
+    at,
+    actor: { type: 'cli' },
+    action,
+    target: { id: user.id },
+    status,
+  };
 }
 
 /**
@@ -110,28 +120,41 @@ export function addUsersCommands(program: Command, helpers: KeysCommandHelpers):
         .command('create')
         .description('add a user who may sign in to the dashboard')
         .requiredOption('--email <email>', 'their email, which they sign in with', parseEmail)
-        .addOption(new Option('--role <role>', 'owner: everything; admin: all but users; viewer: reads only').choices(ROLES).makeOptionMandatory())
+        .addOption(
+          new Option('--role <role>', 'owner: everything; admin: all but users; viewer: reads only')
+            .choices(ROLES)
+            .makeOptionMandatory(),
+        )
         .addOption(passwordStdin),
       ['data-dir', 'database'],
     )
-    .action(async (options: { email: string; role: Role; passwordStdin?: boolean; dataDir?: string; database?: string }) => {
-      const { password, generated } = await choosePassword(options.passwordStdin === true);
-      const user = await withStore(options, async (store) => {
-        const created = await createUser(store, { email: options.email, role: options.role, password, now: Date.now() });
-        await store.addAuditEvents([cliEvent('herald users create', created, 201)]);
-        return created;
-      });
-      if (generated) process.stdout.write(password + '\n');
-      process.stderr.write(
-        `created ${user.role} ${user.email} (${user.id})${generated ? ': the password above is shown once' : ''}\n`,
-      );
-    });
+    .action(
+      async (options: { email: string; role: Role; passwordStdin?: boolean; dataDir?: string; database?: string }) => {
+        const { password, generated } = await choosePassword(options.passwordStdin === true);
+        const user = await withStore(options, async (store) => {
+          const created = await createUser(store, {
+            email: options.email,
+            role: options.role,
+            password,
+            now: Date.now(),
+          });
+          await store.addAuditEvents([cliEvent('herald users create', created, 201)]);
+          return created;
+        });
+        if (generated) process.stdout.write(password + '\n');
+        process.stderr.write(
+          `created ${user.role} ${user.email} (${user.id})${generated ? ': the password above is shown once' : ''}\n`,
+        );
+      },
+    );
 
   helpers
     .addSettings(users.command('list').description('list the users, oldest first'), ['data-dir', 'database'])
     .action(async (options: Record<string, string | undefined>) => {
       const list = await withStore(options, (store) => store.listUsers());
-      process.stdout.write((list.length ? formatUserTable(list) : 'no users yet: `herald users create` adds one') + '\n');
+      process.stdout.write(
+        (list.length ? formatUserTable(list) : 'no users yet: `herald users create` adds one') + '\n',
+      );
     });
 
   helpers

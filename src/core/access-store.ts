@@ -33,7 +33,9 @@ export interface AccessStore {
     id: string,
     change: UserChange,
     now: number,
-  ): Promise<{ status: 'updated'; user: User } | { status: 'not_found' } | { status: 'last_owner' } | { status: 'email_taken' }>;
+  ): Promise<
+    { status: 'updated'; user: User } | { status: 'not_found' } | { status: 'last_owner' } | { status: 'email_taken' }
+  >;
   /** Deletes a user and their sessions; never the last enabled owner. */
   deleteUser(id: string): Promise<'deleted' | 'not_found' | 'last_owner'>;
 
@@ -65,4 +67,3 @@ export interface AuditStore {
   /** Deletes up to `limit` events recorded before `before`; returns how many. */
   pruneAuditEvents(before: number, limit: number): Promise<number>;
 }
-

@@ -1,4 +1,4 @@
-import type { Actor } from './users.js';
+import type { Actor } from './roles.js';
 
 /**
  * The audit log: who changed what, when. One event per successful state-changing /v1 request
@@ -18,7 +18,8 @@ export interface AuditEvent {
   status: number;
 }
 
-export type AuditActor = { type: 'user'; id: string; email: string } | { type: 'api_key'; id: string } | { type: 'cli' };
+export type AuditActor =
+  { type: 'user'; id: string; email: string } | { type: 'api_key'; id: string } | { type: 'cli' };
 
 /** Events older than this are deleted by the hourly housekeeping. */
 export const AUDIT_RETENTION_MS = 90 * 24 * 3_600_000;

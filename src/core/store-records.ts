@@ -2,7 +2,7 @@ import type { NewInboxItem } from './inbox.js';
 import type { WorkflowConsent } from './preferences.js';
 import type { DigestContext } from './templates.js';
 import type { PlannedMessage, PlannedRun, RunStart } from './runs.js';
-import type { Role } from './users.js';
+import type { Role } from './roles.js';
 import type {
   Attempt,
   ChannelType,

@@ -1,24 +1,10 @@
 import { newId } from './ids.js';
 import { HeraldError } from './errors.js';
 import { hashPassword, passwordProblem } from './passwords.js';
+import type { Role } from './roles.js';
 import type { AccessStore, User } from './store.js';
 
-/**
- * Dashboard users: people who sign in to /dashboard. Instance-wide (not per environment), each
- * with one role:
- * - owner: everything, and the only role that manages users (/v1/users);
- * - admin: everything else the API offers;
- * - viewer: reads only (GET and HEAD), without secrets or message content (http/redaction.ts).
- * An instance always keeps at least one enabled owner.
- */
-export const ROLES = ['owner', 'admin', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Who made a request or a change: a signed-in person, an API key, or `herald` on the server's command line. */
-export type Actor =
-  | { type: 'user'; id: string; email: string; role: Role }
-  | { type: 'api_key'; id: string }
-  | { type: 'cli' };
+export { ROLES, refusal, type Actor, type Role } from './roles.js';
 
 /** Emails are compared without case or surrounding space: `Ann@Example.com ` is ann@example.com. */
 export function normalizeEmail(email: string): string {
@@ -34,23 +20,8 @@ export function emailProblem(email: string): string | undefined {
 }
 
 function check(problem: string | undefined, path: string): void {
-  if (problem !== undefined) throw new HeraldError('VALIDATION_FAILED', `${path}: ${problem}`, [{ path, message: problem }]);
-}
-
-/** What each role may call on /v1, by method and route pattern; why not when it may not. */
-export function refusal(actor: Actor, method: string, route: string): string | undefined {
-  const manageUsers = route === '/v1/users' || route.startsWith('/v1/users/');
-  if (actor.type === 'api_key') {
-    return manageUsers
-      ? 'Dashboard users are managed by owners signed in to the dashboard, or with `herald users` on the server; API keys belong to one environment'
-      : undefined;
-  }
-  if (actor.type === 'cli') return undefined;
-  if (actor.role === 'owner') return undefined;
-  if (manageUsers) return `Only owners manage users; you are signed in as ${actor.role}`;
-  if (actor.role === 'admin') return undefined;
-  if (method === 'GET' || method === 'HEAD') return undefined;
-  return `Viewers may only read (GET); ${method} ${route} changes something`;
+  if (problem !== undefined)
+    throw new HeraldError('VALIDATION_FAILED', `${path}: ${problem}`, [{ path, message: problem }]);
 }
 
 /** The outcome a store reports for a change that would leave no enabled owner. */
@@ -70,7 +41,13 @@ export async function createUser(
   check(emailProblem(email), '/email');
   check(passwordProblem(input.password), '/password');
   const outcome = await store.createUser(
-    { id: newId('usr', input.now), email, role: input.role, passwordHash: await hashPassword(input.password), now: input.now },
+    {
+      id: newId('usr', input.now),
+      email,
+      role: input.role,
+      passwordHash: await hashPassword(input.password),
+      now: input.now,
+    },
     { firstOnly: input.firstOnly === true },
   );
   if (outcome.status === 'email_taken') {

@@ -38,8 +38,10 @@ function signedIn(session) {
 
 export const dashboardState = () => call('GET', '/dashboard/api/state');
 export const currentSession = async () => signedIn(await call('GET', '/dashboard/api/session'));
-export const logIn = async (email, password) => signedIn(await call('POST', '/dashboard/api/login', { email, password }));
-export const setUp = async (email, password) => signedIn(await call('POST', '/dashboard/api/setup', { email, password }));
+export const logIn = async (email, password) =>
+  signedIn(await call('POST', '/dashboard/api/login', { email, password }));
+export const setUp = async (email, password) =>
+  signedIn(await call('POST', '/dashboard/api/setup', { email, password }));
 
 export async function logOut(everywhere) {
   await call('POST', everywhere ? '/dashboard/api/logout-everywhere' : '/dashboard/api/logout');

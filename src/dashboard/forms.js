@@ -46,8 +46,6 @@ export function useSubmit(action) {
       setBusy(false);
     }
   };
-  const alert = error
-    ? html`<p class="alert" role="alert" tabindex="-1" ref=${alertRef}>${error}</p>`
-    : null;
+  const alert = error ? html`<p class="alert" role="alert" tabindex="-1" ref=${alertRef}>${error}</p>` : null;
   return { busy, onSubmit, alert, setError };
 }

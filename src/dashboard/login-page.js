@@ -23,7 +23,15 @@ export function LoginPage({ onSignedIn, notice }) {
       ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
       <form onSubmit=${onSubmit}>
         ${alert}
-        <${Field} id="email" label="Email" type="email" value=${email} onInput=${setEmail} autocomplete="username" autofocus />
+        <${Field}
+          id="email"
+          label="Email"
+          type="email"
+          value=${email}
+          onInput=${setEmail}
+          autocomplete="username"
+          autofocus
+        />
         <${Field}
           id="password"
           label="Password"
@@ -34,7 +42,9 @@ export function LoginPage({ onSignedIn, notice }) {
         />
         <button type="submit" class="primary" disabled=${busy}>${busy ? 'Signing in…' : 'Sign in'}</button>
       </form>
-      <p class="hint">Forgot your password? An owner can set a new one, or run <code>herald users reset-password</code> on the server.</p>
+      <p class="hint">
+        Forgot your password? An owner can set a new one, or run <code>herald users reset-password</code> on the server.
+      </p>
     </main>
   `;
 }

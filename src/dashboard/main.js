@@ -37,7 +37,10 @@ function App() {
     case 'shell':
       return html`<${Shell} session=${view.session} onSignedOut=${signedOut} />`;
     case 'failed':
-      return html`<main class="card" id="main"><h1>Herald is not answering</h1><p role="alert">${view.message}</p></main>`;
+      return html`<main class="card" id="main">
+        <h1>Herald is not answering</h1>
+        <p role="alert">${view.message}</p>
+      </main>`;
     default:
       return html`<main class="card" id="main" aria-busy="true"><p>Loading…</p></main>`;
   }

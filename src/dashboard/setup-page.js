@@ -19,12 +19,20 @@ export function SetupPage({ onSignedIn }) {
     <main class="card" id="main">
       <h1>Welcome to Herald</h1>
       <p>
-        No one can sign in yet. Create the first account: it becomes the <strong>owner</strong>, who can add
-        admins and viewers later.
+        No one can sign in yet. Create the first account: it becomes the <strong>owner</strong>, who can add admins and
+        viewers later.
       </p>
       <form onSubmit=${onSubmit}>
         ${alert}
-        <${Field} id="email" label="Email" type="email" value=${email} onInput=${setEmail} autocomplete="username" autofocus />
+        <${Field}
+          id="email"
+          label="Email"
+          type="email"
+          value=${email}
+          onInput=${setEmail}
+          autocomplete="username"
+          autofocus
+        />
         <${Field}
           id="password"
           label="Password"
@@ -44,7 +52,9 @@ export function SetupPage({ onSignedIn }) {
           autocomplete="new-password"
           minLength=${MIN_PASSWORD}
         />
-        <button type="submit" class="primary" disabled=${busy}>${busy ? 'Creating…' : 'Create the owner account'}</button>
+        <button type="submit" class="primary" disabled=${busy}>
+          ${busy ? 'Creating…' : 'Create the owner account'}
+        </button>
       </form>
     </main>
   `;

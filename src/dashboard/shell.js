@@ -92,7 +92,9 @@ export function Shell({ session, onSignedOut }) {
         Menu
       </button>
       <div class="account">
-        <span class="who"><span class="email">${session.user.email}</span> <span class="role">${session.user.role}</span></span>
+        <span class="who"
+          ><span class="email">${session.user.email}</span> <span class="role">${session.user.role}</span></span
+        >
         <button type="button" onClick=${() => signOut(false)}>Log out</button>
         <button type="button" onClick=${() => signOut(true)}>Log out everywhere</button>
       </div>

@@ -20,7 +20,13 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface AuditRecorder {
   /** Queues an event; it is written after the response, with the others of the same turn. */
-  record(event: { environmentId: string | null; actor: Actor; action: string; target?: Record<string, string>; status: number }): void;
+  record(event: {
+    environmentId: string | null;
+    actor: Actor;
+    action: string;
+    target?: Record<string, string>;
+    status: number;
+  }): void;
   /** Writes what is queued (and waits for writes under way). */
   flush(): Promise<void>;
 }
@@ -30,7 +36,11 @@ export interface AuditRecorder {
  * turns (one statement or transaction for every event of that turn). A failed write is logged, not
  * retried: the audit log must never fail or slow the change it records.
  */
-export function createAuditRecorder(deps: { store: Pick<AuditStore, 'addAuditEvents'>; clock: Clock; logger: Logger }): AuditRecorder {
+export function createAuditRecorder(deps: {
+  store: Pick<AuditStore, 'addAuditEvents'>;
+  clock: Clock;
+  logger: Logger;
+}): AuditRecorder {
   let queue: AuditEvent[] = [];
   let writing: Promise<void> = Promise.resolve();
   let scheduled = false;

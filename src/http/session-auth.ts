@@ -71,7 +71,10 @@ export function createSessionCookies(deps: {
     const own = ownOrigin(request, publicOrigin);
     const from = requestOrigin(request);
     if (from === undefined) {
-      throw new HeraldError('CSRF_REFUSED', `Origin check failed: the request has no Origin or Referer header (Herald's origin is ${own})`);
+      throw new HeraldError(
+        'CSRF_REFUSED',
+        `Origin check failed: the request has no Origin or Referer header (Herald's origin is ${own})`,
+      );
     }
     if (from !== own) {
       throw new HeraldError('CSRF_REFUSED', `Origin check failed: ${from} is not Herald's own origin ${own}`);

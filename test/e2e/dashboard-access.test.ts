@@ -47,9 +47,13 @@ describe('a session cookie on /v1', () => {
   });
 
   it('changes nothing from another origin, or with no Origin and no Referer (403 naming the check)', async () => {
-    const foreign = await owner.call('DELETE', '/v1/topics/from-dashboard', undefined, { origin: 'http://evil.example' });
+    const foreign = await owner.call('DELETE', '/v1/topics/from-dashboard', undefined, {
+      origin: 'http://evil.example',
+    });
     expectProblem(foreign, 403, 'CSRF_REFUSED');
-    expect(foreign.body.detail).toBe(`Origin check failed: http://evil.example is not Herald's own origin ${new URL(h.url).origin}`);
+    expect(foreign.body.detail).toBe(
+      `Origin check failed: http://evil.example is not Herald's own origin ${new URL(h.url).origin}`,
+    );
     const none = await owner.call('DELETE', '/v1/topics/from-dashboard', undefined, { origin: '' });
     expectProblem(none, 403, 'CSRF_REFUSED');
     expect(none.body.detail).toMatch(/^Origin check failed: the request has no Origin or Referer header/);
@@ -77,7 +81,11 @@ describe('a session cookie on /v1', () => {
     });
     expect(res.status, res.text).toBe(201);
     expectProblem(await call(h.url + '/v1/topics', 'GET'), 401, 'UNAUTHORIZED');
-    expectProblem(await call(h.url + '/v1/topics', 'GET', undefined, { authorization: 'Bearer hk_nope' }), 401, 'UNAUTHORIZED');
+    expectProblem(
+      await call(h.url + '/v1/topics', 'GET', undefined, { authorization: 'Bearer hk_nope' }),
+      401,
+      'UNAUTHORIZED',
+    );
   });
 
   it('answers 401 NOT_SIGNED_IN for a cookie that opens no session', async () => {

@@ -127,8 +127,24 @@ describe('the audit log', () => {
     const now = Date.now();
     const old = now - AUDIT_RETENTION_MS - 60_000;
     await h.herald.store.addAuditEvents([
-      { id: newId('aud', old), environmentId: null, at: old, actor: { type: 'cli' }, action: 'old', target: {}, status: 200 },
-      { id: newId('aud', now), environmentId: null, at: now, actor: { type: 'cli' }, action: 'new', target: {}, status: 200 },
+      {
+        id: newId('aud', old),
+        environmentId: null,
+        at: old,
+        actor: { type: 'cli' },
+        action: 'old',
+        target: {},
+        status: 200,
+      },
+      {
+        id: newId('aud', now),
+        environmentId: null,
+        at: now,
+        actor: { type: 'cli' },
+        action: 'new',
+        target: {},
+        status: 200,
+      },
     ]);
     const housekeeping = startHousekeeping(
       { store: h.herald.store, clock: { now: () => now }, logger: pino({ level: 'silent' }) },

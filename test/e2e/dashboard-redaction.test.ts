@@ -82,7 +82,14 @@ describe('for viewers', () => {
 
   it('the dev mailbox keeps its envelope, not its bodies or headers', async () => {
     const { redacted } = await both('/v1/dev/mail', SECRET_WORDS);
-    expect(redacted.items[0]).toMatchObject({ to: 'ann@example.com', subject: '', text: '', html: null, headers: {}, redacted: true });
+    expect(redacted.items[0]).toMatchObject({
+      to: 'ann@example.com',
+      subject: '',
+      text: '',
+      html: null,
+      headers: {},
+      redacted: true,
+    });
   });
 
   it('the inbox secret is left out', async () => {
@@ -94,7 +101,13 @@ describe('for viewers', () => {
   it("a subscriber's push tokens, chat and webhook addresses are left out", async () => {
     const { full, redacted } = await both('/v1/subscribers/ann', SLACK_HOOK);
     expect(full.chat).toEqual({ slack: SLACK_HOOK });
-    expect(redacted).toMatchObject({ email: 'ann@example.com', push: null, chat: null, webhookUrl: null, redacted: true });
+    expect(redacted).toMatchObject({
+      email: 'ann@example.com',
+      push: null,
+      chat: null,
+      webhookUrl: null,
+      redacted: true,
+    });
   });
 
   it('integration credentials are masked for everyone', async () => {

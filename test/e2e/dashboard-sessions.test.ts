@@ -26,7 +26,10 @@ describe('first-run setup', () => {
       expect(state.body).toEqual({ setupRequired: true, signedIn: false });
       const attempts = await Promise.all(
         Array.from({ length: 6 }, (_, i) =>
-          newBrowser(fresh).call('POST', '/dashboard/api/setup', { email: `first${i}@example.com`, password: OWNER.password }),
+          newBrowser(fresh).call('POST', '/dashboard/api/setup', {
+            email: `first${i}@example.com`,
+            password: OWNER.password,
+          }),
         ),
       );
       expect(attempts.map((res) => res.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
@@ -59,7 +62,10 @@ describe('first-run setup', () => {
 describe('login', () => {
   it('sets an HttpOnly, SameSite=Lax session cookie for the whole site and answers who is signed in', async () => {
     const browser = newBrowser(h);
-    const res = await browser.call('POST', '/dashboard/api/login', { email: ' Owner@Example.COM ', password: OWNER.password });
+    const res = await browser.call('POST', '/dashboard/api/login', {
+      email: ' Owner@Example.COM ',
+      password: OWNER.password,
+    });
     expect(res.status, res.text).toBe(200);
     const cookie = res.headers.get('set-cookie')!;
     expect(cookie).toMatch(/^herald_session=[\w-]{43}; Max-Age=43200; HttpOnly; SameSite=Lax; Path=\/$/);
@@ -89,7 +95,10 @@ describe('login', () => {
     const disabled = await addUser(owner, 'gone@example.com', 'admin');
     expect((await owner.call('PATCH', `/v1/users/${disabled.id}`, { disabled: true })).status).toBe(200);
     const answers = [
-      await newBrowser(h).call('POST', '/dashboard/api/login', { email: 'nobody@example.com', password: OWNER.password }),
+      await newBrowser(h).call('POST', '/dashboard/api/login', {
+        email: 'nobody@example.com',
+        password: OWNER.password,
+      }),
       await newBrowser(h).call('POST', '/dashboard/api/login', { email: OWNER.email, password: 'wrong password!' }),
       await newBrowser(h).call('POST', '/dashboard/api/login', { email: disabled.email, password: disabled.password }),
     ];
@@ -131,7 +140,9 @@ describe('logout', () => {
     const token = a.cookie;
     expect((await a.call('POST', '/dashboard/api/logout-everywhere')).status).toBe(204);
     expect((await b.call('GET', '/dashboard/api/session')).status).toBe(401);
-    expect((await call(h.url + '/v1/workflows', 'GET', undefined, { cookie: `herald_session=${token}` })).status).toBe(401);
+    expect((await call(h.url + '/v1/workflows', 'GET', undefined, { cookie: `herald_session=${token}` })).status).toBe(
+      401,
+    );
     expect((await c.call('GET', '/dashboard/api/session')).status).toBe(200);
     expectProblem(await b.call('POST', '/dashboard/api/logout-everywhere'), 401, 'NOT_SIGNED_IN');
   });
@@ -165,7 +176,11 @@ describe('with an https --public-url', () => {
   it('marks the cookie Secure and takes the public origin as its own', async () => {
     const behindProxy = await startTestHerald({ 'public-url': 'https://herald.example.com' });
     try {
-      const setup = await newBrowser(behindProxy, 'https://herald.example.com').call('POST', '/dashboard/api/setup', OWNER);
+      const setup = await newBrowser(behindProxy, 'https://herald.example.com').call(
+        'POST',
+        '/dashboard/api/setup',
+        OWNER,
+      );
       expect(setup.status, setup.text).toBe(201);
       expect(setup.headers.get('set-cookie')).toMatch(/; HttpOnly; SameSite=Lax; Path=\/; Secure$/);
       const local = await newBrowser(behindProxy).call('POST', '/dashboard/api/login', OWNER);

@@ -94,7 +94,11 @@ describe('the served dashboard', () => {
       const res = await get(path);
       expect(res.status, path).toBe(404);
       expectDashboardHeaders(res);
-      expectProblem({ status: res.status, headers: res.headers, body: await res.json(), text: '' }, 404, 'ROUTE_NOT_FOUND');
+      expectProblem(
+        { status: res.status, headers: res.headers, body: await res.json(), text: '' },
+        404,
+        'ROUTE_NOT_FOUND',
+      );
     }
   });
 

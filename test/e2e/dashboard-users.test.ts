@@ -36,7 +36,11 @@ describe('users', () => {
       updatedAt: expect.any(Number),
       disabledAt: null,
     });
-    const taken = await owner.call('POST', '/v1/users', { email: 'ANN@example.com', role: 'viewer', password: 'twelve chars' });
+    const taken = await owner.call('POST', '/v1/users', {
+      email: 'ANN@example.com',
+      role: 'viewer',
+      password: 'twelve chars',
+    });
     expectProblem(taken, 409, 'EMAIL_TAKEN');
     const list = await owner.call('GET', '/v1/users');
     expect(list.body.items.map((user: { email: string }) => user.email)).toEqual([OWNER.email, 'ann@example.com']);
@@ -98,7 +102,8 @@ describe('users', () => {
 
   it('of two owners demoting each other at once, one stays', async () => {
     for (const user of await h.herald.store.listUsers()) {
-      if (user.role === 'owner' && user.id !== ownerId) await owner.call('PATCH', `/v1/users/${user.id}`, { role: 'admin' });
+      if (user.role === 'owner' && user.id !== ownerId)
+        await owner.call('PATCH', `/v1/users/${user.id}`, { role: 'admin' });
     }
     const other = await addUser(owner, 'rival@example.com', 'owner');
     const rival = await signIn(h, other);

@@ -29,7 +29,8 @@ vi.mock('fastify', async (importOriginal) => {
  * Routes that are not operations of the API. The CORS preflight is answered to browsers for any
  * inbox path (a wildcard, which OpenAPI cannot name); HEAD is the GET of the same path.
  */
-const NOT_OPERATIONS = ['OPTIONS /v1/inbox/*'];
+// The CORS preflight, and the dashboard's pages and files (GET / leads there): not API operations.
+const NOT_OPERATIONS = ['OPTIONS /v1/inbox/*', 'GET /', 'GET /dashboard', 'GET /dashboard/*'];
 
 let h: TestHerald;
 let doc: any;

@@ -45,7 +45,10 @@ const users = (...args: string[]) => [...args, '--data-dir', dir];
 
 describe('herald users', () => {
   it('create --password-stdin: the user can sign in to the running Herald at once', async () => {
-    const res = await herald(users('users', 'create', '--email', 'Owner@Example.com', '--role', 'owner', '--password-stdin'), 'a strong passphrase\n');
+    const res = await herald(
+      users('users', 'create', '--email', 'Owner@Example.com', '--role', 'owner', '--password-stdin'),
+      'a strong passphrase\n',
+    );
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toBe('');
     expect(res.stderr).toMatch(/^created owner owner@example\.com \(usr_\w+\)\n$/);
@@ -76,12 +79,21 @@ describe('herald users', () => {
   });
 
   it('reset-password: a new password, and every session of the user ends', async () => {
-    const before = await signIn(h, { email: 'viewer@example.com', password: (await resetViewer('first new password')).password });
-    const res = await herald(users('users', 'reset-password', '--email', 'VIEWER@example.com', '--password-stdin'), 'second new password');
+    const before = await signIn(h, {
+      email: 'viewer@example.com',
+      password: (await resetViewer('first new password')).password,
+    });
+    const res = await herald(
+      users('users', 'reset-password', '--email', 'VIEWER@example.com', '--password-stdin'),
+      'second new password',
+    );
     expect(res.code, res.stderr).toBe(0);
     expect(res.stderr).toContain('their sessions have ended');
     expectProblem(await before.call('GET', '/v1/topics'), 401, 'NOT_SIGNED_IN');
-    const old = await newBrowser(h).call('POST', '/dashboard/api/login', { email: 'viewer@example.com', password: 'first new password' });
+    const old = await newBrowser(h).call('POST', '/dashboard/api/login', {
+      email: 'viewer@example.com',
+      password: 'first new password',
+    });
     expectProblem(old, 401, 'LOGIN_FAILED');
     await signIn(h, { email: 'viewer@example.com', password: 'second new password' });
   });
@@ -93,13 +105,22 @@ describe('herald users', () => {
   });
 
   it('refuses a short password, a taken email, an unknown user and an unknown role', async () => {
-    const short = await herald(users('users', 'create', '--email', 'x@example.com', '--role', 'admin', '--password-stdin'), 'short\n');
+    const short = await herald(
+      users('users', 'create', '--email', 'x@example.com', '--role', 'admin', '--password-stdin'),
+      'short\n',
+    );
     expect(short.code).toBe(1);
     expect(short.stderr).toContain('at least 12 characters');
-    const taken = await herald(users('users', 'create', '--email', 'OWNER@example.com', '--role', 'admin', '--password-stdin'), 'long enough password');
+    const taken = await herald(
+      users('users', 'create', '--email', 'OWNER@example.com', '--role', 'admin', '--password-stdin'),
+      'long enough password',
+    );
     expect(taken.code).toBe(1);
     expect(taken.stderr).toContain('exists already');
-    const unknown = await herald(users('users', 'reset-password', '--email', 'nobody@example.com', '--password-stdin'), 'long enough password');
+    const unknown = await herald(
+      users('users', 'reset-password', '--email', 'nobody@example.com', '--password-stdin'),
+      'long enough password',
+    );
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no user has the email nobody@example.com');
     const role = await herald(users('users', 'create', '--email', 'y@example.com', '--role', 'root'));
@@ -109,7 +130,10 @@ describe('herald users', () => {
 });
 
 async function resetViewer(password: string) {
-  const res = await herald(users('users', 'reset-password', '--email', 'viewer@example.com', '--password-stdin'), password);
+  const res = await herald(
+    users('users', 'reset-password', '--email', 'viewer@example.com', '--password-stdin'),
+    password,
+  );
   expect(res.code, res.stderr).toBe(0);
   return { password };
 }

@@ -11,7 +11,12 @@ export interface Browser {
    * Calls Herald as the dashboard does: the cookie, Origin = Herald's own, and on requests that
    * change something X-CSRF-Token; `headers` adds or overrides (an empty value leaves one out).
    */
-  call<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  call<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse<T>>;
 }
 
 /** The session token a Set-Cookie header sets, or '' when it clears the cookie. */
@@ -29,9 +34,7 @@ export function newBrowser(h: Pick<TestHerald, 'url'>, origin = new URL(h.url).o
       const base: Record<string, string> = { origin };
       if (browser.cookie) base.cookie = `herald_session=${browser.cookie}`;
       if (browser.csrfToken && method !== 'GET' && method !== 'HEAD') base['x-csrf-token'] = browser.csrfToken;
-      const merged = Object.fromEntries(
-        Object.entries({ ...base, ...headers }).filter(([, value]) => value !== ''),
-      );
+      const merged = Object.fromEntries(Object.entries({ ...base, ...headers }).filter(([, value]) => value !== ''));
       const res = await call(h.url + path, method, body, merged);
       const cookie = sessionCookieOf(res);
       if (cookie !== undefined) browser.cookie = cookie || undefined;
@@ -45,7 +48,10 @@ export function newBrowser(h: Pick<TestHerald, 'url'>, origin = new URL(h.url).o
 /** Signs in (200 expected) and returns the browser holding the session. */
 export async function signIn(h: Pick<TestHerald, 'url'>, credentials: { email: string; password: string }) {
   const browser = newBrowser(h);
-  const res = await browser.call('POST', '/dashboard/api/login', { email: credentials.email, password: credentials.password });
+  const res = await browser.call('POST', '/dashboard/api/login', {
+    email: credentials.email,
+    password: credentials.password,
+  });
   expect(res.status, res.text).toBe(200);
   return browser;
 }
@@ -59,7 +65,12 @@ export async function setUpOwner(h: Pick<TestHerald, 'url'>, owner = OWNER) {
 }
 
 /** Adds a user through the API as the owner's browser; returns its id. */
-export async function addUser(owner: Browser, email: string, role: 'owner' | 'admin' | 'viewer', password = 'a long enough password') {
+export async function addUser(
+  owner: Browser,
+  email: string,
+  role: 'owner' | 'admin' | 'viewer',
+  password = 'a long enough password',
+) {
   const res = await owner.call('POST', '/v1/users', { email, role, password });
   expect(res.status, res.text).toBe(201);
   return { id: res.body.id as string, email, password };

@@ -13,7 +13,8 @@ export const auditRoutes =
         schema: {
           tags: ['audit'],
           operationId: 'listAuditEvents',
-          summary: "Who changed what: the environment's events and the instance-wide ones (logins, users), newest first",
+          summary:
+            "Who changed what: the environment's events and the instance-wide ones (logins, users), newest first",
           querystring: AuditQuery,
           response: { 200: pageOf(AuditEvent) },
         },

@@ -130,7 +130,7 @@ export const dashboardSessionRoutes =
         schema: {
           tags,
           operationId: 'logOutEverywhere',
-          summary: "End every session of the signed-in user, in every browser",
+          summary: 'End every session of the signed-in user, in every browser',
           response: { 204: Type.Null() },
         },
       },

@@ -60,7 +60,8 @@ export const userRoutes =
         const { email, role, password, disabled } = request.body;
         const normalized = email === undefined ? undefined : normalizeEmail(email);
         const invalid = normalized === undefined ? undefined : emailProblem(normalized);
-        if (invalid) throw new HeraldError('VALIDATION_FAILED', `/email: ${invalid}`, [{ path: '/email', message: invalid }]);
+        if (invalid)
+          throw new HeraldError('VALIDATION_FAILED', `/email: ${invalid}`, [{ path: '/email', message: invalid }]);
         const outcome = await deps.store.updateUser(
           request.params.id,
           {

@@ -146,8 +146,10 @@ export function postgresAccessMethods(
     },
 
     async pruneSessions(now, idleBefore) {
-      return (await pool.query('DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2', [now, idleBefore]))
-        .rowCount ?? 0;
+      return (
+        (await pool.query('DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2', [now, idleBefore]))
+          .rowCount ?? 0
+      );
     },
 
     async recordLoginFailure(failure) {

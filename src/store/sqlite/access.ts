@@ -27,9 +27,9 @@ export function sqliteAccessMethods(prepared: (sql: string) => Statement, writer
   /** Enabled owners other than `id`. */
   const otherOwners = (id: string) =>
     (
-      prepared(
-        "SELECT COUNT(*) AS n FROM users WHERE role = 'owner' AND disabled_at IS NULL AND id <> ?",
-      ).get(id) as { n: number }
+      prepared("SELECT COUNT(*) AS n FROM users WHERE role = 'owner' AND disabled_at IS NULL AND id <> ?").get(id) as {
+        n: number;
+      }
     ).n;
   const isEnabledOwner = (user: StoredUser | User) => user.role === 'owner' && user.disabledAt === null;
 
@@ -80,7 +80,8 @@ export function sqliteAccessMethods(prepared: (sql: string) => Statement, writer
           return { status: 'email_taken' } as const;
         }
         const role = change.role ?? user.role;
-        const disabledAt = change.disabled === undefined ? user.disabledAt : change.disabled ? (user.disabledAt ?? now) : null;
+        const disabledAt =
+          change.disabled === undefined ? user.disabledAt : change.disabled ? (user.disabledAt ?? now) : null;
         if (isEnabledOwner(user) && (role !== 'owner' || disabledAt !== null) && otherOwners(id) === 0) {
           return { status: 'last_owner' } as const;
         }
@@ -133,7 +134,9 @@ export function sqliteAccessMethods(prepared: (sql: string) => Statement, writer
     },
 
     async touchSession(id, at) {
-      await writer.run(() => prepared('UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE id = ?').run(at, id));
+      await writer.run(() =>
+        prepared('UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE id = ?').run(at, id),
+      );
     },
 
     async deleteSession(id) {

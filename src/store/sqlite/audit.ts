@@ -31,10 +31,9 @@ export function sqliteAuditMethods(prepared: (sql: string) => Statement, writer:
     pruneAuditEvents(before, limit) {
       return writer.run(
         () =>
-          prepared('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE id < ? ORDER BY id LIMIT ?)').run(
-            firstIdAt('aud', before),
-            limit,
-          ).changes,
+          prepared(
+            'DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE id < ? ORDER BY id LIMIT ?)',
+          ).run(firstIdAt('aud', before), limit).changes,
       );
     },
   };
