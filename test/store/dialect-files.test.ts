@@ -10,6 +10,8 @@ import { PORT_CONTRACTS } from './contracts/index.js';
  */
 const PORT_FILES = {
   'api-keys': 'ApiKey',
+  access: 'Access',
+  audit: 'Audit',
   secrets: 'Secret',
   subscribers: 'Subscriber',
   topics: 'Topic',

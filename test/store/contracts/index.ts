@@ -1,4 +1,6 @@
+import { describeAccessContract } from './access.js';
 import { describeApiKeysContract } from './api-keys.js';
+import { describeAuditContract } from './audit.js';
 import { describeDeliveryLogContract } from './delivery-log.js';
 import type { OpenStore } from './fixtures.js';
 import { describeInboxContract } from './inbox.js';
@@ -17,6 +19,8 @@ import { describeWorkflowsContract } from './workflows.js';
  */
 export const PORT_CONTRACTS = {
   'api-keys': describeApiKeysContract,
+  access: describeAccessContract,
+  audit: describeAuditContract,
   secrets: describeSecretsContract,
   subscribers: describeSubscribersContract,
   topics: describeTopicsContract,
