@@ -28,8 +28,7 @@ function Overview({ session }) {
     <p>You are signed in as <strong>${user.email}</strong> (${user.role}).</p>
     <p class="hint">This session ends after 30 minutes without use, and at ${until} at the latest.</p>
     <p>
-      The dashboard uses the same HTTP API as your scripts: its reference is
-      <a href="/openapi.json">/openapi.json</a>.
+      The dashboard calls the same HTTP API as your scripts; its reference is <a href="/openapi.json">/openapi.json</a>.
     </p>
   `;
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from '../support/expect-problem.js';
 import { newBrowser, signIn } from '../support/dashboard.js';
-import { HERALD_BIN } from '../support/child-herald.js';
+import { HERALD_BIN, spawnHerald } from '../support/child-herald.js';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
 
 // `herald users create | list | reset-password` on the database a running Herald uses (SQLite
@@ -42,6 +42,39 @@ afterAll(async () => {
 });
 
 const users = (...args: string[]) => [...args, '--data-dir', dir];
+
+describe('herald serve', () => {
+  it('says where the dashboard is, and that setup is pending until a user exists', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'herald-banner-'));
+    try {
+      const first = await spawnHerald(['--data-dir', fresh, '--database', '']);
+      first.process.kill('SIGTERM');
+      await first.exited;
+      expect(first.output()).toContain(
+        `dashboard: ${first.url}/dashboard/ — setup pending: open it to create the first user`,
+      );
+      const created = await herald([
+        'users',
+        'create',
+        '--email',
+        'a@example.com',
+        '--role',
+        'owner',
+        '--data-dir',
+        fresh,
+      ]);
+      expect(created.code, created.stderr).toBe(0);
+      const second = await spawnHerald(['--data-dir', fresh, '--database', '']);
+      second.process.kill('SIGTERM');
+      await second.exited;
+      expect(second.output()).toContain(
+        `dashboard: ${second.url}/dashboard/ (sign in; \`herald users list\` shows who may)`,
+      );
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('herald users', () => {
   it('create --password-stdin: the user can sign in to the running Herald at once', async () => {
