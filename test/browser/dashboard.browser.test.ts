@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
 import { startPageServer, type PageServer } from '../support/page-server.js';
@@ -48,8 +48,9 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function open(url: string, viewport = PHONE, context = browser): Promise<Page> {
-  const page = await context.newPage({ viewport });
+/** Opens `url` in a new page (of its own context, unless `context` is given). */
+async function open(url: string, viewport = PHONE, context?: BrowserContext): Promise<Page> {
+  const page = context ? await context.newPage() : await browser.newPage({ viewport });
   openPages.push(page);
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console: ${message.text()}`);
@@ -76,7 +77,7 @@ function fetchFrom(
   return page.evaluate(
     async ([path, init]) => {
       const res = await fetch(path, init);
-      return { status: res.status, body: await res.json() };
+      return { status: res.status, body: (await res.json()) as any };
     },
     [path, init] as const,
   );
@@ -97,7 +98,7 @@ describe('the dashboard in a browser', () => {
     await shows(page, 'Overview', 'shell-phone');
     await expect(page.getByText(`You are signed in as ${OWNER.email} (owner)`).isVisible()).resolves.toBe(true);
     // Nothing wider than the phone's screen.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(PHONE.width);
 
     // The menu opens from the keyboard, and its links lead to the pages to come.
     const menu = page.getByRole('button', { name: 'Menu' });
@@ -145,7 +146,7 @@ describe('the dashboard in a browser', () => {
   it('refuses a forged cross-site POST from a page on another origin', async () => {
     const context = await browser.newContext({ viewport: PHONE });
     try {
-      const page = await open(h.url + '/dashboard/', PHONE, context as unknown as Browser);
+      const page = await open(h.url + '/dashboard/', PHONE, context);
       await page.getByLabel('Email').fill(OWNER.email);
       await page.getByLabel('Password').fill(OWNER.password);
       await page.getByRole('button', { name: 'Sign in' }).click();
@@ -167,7 +168,7 @@ describe('the dashboard in a browser', () => {
           </script>
         </body></html>`,
       );
-      const attacker = await context.newPage({ viewport: PHONE });
+      const attacker = await context.newPage();
       openPages.push(attacker);
       await attacker.goto(forger);
       await waitFor(async () => attacker.url().startsWith(h.url), { what: 'the forged form to be submitted' });
