@@ -349,7 +349,7 @@ export const SETTINGS: Setting<unknown>[] = [
     key: 'publicUrl',
     placeholder: 'url',
     description:
-      'where Herald is reached from outside, e.g. https://herald.example.com, for the one-click unsubscribe link (List-Unsubscribe) in every non-critical email; unset, emails carry none',
+      "where Herald is reached from outside, e.g. https://herald.example.com: for the one-click unsubscribe link (List-Unsubscribe) in every non-critical email (unset, emails carry none), and as the dashboard's own origin for its CSRF checks (https makes its cookie Secure)",
     default: '',
     parse: parsePublicUrl,
   },

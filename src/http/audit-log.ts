@@ -83,18 +83,26 @@ export function createAuditRecorder(deps: {
 
 /** The onResponse hook that audits every successful state-changing /v1 request by its route pattern. */
 export function auditRequests(recorder: AuditRecorder) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (reply.statusCode >= 400 || SAFE_METHODS.has(request.method) || request.actor === null) return;
+  return (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
     const route = request.routeOptions.url;
-    if (route === undefined || !route.startsWith('/v1/') || request.routeOptions.config.auth !== undefined) return;
-    if (NOT_AUDITED.has(`${request.method} ${route}`)) return;
-    recorder.record({
-      // Users are instance-wide: their changes belong to no environment.
-      environmentId: route.startsWith('/v1/users') ? null : request.environmentId,
-      actor: request.actor,
-      action: auditAction(request.method, route),
-      target: { ...(request.params as Record<string, string>) },
-      status: reply.statusCode,
-    });
+    if (
+      reply.statusCode < 400 &&
+      !SAFE_METHODS.has(request.method) &&
+      request.actor !== null &&
+      route !== undefined &&
+      route.startsWith('/v1/') &&
+      request.routeOptions.config.auth === undefined &&
+      !NOT_AUDITED.has(`${request.method} ${route}`)
+    ) {
+      recorder.record({
+        // Users are instance-wide: their changes belong to no environment.
+        environmentId: route.startsWith('/v1/users') ? null : request.environmentId,
+        actor: request.actor,
+        action: auditAction(request.method, route),
+        target: { ...(request.params as Record<string, string>) },
+        status: reply.statusCode,
+      });
+    }
+    done();
   };
 }

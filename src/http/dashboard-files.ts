@@ -78,7 +78,12 @@ export function sendDashboardFile(request: FastifyRequest, reply: FastifyReply, 
 }
 
 /** The onSend hook that gives every dashboard answer (pages, files, its API, its errors) its security headers. */
-export async function dashboardHeaders(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+export function dashboardHeaders(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  done: (error: null, payload: unknown) => void,
+): void {
   const url = request.url;
   if (url === '/' || url.startsWith('/dashboard')) {
     reply.header('Content-Security-Policy', DASHBOARD_CSP);
@@ -87,5 +92,5 @@ export async function dashboardHeaders(request: FastifyRequest, reply: FastifyRe
     reply.header('Referrer-Policy', 'same-origin');
     if (!reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
   }
-  return payload;
+  done(null, payload);
 }

@@ -37,10 +37,18 @@ const REDACTIONS: Record<string, (payload: Json) => Json> = {
 /** The routes whose answers viewers get redacted (docs/dashboard.md lists them). */
 export const REDACTED_ROUTES = Object.keys(REDACTIONS);
 
-/** The preSerialization hook: a viewer's answer without secrets and content. */
-export async function redactForViewers(request: FastifyRequest, reply: { statusCode: number }, payload: unknown) {
+/**
+ * The preSerialization hook: a viewer's answer without secrets and content. Callback-style, like
+ * the other hooks every request passes (no promise per request on the trigger path).
+ */
+export function redactForViewers(
+  request: FastifyRequest,
+  reply: { statusCode: number },
+  payload: unknown,
+  done: (error: null, payload: unknown) => void,
+): void {
   const actor = request.actor;
-  if (actor?.type !== 'user' || actor.role !== 'viewer' || reply.statusCode >= 300) return payload;
+  if (actor?.type !== 'user' || actor.role !== 'viewer' || reply.statusCode >= 300) return done(null, payload);
   const redact = REDACTIONS[request.routeOptions.url ?? ''];
-  return redact && payload !== null && typeof payload === 'object' ? redact(payload as Json) : payload;
+  done(null, redact && payload !== null && typeof payload === 'object' ? redact(payload as Json) : payload);
 }
