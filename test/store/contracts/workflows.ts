@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../../src/core/ids.js';
 import type { WorkflowStep } from '../../../src/core/types.js';
-import { T0, type OpenStore } from './fixtures.js';
+import { T0, type OpenedStore, type OpenStore } from './fixtures.js';
 
 const steps = (subject: string): WorkflowStep[] => [{ type: 'email', subject, text: 't' }];
 
@@ -161,6 +161,81 @@ export function describeWorkflowsContract(name: string, open: OpenStore) {
       const listed = await store.listWorkflowVersions(env, 'busy', 100);
       expect(listed.items.map((v) => v.version)).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
       expect(listed.items[0]!.versionId).toBe(current!.versionId);
+      await close();
+    });
+  });
+}
+
+/** A workflow_versions row written behind the store's back, as an older Herald left it. */
+export interface RawVersionRow {
+  id: string;
+  environmentId: string;
+  key: string;
+  name: string;
+  version: number;
+  steps: string;
+  createdAt: number;
+}
+
+/**
+ * Before numbers went on across a delete, a workflow deleted and saved again started again at 1,
+ * so an older database may hold one number twice for a key. `insert` writes such a row directly.
+ */
+export function describeRepeatedVersionNumbers<Opened extends OpenedStore>(
+  name: string,
+  open: () => Promise<Opened>,
+  insert: (opened: Opened, row: RawVersionRow) => Promise<void>,
+) {
+  describe(`${name} store: version numbers an older Herald saved twice`, () => {
+    it('lists both, the later save first, pages through them, reads the later by number and saves past both', async () => {
+      const opened = await open();
+      const { store, environmentId: env, close } = opened;
+      const first = await store.putWorkflow(
+        env,
+        { key: 'old', name: 'one', steps: steps('one'), versionId: newId('wfv', T0) },
+        T0,
+      );
+      const second = await store.putWorkflow(
+        env,
+        { key: 'old', name: 'two', steps: steps('two'), versionId: newId('wfv', T0 + 1) },
+        T0 + 1,
+      );
+      await store.deleteWorkflow(env, 'old');
+      // Saved again by an older Herald: version 1 again, made current.
+      const again = newId('wfv', T0 + 2);
+      await insert(opened, {
+        id: again,
+        environmentId: env,
+        key: 'old',
+        name: 'again',
+        version: 1,
+        steps: JSON.stringify(steps('again')),
+        createdAt: T0 + 2,
+      });
+
+      const listed = await store.listWorkflowVersions(env, 'old', 10);
+      expect(listed.items.map((v) => [v.version, v.versionId])).toEqual([
+        [2, second.versionId],
+        [1, again],
+        [1, first.versionId],
+      ]);
+      const paged: string[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 5; i++) {
+        const page = await store.listWorkflowVersions(env, 'old', 1, cursor);
+        paged.push(...page.items.map((v) => v.versionId));
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      expect(paged).toEqual([second.versionId, again, first.versionId]);
+      expect(await store.getWorkflowVersionByNumber(env, 'old', 1)).toMatchObject({ versionId: again, name: 'again' });
+
+      const next = await store.putWorkflow(
+        env,
+        { key: 'old', name: 'three', steps: steps('three'), versionId: newId('wfv', T0 + 3) },
+        T0 + 3,
+      );
+      expect(next.version).toBe(3);
       await close();
     });
   });
