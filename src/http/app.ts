@@ -27,6 +27,7 @@ import { topicRoutes } from './routes/topics.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
 import { workflowRoutes } from './routes/workflows.js';
+import { workflowVersionRoutes } from './routes/workflow-versions.js';
 
 export type { App, AppDeps } from './deps.js';
 
@@ -180,6 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(subscriberRoutes(deps), { prefix: '/v1' });
   await app.register(topicRoutes(deps), { prefix: '/v1' });
   await app.register(workflowRoutes(deps), { prefix: '/v1' });
+  await app.register(workflowVersionRoutes(deps), { prefix: '/v1' });
   await app.register(triggerRoutes(deps), { prefix: '/v1' });
   await app.register(messageRoutes(deps), { prefix: '/v1' });
   await app.register(devMailRoutes(deps), { prefix: '/v1' });
