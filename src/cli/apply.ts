@@ -11,6 +11,9 @@ export interface ApplyOptions {
   prune: boolean;
 }
 
+/** Resources only the server has that the summary names; past it, it counts them. */
+const EXTRA_NAMED = 10;
+
 /** Where a change's lines go: stdout, line by line. */
 export type Output = (line: string) => void;
 
@@ -30,8 +33,8 @@ function describeChange(change: Change): string[] {
       return [`- delete ${describeResource(change.current)}`];
     case 'update': {
       // The server's side in the file's key order: a field written in another order is no change.
-      const before = renderResource(change.current, { like: change.resource });
-      const after = renderResource(change.resource);
+      const before = renderResource(change.current, { like: change.wanted });
+      const after = renderResource(change.wanted);
       return [
         `~ update ${describeResource(change.resource)} (${where(change.resource)})`,
         ...lineDiff(before, after).map((line) => `    ${line}`),
@@ -85,10 +88,9 @@ export async function runApply(client: ApiClient, options: ApplyOptions, out: Ou
   ].join(', ');
   out(summary);
   if (!options.prune && plan.extra.length > 0) {
-    out(
-      `${plan.extra.length} on the server but not in the files, kept: ` +
-        `${plan.extra.map(describeResource).join(', ')} (--prune deletes them)`,
-    );
+    const named = plan.extra.slice(0, EXTRA_NAMED).map(describeResource);
+    if (plan.extra.length > EXTRA_NAMED) named.push(`${plan.extra.length - EXTRA_NAMED} more`);
+    out(`${plan.extra.length} on the server but not in the files, kept: ${named.join(', ')} (--prune deletes them)`);
   }
   const pending = plan.changes.filter((change) => change.op !== 'unchanged');
   if (options.dryRun) {

@@ -114,13 +114,17 @@ function readFile(path: string, resources: FileResource[], problems: FileProblem
   const lineCounter = new LineCounter();
   let documents: Document.Parsed[];
   if (extname(path).toLowerCase() === '.json') {
+    // YAML reads JSON too, and more besides: JSON.parse decides what is valid JSON, YAML where it is.
+    const document = parseDocument(text, { lineCounter });
     try {
       JSON.parse(text);
     } catch (error) {
-      problems.push({ file, line: jsonErrorLine(text, (error as Error).message), message: (error as Error).message });
+      const message = (error as Error).message.replace(/\s*\n\s*/g, ' ');
+      const line = jsonErrorLine(text, message) ?? document.errors[0]?.linePos?.[0].line ?? 1;
+      problems.push({ file, line, message });
       return;
     }
-    documents = [parseDocument(text, { lineCounter })];
+    documents = [document];
   } else {
     documents = parseAllDocuments(text, { lineCounter }) as Document.Parsed[];
     if (!Array.isArray(documents)) documents = []; // an empty stream
@@ -144,13 +148,12 @@ function readFile(path: string, resources: FileResource[], problems: FileProblem
   }
 }
 
-/** Node 20 says "… at position 42"; later Nodes say "(line 3 column 5)". */
-function jsonErrorLine(text: string, message: string): number {
-  const line = /line (\d+)/.exec(message);
+/** Where JSON.parse stopped, when it says: "… at position 42", or on later Nodes "(line 3 column 5)". */
+function jsonErrorLine(text: string, message: string): number | undefined {
+  const line = /\(line (\d+) column \d+\)/.exec(message);
   if (line) return Number(line[1]);
-  const position = /position (\d+)/.exec(message);
-  if (!position) return 1;
-  return text.slice(0, Number(position[1])).split('\n').length;
+  const position = /at position (\d+)/.exec(message);
+  return position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
 }
 
 interface Where {
@@ -230,10 +233,7 @@ function readResource(node: Node, document: Document.Parsed, where: Where, probl
     }
     const value: unknown = pair.value?.toJS(document) ?? null;
     if (!hasType(value, type)) {
-      problem(
-        pair.value ?? pair.key,
-        `${name} must be ${TYPE_WORDS[type as keyof typeof TYPE_WORDS]}, not ${describeType(value)}`,
-      );
+      problem(pair.key, `${name} must be ${TYPE_WORDS[type as keyof typeof TYPE_WORDS]}, not ${describeType(value)}`);
       continue;
     }
     body[name] = value;

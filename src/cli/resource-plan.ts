@@ -66,7 +66,8 @@ export function saveOrder<T extends Resource>(resources: readonly T[], onCycle: 
 /** One line of the plan: what `apply` does (or, with --dry-run, would do) to one resource. */
 export type Change =
   | { op: 'create'; resource: FileResource }
-  | { op: 'update'; resource: FileResource; current: Resource }
+  /** `wanted`: the file's resource as it is compared (normalized as the server's `current`). */
+  | { op: 'update'; resource: FileResource; current: Resource; wanted: Resource }
   | { op: 'unchanged'; resource: FileResource }
   | { op: 'delete'; current: Resource };
 
@@ -99,9 +100,10 @@ export function planChanges(files: readonly FileResource[], server: ServerResour
       continue;
     }
     const current = server.byKind.get(resource.kind)?.get(resource.id);
+    const wanted = normalizeResource(resource.kind, resource.id, resource.body);
     if (!current) changes.push({ op: 'create', resource });
-    else if (sameBody(current, resource)) changes.push({ op: 'unchanged', resource });
-    else changes.push({ op: 'update', resource, current });
+    else if (sameBody(current, wanted)) changes.push({ op: 'unchanged', resource });
+    else changes.push({ op: 'update', resource, current, wanted });
   }
   const wanted = new Set(files.map((resource) => `${resource.kind} ${resource.id}`));
   const extra = [...server.byKind.values()]
