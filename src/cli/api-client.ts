@@ -79,6 +79,9 @@ export function createApiClient(options: { url?: string | undefined; key?: strin
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
+      if ((error as Error).name === 'TimeoutError') {
+        throw new CommandFailure([`${method} ${url}${path} had no answer within ${REQUEST_TIMEOUT_MS / 1000} s`]);
+      }
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const reason = cause?.code ?? cause?.message ?? (error as Error).message;
       throw new CommandFailure([`cannot reach Herald at ${url} (--url or HERALD_URL): ${reason}`]);

@@ -2,7 +2,7 @@ import { ApiError, type ApiClient } from './api-client.js';
 import { CommandFailure } from './cli-errors.js';
 import { lineDiff, renderResource } from './resource-diff.js';
 import { formatProblem, readResourceFiles, type FileResource } from './resource-files.js';
-import { describeResource, KIND_SPECS, type Resource } from './resource-kinds.js';
+import { describeResource, KIND_SPECS, putBody, type Resource } from './resource-kinds.js';
 import { fetchServerResources, planChanges, type Change } from './resource-plan.js';
 
 export interface ApplyOptions {
@@ -72,6 +72,10 @@ export async function runApply(client: ApiClient, options: ApplyOptions, out: Ou
   if (problems.length > 0) {
     throw new CommandFailure([...problems.map(formatProblem), 'nothing was applied']);
   }
+  if (resources.length === 0) {
+    // Applied, no resources would change nothing, and with --prune delete everything: never by accident.
+    throw new CommandFailure([`the files hold no resources (${options.paths.join(', ')}); nothing was applied`]);
+  }
   const server = await fetchServerResources(client);
   const plan = planChanges(resources, server, options.prune);
   if (plan.problems.length > 0) {
@@ -101,15 +105,21 @@ export async function runApply(client: ApiClient, options: ApplyOptions, out: Ou
   for (const change of pending) {
     try {
       if (change.op === 'delete') await client.request('DELETE', resourcePath(change.current));
-      else await client.request('PUT', resourcePath(change.resource), change.resource.body);
+      else await client.request('PUT', resourcePath(change.resource), putBody(change.resource));
     } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      throw new CommandFailure([
-        ...refusal(change, error),
-        done === 0
-          ? 'nothing was applied'
-          : `${done} of ${pending.length} changes were applied before it; the rest were not sent`,
-      ]);
+      // Deleted meanwhile by someone else: what --prune wanted.
+      const gone = change.op === 'delete' && error instanceof ApiError && error.status === 404;
+      if (!gone) {
+        const lines =
+          error instanceof ApiError ? refusal(change, error) : error instanceof CommandFailure ? error.lines : null;
+        if (lines === null) throw error;
+        throw new CommandFailure([
+          ...lines,
+          done === 0
+            ? 'nothing was applied'
+            : `${done} of ${pending.length} changes were applied before it; the rest were not sent`,
+        ]);
+      }
     }
     done++;
   }

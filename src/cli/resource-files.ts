@@ -14,6 +14,7 @@ import {
 } from 'yaml';
 import { UsageError } from './cli-errors.js';
 import {
+  canonicalLocale,
   describeResource,
   isKind,
   KEY_EXPECTED,
@@ -221,6 +222,15 @@ function readResource(node: Node, document: Document.Parsed, where: Where, probl
   if (!idPair) problem(node, `a ${kind} needs ${spec.idField}`);
   else if (typeof id !== 'string') problem(idPair.value, `${spec.idField} must be a string, not ${describeType(id)}`);
   else if (!pattern.test(id)) problem(idPair.value, `${spec.idField} ${JSON.stringify(id)}: expected ${expected}`);
+  else if (spec.idField === 'locale' && canonicalLocale(id) !== id) {
+    const canonical = canonicalLocale(id);
+    problem(
+      idPair.value,
+      canonical === undefined
+        ? `locale ${JSON.stringify(id)} is not a BCP 47 locale: expected ${expected}`
+        : `locale ${JSON.stringify(id)}: write it as ${canonical}, the form the server keeps`,
+    );
+  }
 
   const body: Record<string, unknown> = {};
   for (const [name, pair] of pairs) {

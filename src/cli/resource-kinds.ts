@@ -24,6 +24,11 @@ export interface KindSpec {
    * default (or null) is the same as no value.
    */
   defaults: Readonly<Record<string, (id: string) => unknown>>;
+  /**
+   * Fields the API reads as "keep what is there" when a body leaves them out: `apply` sends their
+   * default instead, so that a file without one sets it rather than keeping the server's.
+   */
+  sentWhenAbsent: readonly string[];
 }
 
 const nameDefault = (id: string) => id;
@@ -41,6 +46,7 @@ export const KIND_SPECS: Readonly<Record<Kind, KindSpec>> = {
     fields: { name: 'string', template: 'string' },
     required: ['template'],
     defaults: { name: nameDefault },
+    sentWhenAbsent: [],
   },
   layout: {
     kind: 'layout',
@@ -48,7 +54,9 @@ export const KIND_SPECS: Readonly<Record<Kind, KindSpec>> = {
     collection: 'layouts',
     fields: { name: 'string', html: 'string', text: 'string', variables: 'any', default: 'boolean' },
     required: ['html'],
-    defaults: { name: nameDefault, default: () => false },
+    defaults: { name: nameDefault, variables: () => ({}), default: () => false },
+    // Absent `default` keeps a layout the default: a file saying nothing means "not the default".
+    sentWhenAbsent: ['default'],
   },
   translation: {
     kind: 'translation',
@@ -57,6 +65,7 @@ export const KIND_SPECS: Readonly<Record<Kind, KindSpec>> = {
     fields: { messages: 'object' },
     required: ['messages'],
     defaults: {},
+    sentWhenAbsent: [],
   },
   workflow: {
     kind: 'workflow',
@@ -65,6 +74,7 @@ export const KIND_SPECS: Readonly<Record<Kind, KindSpec>> = {
     fields: { name: 'string', category: 'string', critical: 'boolean', preferences: 'object', steps: 'array' },
     required: ['steps'],
     defaults: { name: nameDefault, critical: () => false },
+    sentWhenAbsent: [],
   },
 };
 
@@ -77,15 +87,35 @@ export const isKind = (value: unknown): value is Kind => typeof value === 'strin
 export const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const KEY_EXPECTED = 'up to 100 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
-/** A locale names a file of `herald export`, so it keeps to the characters of a BCP 47 tag. */
-export const LOCALE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,34}$/;
-export const LOCALE_EXPECTED = 'a language tag such as en, de-CH or pt_BR';
+/** The characters of a BCP 47 locale, as the API's path takes it. */
+export const LOCALE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,34}$/;
+export const LOCALE_EXPECTED = 'a BCP 47 locale such as en, fr-CA or pt-BR';
+
+/**
+ * The form the server stores a locale in (fr-ca is fr-CA), which a file must use to be matched
+ * with it; undefined when it is no locale.
+ */
+export function canonicalLocale(locale: string): string | undefined {
+  try {
+    return Intl.getCanonicalLocales(locale)[0];
+  } catch {
+    return undefined;
+  }
+}
 
 /** A resource of a file or of the server: its kind, its key (or locale) and its PUT body. */
 export interface Resource {
   kind: Kind;
   id: string;
   body: Record<string, unknown>;
+}
+
+/** The PUT body of a resource: its fields, and the defaults of those the API would otherwise keep. */
+export function putBody(resource: Resource): Record<string, unknown> {
+  const spec = KIND_SPECS[resource.kind];
+  const body = { ...resource.body };
+  for (const field of spec.sentWhenAbsent) body[field] ??= spec.defaults[field]!(resource.id);
+  return body;
 }
 
 export const describeResource = (resource: Pick<Resource, 'kind' | 'id'>) => `${resource.kind} ${resource.id}`;

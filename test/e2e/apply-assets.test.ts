@@ -122,6 +122,17 @@ describe('herald apply with layouts, partials and translations', () => {
     expect(after.slice(1)).toEqual(saved.slice(1));
   });
 
+  it("sets a layout's default flag as the file says, absent meaning false", async () => {
+    const dir = folders.folder({ 'base.yaml': `${BASE}default: true\n` });
+    expect((await apply(['.'], dir)).code).toBe(0);
+    expect((await get('/v1/layouts/base')).default).toBe(true);
+    writeFiles(dir, { 'base.yaml': BASE });
+    const off = await apply(['.'], dir);
+    expect(off.stdout).toContain('    -default: true\n');
+    expect((await get('/v1/layouts/base')).default).toBe(false);
+    expect(planLines(await apply(['.'], dir))).toEqual(['= unchanged layout base']);
+  });
+
   it('with --dry-run writes nothing', async () => {
     const dir = folders.folder(ALL);
     const dry = await apply(['.', '--dry-run'], dir);
@@ -138,6 +149,7 @@ describe('herald apply with layouts, partials and translations', () => {
       'layout.yaml': 'kind: layout\nkey: base\nhtml: 123\n',
       'translation.yaml': 'kind: translation\nkey: de\nmessages:\n  - hallo\n',
       'kinds.yaml': 'kind: partial\nkey: p\n---\nkind: template\nkey: t\n',
+      'locale.yaml': 'kind: translation\nlocale: pt-br\nmessages: {}\n',
     });
     const run = await apply(['.'], wrong);
     expect(run.code).toBe(1);
@@ -145,6 +157,7 @@ describe('herald apply with layouts, partials and translations', () => {
       'herald: kinds.yaml:1: a partial needs template',
       'herald: kinds.yaml:4: unknown kind "template": expected workflow, layout, partial or translation',
       'herald: layout.yaml:3: html must be a string (quote it if it looks like a number or true/false), not a number (123)',
+      'herald: locale.yaml:2: locale "pt-br": write it as pt-BR, the form the server keeps',
       'herald: translation.yaml:1: a translation needs locale',
       'herald: translation.yaml:2: unknown field "key" in a translation (its fields: locale, messages)',
       'herald: translation.yaml:3: messages must be a mapping, not a list',
@@ -170,8 +183,8 @@ describe('herald apply with layouts, partials and translations', () => {
     expect(run.code).toBe(1);
     const lines = run.stderr.trim().split('\n');
     expect(lines[0]).toMatch(/^herald: p\.yaml:1: the server refused partial broken \(422 [A-Z_]+\)/);
-    // A field error at the template's line: the `{% if %}` (line 5), or where the template starts.
-    if (lines.length > 2) expect(lines[1]).toMatch(/^herald: p\.yaml:[35]: \/template: /);
+    // The template's line 2, the `{% if %}`, is the file's line 5.
+    expect(lines[1]).toMatch(/^herald: p\.yaml:5: \/template: line 2: .*not closed/);
     expect(lines.at(-1)).toBe('herald: 1 of 2 changes were applied before it; the rest were not sent');
     expect((await herald.api('GET', '/v1/partials/broken')).status).toBe(404);
   });
@@ -180,7 +193,7 @@ describe('herald apply with layouts, partials and translations', () => {
     const dir = folders.folder({ 'w.yaml': WELCOME });
     const run = await apply(['w.yaml'], dir);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^herald: w\.yaml:\d+: .*footer/m);
+    expect(run.stderr).toMatch(/^herald: w\.yaml:6: \/steps\/0\/html: .*"footer"/m);
     expect((await herald.api('GET', '/v1/workflows/welcome')).status).toBe(404);
   });
 
