@@ -258,6 +258,9 @@ describe('herald apply', () => {
     const noFiles = await heraldAgainst(herald, 'apply', ['.'], folders.folder({ 'x.txt': '' }));
     expect(noFiles.code).toBe(2);
     expect(noFiles.stderr).toContain('no .yaml, .yml or .json files');
+    const empty = await heraldAgainst(herald, 'apply', ['.', '--prune'], folders.folder({ 'empty.yaml': '# none\n' }));
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('the files hold no resources (.); nothing was applied');
     const noArgs = await runHeraldCli(['apply'], { cwd: dir });
     expect(noArgs.code).toBe(2);
 
