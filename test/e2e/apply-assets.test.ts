@@ -1,13 +1,6 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
-import {
-  buildHeraldCli,
-  heraldAgainst,
-  planLines,
-  readFiles,
-  resourceFolders,
-  writeFiles,
-} from '../support/resource-files.js';
+import { heraldAgainst, planLines, readFiles, resourceFolders, writeFiles } from '../support/resource-files.js';
 
 // `herald apply` and `herald export` with layouts, partials and translations beside workflows
 // (workflows alone: apply.test.ts), through the built command against a real Herald.
@@ -15,7 +8,6 @@ import {
 const folders = resourceFolders();
 let herald: TestHerald;
 
-beforeAll(() => buildHeraldCli(), 180_000);
 beforeEach(async () => {
   herald = await startTestHerald();
 });

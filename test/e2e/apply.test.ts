@@ -1,14 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runHeraldCli } from '../support/herald-cli.js';
 import { startTestHerald, TEST_API_KEY, type TestHerald } from '../support/herald.js';
-import {
-  buildHeraldCli,
-  heraldAgainst,
-  planLines,
-  readFiles,
-  resourceFolders,
-  writeFiles,
-} from '../support/resource-files.js';
+import { heraldAgainst, planLines, readFiles, resourceFolders, writeFiles } from '../support/resource-files.js';
 
 // `herald apply` and `herald export` with workflows, through the built command against a real
 // Herald. Layouts, partials and translations: apply-assets.test.ts.
@@ -16,7 +9,6 @@ import {
 const folders = resourceFolders();
 let herald: TestHerald;
 
-beforeAll(() => buildHeraldCli(), 180_000);
 beforeEach(async () => {
   herald = await startTestHerald();
 });

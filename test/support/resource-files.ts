@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { buildHeraldCli, runHeraldCli, type CliRun } from './herald-cli.js';
+import { runHeraldCli, type CliRun } from './herald-cli.js';
 import { TEST_API_KEY, type TestHerald } from './herald.js';
 
 /** Folders of resource files for `herald apply` and `herald export` tests, removed by `removeAll`. */
@@ -49,5 +49,3 @@ export function heraldAgainst(herald: TestHerald, command: 'apply' | 'export', a
 
 /** The plan lines of an apply's output (`+ create …`, `~ update …`, `= unchanged …`, `- delete …`). */
 export const planLines = (run: CliRun) => run.stdout.split('\n').filter((line) => /^[+~=-] /.test(line));
-
-export { buildHeraldCli };
