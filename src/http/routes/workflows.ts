@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { HeraldError, type FieldError } from '../../core/errors.js';
+import { HeraldError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { checkSteps } from '../../core/run-engine.js';
-import { compileSteps } from '../../core/templates.js';
+import { checkWorkflowSteps } from '../../core/workflow-checks.js';
 import type { AppDeps } from '../deps.js';
 import { WorkflowListQuery, pageOf, Workflow, WorkflowBody, WorkflowParams } from '../schemas.js';
 
@@ -28,24 +27,7 @@ export const workflowRoutes =
       },
       async (request) => {
         const { key } = request.params;
-        const invalid = checkSteps(request.body.steps);
-        if (invalid.length > 0) {
-          throw new HeraldError('VALIDATION_FAILED', invalid.map((e) => `${e.path}: ${e.message}`).join('; '), invalid);
-        }
-        // A webhook URL without Liquid is known now: refuse it on save, as the send would (SSRF guard).
-        const refusedUrls: FieldError[] = request.body.steps.flatMap((step, index) => {
-          if (step.type !== 'webhook' || !step.url || /{{|{%/.test(step.url)) return [];
-          const refusal = deps.refuseOutboundUrl(step.url);
-          return refusal ? [{ path: `/steps/${index}/url`, message: `refused: ${refusal}` }] : [];
-        });
-        if (refusedUrls.length > 0) {
-          throw new HeraldError(
-            'VALIDATION_FAILED',
-            refusedUrls.map((e) => `${e.path}: ${e.message}`).join('; '),
-            refusedUrls,
-          );
-        }
-        compileSteps(request.body.steps); // throws a 422 naming the step, field and line
+        checkWorkflowSteps(request.body.steps, deps.refuseOutboundUrl); // a 422 naming each field and line
         const { name, category, critical, preferences, steps } = request.body;
         return deps.store.putWorkflow(
           request.environmentId,
