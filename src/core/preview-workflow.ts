@@ -1,3 +1,4 @@
+import type { Template } from 'liquidjs';
 import type { Clock } from './clock.js';
 import type { RenderStep } from './deliver-job.js';
 import { canonicalTimeZone, formatLocal, timeZoneOr } from './local-time.js';
@@ -10,13 +11,21 @@ import { unsetVariables } from './template-variables.js';
 import {
   compileRunParts,
   renderRunPart,
+  type CompiledRunPart,
   type CompiledStep,
   type RenderContext,
   type RenderedStep,
   type RenderOutcome,
 } from './templates.js';
 import { digestStandIn } from './test-send.js';
-import { isSendingStep, type MessageChannel, type SendingStep, type Subscriber, type WorkflowStep } from './types.js';
+import {
+  isSendingStep,
+  type ControlStep,
+  type MessageChannel,
+  type SendingStep,
+  type Subscriber,
+  type WorkflowStep,
+} from './types.js';
 
 /**
  * A workflow preview (POST /v1/workflows/{key}/preview, POST /v1/workflows/preview): what each step
@@ -238,21 +247,21 @@ async function previewSend(
 
 /** What a delay, digest or throttle would do, or the error of its control template. */
 function describeControl(
-  step: WorkflowStep,
-  part: { until: unknown; key: unknown },
+  step: ControlStep,
+  part: CompiledRunPart,
   scope: () => Record<string, unknown>,
   now: number,
   zone: string,
 ): { does: string } | { error: string } {
-  const render = (templates: unknown, what: string): string | { error: string } => {
+  const render = (templates: Template[], what: string): string | { error: string } => {
     try {
-      return renderRunPart(templates as Parameters<typeof renderRunPart>[0], scope());
+      return renderRunPart(templates, scope());
     } catch (error) {
       return { error: `the ${what} failed: ${messageOf(error)}` };
     }
   };
   let keyed = '';
-  if ((step.type === 'digest' || step.type === 'throttle') && part.key) {
+  if (part.key) {
     const key = render(part.key, 'key');
     if (typeof key !== 'string') return key;
     keyed = `, key ${JSON.stringify(key.slice(0, 100))}`;
@@ -260,14 +269,14 @@ function describeControl(
   switch (step.type) {
     case 'delay': {
       if (step.for !== undefined) return { does: `waits ${step.for}` };
-      const text = render(part.until, 'until');
+      const text = render(part.until!, 'until');
       if (typeof text !== 'string') return text;
       const until = Date.parse(text);
       if (!Number.isFinite(until)) {
         return { error: `until gave ${JSON.stringify(text.slice(0, 100))}, which is not an ISO 8601 time` };
       }
       return {
-        does: until > now ? `waits until ${new Date(until).toISOString()}` : `waits not at all (${text} is past)`,
+        does: until > now ? `waits until ${new Date(until).toISOString()}` : `does not wait (${text} is past)`,
       };
     }
     case 'digest': {
@@ -283,8 +292,6 @@ function describeControl(
       const runs = `${step.limit} run${step.limit === 1 ? '' : 's'}`;
       return { does: `lets ${runs} per ${step.window} through for this recipient${keyed}; not counted in a preview` };
     }
-    default:
-      return { does: '' };
   }
 }
 
