@@ -11,6 +11,7 @@ const ON_BOTH_STORES = [
   'test/e2e/workflows.test.ts',
   'test/e2e/runaway-templates.test.ts',
   'test/e2e/workflow-runs.test.ts',
+  'test/e2e/workflow-versions.test.ts',
   'test/e2e/send-times.test.ts',
   'test/e2e/quiet-hours.test.ts',
   'test/e2e/runs-crash.test.ts',

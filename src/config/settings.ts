@@ -66,6 +66,7 @@ export interface ServeConfig {
   inboxMaxStreams: number;
   /** The time zone of subscribers without a valid one (send windows, digest schedules, quiet hours). */
   defaultTimeZone: string;
+  defaultLocale: string;
   /** Where Herald is reached from outside, without a trailing slash; undefined: emails carry no unsubscribe link. */
   publicUrl: string | undefined;
 }
@@ -326,6 +327,22 @@ export const SETTINGS: Setting<unknown>[] = [
       isTimeZone(raw.trim())
         ? canonicalTimeZone(raw.trim())
         : { error: 'must be an IANA time zone such as UTC, Europe/Berlin or America/New_York' },
+  },
+  {
+    flag: 'default-locale',
+    key: 'defaultLocale',
+    placeholder: 'locale',
+    description:
+      'language of subscribers whose locale has no translation (after fr-CA, fr is tried), for the t filter and the format_* filters, e.g. en or de-DE',
+    default: 'en',
+    parse: (raw) => {
+      try {
+        const [locale] = Intl.getCanonicalLocales(raw.trim().replace(/_/g, '-'));
+        return locale ?? { error: 'must be a BCP 47 language tag such as en, de or pt-BR' };
+      } catch {
+        return { error: 'must be a BCP 47 language tag such as en, de or pt-BR' };
+      }
+    },
   },
   {
     flag: 'public-url',

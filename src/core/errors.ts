@@ -8,6 +8,7 @@ export const ERRORS = {
   ORIGIN_NOT_ALLOWED: { status: 403, title: 'Origin not allowed to call the inbox API' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   WORKFLOW_NOT_FOUND: { status: 404, title: 'Workflow not found' },
+  VERSION_NOT_FOUND: { status: 404, title: 'Workflow version not found' },
   TRIGGER_NOT_FOUND: { status: 404, title: 'Trigger not found' },
   SUBSCRIBER_NOT_FOUND: { status: 404, title: 'Subscriber not found' },
   TOPIC_NOT_FOUND: { status: 404, title: 'Topic not found' },

@@ -171,6 +171,21 @@ export interface WorkflowVersion extends WorkflowConsent {
   steps: WorkflowStep[];
 }
 
+/** A saved version as the versions API reads it: what it held, its number and when it was saved. */
+export interface NumberedWorkflowVersion extends WorkflowVersion {
+  version: number;
+  createdAt: number;
+}
+
+/** A line of a workflow's version history. */
+export interface WorkflowVersionSummary {
+  version: number;
+  versionId: string;
+  name: string;
+  stepCount: number;
+  createdAt: number;
+}
+
 /** One provider call of a job; `at` defaults to the completion's. */
 export interface CompletedAttempt {
   at?: number;

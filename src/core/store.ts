@@ -39,6 +39,8 @@ import type {
   MessageFilter,
   ClaimedJob,
   WorkflowVersion,
+  NumberedWorkflowVersion,
+  WorkflowVersionSummary,
   JobCompletion,
   QueueStats,
 } from './store-records.js';
@@ -142,6 +144,11 @@ export interface WorkflowStore {
    */
   onWorkflowChanged?(listener: (change: { environmentId: string; key: string } | undefined) => void): void;
 
+  /**
+   * Saves the key's next version and makes it current. Its number is one more than the highest the
+   * key ever had, so a workflow deleted and saved again goes on from where it was: a version number
+   * names one version of a key, whose versions outlive the workflow.
+   */
   putWorkflow(
     environmentId: string,
     input: { key: string; name: string; steps: WorkflowStep[]; versionId: string } & WorkflowConsent,
@@ -149,8 +156,26 @@ export interface WorkflowStore {
   ): Promise<Workflow>;
   getWorkflow(environmentId: string, key: string): Promise<Workflow | undefined>;
   listWorkflows(environmentId: string, limit: number, cursor?: string): Promise<Page<Workflow>>;
+  /** Deletes the workflow; its versions stay (messages already accepted render them). */
   deleteWorkflow(environmentId: string, key: string): Promise<boolean>;
   getWorkflowVersions(versionIds: readonly string[]): Promise<WorkflowVersion[]>;
+  /**
+   * The key's versions, highest number first, whether or not the workflow still exists; the cursor
+   * is the versionId of the last one read. (Numbers saved before version numbers went on across a
+   * delete may appear twice: the later save of a number comes first.)
+   */
+  listWorkflowVersions(
+    environmentId: string,
+    key: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<WorkflowVersionSummary>>;
+  /** The key's version with this number (the later save, should the number appear twice). */
+  getWorkflowVersionByNumber(
+    environmentId: string,
+    key: string,
+    version: number,
+  ): Promise<NumberedWorkflowVersion | undefined>;
 }
 
 /** Accepted triggers: the one write that makes a 202, and idempotency. */

@@ -143,7 +143,7 @@ export function renderFailure(
       reason: `render time limit exceeded: stopped after ${renderLimitMs} ms${position(message)}`,
     };
   }
-  if (/memory limit exceeded/i.test(message)) {
+  if (/memory alloc limit exceeded/i.test(message)) {
     return { status: 'overran', reason: `render memory limit exceeded${position(message)}` };
   }
   return { status: 'failed', reason: message };

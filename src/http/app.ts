@@ -28,6 +28,7 @@ import { triggerRoutes } from './routes/triggers.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
 import { workflowPreviewRoutes } from './routes/workflow-preview.js';
 import { workflowRoutes } from './routes/workflows.js';
+import { workflowVersionRoutes } from './routes/workflow-versions.js';
 
 export type { App, AppDeps } from './deps.js';
 
@@ -181,6 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(subscriberRoutes(deps), { prefix: '/v1' });
   await app.register(topicRoutes(deps), { prefix: '/v1' });
   await app.register(workflowRoutes(deps), { prefix: '/v1' });
+  await app.register(workflowVersionRoutes(deps), { prefix: '/v1' });
   await app.register(workflowPreviewRoutes(deps), { prefix: '/v1' });
   await app.register(triggerRoutes(deps), { prefix: '/v1' });
   await app.register(messageRoutes(deps), { prefix: '/v1' });

@@ -1,5 +1,12 @@
 import type { SubscriberPreferences, WorkflowConsent } from '../core/preferences.js';
-import type { ClaimedJob, MessageLogPage, StoredIntegration, WorkflowVersion } from '../core/store.js';
+import type {
+  ClaimedJob,
+  MessageLogPage,
+  NumberedWorkflowVersion,
+  StoredIntegration,
+  WorkflowVersion,
+  WorkflowVersionSummary,
+} from '../core/store.js';
 import type { DigestContext } from '../core/templates.js';
 import type {
   Attempt,
@@ -184,6 +191,36 @@ export function toWorkflowVersion(row: WorkflowVersionRow): WorkflowVersion {
     name: row.name,
     ...consentOf(row.consent),
     steps: JSON.parse(row.steps) as WorkflowVersion['steps'],
+  };
+}
+
+/** The version columns `toNumberedWorkflowVersion` reads, for a versions-table query. */
+export const NUMBERED_VERSION_COLUMNS = 'id, key, name, steps, consent, version, created_at';
+
+export interface NumberedWorkflowVersionRow extends WorkflowVersionRow {
+  version: number;
+  created_at: number;
+}
+
+export function toNumberedWorkflowVersion(row: NumberedWorkflowVersionRow): NumberedWorkflowVersion {
+  return { ...toWorkflowVersion(row), version: row.version, createdAt: row.created_at };
+}
+
+export interface WorkflowVersionSummaryRow {
+  id: string;
+  version: number;
+  name: string;
+  step_count: number;
+  created_at: number;
+}
+
+export function toWorkflowVersionSummary(row: WorkflowVersionSummaryRow): WorkflowVersionSummary {
+  return {
+    version: row.version,
+    versionId: row.id,
+    name: row.name,
+    stepCount: row.step_count,
+    createdAt: row.created_at,
   };
 }
 

@@ -12,6 +12,7 @@ import { sqlLiteral, withLiterals } from '../../src/store/postgres/sql-literals.
 import { waitFor } from '../support/wait-for.js';
 import { claimInApp, inAppSent } from './contracts/inbox.js';
 import { describeStoreContracts } from './contracts/index.js';
+import { describeRepeatedVersionNumbers } from './contracts/workflows.js';
 import { claimRuns, decide, saveWorkflow, trigger } from './contracts/runs.js';
 
 const DATABASE_URL = process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -53,6 +54,23 @@ async function openOnFreshSchema(poolSize?: number) {
 }
 
 describeStoreContracts('postgres', () => openOnFreshSchema());
+
+describeRepeatedVersionNumbers(
+  'postgres',
+  () => openOnFreshSchema(),
+  async ({ schema }, row) => {
+    await admin.query(
+      `INSERT INTO ${schema}.workflow_versions (id, environment_id, key, name, version, steps, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [row.id, row.environmentId, row.key, row.name, row.version, row.steps, row.createdAt],
+    );
+    await admin.query(
+      `INSERT INTO ${schema}.workflows (environment_id, key, name, version, version_id, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $6)`,
+      [row.environmentId, row.key, row.name, row.version, row.id, row.createdAt],
+    );
+  },
+);
 
 describe('postgres statements sent with literals', () => {
   // Text PostgreSQL can store: anything but NUL, which Herald refuses before it gets here.

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { HeraldError } from '../../core/errors.js';
-import { newId } from '../../core/ids.js';
-import { checkWorkflowSteps } from '../../core/workflow-checks.js';
+import { saveWorkflow } from '../../core/save-workflow.js';
 import type { AppDeps } from '../deps.js';
 import { WorkflowListQuery, pageOf, Workflow, WorkflowBody, WorkflowParams } from '../schemas.js';
 
@@ -25,16 +24,7 @@ export const workflowRoutes =
           response: { 200: Workflow },
         },
       },
-      async (request) => {
-        const { key } = request.params;
-        checkWorkflowSteps(request.body.steps, deps.refuseOutboundUrl); // a 422 naming each field and line
-        const { name, category, critical, preferences, steps } = request.body;
-        return deps.store.putWorkflow(
-          request.environmentId,
-          { key, name: name ?? key, category, critical, preferences, steps, versionId: newId('wfv') },
-          deps.clock.now(),
-        );
-      },
+      async (request) => saveWorkflow(deps, request.environmentId, request.params.key, request.body),
     );
 
     app.get(

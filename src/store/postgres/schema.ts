@@ -449,6 +449,16 @@ ALTER TABLE workflow_versions ADD COLUMN consent TEXT;
 `,
   },
   {
+    id: 12,
+    name: 'workflow version history',
+    sql: `
+-- A workflow's versions by number (GET /v1/workflows/{key}/versions and …/versions/{n}, and the
+-- highest number a save goes on from), highest first; id orders a number saved twice (a workflow
+-- deleted and saved again before numbers went on across deletes) and is the list's cursor.
+CREATE INDEX workflow_versions_by_key ON workflow_versions (environment_id, key, version, id);
+`,
+  },
+  {
     id: 13,
     name: 'test sends',
     sql: `

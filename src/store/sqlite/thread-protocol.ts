@@ -76,6 +76,8 @@ export const STORE_PLACEMENTS = {
   listWorkflows: 'call',
   deleteWorkflow: 'call',
   getWorkflowVersions: 'call',
+  listWorkflowVersions: 'call',
+  getWorkflowVersionByNumber: 'call',
   findIdempotency: 'call',
   commitTrigger: 'call',
   getTriggerData: 'call',
