@@ -39,6 +39,8 @@ const ON_BOTH_STORES = [
   'test/e2e/inbox-stream-lifetime.test.ts',
   'test/e2e/preferences.test.ts',
   'test/e2e/unsubscribe.test.ts',
+  'test/e2e/workflow-preview.test.ts',
+  'test/e2e/workflow-test-send.test.ts',
   'test/property/routes.property.test.ts',
   'test/property/inbox.property.test.ts',
 ];

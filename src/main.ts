@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { pino, type Logger } from 'pino';
+import { createChannelRouting } from './channels/channel-routing.js';
 import { createDispatcher } from './channels/dispatcher.js';
 import { isDeliverableAddress } from './channels/email/mime.js';
 import { createIntegrationDirectory } from './channels/integration-directory.js';
@@ -39,6 +40,8 @@ import { createWorker, type Worker } from './worker/worker.js';
 const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 /** A job claimed this many times more than the retry schedule allows keeps killing its worker. */
 const EXTRA_CLAIMS = 5;
+/** Workflow versions and drafts the preview thread keeps compiled: drafts change with each edit. */
+const PREVIEW_VERSIONS_KEPT = 20;
 
 export const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -187,6 +190,15 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     onOverrun: (how) => metrics.renderOverrun(how),
   });
   metrics.watchRenderPool(() => renderPool.stats());
+  // Previews render drafts no one has sent: a pool of their own (one thread, started by the first
+  // preview that needs it), so a runaway draft holds neither the API's event loop nor a delivery
+  // thread, and drafts do not push delivered versions out of the delivery threads' caches.
+  const previewPool = createRenderPool({
+    threads: 1,
+    timeoutMs: config.renderTimeoutMs,
+    logger,
+    versionsPerThread: PREVIEW_VERSIONS_KEPT,
+  });
   const worker = createWorker(
     {
       store,
@@ -239,6 +251,13 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     logger,
     metrics,
     trigger,
+    preview: {
+      render: (request) => previewPool.render(request),
+      routing: createChannelRouting(directory),
+      isDeliverableAddress,
+      clock,
+      defaultTimeZone: config.defaultTimeZone,
+    },
     integrations,
     isDeliverableAddress,
     refuseOutboundUrl(url) {
@@ -269,6 +288,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     // would keep the process alive after the error is reported.
     await app.close();
     await renderPool.close();
+    await previewPool.close();
     await dispatcher.close();
     await http.close();
     await store.close();
@@ -315,6 +335,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
         await runner.stop();
         await worker.stop(config.shutdownTimeoutMs);
         await renderPool.close();
+        await previewPool.close();
         await dispatcher.close();
         await http.close();
         await housekeeping.stop(); // at most one more retention batch

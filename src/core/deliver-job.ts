@@ -8,6 +8,7 @@ import type { RunawayGuard } from './runaway-guard.js';
 import { quietHoursEnd } from './send-times.js';
 import type { ClaimedJob, JobCompletion, WorkflowVersion } from './store.js';
 import type { RenderContext, RenderedInApp, RenderedStep, RenderOutcome } from './templates.js';
+import { digestStandIn } from './test-send.js';
 import { isSendingStep, type MessageChannel, type MessageContent } from './types.js';
 import type { UnsubscribeClaims } from './unsubscribe.js';
 
@@ -99,8 +100,9 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
   if (!subscriber) return finished(job, workerId, startedAt, 'skipped', 'subscriber was deleted');
   // Checked here, as the message goes out, not when the trigger planned it: a change made while
   // its run waited (a delay, a digest, a retry) counts. Before rendering: a refused step costs nothing.
+  // A test send is made as if the workflow were critical (core/test-send.ts).
   const step = workflow.steps[job.stepIndex]!;
-  if (isSendingStep(step)) {
+  if (isSendingStep(step) && !job.test) {
     const refusal = preferenceRefusal(workflow, subscriber.preferences, step.type);
     if (refusal !== undefined) return finished(job, workerId, startedAt, 'skipped', refusal);
   }
@@ -111,7 +113,7 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
       quietHours,
       timezone: subscriber.timezone,
       fallbackTimeZone: deps.defaultTimeZone,
-      critical: workflow.critical === true,
+      critical: workflow.critical === true || job.test,
       channel: workflow.steps[job.stepIndex]!.type as MessageChannel,
     },
     startedAt,
@@ -134,6 +136,7 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
   }
 
   const key = { triggerId: job.triggerId, versionId: workflow.versionId, stepIndex: job.stepIndex };
+  const digest = job.digest ?? (job.test ? digestStandIn(workflow.steps, job.stepIndex, context.data) : undefined);
   const render = await deps.render({
     workflow,
     stepIndex: job.stepIndex,
@@ -141,7 +144,7 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
       subscriber: subscriber as unknown as Record<string, unknown>,
       data: context.data,
       workflow: { key: workflow.key, name: workflow.name },
-      ...(job.digest ? { digest: job.digest } : {}),
+      ...(digest ? { digest } : {}),
     },
     refusal: () => deps.runaways.refusal(key),
   });

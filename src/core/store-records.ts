@@ -102,6 +102,11 @@ export interface TriggerPlan {
    * the members' runs page by page. Null when `to` named none.
    */
   fanout?: { topics: string[] } | null;
+  /**
+   * A test send (core/test-send.ts): the trigger and its messages are marked `test`, and their
+   * jobs pass over preferences and quiet hours.
+   */
+  test?: boolean;
   createdAt: number;
   idempotency?: { key: string; bodyHash: string; responseJson: string };
 }
@@ -125,6 +130,8 @@ export interface MessageFilter {
   /** A workflow key. */
   workflow?: string;
   channel?: MessageChannel;
+  /** Only test sends' messages (true), or only the others (false). */
+  test?: boolean;
   limit: number;
   cursor?: string;
 }
@@ -152,6 +159,8 @@ export interface ClaimedJob {
    * every step at the claim): its completion wakes the run (JobCompletion.wakeRun).
    */
   openRunId: string | null;
+  /** A test send's message: sent whatever the preferences and quiet hours (core/test-send.ts). */
+  test: boolean;
 }
 
 /** A workflow as one version saved it; `category`, `critical` and `preferences` are present when set. */

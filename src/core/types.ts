@@ -254,6 +254,8 @@ export interface Message {
    * (`GET /v1/messages?since=`). Null only for a message written by a Herald too old to give one.
    */
   seq: number | null;
+  /** Sent by a test send (POST /v1/workflows/{key}/test, core/test-send.ts). */
+  test: boolean;
 }
 
 /** What was sent: the rendered subject is on the message, the bodies here. */

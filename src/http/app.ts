@@ -26,6 +26,7 @@ import { subscriberRoutes } from './routes/subscribers.js';
 import { topicRoutes } from './routes/topics.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
+import { workflowPreviewRoutes } from './routes/workflow-preview.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { workflowVersionRoutes } from './routes/workflow-versions.js';
 
@@ -182,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(topicRoutes(deps), { prefix: '/v1' });
   await app.register(workflowRoutes(deps), { prefix: '/v1' });
   await app.register(workflowVersionRoutes(deps), { prefix: '/v1' });
+  await app.register(workflowPreviewRoutes(deps), { prefix: '/v1' });
   await app.register(triggerRoutes(deps), { prefix: '/v1' });
   await app.register(messageRoutes(deps), { prefix: '/v1' });
   await app.register(devMailRoutes(deps), { prefix: '/v1' });

@@ -128,18 +128,16 @@ const ChatAddresses = component(
   ),
 );
 
+/** Channel data: set through the subscriber API (and given whole to a preview), not inline in triggers. */
+export const SubscriberChannelFields = {
+  push: Type.Optional(Nullable(PushDevices)),
+  chat: Type.Optional(Nullable(ChatAddresses)),
+  webhookUrl: Type.Optional(Nullable(HttpsUrl('Where webhook steps POST for this subscriber'))),
+};
+
 export const SubscriberBody = component(
   'SubscriberInput',
-  Type.Object(
-    {
-      ...SubscriberFields,
-      // Channel data: set through the subscriber API only (not inline in triggers).
-      push: Type.Optional(Nullable(PushDevices)),
-      chat: Type.Optional(Nullable(ChatAddresses)),
-      webhookUrl: Type.Optional(Nullable(HttpsUrl('Where webhook steps POST for this subscriber'))),
-    },
-    { additionalProperties: false },
-  ),
+  Type.Object({ ...SubscriberFields, ...SubscriberChannelFields }, { additionalProperties: false }),
 );
 export type SubscriberBody = Static<typeof SubscriberBody>;
 
@@ -222,6 +220,9 @@ export const MessageQuery = Type.Object(
     channel: Type.Optional(
       StringEnum(MESSAGE_CHANNELS, { description: "Only messages of this channel: the step's type" }),
     ),
+    test: Type.Optional(
+      Type.Boolean({ description: 'Only the messages of test sends (true), or only the others (false)' }),
+    ),
     ...pageQuery(MessageCursor),
     since: Type.Optional(
       PatternString('^(now|0|[1-9][0-9]{0,14})$', 'now, 0 or the nextSince of an earlier read', {
@@ -267,6 +268,7 @@ const MessageFields = {
   updatedAt: Type.Number(),
   sentAt: NullableNumber,
   seq: Nullable(Type.Integer(), { description: "The message's place in the log (?since=)" }),
+  test: Type.Boolean({ description: 'Sent by a test send (POST /v1/workflows/{key}/test)' }),
 };
 
 export const Message = component('Message', Type.Object(MessageFields));

@@ -82,6 +82,8 @@ export interface ClaimedDetailRow extends SubscriberRow {
   run_id: string | null;
   run_state: string | null;
   run_digest: string | null;
+  /** The message's: a test send's (0/1 on SQLite). */
+  test: number | boolean;
 }
 
 /**
@@ -113,6 +115,7 @@ export function claimedJobMapper(): (job: ClaimedJobRow, detail: ClaimedDetailRo
     digest: detail.run_digest ? (JSON.parse(detail.run_digest) as DigestContext) : null,
     // Only an active run can be waiting for an outcome (a condition rechecking earlier sends).
     openRunId: detail.run_state === 'active' ? detail.run_id : null,
+    test: Boolean(detail.test),
   });
 }
 
@@ -238,10 +241,12 @@ export interface MessageRow {
   updated_at: number;
   sent_at: number | null;
   seq: number | null;
+  /** 0/1 on SQLite, a boolean on PostgreSQL. */
+  test: number | boolean;
 }
 
 export const MESSAGE_COLUMNS = `id, trigger_id, workflow_key, subscriber_id, channel, step_index, status, reason,
-  recipient, subject, attempt_count, provider_message_id, created_at, updated_at, sent_at, seq`;
+  recipient, subject, attempt_count, provider_message_id, created_at, updated_at, sent_at, seq, test`;
 
 export function toMessage(row: MessageRow): Message {
   return {
@@ -261,6 +266,7 @@ export function toMessage(row: MessageRow): Message {
     updatedAt: row.updated_at,
     sentAt: row.sent_at,
     seq: row.seq,
+    test: Boolean(row.test),
   };
 }
 

@@ -27,6 +27,8 @@ export interface RenderPoolOptions {
   timeoutMs: number;
   /** Renders sent to a thread in one message at most. */
   maxBatch?: number;
+  /** Compiled workflow versions kept per thread (and in place); default VERSIONS_PER_THREAD. */
+  versionsPerThread?: number;
   logger: Logger;
   /** A render ran past a limit: Liquid's time limit (`limit`), the hard one (`stopped`), or memory (`memory`). */
   onOverrun?(how: 'limit' | 'stopped' | 'memory'): void;
@@ -116,7 +118,8 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
   const maxBatch = Math.max(1, options.maxBatch ?? MAX_BATCH);
   const hardMs = hardLimitMs(timeoutMs);
   const suspectThreads = Math.max(1, size - 1);
-  const renderInPlace = createInPlaceRenderer(timeoutMs, VERSIONS_PER_THREAD);
+  const versionsKept = Math.max(1, options.versionsPerThread ?? VERSIONS_PER_THREAD);
+  const renderInPlace = createInPlaceRenderer(timeoutMs, versionsKept);
   const threads: Thread[] = [];
   const queue: Pending[] = [];
   const suspectQueue: Pending[] = [];
@@ -290,7 +293,7 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
       }
       thread.versions.add(versionId);
       versions.push([versionId, steps]);
-      if (thread.versions.size > VERSIONS_PER_THREAD) {
+      if (thread.versions.size > versionsKept) {
         const oldest = thread.versions.values().next().value!;
         thread.versions.delete(oldest);
         forget.push(oldest);

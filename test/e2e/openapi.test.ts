@@ -85,6 +85,9 @@ describe('GET /openapi.json', () => {
         'listDevMail',
         'benchNoopTrigger',
         'triggerWorkflow',
+        'previewWorkflow',
+        'previewDraftWorkflow',
+        'testWorkflow',
       ]),
     );
   });

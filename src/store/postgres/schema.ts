@@ -458,4 +458,19 @@ ALTER TABLE workflow_versions ADD COLUMN consent TEXT;
 CREATE INDEX workflow_versions_by_key ON workflow_versions (environment_id, key, version, id);
 `,
   },
+  {
+    id: 13,
+    name: 'test sends',
+    sql: `
+-- A test send (POST /v1/workflows/{key}/test, core/test-send.ts): its trigger and messages are
+-- marked, read by the job claim (a test passes over preferences and quiet hours) and shown by the
+-- API. Existing rows are not tests; a constant default adds the columns without rewriting the tables.
+ALTER TABLE triggers ADD COLUMN test boolean NOT NULL DEFAULT false;
+ALTER TABLE messages ADD COLUMN test boolean NOT NULL DEFAULT false;
+-- GET /v1/messages?test=true walks only the test messages, newest first (list-messages.ts): they
+-- are few, so the index is small. ?test=false is checked on the rows another walk reads. Built
+-- inside the migration's transaction (see migration 8).
+CREATE INDEX messages_by_test ON messages (environment_id, id) WHERE test;
+`,
+  },
 ];

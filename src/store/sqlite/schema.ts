@@ -449,4 +449,18 @@ ALTER TABLE workflow_versions ADD COLUMN consent TEXT;
 CREATE INDEX workflow_versions_by_key ON workflow_versions (environment_id, key, version, id);
 `,
   },
+  {
+    id: 13,
+    name: 'test sends',
+    sql: `
+-- A test send (POST /v1/workflows/{key}/test, core/test-send.ts): its trigger and messages are
+-- marked, read by the job claim (a test passes over preferences and quiet hours) and shown by the
+-- API. Existing rows are not tests.
+ALTER TABLE triggers ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
+-- GET /v1/messages?test=true walks only the test messages, newest first (list-messages.ts): they
+-- are few, so the index is small. ?test=false is checked on the rows another walk reads.
+CREATE INDEX messages_by_test ON messages (environment_id, id) WHERE test = 1;
+`,
+  },
 ];
