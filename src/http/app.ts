@@ -26,6 +26,9 @@ import { subscriberRoutes } from './routes/subscribers.js';
 import { topicRoutes } from './routes/topics.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
+import { layoutRoutes } from './routes/layouts.js';
+import { partialRoutes } from './routes/partials.js';
+import { translationRoutes } from './routes/translations.js';
 import { workflowRoutes } from './routes/workflows.js';
 
 export type { App, AppDeps } from './deps.js';
@@ -180,6 +183,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(subscriberRoutes(deps), { prefix: '/v1' });
   await app.register(topicRoutes(deps), { prefix: '/v1' });
   await app.register(workflowRoutes(deps), { prefix: '/v1' });
+  await app.register(layoutRoutes(deps), { prefix: '/v1' });
+  await app.register(partialRoutes(deps), { prefix: '/v1' });
+  await app.register(translationRoutes(deps), { prefix: '/v1' });
   await app.register(triggerRoutes(deps), { prefix: '/v1' });
   await app.register(messageRoutes(deps), { prefix: '/v1' });
   await app.register(devMailRoutes(deps), { prefix: '/v1' });

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { HeraldError, type FieldError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { checkSteps } from '../../core/run-engine.js';
+import { checkStepAssets } from '../../core/template-assets.js';
 import { compileSteps } from '../../core/templates.js';
 import type { AppDeps } from '../deps.js';
 import { WorkflowListQuery, pageOf, Workflow, WorkflowBody, WorkflowParams } from '../schemas.js';
@@ -46,6 +47,8 @@ export const workflowRoutes =
           );
         }
         compileSteps(request.body.steps); // throws a 422 naming the step, field and line
+        // The partials its templates render and the layouts its emails name must exist (422 naming them).
+        checkStepAssets(request.body.steps, await deps.store.getTemplateAssets(request.environmentId));
         const { name, category, critical, preferences, steps } = request.body;
         return deps.store.putWorkflow(
           request.environmentId,
