@@ -297,6 +297,8 @@ describe('postgres inbox across processes', () => {
 });
 
 describe('postgres template assets across processes', () => {
+  const T0 = 1_800_000_000_000;
+
   it("tells another process's template cache at once when an environment's assets change", async () => {
     const first = await openOnFreshSchema(4);
     const second = await createPostgresStore({ connectionString: DATABASE_URL, schema: first.schema, poolSize: 4 });
