@@ -127,8 +127,12 @@ function stepTemplates(step: WorkflowStep, at: string): { path: string; source: 
   return found;
 }
 
-/** Partials a stored template renders, by its source (parsing costs more than a lookup). */
+/**
+ * Partials a stored template renders, by its source (parsing costs more than a lookup); only
+ * templates up to MEMO_CHARS are kept, so the memo holds a few MB at most.
+ */
 const renderedBySource = new Map<string, string[]>();
+const MEMO_CHARS = 16 * 1024;
 
 /** The partials a template renders, directly; [] for one that does not parse. */
 function rendersOf(source: string): string[] {
@@ -136,8 +140,10 @@ function rendersOf(source: string): string[] {
   if (!keys) {
     const { partials } = collectPartials(() => parseTemplate(BASE_ENGINE.plain, source, '', []));
     keys = [...new Set(partials.map((p) => p.key))];
-    if (renderedBySource.size >= 1_000) renderedBySource.clear();
-    renderedBySource.set(source, keys);
+    if (source.length <= MEMO_CHARS) {
+      if (renderedBySource.size >= 500) renderedBySource.clear();
+      renderedBySource.set(source, keys);
+    }
   }
   return keys;
 }
@@ -235,23 +241,24 @@ export function checkPartial(key: string, template: string, assets: TemplateAsse
   );
 }
 
-/** Where a workflow's steps render partials and name layouts. */
-function stepUses(steps: readonly WorkflowStep[]): {
-  renders: { path: string; key: string }[];
-  layouts: { path: string; key: string }[];
-} {
-  const renders = parsedRenders(steps.flatMap((step, i) => stepTemplates(step, `/steps/${i}`)));
-  const layouts = steps.flatMap((step, i) =>
+/** Where a workflow's steps name layouts. */
+function layoutsNamed(steps: readonly WorkflowStep[]): { path: string; key: string }[] {
+  return steps.flatMap((step, i) =>
     step.type === 'email' && typeof step.layout === 'string' ? [{ path: `/steps/${i}/layout`, key: step.layout }] : [],
   );
-  return { renders, layouts };
+}
+
+/** Where a stored workflow's steps render partials (a template that does not parse renders none). */
+function partialsRendered(steps: readonly WorkflowStep[]): { path: string; key: string }[] {
+  return steps.flatMap((step, i) =>
+    stepTemplates(step, `/steps/${i}`).flatMap(({ path, source }) => rendersOf(source).map((key) => ({ path, key }))),
+  );
 }
 
 /** Checks a workflow's steps (already compiled) against the environment's partials and layouts. */
 export function checkStepAssets(steps: readonly WorkflowStep[], assets: TemplateAssets): void {
-  const { renders, layouts } = stepUses(steps);
-  refuseUnknownPartials(renders, assets.partials);
-  const unknown = layouts.filter(({ key }) => !Object.hasOwn(assets.layouts, key));
+  refuseUnknownPartials(parsedRenders(steps.flatMap((step, i) => stepTemplates(step, `/steps/${i}`))), assets.partials);
+  const unknown = layoutsNamed(steps).filter(({ key }) => !Object.hasOwn(assets.layouts, key));
   if (unknown.length === 0) return;
   throw new HeraldError(
     'UNKNOWN_LAYOUT',
@@ -288,8 +295,8 @@ export function refusePartialInUse(key: string, assets: TemplateAssets, workflow
       .filter(([, layout]) => [layout.html, layout.text ?? ''].some((source) => rendersOf(source).includes(key)))
       .map(([name]) => `layout "${name}"`),
     ...workflows.flatMap((workflow) =>
-      stepUses(workflow.steps)
-        .renders.filter((r) => r.key === key)
+      partialsRendered(workflow.steps)
+        .filter((r) => r.key === key)
         .map((r) => `workflow "${workflow.key}" (${r.path})`),
     ),
   ];
@@ -299,8 +306,8 @@ export function refusePartialInUse(key: string, assets: TemplateAssets, workflow
 /** Refuses to delete a layout that a workflow's current version names. */
 export function refuseLayoutInUse(key: string, workflows: readonly WorkflowSteps[]): void {
   const users = workflows.flatMap((workflow) =>
-    stepUses(workflow.steps)
-      .layouts.filter((l) => l.key === key)
+    layoutsNamed(workflow.steps)
+      .filter((l) => l.key === key)
       .map((l) => `workflow "${workflow.key}" (${l.path})`),
   );
   refuseInUse(`layout "${key}"`, users);

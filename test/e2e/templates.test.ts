@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from '../support/expect-problem.js';
-import { startTestHerald, type TestHerald } from '../support/herald.js';
+import { startTestHerald, type ApiResponse, type TestHerald } from '../support/herald.js';
 
 // Layouts, partials and translations through the API: what each route answers, the checks made on
 // save (slots, templates, partials that exist, no cycles, locales, messages) and on delete (in
@@ -22,7 +22,7 @@ async function listAll(path: string, limit: number): Promise<any[]> {
   const items: any[] = [];
   let cursor: string | null = null;
   do {
-    const res = await h.api('GET', `${path}?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const res: ApiResponse = await h.api('GET', `${path}?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
     expect(res.status, res.text).toBe(200);
     expect(res.body.items.length).toBeLessThanOrEqual(limit);
     if (res.body.nextCursor !== null) expect(res.body.items.length).toBe(limit);
