@@ -22,7 +22,10 @@ async function listAll(path: string, limit: number): Promise<any[]> {
   const items: any[] = [];
   let cursor: string | null = null;
   do {
-    const res: ApiResponse = await h.api('GET', `${path}?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const res: ApiResponse = await h.api(
+      'GET',
+      `${path}?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     expect(res.status, res.text).toBe(200);
     expect(res.body.items.length).toBeLessThanOrEqual(limit);
     if (res.body.nextCursor !== null) expect(res.body.items.length).toBe(limit);
