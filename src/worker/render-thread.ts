@@ -180,6 +180,18 @@ function warmUp(): void {
     workflow: { key: 'k', name: 'n' },
   };
   for (let round = 0; round < 3; round++) for (const step of steps) renderStep(step, context);
+  // A layout and partials, with arguments and nested, through an engine of their own.
+  const assets = {
+    revision: '0',
+    layouts: { l: { html: "<main>{{ content }}</main>{% render 'f' %}", text: '{{ content }}', variables: {} } },
+    defaultLayout: 'l',
+    partials: { f: "<i>{{ subscriber.name }}</i>{% render 'b', x: 2 %}", b: '{{ x | plus: 1 }}' },
+    translations: {},
+  };
+  const engine = createLiquidEngine(assets.partials);
+  const [email] = compileSteps([{ type: 'email', subject: 'S', html: "<p>{% render 'b', x: data.n %}</p>" }], engine);
+  const layout = compileLayout(engine, assets, 'l');
+  for (let round = 0; round < 3; round++) renderStep(email!, context, {}, layout);
 }
 
 warmUp();
