@@ -9,6 +9,8 @@ const ON_BOTH_STORES = [
   'test/e2e/subscribers.test.ts',
   'test/e2e/topics.test.ts',
   'test/e2e/workflows.test.ts',
+  'test/e2e/templates.test.ts',
+  'test/e2e/template-delivery.test.ts',
   'test/e2e/runaway-templates.test.ts',
   'test/e2e/workflow-runs.test.ts',
   'test/e2e/workflow-versions.test.ts',

@@ -27,6 +27,7 @@ import { buildApp, type App } from './http/app.js';
 import type { ApiKeyAuthOptions } from './http/auth.js';
 import { defaultMaxConnections } from './http/connection-guard.js';
 import { createMetrics } from './observability/metrics.js';
+import { withCachedTemplateAssets } from './store/cached-template-assets.js';
 import { withCachedWorkflows } from './store/cached-workflows.js';
 import { withLocalInboxEvents } from './store/local-inbox-events.js';
 import { sealStoredInboxSecrets, withSealedInboxSecrets } from './store/sealed-inbox-secrets.js';
@@ -122,7 +123,9 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     await opened.close();
     throw error;
   }
-  const store = withLocalInboxEvents(withCachedWorkflows(withSealedInboxSecrets(opened, secretBox)));
+  const store = withLocalInboxEvents(
+    withCachedTemplateAssets(withCachedWorkflows(withSealedInboxSecrets(opened, secretBox))),
+  );
   const metrics = createMetrics(store, clock);
   const fromEnvironment = environmentIntegrations(config);
   const policy = { allowedNetworks: config.allowPrivateNetworks, timeoutMs: config.sendTimeoutMs };

@@ -7,6 +7,7 @@ import { nextStep, type RetryPolicy } from './retry-policy.js';
 import type { RunawayGuard } from './runaway-guard.js';
 import { quietHoursEnd } from './send-times.js';
 import type { ClaimedJob, JobCompletion, WorkflowVersion } from './store.js';
+import { usesTemplateAssets, type TemplateAssets } from './template-assets.js';
 import type { RenderContext, RenderedInApp, RenderedStep, RenderOutcome } from './templates.js';
 import { digestStandIn } from './test-send.js';
 import { isSendingStep, type MessageChannel, type MessageContent } from './types.js';
@@ -17,6 +18,13 @@ export interface RenderRequest {
   workflow: WorkflowVersion;
   stepIndex: number;
   context: RenderContext;
+  /**
+   * The environment's layouts and partials as they are now, when the step uses them (an email in
+   * a layout, templates that render partials); absent otherwise, and the step renders as in an
+   * environment without any. `id` names the environment's revision: renderers keep what they
+   * compiled from the assets by it.
+   */
+  assets?: { id: string; assets: TemplateAssets };
   /**
    * Asked right before the render starts (it may wait in a queue first): a reason not to run it
    * (the outcome is then `refused` with that reason), or undefined.
@@ -53,6 +61,12 @@ export interface DeliveryContext {
   workflow: WorkflowVersion | undefined;
   data: Record<string, unknown>;
   workerId: string;
+  /**
+   * The environment's template assets now (read through a short cache): layouts, partials and
+   * translations apply as they are when a message renders, while its workflow version stays the
+   * one its trigger saw.
+   */
+  assets?: TemplateAssets;
 }
 
 function finished(
@@ -135,6 +149,16 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
     };
   }
 
+  // Made before the render, so templates can link it: the same link List-Unsubscribe carries.
+  const unsubscribeUrl =
+    step.type === 'email' && !workflow.critical && deps.unsubscribeUrl
+      ? deps.unsubscribeUrl({
+          environmentId: job.environmentId,
+          subscriberId: subscriber.subscriberId,
+          workflowKey: workflow.key,
+        })
+      : null;
+  const { assets } = context;
   const key = { triggerId: job.triggerId, versionId: workflow.versionId, stepIndex: job.stepIndex };
   const digest = job.digest ?? (job.test ? digestStandIn(workflow.steps, job.stepIndex, context.data) : undefined);
   const render = await deps.render({
@@ -145,7 +169,12 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
       data: context.data,
       workflow: { key: workflow.key, name: workflow.name },
       ...(digest ? { digest } : {}),
+      ...(step.type === 'email' ? { unsubscribeUrl } : {}),
     },
+    ...(assets &&
+      usesTemplateAssets(step, assets) && {
+        assets: { id: `${job.environmentId}#${assets.revision}`, assets },
+      }),
     refusal: () => deps.runaways.refusal(key),
   });
   if (render.status !== 'refused') deps.runaways.record(key, render.status === 'overran');
@@ -174,15 +203,7 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
         subscriber,
         data: context.data,
         rendered,
-        ...(rendered.type === 'email' &&
-          !workflow.critical &&
-          deps.unsubscribeUrl && {
-            unsubscribeUrl: deps.unsubscribeUrl({
-              environmentId: job.environmentId,
-              subscriberId: subscriber.subscriberId,
-              workflowKey: workflow.key,
-            }),
-          }),
+        ...(unsubscribeUrl !== null && { unsubscribeUrl }),
       },
       deadline.signal,
     );

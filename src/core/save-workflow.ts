@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import { newId } from './ids.js';
 import type { WorkflowConsent } from './preferences.js';
-import type { WorkflowStore } from './store.js';
+import type { TemplateStore, WorkflowStore } from './store.js';
 import type { Workflow, WorkflowStep } from './types.js';
 import { checkWorkflowSteps } from './workflow-checks.js';
 
@@ -12,7 +12,7 @@ export interface WorkflowInput extends WorkflowConsent {
 }
 
 export interface SaveWorkflowDeps {
-  store: Pick<WorkflowStore, 'putWorkflow'>;
+  store: Pick<WorkflowStore, 'putWorkflow'> & Pick<TemplateStore, 'getTemplateAssets'>;
   clock: Clock;
   /** Why an outbound URL would be refused (the SSRF guard), or undefined when it is fine. */
   refuseOutboundUrl(url: string): string | undefined;
@@ -22,7 +22,7 @@ export interface SaveWorkflowDeps {
  * Saves a workflow as its key's next version, after the checks every save passes — a PUT and a
  * restore of an earlier version alike, and a draft's preview too (core/workflow-checks.ts, where a
  * check added holds for all three): the step rules, the webhook URLs known before rendering, and
- * every template parsing. A failed check is a 422 naming the field, and nothing is saved.
+ * every template parsing, the partials and layouts it uses existing. A failed check is a 422 naming the field, and nothing is saved.
  */
 export async function saveWorkflow(
   deps: SaveWorkflowDeps,
@@ -31,7 +31,7 @@ export async function saveWorkflow(
   input: WorkflowInput,
 ): Promise<Workflow> {
   // The same checks as a draft's preview (core/workflow-checks.ts): a 422 naming each field and line.
-  checkWorkflowSteps(input.steps, deps.refuseOutboundUrl);
+  checkWorkflowSteps(input.steps, deps.refuseOutboundUrl, await deps.store.getTemplateAssets(environmentId));
   const { name, category, critical, preferences, steps } = input;
   return deps.store.putWorkflow(
     environmentId,

@@ -46,6 +46,11 @@ export interface EmailStep extends SendingStepCommon {
   subject: string;
   html?: string;
   text?: string;
+  /**
+   * The layout the email renders in (docs/templates.md): a layout's key; `false` for none, even
+   * when the environment has a default; absent for the default layout, if there is one.
+   */
+  layout?: string | false;
 }
 
 export interface SmsStep extends SendingStepCommon {

@@ -15,6 +15,7 @@ import {
   type RenderThreadMessage,
   type RenderThreadSetup,
   type ThreadResult,
+  give,
 } from './render-protocol.js';
 
 export interface RenderPoolOptions {
@@ -67,6 +68,8 @@ const WALL_CAP_FACTOR = 10;
 const MAX_BATCH = 32;
 /** Compiled workflow versions per thread; the pool tells a thread which to forget. */
 const VERSIONS_PER_THREAD = 500;
+/** Environments' template assets (per revision) per thread, with the steps compiled from them. */
+const ASSETS_PER_THREAD = 16;
 /** Steps that overran recently, remembered at most. */
 const SUSPECTS = 1_000;
 
@@ -87,6 +90,8 @@ interface Thread {
   progress: Int32Array;
   /** Versions this thread was given, least recently used first. */
   versions: Set<string>;
+  /** Template assets (by id) this thread was given, least recently used first. */
+  assets: Set<string>;
   batch?: { id: number; sentAt: number; items: Pending[]; suspect: boolean };
   watchdog?: NodeJS.Timeout;
 }
@@ -159,7 +164,7 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
     const worker = new Worker(threadScript(), { workerData: setup });
     // The pool is closed explicitly; an idle render thread must not keep the process alive.
     worker.unref();
-    const thread: Thread = { worker, ready: false, ended: false, progress, versions: new Set() };
+    const thread: Thread = { worker, ready: false, ended: false, progress, versions: new Set(), assets: new Set() };
     threads.push(thread);
     worker.on('message', (message: RenderThreadMessage) => {
       if ('ready' in message) {
@@ -283,31 +288,32 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
   }
 
   function send(thread: Thread, items: Pending[], isSuspect: boolean): void {
-    const versions: RenderBatch['versions'] = [];
-    const forget: string[] = [];
-    for (const { request } of items) {
-      const { versionId, steps } = request.workflow;
-      if (thread.versions.delete(versionId)) {
-        thread.versions.add(versionId); // most recently used last
-        continue;
-      }
-      thread.versions.add(versionId);
-      versions.push([versionId, steps]);
-      if (thread.versions.size > versionsKept) {
-        const oldest = thread.versions.values().next().value!;
-        thread.versions.delete(oldest);
-        forget.push(oldest);
-      }
-    }
+    const requests = items.map(({ request }) => request);
+    const versions = give(
+      thread.versions,
+      requests.map((request) => request.workflow.versionId),
+      versionsKept,
+    );
+    const withAssets = requests.flatMap((request) => (request.assets ? [request.assets] : []));
+    const assets = give(
+      thread.assets,
+      withAssets.map(({ id }) => id),
+      ASSETS_PER_THREAD,
+    );
+    const stepsOf = new Map(requests.map(({ workflow }) => [workflow.versionId, workflow.steps]));
+    const assetsOf = new Map(withAssets.map(({ id, assets }) => [id, assets]));
     const batch: RenderBatch = {
       id: nextBatchId++,
       sentAt: Date.now(),
-      versions,
-      forget,
-      items: items.map(({ request }) => ({
+      versions: versions.fresh.map((versionId) => [versionId, stepsOf.get(versionId)!]),
+      forget: versions.forget,
+      assets: assets.fresh.map((id) => [id, assetsOf.get(id)!]),
+      forgetAssets: assets.forget,
+      items: requests.map((request) => ({
         versionId: request.workflow.versionId,
         stepIndex: request.stepIndex,
         context: request.context,
+        ...(request.assets && { assetsId: request.assets.id }),
       })),
     };
     Atomics.store(thread.progress, PROGRESS_INDEX, -1);

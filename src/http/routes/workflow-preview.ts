@@ -71,7 +71,12 @@ export const workflowPreviewRoutes =
       },
       async (request) => {
         const { workflow: draft, to, subscriber, data, locale } = request.body;
-        const compiled = checkWorkflowSteps(draft.steps, deps.refuseOutboundUrl, '/workflow');
+        const compiled = checkWorkflowSteps(
+          draft.steps,
+          deps.refuseOutboundUrl,
+          await deps.store.getTemplateAssets(request.environmentId),
+          '/workflow',
+        );
         const key = draft.key ?? DRAFT_KEY;
         const { name, category, critical, preferences, steps } = draft;
         // Named by its steps: previews of the same draft share what the render thread compiled.

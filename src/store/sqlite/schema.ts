@@ -440,6 +440,53 @@ ALTER TABLE workflow_versions ADD COLUMN consent TEXT;
 `,
   },
   {
+    id: 11,
+    name: 'layouts, partials and translations',
+    sql: `
+-- An environment's shared template parts (core/template-assets.ts). Every write of one moves the
+-- environment's revision on in the same transaction: render threads keep what they compiled per
+-- (environment, revision). default_layout names the default layout, so there is one at most.
+CREATE TABLE template_revisions (
+  environment_id TEXT PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  default_layout TEXT
+) WITHOUT ROWID;
+
+-- Read whole per environment (getTemplateAssets) and listed in key order: the primary keys serve
+-- both.
+CREATE TABLE layouts (
+  environment_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  name TEXT NOT NULL,
+  html TEXT NOT NULL,
+  text TEXT,
+  variables TEXT NOT NULL, -- JSON object
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (environment_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE partials (
+  environment_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  name TEXT NOT NULL,
+  template TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (environment_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE translations (
+  environment_id TEXT NOT NULL,
+  locale TEXT NOT NULL,
+  messages TEXT NOT NULL, -- JSON object
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (environment_id, locale)
+) WITHOUT ROWID;
+`,
+  },
+  {
     id: 12,
     name: 'workflow version history',
     sql: `
