@@ -10,6 +10,7 @@ const ON_BOTH_STORES = [
   'test/e2e/topics.test.ts',
   'test/e2e/workflows.test.ts',
   'test/e2e/templates.test.ts',
+  'test/e2e/translations.test.ts',
   'test/e2e/template-delivery.test.ts',
   'test/e2e/runaway-templates.test.ts',
   'test/e2e/workflow-runs.test.ts',

@@ -191,6 +191,8 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     timeoutMs: config.renderTimeoutMs,
     logger,
     onOverrun: (how) => metrics.renderOverrun(how),
+    defaultLocale: config.defaultLocale,
+    defaultTimeZone: config.defaultTimeZone,
   });
   metrics.watchRenderPool(() => renderPool.stats());
   // Previews render drafts no one has sent: a pool of their own (one thread, started by the first
@@ -201,6 +203,8 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     timeoutMs: config.renderTimeoutMs,
     logger,
     versionsPerThread: PREVIEW_VERSIONS_KEPT,
+    defaultLocale: config.defaultLocale,
+    defaultTimeZone: config.defaultTimeZone,
   });
   const worker = createWorker(
     {

@@ -79,6 +79,11 @@ function finished(
   return { jobId: job.jobId, workerId, messageId: job.messageId, at, attempts: [], status, reason };
 }
 
+/** The logged content with what its render warned of (a missing translation, a bad date), if anything. */
+function withWarnings(content: MessageContent, warnings: string[] | undefined): MessageContent {
+  return warnings && warnings.length > 0 ? { ...content, warnings } : content;
+}
+
 /** What the delivery log keeps of a rendered message: a subject line and the text sent. */
 function logged(rendered: RenderedStep): { subject: string | null; content: MessageContent } {
   switch (rendered.type) {
@@ -186,8 +191,11 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
     return finished(job, workerId, deps.clock.now(), 'failed', reason.slice(0, 1000));
   }
   const rendered: RenderedStep = render.rendered;
+  const { warnings } = render;
 
-  if (deliveredWithCompletion(rendered)) return addedToInbox(job, workerId, rendered, startedAt, deps.clock.now());
+  if (deliveredWithCompletion(rendered)) {
+    return addedToInbox(job, workerId, rendered, startedAt, deps.clock.now(), warnings);
+  }
 
   let result: DispatchResult;
   // Not AbortSignal.timeout(): its timer outlives the send by the whole timeout; this one is cleared.
@@ -226,7 +234,7 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
     attempts: result.attempts.map((attempt) => ({ ...attempt, detail: attempt.detail.slice(0, 2000) })),
     recipient: result.recipient,
     subject,
-    content: result.content ?? content,
+    content: withWarnings(result.content ?? content, warnings),
   };
   if (next.kind === 'retry') {
     return { ...base, status: 'retrying', reason: next.reason, retryAt: next.runAt, deferred: next.deferred };
@@ -249,6 +257,7 @@ function addedToInbox(
   rendered: RenderedInApp,
   startedAt: number,
   at: number,
+  warnings: string[] | undefined,
 ): JobCompletion {
   if (!rendered.body) return finished(job, workerId, at, 'failed', 'the in-app body rendered empty');
   const { subscriberId } = job.subscriber!;
@@ -270,7 +279,7 @@ function addedToInbox(
     reason: null,
     recipient: subscriberId,
     subject: rendered.title,
-    content: { html: null, text: rendered.body },
+    content: withWarnings({ html: null, text: rendered.body }, warnings),
     inboxItem: {
       environmentId: job.environmentId,
       subscriberId,

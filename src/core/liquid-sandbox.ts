@@ -10,6 +10,7 @@ import {
   type TopLevelToken,
 } from 'liquidjs';
 import type { FieldError } from './errors.js';
+import { registerLocaleFilters } from './locale-filters.js';
 
 /** How long one step's render may take by default: thousands of times a normal render (≈ 40 µs). */
 export const DEFAULT_RENDER_LIMIT_MS = 250;
@@ -117,6 +118,7 @@ export function createLiquidEngine(partials: Readonly<Record<string, string>>): 
   for (const liquid of [engine.plain, engine.html]) {
     for (const tag of ['include', 'layout']) liquid.registerTag(tag, refused(tag));
     liquid.registerTag('render', StoredPartialTag as unknown as Parameters<Liquid['registerTag']>[1]);
+    registerLocaleFilters(liquid); // t, format_date, format_number, … (core/locale-filters.ts)
   }
   return engine;
 }

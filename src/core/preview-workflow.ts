@@ -7,6 +7,7 @@ import { previewAddress, type ChannelRouting } from './preview-address.js';
 import { stepRef } from './run-engine.js';
 import { nextScheduled, parseSchedule, quietHoursEnd, sendWindowOpensAt } from './send-times.js';
 import type { WorkflowVersion } from './store.js';
+import { usesTemplateAssets, type TemplateAssets } from './template-assets.js';
 import { unsetVariables } from './template-variables.js';
 import {
   compileRunParts,
@@ -91,6 +92,8 @@ export interface PreviewInput {
   data: Record<string, unknown>;
   /** Overrides the subscriber's locale in the templates (`subscriber.locale`). */
   locale?: string;
+  /** The environment's layouts, partials and translations, as a send would render with them now. */
+  assets: TemplateAssets;
 }
 
 const STEPS_READ = /\bsteps\s*\./;
@@ -113,7 +116,15 @@ export async function previewWorkflow(deps: PreviewDeps, input: PreviewInput): P
   const outcomes = await Promise.all(
     steps.map((step, stepIndex) =>
       isSendingStep(step)
-        ? deps.render({ workflow, stepIndex, context: contextAt(stepIndex), refusal: () => undefined })
+        ? deps.render({
+            workflow,
+            stepIndex,
+            context: contextAt(stepIndex),
+            ...(usesTemplateAssets(step, input.assets) && {
+              assets: { id: `${input.environmentId}#${input.assets.revision}`, assets: input.assets },
+            }),
+            refusal: () => undefined,
+          })
         : undefined,
     ),
   );
@@ -196,6 +207,7 @@ async function previewSend(
     rendered = outcome.rendered;
     const { type: _type, ...fields } = rendered;
     preview.rendered = fields;
+    if (outcome.warnings) preview.warnings.push(...outcome.warnings);
     if (rendered.type === 'in_app' && !rendered.body) notRun('the in-app body rendered empty', 'failed');
   } else {
     preview.error = outcome.reason;

@@ -1,5 +1,6 @@
 import { HeraldError, type FieldError } from './errors.js';
 import { BASE_ENGINE, collectPartials, parseTemplate } from './liquid-sandbox.js';
+import type { TranslationMessages } from './translations.js';
 import { isSendingStep, type EmailStep, type WorkflowStep } from './types.js';
 
 /*
@@ -43,10 +44,7 @@ export interface TemplatePartial {
   updatedAt: number;
 }
 
-/** Messages by key: texts, and objects of them (nested keys, plural forms). */
-export interface TranslationMessages {
-  [key: string]: string | TranslationMessages;
-}
+export type { TranslationMessages };
 
 export interface Translation {
   /** Canonical BCP 47 (`fr-CA`). */
@@ -92,22 +90,28 @@ const isEmpty = (record: object) => {
   return true;
 };
 
-/** Steps (by object) whose templates may render a partial: they mention the tag. */
-const mentionsRender = new WeakMap<WorkflowStep, boolean>();
+/** Steps (by object) whose templates may render a partial or translate: they mention the tag or filter. */
+const mentions = new WeakMap<WorkflowStep, { render: boolean; translate: boolean }>();
 
 /**
- * Whether rendering `step` needs the environment's assets: an email in a layout, or templates that
- * render partials. When not, the step renders exactly as it would in an environment without any.
+ * Whether rendering `step` needs the environment's assets: an email in a layout, templates that
+ * render partials, or that translate (the `t` filter). When not, the step renders exactly as it would in an environment without any.
  */
 export function usesTemplateAssets(step: WorkflowStep, assets: TemplateAssets): boolean {
   if (step.type === 'email' && layoutKeyOf(step, assets.defaultLayout) !== null) return true;
-  if (!isSendingStep(step) || isEmpty(assets.partials)) return false;
-  let mentions = mentionsRender.get(step);
-  if (mentions === undefined) {
-    mentions = stepTemplates(step, '').some(({ source }) => /\brender\b/.test(source));
-    mentionsRender.set(step, mentions);
+  const hasPartials = !isEmpty(assets.partials);
+  const hasTranslations = !isEmpty(assets.translations);
+  if (!isSendingStep(step) || (!hasPartials && !hasTranslations)) return false;
+  let mentioned = mentions.get(step);
+  if (mentioned === undefined) {
+    const sources = stepTemplates(step, '').map(({ source }) => source);
+    mentioned = {
+      render: sources.some((source) => /\brender\b/.test(source)),
+      translate: sources.some((source) => /\|\s*t\b/.test(source)),
+    };
+    mentions.set(step, mentioned);
   }
-  return mentions;
+  return (hasPartials && mentioned.render) || (hasTranslations && mentioned.translate);
 }
 
 /** The templates of a sending step, with their paths (`/steps/0/html`, `/steps/2/body/items/0`). */

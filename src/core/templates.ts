@@ -11,6 +11,7 @@ import {
   parseTemplate,
   type LiquidEngine,
 } from './liquid-sandbox.js';
+import { RENDER_LOCALE, type RenderLocale } from './translations.js';
 import type { EmailStep, WorkflowStep } from './types.js';
 import { isSendingStep } from './types.js';
 
@@ -102,7 +103,12 @@ export interface RenderedEmail {
 
 /** How rendering one step for one recipient ended. */
 export type RenderOutcome =
-  | { status: 'rendered'; rendered: RenderedStep }
+  | {
+      status: 'rendered';
+      rendered: RenderedStep;
+      /** What the render could not do but did not fail for (a missing translation, a bad date): for the log. */
+      warnings?: string[];
+    }
   /** Ran past the render time or memory limit: a runaway template (or data that makes it one). */
   | { status: 'overran'; reason: string }
   /** The template failed (a filter error, templates that no longer compile). */
@@ -141,6 +147,18 @@ export function renderFailure(
 export interface RenderLimits {
   /** Milliseconds the whole step may take (Liquid's cooperative limit); default DEFAULT_RENDER_LIMIT_MS. */
   renderLimitMs?: number;
+  /**
+   * The recipient's language, time zone and the environment's translations, for the `t` and
+   * `format_*` filters (core/locale-filters.ts); what they could not do is added to its warnings.
+   * Absent: `en`, UTC, no translations.
+   */
+  locale?: RenderLocale;
+}
+
+/** The scope templates render in: the context, and the render's locale where the filters find it. */
+function scopeOf(context: RenderContext, limits: RenderLimits): Record<string, unknown> {
+  const scope = context as unknown as Record<string, unknown>;
+  return limits.locale ? { ...scope, [RENDER_LOCALE]: limits.locale } : scope;
 }
 
 /**
@@ -308,7 +326,7 @@ export function renderEmail(
   left = budget(limits),
   layout: CompiledLayout | null = null,
 ): RenderedEmail {
-  const scope = context as unknown as Record<string, unknown>;
+  const scope = scopeOf(context, limits);
   // Header values must stay on one line, whatever the data holds.
   const subject = plainLiquid
     .renderSync(step.subject, scope, left(scope))
@@ -360,7 +378,7 @@ export function renderStep(
   limits: RenderLimits = {},
   layout: CompiledLayout | null = null,
 ): RenderedStep {
-  const scope = context as unknown as Record<string, unknown>;
+  const scope = scopeOf(context, limits);
   const left = budget(limits);
   const plain = (templates: Template[]) => plainLiquid.renderSync(templates, scope, left(scope));
   switch (step.type) {

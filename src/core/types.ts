@@ -267,6 +267,8 @@ export interface Message {
 export interface MessageContent {
   html: string | null;
   text: string;
+  /** What the render warned of: a missing translation key, a date it could not read (core/translations.ts). */
+  warnings?: string[];
 }
 
 export interface MessageWithAttempts extends Message {

@@ -278,9 +278,21 @@ export const MessageWithAttempts = component(
   Type.Object({
     ...MessageFields,
     attempts: Type.Array(Attempt),
-    content: Nullable(Type.Object({ html: NullableString, text: Type.String() }), {
-      description: 'The rendered bodies that were sent; null before the first attempt or once erased',
-    }),
+    content: Nullable(
+      Type.Object({
+        html: NullableString,
+        text: Type.String(),
+        warnings: Type.Optional(
+          Type.Array(Type.String(), {
+            description:
+              'What the render warned of without failing: a missing translation key (rendered as the key), a date or number the format_* filters could not read',
+          }),
+        ),
+      }),
+      {
+        description: 'The rendered bodies that were sent; null before the first attempt or once erased',
+      },
+    ),
   }),
 );
 

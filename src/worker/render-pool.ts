@@ -30,6 +30,9 @@ export interface RenderPoolOptions {
   maxBatch?: number;
   /** Compiled workflow versions kept per thread (and in place); default VERSIONS_PER_THREAD. */
   versionsPerThread?: number;
+  /** The language and time zone of subscribers without a usable one; default `en` and UTC. */
+  defaultLocale?: string;
+  defaultTimeZone?: string;
   logger: Logger;
   /** A render ran past a limit: Liquid's time limit (`limit`), the hard one (`stopped`), or memory (`memory`). */
   onOverrun?(how: 'limit' | 'stopped' | 'memory'): void;
@@ -157,7 +160,12 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
   function start(): void {
     started = true;
     const progress = new Int32Array(new SharedArrayBuffer(PROGRESS_LENGTH * Int32Array.BYTES_PER_ELEMENT));
-    const setup: RenderThreadSetup = { renderLimitMs: timeoutMs, progress: progress.buffer as SharedArrayBuffer };
+    const setup: RenderThreadSetup = {
+      renderLimitMs: timeoutMs,
+      progress: progress.buffer as SharedArrayBuffer,
+      defaultLocale: options.defaultLocale ?? 'en',
+      defaultTimeZone: options.defaultTimeZone ?? 'UTC',
+    };
     // No resourceLimits: a thread reaching a heap cap of its own can abort the whole process
     // (V8's last-resort allocation failure, seen with a 256 MB cap and `group_by_exp` over
     // 3 M items). A render's memory is bounded by Liquid's memoryLimit and by its time limit.

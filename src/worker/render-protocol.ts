@@ -14,6 +14,9 @@ export interface RenderThreadSetup {
   renderLimitMs: number;
   /** A SharedArrayBuffer viewed as an Int32Array; see PROGRESS_*. */
   progress: SharedArrayBuffer;
+  /** For the `t` and `format_*` filters: the language and zone of a subscriber without a usable one. */
+  defaultLocale: string;
+  defaultTimeZone: string;
 }
 
 /** Index in the progress array: the render of the batch under way, -1 between renders (and while compiling). */

@@ -4,6 +4,7 @@ import { loadCssInliner } from '../core/inline-css.js';
 import { createLiquidEngine, type LiquidEngine } from '../core/liquid-sandbox.js';
 import { layoutKeyOf, type TemplateAssets } from '../core/template-assets.js';
 import { compileSteps, renderFailure, renderStep, type CompiledStep } from '../core/templates.js';
+import { renderLocale } from '../core/translations.js';
 import type { WorkflowStep } from '../core/types.js';
 import { CPU_MS_MODULO, cpuMsBetween, ownThreadCpu, ownThreadId } from './thread-cpu.js';
 import {
@@ -23,7 +24,7 @@ import {
  * beyond its compiled templates.
  */
 const port = parentPort!;
-const { renderLimitMs, progress: shared } = workerData as RenderThreadSetup;
+const { renderLimitMs, progress: shared, defaultLocale, defaultTimeZone } = workerData as RenderThreadSetup;
 const progress = new Int32Array(shared);
 /** This thread's CPU ms, where Linux tells (else the limits are wall-clock). */
 const cpu = ownThreadCpu();
@@ -108,10 +109,22 @@ function render(item: RenderItem, index: number, sentAt: number): ThreadResult {
   Atomics.store(progress, PROGRESS_CPU, batchCpu);
   Atomics.store(progress, PROGRESS_STARTED, Date.now() - sentAt);
   Atomics.store(progress, PROGRESS_INDEX, index);
+  const { subscriber } = item.context;
+  const translations = item.assetsId === undefined ? undefined : assetsById.get(item.assetsId)?.assets.translations;
   try {
     for (;;) {
+      const locale = renderLocale({
+        locale: typeof subscriber.locale === 'string' ? subscriber.locale : null,
+        timeZone: typeof subscriber.timezone === 'string' ? subscriber.timezone : null,
+        defaultLocale,
+        defaultTimeZone,
+        translations: translations ?? {},
+      });
       try {
-        return { status: 'rendered', rendered: renderStep(step, item.context, { renderLimitMs }, layout) };
+        const rendered = renderStep(step, item.context, { renderLimitMs, locale }, layout);
+        return locale.warnings.length > 0
+          ? { status: 'rendered', rendered, warnings: locale.warnings }
+          : { status: 'rendered', rendered };
       } catch (error) {
         const failure = renderFailure(error, renderLimitMs);
         // Liquid's limit is wall-clock. If this thread spent most of that time waiting for a CPU

@@ -51,6 +51,7 @@ export const workflowPreviewRoutes =
           subscriber: await previewRecipient(deps.store, request.environmentId, { to, subscriber }, now),
           data: data ?? {},
           locale,
+          assets: await deps.store.getTemplateAssets(request.environmentId),
         });
       },
     );
@@ -71,12 +72,8 @@ export const workflowPreviewRoutes =
       },
       async (request) => {
         const { workflow: draft, to, subscriber, data, locale } = request.body;
-        const compiled = checkWorkflowSteps(
-          draft.steps,
-          deps.refuseOutboundUrl,
-          await deps.store.getTemplateAssets(request.environmentId),
-          '/workflow',
-        );
+        const assets = await deps.store.getTemplateAssets(request.environmentId);
+        const compiled = checkWorkflowSteps(draft.steps, deps.refuseOutboundUrl, assets, '/workflow');
         const key = draft.key ?? DRAFT_KEY;
         const { name, category, critical, preferences, steps } = draft;
         // Named by its steps: previews of the same draft share what the render thread compiled.
@@ -98,6 +95,7 @@ export const workflowPreviewRoutes =
           subscriber: await previewRecipient(deps.store, request.environmentId, { to, subscriber }, now),
           data: data ?? {},
           locale,
+          assets,
         });
       },
     );
