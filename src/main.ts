@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { pino, type Logger } from 'pino';
+import { createChannelRouting } from './channels/channel-routing.js';
 import { createDispatcher } from './channels/dispatcher.js';
 import { isDeliverableAddress } from './channels/email/mime.js';
 import { createIntegrationDirectory } from './channels/integration-directory.js';
@@ -26,6 +27,7 @@ import { buildApp, type App } from './http/app.js';
 import type { ApiKeyAuthOptions } from './http/auth.js';
 import { defaultMaxConnections } from './http/connection-guard.js';
 import { createMetrics } from './observability/metrics.js';
+import { withCachedTemplateAssets } from './store/cached-template-assets.js';
 import { withCachedWorkflows } from './store/cached-workflows.js';
 import { withLocalInboxEvents } from './store/local-inbox-events.js';
 import { sealStoredInboxSecrets, withSealedInboxSecrets } from './store/sealed-inbox-secrets.js';
@@ -39,6 +41,8 @@ import { createWorker, type Worker } from './worker/worker.js';
 const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 /** A job claimed this many times more than the retry schedule allows keeps killing its worker. */
 const EXTRA_CLAIMS = 5;
+/** Workflow versions and drafts the preview thread keeps compiled: drafts change with each edit. */
+const PREVIEW_VERSIONS_KEPT = 20;
 
 export const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -123,7 +127,9 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     await opened.close();
     throw error;
   }
-  const store = withLocalInboxEvents(withCachedWorkflows(withSealedInboxSecrets(opened, secretBox)));
+  const store = withLocalInboxEvents(
+    withCachedTemplateAssets(withCachedWorkflows(withSealedInboxSecrets(opened, secretBox))),
+  );
   const metrics = createMetrics(store, clock);
   const fromEnvironment = environmentIntegrations(config);
   const policy = { allowedNetworks: config.allowPrivateNetworks, timeoutMs: config.sendTimeoutMs };
@@ -189,8 +195,21 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     timeoutMs: config.renderTimeoutMs,
     logger,
     onOverrun: (how) => metrics.renderOverrun(how),
+    defaultLocale: config.defaultLocale,
+    defaultTimeZone: config.defaultTimeZone,
   });
   metrics.watchRenderPool(() => renderPool.stats());
+  // Previews render drafts no one has sent: a pool of their own (one thread, started by the first
+  // preview that needs it), so a runaway draft holds neither the API's event loop nor a delivery
+  // thread, and drafts do not push delivered versions out of the delivery threads' caches.
+  const previewPool = createRenderPool({
+    threads: 1,
+    timeoutMs: config.renderTimeoutMs,
+    logger,
+    versionsPerThread: PREVIEW_VERSIONS_KEPT,
+    defaultLocale: config.defaultLocale,
+    defaultTimeZone: config.defaultTimeZone,
+  });
   const worker = createWorker(
     {
       store,
@@ -243,6 +262,13 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     logger,
     metrics,
     trigger,
+    preview: {
+      render: (request) => previewPool.render(request),
+      routing: createChannelRouting(directory),
+      isDeliverableAddress,
+      clock,
+      defaultTimeZone: config.defaultTimeZone,
+    },
     integrations,
     isDeliverableAddress,
     refuseOutboundUrl(url) {
@@ -275,6 +301,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
     // would keep the process alive after the error is reported.
     await app.close();
     await renderPool.close();
+    await previewPool.close();
     await dispatcher.close();
     await http.close();
     await store.close();
@@ -324,6 +351,7 @@ export async function startHerald(config: ServeConfig, options: StartOptions = {
         await runner.stop();
         await worker.stop(config.shutdownTimeoutMs);
         await renderPool.close();
+        await previewPool.close();
         await dispatcher.close();
         await http.close();
         await housekeeping.stop(); // at most one more retention batch

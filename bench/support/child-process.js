@@ -15,9 +15,7 @@ const OUTPUT_KEPT = 20_000;
  */
 export async function startNodeChild({ name, script, args = [], env, nodeFlags = [], ready, ipc = false, onStopped }) {
   const stdio = ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
-  const extra = name === 'herald' && process.env.BENCH_EXTRA_FLAGS ? process.env.BENCH_EXTRA_FLAGS.split(' ') : [];
-  const child = spawn(process.execPath, [...extra, ...nodeFlags, script, ...args], { env, stdio });
-  if (extra.length) { const { createWriteStream } = await import('node:fs'); const f = createWriteStream('/tmp/herald-child.out'); child.stdout.pipe(f); }
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], { env, stdio });
 
   let output = '';
   const keep = (chunk) => {

@@ -1,8 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Store } from '../core/store.js';
 import { ConfigError, envName, resolveConfig, SETTINGS, type ServeConfig } from '../config/settings.js';
+import { CommandFailure, UsageError } from './cli-errors.js';
 import { addKeysCommands } from './keys-commands.js';
 import { addUsersCommands } from './users-commands.js';
+import { addResourceCommands } from './resource-commands.js';
 
 /** The settings that name a database. */
 export type DatabaseSettings = Pick<ServeConfig, 'database' | 'dataDir' | 'dbPool' | 'migrate'>;
@@ -176,6 +178,7 @@ export function buildCli(exitCodes: { code: number }, deps: CliDeps): Command {
 
   addKeysCommands(program, { addSettings, configFrom, openStore: deps.openStore });
   addUsersCommands(program, { addSettings, configFrom, openStore: deps.openStore });
+  addResourceCommands(program);
   return program;
 }
 
@@ -192,7 +195,11 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       if (error.code === 'commander.help') return 0;
       return EXIT_CONFIG;
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof CommandFailure) {
+      for (const line of error.lines) process.stderr.write(`herald: ${line}\n`);
+      return 1;
+    }
+    if (error instanceof ConfigError || error instanceof UsageError) {
       process.stderr.write(`herald: ${error.message}\n`);
       return EXIT_CONFIG;
     }

@@ -7,7 +7,9 @@ import { nextStep, type RetryPolicy } from './retry-policy.js';
 import type { RunawayGuard } from './runaway-guard.js';
 import { quietHoursEnd } from './send-times.js';
 import type { ClaimedJob, JobCompletion, WorkflowVersion } from './store.js';
+import { usesTemplateAssets, type TemplateAssets } from './template-assets.js';
 import type { RenderContext, RenderedInApp, RenderedStep, RenderOutcome } from './templates.js';
+import { digestStandIn } from './test-send.js';
 import { isSendingStep, type MessageChannel, type MessageContent } from './types.js';
 import type { UnsubscribeClaims } from './unsubscribe.js';
 
@@ -16,6 +18,13 @@ export interface RenderRequest {
   workflow: WorkflowVersion;
   stepIndex: number;
   context: RenderContext;
+  /**
+   * The environment's layouts and partials as they are now, when the step uses them (an email in
+   * a layout, templates that render partials); absent otherwise, and the step renders as in an
+   * environment without any. `id` names the environment's revision: renderers keep what they
+   * compiled from the assets by it.
+   */
+  assets?: { id: string; assets: TemplateAssets };
   /**
    * Asked right before the render starts (it may wait in a queue first): a reason not to run it
    * (the outcome is then `refused` with that reason), or undefined.
@@ -52,6 +61,12 @@ export interface DeliveryContext {
   workflow: WorkflowVersion | undefined;
   data: Record<string, unknown>;
   workerId: string;
+  /**
+   * The environment's template assets now (read through a short cache): layouts, partials and
+   * translations apply as they are when a message renders, while its workflow version stays the
+   * one its trigger saw.
+   */
+  assets?: TemplateAssets;
 }
 
 function finished(
@@ -62,6 +77,11 @@ function finished(
   reason: string,
 ): JobCompletion {
   return { jobId: job.jobId, workerId, messageId: job.messageId, at, attempts: [], status, reason };
+}
+
+/** The logged content with what its render warned of (a missing translation, a bad date), if anything. */
+function withWarnings(content: MessageContent, warnings: string[] | undefined): MessageContent {
+  return warnings && warnings.length > 0 ? { ...content, warnings } : content;
 }
 
 /** What the delivery log keeps of a rendered message: a subject line and the text sent. */
@@ -99,8 +119,9 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
   if (!subscriber) return finished(job, workerId, startedAt, 'skipped', 'subscriber was deleted');
   // Checked here, as the message goes out, not when the trigger planned it: a change made while
   // its run waited (a delay, a digest, a retry) counts. Before rendering: a refused step costs nothing.
+  // A test send is made as if the workflow were critical (core/test-send.ts).
   const step = workflow.steps[job.stepIndex]!;
-  if (isSendingStep(step)) {
+  if (isSendingStep(step) && !job.test) {
     const refusal = preferenceRefusal(workflow, subscriber.preferences, step.type);
     if (refusal !== undefined) return finished(job, workerId, startedAt, 'skipped', refusal);
   }
@@ -111,7 +132,7 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
       quietHours,
       timezone: subscriber.timezone,
       fallbackTimeZone: deps.defaultTimeZone,
-      critical: workflow.critical === true,
+      critical: workflow.critical === true || job.test,
       channel: workflow.steps[job.stepIndex]!.type as MessageChannel,
     },
     startedAt,
@@ -133,7 +154,18 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
     };
   }
 
+  // Made before the render, so templates can link it: the same link List-Unsubscribe carries.
+  const unsubscribeUrl =
+    step.type === 'email' && !workflow.critical && deps.unsubscribeUrl
+      ? deps.unsubscribeUrl({
+          environmentId: job.environmentId,
+          subscriberId: subscriber.subscriberId,
+          workflowKey: workflow.key,
+        })
+      : null;
+  const { assets } = context;
   const key = { triggerId: job.triggerId, versionId: workflow.versionId, stepIndex: job.stepIndex };
+  const digest = job.digest ?? (job.test ? digestStandIn(workflow.steps, job.stepIndex, context.data) : undefined);
   const render = await deps.render({
     workflow,
     stepIndex: job.stepIndex,
@@ -141,8 +173,13 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
       subscriber: subscriber as unknown as Record<string, unknown>,
       data: context.data,
       workflow: { key: workflow.key, name: workflow.name },
-      ...(job.digest ? { digest: job.digest } : {}),
+      ...(digest ? { digest } : {}),
+      ...(step.type === 'email' ? { unsubscribeUrl } : {}),
     },
+    ...(assets &&
+      usesTemplateAssets(step, assets) && {
+        assets: { id: `${job.environmentId}#${assets.revision}`, assets },
+      }),
     refusal: () => deps.runaways.refusal(key),
   });
   if (render.status !== 'refused') deps.runaways.record(key, render.status === 'overran');
@@ -154,8 +191,11 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
     return finished(job, workerId, deps.clock.now(), 'failed', reason.slice(0, 1000));
   }
   const rendered: RenderedStep = render.rendered;
+  const { warnings } = render;
 
-  if (deliveredWithCompletion(rendered)) return addedToInbox(job, workerId, rendered, startedAt, deps.clock.now());
+  if (deliveredWithCompletion(rendered)) {
+    return addedToInbox(job, workerId, rendered, startedAt, deps.clock.now(), warnings);
+  }
 
   let result: DispatchResult;
   // Not AbortSignal.timeout(): its timer outlives the send by the whole timeout; this one is cleared.
@@ -171,15 +211,7 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
         subscriber,
         data: context.data,
         rendered,
-        ...(rendered.type === 'email' &&
-          !workflow.critical &&
-          deps.unsubscribeUrl && {
-            unsubscribeUrl: deps.unsubscribeUrl({
-              environmentId: job.environmentId,
-              subscriberId: subscriber.subscriberId,
-              workflowKey: workflow.key,
-            }),
-          }),
+        ...(unsubscribeUrl !== null && { unsubscribeUrl }),
       },
       deadline.signal,
     );
@@ -202,7 +234,7 @@ export async function deliverJob(deps: DeliverDeps, job: ClaimedJob, context: De
     attempts: result.attempts.map((attempt) => ({ ...attempt, detail: attempt.detail.slice(0, 2000) })),
     recipient: result.recipient,
     subject,
-    content: result.content ?? content,
+    content: withWarnings(result.content ?? content, warnings),
   };
   if (next.kind === 'retry') {
     return { ...base, status: 'retrying', reason: next.reason, retryAt: next.runAt, deferred: next.deferred };
@@ -225,6 +257,7 @@ function addedToInbox(
   rendered: RenderedInApp,
   startedAt: number,
   at: number,
+  warnings: string[] | undefined,
 ): JobCompletion {
   if (!rendered.body) return finished(job, workerId, at, 'failed', 'the in-app body rendered empty');
   const { subscriberId } = job.subscriber!;
@@ -246,7 +279,7 @@ function addedToInbox(
     reason: null,
     recipient: subscriberId,
     subject: rendered.title,
-    content: { html: null, text: rendered.body },
+    content: withWarnings({ html: null, text: rendered.body }, warnings),
     inboxItem: {
       environmentId: job.environmentId,
       subscriberId,

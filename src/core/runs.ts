@@ -201,6 +201,8 @@ export interface TriggerDetails {
   actor: string | null;
   /** Null when `to` named no topic. */
   fanout: FanoutProgress | null;
+  /** A test send (POST /v1/workflows/{key}/test, core/test-send.ts). */
+  test: boolean;
   createdAt: number;
   runs: Page<RunDetails>;
 }

@@ -152,6 +152,11 @@ export interface TriggerPlan {
    * the members' runs page by page. Null when `to` named none.
    */
   fanout?: { topics: string[] } | null;
+  /**
+   * A test send (core/test-send.ts): the trigger and its messages are marked `test`, and their
+   * jobs pass over preferences and quiet hours.
+   */
+  test?: boolean;
   createdAt: number;
   idempotency?: { key: string; bodyHash: string; responseJson: string };
 }
@@ -175,6 +180,8 @@ export interface MessageFilter {
   /** A workflow key. */
   workflow?: string;
   channel?: MessageChannel;
+  /** Only test sends' messages (true), or only the others (false). */
+  test?: boolean;
   limit: number;
   cursor?: string;
 }
@@ -202,6 +209,8 @@ export interface ClaimedJob {
    * every step at the claim): its completion wakes the run (JobCompletion.wakeRun).
    */
   openRunId: string | null;
+  /** A test send's message: sent whatever the preferences and quiet hours (core/test-send.ts). */
+  test: boolean;
 }
 
 /** A workflow as one version saved it; `category`, `critical` and `preferences` are present when set. */
@@ -210,6 +219,21 @@ export interface WorkflowVersion extends WorkflowConsent {
   key: string;
   name: string;
   steps: WorkflowStep[];
+}
+
+/** A saved version as the versions API reads it: what it held, its number and when it was saved. */
+export interface NumberedWorkflowVersion extends WorkflowVersion {
+  version: number;
+  createdAt: number;
+}
+
+/** A line of a workflow's version history. */
+export interface WorkflowVersionSummary {
+  version: number;
+  versionId: string;
+  name: string;
+  stepCount: number;
+  createdAt: number;
 }
 
 /** One provider call of a job; `at` defaults to the completion's. */

@@ -16,6 +16,14 @@ import type {
   RunWorkResult,
   TriggerDetails,
 } from './runs.js';
+import type {
+  Layout,
+  LayoutInput,
+  TemplateAssets,
+  TemplatePartial,
+  Translation,
+  TranslationMessages,
+} from './template-assets.js';
 import type { Topic, TopicDetail, TopicMember } from './topics.js';
 import type {
   MessageChannel,
@@ -39,6 +47,8 @@ import type {
   MessageFilter,
   ClaimedJob,
   WorkflowVersion,
+  NumberedWorkflowVersion,
+  WorkflowVersionSummary,
   JobCompletion,
   QueueStats,
 } from './store-records.js';
@@ -145,6 +155,11 @@ export interface WorkflowStore {
    */
   onWorkflowChanged?(listener: (change: { environmentId: string; key: string } | undefined) => void): void;
 
+  /**
+   * Saves the key's next version and makes it current. Its number is one more than the highest the
+   * key ever had, so a workflow deleted and saved again goes on from where it was: a version number
+   * names one version of a key, whose versions outlive the workflow.
+   */
   putWorkflow(
     environmentId: string,
     input: { key: string; name: string; steps: WorkflowStep[]; versionId: string } & WorkflowConsent,
@@ -152,8 +167,85 @@ export interface WorkflowStore {
   ): Promise<Workflow>;
   getWorkflow(environmentId: string, key: string): Promise<Workflow | undefined>;
   listWorkflows(environmentId: string, limit: number, cursor?: string): Promise<Page<Workflow>>;
+  /** Deletes the workflow; its versions stay (messages already accepted render them). */
   deleteWorkflow(environmentId: string, key: string): Promise<boolean>;
   getWorkflowVersions(versionIds: readonly string[]): Promise<WorkflowVersion[]>;
+  /**
+   * The key's versions, highest number first, whether or not the workflow still exists; the cursor
+   * is the versionId of the last one read. (Numbers saved before version numbers went on across a
+   * delete may appear twice: the later save of a number comes first.)
+   */
+  listWorkflowVersions(
+    environmentId: string,
+    key: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<WorkflowVersionSummary>>;
+  /** The key's version with this number (the later save, should the number appear twice). */
+  getWorkflowVersionByNumber(
+    environmentId: string,
+    key: string,
+    version: number,
+  ): Promise<NumberedWorkflowVersion | undefined>;
+}
+
+/**
+ * Layouts, partials and translations: the template parts an environment's workflows share
+ * (core/template-assets.ts). Every write also moves the environment's assets revision on, in the
+ * same transaction, so what renders compiled from them is kept per revision.
+ */
+export interface TemplateStore {
+  /**
+   * Calls `listener` when another process may have changed an environment's template assets
+   * (PostgreSQL), with which one, or with undefined when changes may have been missed.
+   */
+  onTemplateAssetsChanged?(listener: (environmentId: string | undefined) => void): void;
+
+  /**
+   * Creates or replaces a layout (keeping its createdAt); true when created. `default: true` makes
+   * it the environment's default layout in the same transaction (the previous default is one no
+   * longer), `false` makes it not the default, absent leaves that as it was.
+   */
+  putLayout(
+    environmentId: string,
+    key: string,
+    input: LayoutInput,
+    now: number,
+  ): Promise<{ layout: Layout; created: boolean }>;
+  getLayout(environmentId: string, key: string): Promise<Layout | undefined>;
+  /** Layouts by key; the cursor is the last key of the previous page. */
+  listLayouts(environmentId: string, limit: number, cursor?: string): Promise<Page<Layout>>;
+  /** Deletes a layout; the default layout deleted leaves the environment without one. */
+  deleteLayout(environmentId: string, key: string): Promise<boolean>;
+
+  putPartial(
+    environmentId: string,
+    key: string,
+    input: { name: string; template: string },
+    now: number,
+  ): Promise<{ partial: TemplatePartial; created: boolean }>;
+  getPartial(environmentId: string, key: string): Promise<TemplatePartial | undefined>;
+  /** Partials by key; the cursor is the last key of the previous page. */
+  listPartials(environmentId: string, limit: number, cursor?: string): Promise<Page<TemplatePartial>>;
+  deletePartial(environmentId: string, key: string): Promise<boolean>;
+
+  /** Creates or replaces the messages of a (canonical) locale; true when created. */
+  putTranslation(
+    environmentId: string,
+    locale: string,
+    messages: TranslationMessages,
+    now: number,
+  ): Promise<{ translation: Translation; created: boolean }>;
+  getTranslation(environmentId: string, locale: string): Promise<Translation | undefined>;
+  /** Translations by locale; the cursor is the last locale of the previous page. */
+  listTranslations(environmentId: string, limit: number, cursor?: string): Promise<Page<Translation>>;
+  deleteTranslation(environmentId: string, locale: string): Promise<boolean>;
+
+  /**
+   * Everything renders need of the environment's template parts, read at one point in time (one
+   * statement or one read on the writer's connection): NO_TEMPLATE_ASSETS when it never had any.
+   */
+  getTemplateAssets(environmentId: string): Promise<TemplateAssets>;
 }
 
 /** Accepted triggers: the one write that makes a 202, and idempotency. */
@@ -428,6 +520,7 @@ export interface Store
     SubscriberStore,
     TopicStore,
     WorkflowStore,
+    TemplateStore,
     TriggerStore,
     RunStore,
     DeliveryLogStore,

@@ -1,44 +1,28 @@
-import { Liquid, type Template } from 'liquidjs';
+import type { Template } from 'liquidjs';
+import type { CompiledLayout } from './email-layout.js';
 import { HeraldError, type FieldError } from './errors.js';
 import { htmlToText } from './html-to-text.js';
 import { safeLink } from './inbox.js';
+import { inlineCss } from './inline-css.js';
+import {
+  BASE_ENGINE,
+  controlLiquid,
+  DEFAULT_RENDER_LIMIT_MS,
+  parseTemplate,
+  type LiquidEngine,
+} from './liquid-sandbox.js';
+import { RENDER_LOCALE, type RenderLocale } from './translations.js';
 import type { EmailStep, WorkflowStep } from './types.js';
 import { isSendingStep } from './types.js';
 
-/** How long one step's render may take by default: thousands of times a normal render (≈ 40 µs). */
-export const DEFAULT_RENDER_LIMIT_MS = 250;
+export { DEFAULT_RENDER_LIMIT_MS };
+export { rendersInBoundedTime } from './bounded-templates.js';
 
-/**
- * Liquid is sandboxed: templates read only own properties of the context, cannot include files
- * (the template map is empty), and each parse and render is bounded in size, time and memory.
- * The time and memory limits are cooperative (checked between template nodes and in some
- * filters): a single filter over a large range can run past them, so the worker renders in a
- * thread it can end (src/worker/render-pool.ts).
- */
-const SANDBOX = {
-  ownPropertyOnly: true,
-  templates: {},
-  strictFilters: true,
-  parseLimit: 1_000_000, // characters per template
-  renderLimit: DEFAULT_RENDER_LIMIT_MS, // milliseconds per render call, unless the caller sets its own
-  memoryLimit: 10_000_000, // characters of strings and array items created per render
-} as const;
-
-const plainLiquid = new Liquid(SANDBOX);
-const htmlLiquid = new Liquid({ ...SANDBOX, outputEscape: 'escape' });
-
-// Templates live in the database, never in files: tags that load other templates are refused when
-// a workflow is saved, with the line, rather than failing each message later.
-for (const liquid of [plainLiquid, htmlLiquid]) {
-  for (const tag of ['include', 'render', 'layout']) {
-    liquid.registerTag(tag, {
-      parse() {
-        throw new Error(`{% ${tag} %} is not available: templates cannot load other templates or files`);
-      },
-      *render() {},
-    });
-  }
-}
+// Templates are parsed with a LiquidEngine (liquid-sandbox.ts): the base one, or one per
+// environment's partials. Rendering goes through the base instances: a template keeps the instance
+// that parsed it for what it loads (its partials), and the two differ in nothing else.
+const plainLiquid = BASE_ENGINE.plain;
+const htmlLiquid = BASE_ENGINE.html;
 
 export interface CompiledEmailStep {
   type: 'email';
@@ -96,6 +80,11 @@ export interface RenderContext {
   workflow: { key: string; name: string };
   /** After a digest step: how many events it folded and their data (see core/run-engine.ts). */
   digest?: DigestContext;
+  /**
+   * Email only: the one-click unsubscribe link the email carries (List-Unsubscribe), for templates
+   * and layouts to link too; null for a critical workflow, or without --public-url.
+   */
+  unsubscribeUrl?: string | null;
 }
 
 /** What the steps after a digest see. */
@@ -114,7 +103,12 @@ export interface RenderedEmail {
 
 /** How rendering one step for one recipient ended. */
 export type RenderOutcome =
-  | { status: 'rendered'; rendered: RenderedStep }
+  | {
+      status: 'rendered';
+      rendered: RenderedStep;
+      /** What the render could not do but did not fail for (a missing translation, a bad date): for the log. */
+      warnings?: string[];
+    }
   /** Ran past the render time or memory limit: a runaway template (or data that makes it one). */
   | { status: 'overran'; reason: string }
   /** The template failed (a filter error, templates that no longer compile). */
@@ -153,60 +147,71 @@ export function renderFailure(
 export interface RenderLimits {
   /** Milliseconds the whole step may take (Liquid's cooperative limit); default DEFAULT_RENDER_LIMIT_MS. */
   renderLimitMs?: number;
+  /**
+   * The recipient's language, time zone and the environment's translations, for the `t` and
+   * `format_*` filters (core/locale-filters.ts); what they could not do is added to its warnings.
+   * Absent: `en`, UTC, no translations.
+   */
+  locale?: RenderLocale;
 }
 
-/** Liquid render options giving each call what is left of the step's budget. */
-function budget(limits: RenderLimits): () => { renderLimit: number } {
+/** The scope templates render in: the context, and the render's locale where the filters find it. */
+function scopeOf(context: RenderContext, limits: RenderLimits): Record<string, unknown> {
+  const scope = context as unknown as Record<string, unknown>;
+  return limits.locale ? { ...scope, [RENDER_LOCALE]: limits.locale } : scope;
+}
+
+/**
+ * Liquid render options giving each call what is left of the step's budget, and the scope as the
+ * globals: what a partial sees besides the values passed to it.
+ */
+type Budget = (scope: Record<string, unknown>) => { renderLimit: number; globals: Record<string, unknown> };
+
+function budget(limits: RenderLimits): Budget {
   const until = performance.now() + (limits.renderLimitMs ?? DEFAULT_RENDER_LIMIT_MS);
-  return () => ({ renderLimit: Math.max(1, until - performance.now()) });
+  return (globals) => ({ renderLimit: Math.max(1, until - performance.now()), globals });
 }
 
-function parseField(liquid: Liquid, source: string, path: string, errors: FieldError[]): Template[] | null {
-  try {
-    return liquid.parse(source);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const line = /line:(\d+)/.exec(message)?.[1] ?? '1';
-    errors.push({ path, message: `line ${line}: ${message.split(', line:')[0]}` });
-    return null;
-  }
-}
-
-function compileEmailStep(step: EmailStep, index: number, errors: FieldError[]): CompiledEmailStep {
+function compileEmailStep(
+  engine: LiquidEngine,
+  step: EmailStep,
+  index: number,
+  errors: FieldError[],
+): CompiledEmailStep {
   const at = `/steps/${index}`;
-  const subject = parseField(plainLiquid, step.subject, `${at}/subject`, errors) ?? [];
-  const html = step.html === undefined ? null : parseField(htmlLiquid, step.html, `${at}/html`, errors);
-  const text = step.text === undefined ? null : parseField(plainLiquid, step.text, `${at}/text`, errors);
+  const subject = parseTemplate(engine.plain, step.subject, `${at}/subject`, errors) ?? [];
+  const html = step.html === undefined ? null : parseTemplate(engine.html, step.html, `${at}/html`, errors);
+  const text = step.text === undefined ? null : parseTemplate(engine.plain, step.text, `${at}/text`, errors);
   return { type: 'email', subject, html, text };
 }
 
 const WHOLE_VALUE = /^\{\{\s*([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*|\[\d+\])*)\s*\}\}$/;
 
-function compileJson(value: unknown, path: string, errors: FieldError[]): CompiledJson {
+function compileJson(engine: LiquidEngine, value: unknown, path: string, errors: FieldError[]): CompiledJson {
   if (typeof value === 'string') {
     const whole = WHOLE_VALUE.exec(value);
     if (whole) return { kind: 'value', path: whole[1]! };
-    return { kind: 'template', templates: parseField(plainLiquid, value, path, errors) ?? [] };
+    return { kind: 'template', templates: parseTemplate(engine.plain, value, path, errors) ?? [] };
   }
   if (Array.isArray(value))
-    return { kind: 'array', items: value.map((item, i) => compileJson(item, `${path}/${i}`, errors)) };
+    return { kind: 'array', items: value.map((item, i) => compileJson(engine, item, `${path}/${i}`, errors)) };
   if (value !== null && typeof value === 'object') {
     return {
       kind: 'object',
-      entries: Object.entries(value).map(([key, item]) => [key, compileJson(item, `${path}/${key}`, errors)]),
+      entries: Object.entries(value).map(([key, item]) => [key, compileJson(engine, item, `${path}/${key}`, errors)]),
     };
   }
   return { kind: 'literal', value };
 }
 
-function compileStep(step: WorkflowStep, index: number, errors: FieldError[]): CompiledStep {
+function compileStep(engine: LiquidEngine, step: WorkflowStep, index: number, errors: FieldError[]): CompiledStep {
   const at = `/steps/${index}`;
-  const plain = (source: string, field: string) => parseField(plainLiquid, source, `${at}/${field}`, errors) ?? [];
+  const plain = (source: string, field: string) => parseTemplate(engine.plain, source, `${at}/${field}`, errors) ?? [];
   compileRunPart(step, index, errors);
   if (!isSendingStep(step)) return { type: step.type };
   switch (step.type) {
     case 'email':
-      return compileEmailStep(step, index, errors);
+      return compileEmailStep(engine, step, index, errors);
     case 'sms':
       return { type: 'sms', text: plain(step.text, 'text') };
     case 'push':
@@ -220,13 +225,13 @@ function compileStep(step: WorkflowStep, index: number, errors: FieldError[]): C
       return {
         type: 'chat',
         text: plain(step.text, 'text'),
-        blocks: step.blocks === undefined ? null : compileJson(step.blocks, `${at}/blocks`, errors),
+        blocks: step.blocks === undefined ? null : compileJson(engine, step.blocks, `${at}/blocks`, errors),
       };
     case 'webhook':
       return {
         type: 'webhook',
         url: step.url === undefined ? null : plain(step.url, 'url'),
-        body: step.body === undefined ? null : compileJson(step.body, `${at}/body`, errors),
+        body: step.body === undefined ? null : compileJson(engine, step.body, `${at}/body`, errors),
       };
     case 'in_app':
       return {
@@ -235,7 +240,7 @@ function compileStep(step: WorkflowStep, index: number, errors: FieldError[]): C
         body: plain(step.body, 'body'),
         actionUrl: step.actionUrl === undefined ? null : plain(step.actionUrl, 'actionUrl'),
         avatarUrl: step.avatarUrl === undefined ? null : plain(step.avatarUrl, 'avatarUrl'),
-        data: step.data === undefined ? null : compileJson(step.data, `${at}/data`, errors),
+        data: step.data === undefined ? null : compileJson(engine, step.data, `${at}/data`, errors),
       };
   }
 }
@@ -266,12 +271,12 @@ function compileRunPart(step: WorkflowStep, index: number, errors: FieldError[])
     if (TAG_MARKS.test(step.if)) {
       errors.push({ path: `${at}/if`, message: 'a condition is an expression, as in {% if … %}: no {% %} or {{ }}' });
     } else {
-      const parsed = parseField(plainLiquid, `{% if ${step.if} %}1{% endif %}`, `${at}/if`, errors);
+      const parsed = parseTemplate(controlLiquid, `{% if ${step.if} %}1{% endif %}`, `${at}/if`, errors);
       condition = parsed;
     }
   }
   const field = (source: string | undefined, name: string) =>
-    source === undefined ? null : parseField(plainLiquid, source, `${at}/${name}`, errors);
+    source === undefined ? null : parseTemplate(controlLiquid, source, `${at}/${name}`, errors);
   return {
     condition,
     until: step.type === 'delay' ? field(step.until, 'until') : null,
@@ -293,67 +298,62 @@ export function compileRunParts(steps: readonly WorkflowStep[]): CompiledRunPart
  * thread, under Liquid's time limit.
  */
 export function renderRunPart(templates: Template[], scope: Record<string, unknown>): string {
-  return plainLiquid.renderSync(templates, scope).trim();
-}
-
-/** An output that only names a value (`{{ data.order.id }}`): no filter, no expression. */
-const VALUE_OUTPUT = /^\{\{-?\s*[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*\s*-?\}\}$/;
-const OUTPUTS = /\{\{[\s\S]*?\}\}/g;
-
-function boundedTemplate(source: string): boolean {
-  if (source.includes('{%')) return false;
-  for (const [output] of source.matchAll(OUTPUTS)) if (!VALUE_OUTPUT.test(output)) return false;
-  return !source.replace(OUTPUTS, '').includes('{{');
-}
-
-function everyTemplate(value: unknown, test: (source: string) => boolean): boolean {
-  if (typeof value === 'string') return test(value);
-  if (Array.isArray(value)) return value.every((item) => everyTemplate(item, test));
-  if (value !== null && typeof value === 'object') return Object.values(value).every((v) => everyTemplate(v, test));
-  return true;
+  return controlLiquid.renderSync(templates, scope).trim();
 }
 
 /**
- * Whether a sending step's render costs no more than copying its text and the values it names:
- * every template is literal text and outputs of a value (no tags, so no loops; no filters). Such
- * a step cannot run away, whatever the data, and may be rendered on the caller's thread.
+ * Parses every template of a workflow with `engine` (whose partials `{% render %}` reads: those of
+ * the environment's assets, or none); a syntax error is a 422 naming the step, field and line.
  */
-export function rendersInBoundedTime(step: WorkflowStep): boolean {
-  if (!isSendingStep(step)) return false;
-  const { type: _type, ref: _ref, if: _if, ...templates } = step;
-  return everyTemplate(templates, boundedTemplate);
-}
-
-/** Parses every template of a workflow; a syntax error is a 422 naming the step, field and line. */
-export function compileSteps(steps: readonly WorkflowStep[]): CompiledStep[] {
+export function compileSteps(steps: readonly WorkflowStep[], engine: LiquidEngine = BASE_ENGINE): CompiledStep[] {
   const errors: FieldError[] = [];
-  const compiled = steps.map((step, index) => compileStep(step, index, errors));
+  const compiled = steps.map((step, index) => compileStep(engine, step, index, errors));
   refuseInvalid(errors);
   return compiled;
 }
 
-/** Renders an email step; throws when rendering exceeds the sandbox limits or a filter fails. */
+/**
+ * Renders an email step; throws when rendering exceeds the sandbox limits or a filter fails. In a
+ * layout, the step's HTML and text are rendered first, then the layout's, with the same scope plus
+ * `layout` (its variables) and `content` (the step's part, as it is). The text part: the layout's
+ * text around the step's (its own, or derived from its HTML); with no layout text, the step's own
+ * text, or the text derived from the final HTML. CSS in `<style>` blocks is inlined last.
+ */
 export function renderEmail(
   step: CompiledEmailStep,
   context: RenderContext,
   limits: RenderLimits = {},
   left = budget(limits),
+  layout: CompiledLayout | null = null,
 ): RenderedEmail {
-  const scope = context as unknown as Record<string, unknown>;
+  const scope = scopeOf(context, limits);
   // Header values must stay on one line, whatever the data holds.
   const subject = plainLiquid
-    .renderSync(step.subject, scope, left())
+    .renderSync(step.subject, scope, left(scope))
     .replace(/[\r\n]+/g, ' ')
     .trim();
-  const html = step.html ? htmlLiquid.renderSync(step.html, scope, left()) : null;
-  const text = step.text ? plainLiquid.renderSync(step.text, scope, left()) : htmlToText(html ?? '');
-  return { subject, html, text };
+  const ownHtml = step.html ? htmlLiquid.renderSync(step.html, scope, left(scope)) : null;
+  const ownText = step.text ? plainLiquid.renderSync(step.text, scope, left(scope)) : null;
+  let html = ownHtml;
+  let text: string;
+  if (layout) {
+    const around = { ...scope, layout: layout.variables };
+    if (ownHtml !== null) {
+      const wrapping = { ...around, content: ownHtml };
+      html = htmlLiquid.renderSync(layout.html, wrapping, left(wrapping));
+    }
+    if (layout.text) {
+      const wrapping = { ...around, content: ownText ?? htmlToText(ownHtml ?? '') };
+      text = plainLiquid.renderSync(layout.text, wrapping, left(wrapping));
+    } else text = ownText ?? htmlToText(html ?? '');
+  } else text = ownText ?? htmlToText(html ?? '');
+  return { subject, html: html === null ? null : inlineCss(html), text };
 }
 
-function renderJson(json: CompiledJson, scope: Record<string, unknown>, left: () => { renderLimit: number }): unknown {
+function renderJson(json: CompiledJson, scope: Record<string, unknown>, left: Budget): unknown {
   switch (json.kind) {
     case 'template':
-      return plainLiquid.renderSync(json.templates, scope, left());
+      return plainLiquid.renderSync(json.templates, scope, left(scope));
     case 'value': {
       const value = plainLiquid.evalValueSync(json.path, scope) as unknown;
       return value === undefined ? null : value;
@@ -370,14 +370,20 @@ function renderJson(json: CompiledJson, scope: Record<string, unknown>, left: ()
 /**
  * Renders any step; throws when rendering exceeds the sandbox limits or a filter fails. Runs
  * synchronously: call it where a runaway template cannot hold up other work (a render thread).
+ * `layout`: the layout an email step renders in (see renderEmail), or null.
  */
-export function renderStep(step: CompiledStep, context: RenderContext, limits: RenderLimits = {}): RenderedStep {
-  const scope = context as unknown as Record<string, unknown>;
+export function renderStep(
+  step: CompiledStep,
+  context: RenderContext,
+  limits: RenderLimits = {},
+  layout: CompiledLayout | null = null,
+): RenderedStep {
+  const scope = scopeOf(context, limits);
   const left = budget(limits);
-  const plain = (templates: Template[]) => plainLiquid.renderSync(templates, scope, left());
+  const plain = (templates: Template[]) => plainLiquid.renderSync(templates, scope, left(scope));
   switch (step.type) {
     case 'email':
-      return { type: 'email', ...renderEmail(step, context, limits, left) };
+      return { type: 'email', ...renderEmail(step, context, limits, left, layout) };
     case 'sms':
       return { type: 'sms', text: plain(step.text).trim() };
     case 'push':

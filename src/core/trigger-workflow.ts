@@ -86,6 +86,12 @@ export function unknownSubscribers(
   );
 }
 
+/** A recipient as the store upserts it: a reference for a bare id, fields to merge for an object. */
+export function recipientUpsert(recipient: RecipientInput): RecipientUpsert {
+  if (typeof recipient === 'string') return { subscriberId: recipient };
+  return { subscriberId: recipient.subscriberId, fields: fieldsOf(recipient, undefined)! };
+}
+
 /** The fields a recipient gives, over those given for them earlier in `to` (none for a bare id). */
 function fieldsOf(recipient: RecipientInput, merged: SubscriberFields | undefined): SubscriberFields | undefined {
   if (typeof recipient === 'string') return merged;

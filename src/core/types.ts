@@ -46,6 +46,11 @@ export interface EmailStep extends SendingStepCommon {
   subject: string;
   html?: string;
   text?: string;
+  /**
+   * The layout the email renders in (docs/templates.md): a layout's key; `false` for none, even
+   * when the environment has a default; absent for the default layout, if there is one.
+   */
+  layout?: string | false;
 }
 
 export interface SmsStep extends SendingStepCommon {
@@ -254,12 +259,16 @@ export interface Message {
    * (`GET /v1/messages?since=`). Null only for a message written by a Herald too old to give one.
    */
   seq: number | null;
+  /** Sent by a test send (POST /v1/workflows/{key}/test, core/test-send.ts). */
+  test: boolean;
 }
 
 /** What was sent: the rendered subject is on the message, the bodies here. */
 export interface MessageContent {
   html: string | null;
   text: string;
+  /** What the render warned of: a missing translation key, a date it could not read (core/translations.ts). */
+  warnings?: string[];
 }
 
 export interface MessageWithAttempts extends Message {

@@ -7,14 +7,17 @@ import type { AuditStore } from '../core/store.js';
 import type { Actor } from '../core/users.js';
 
 /**
- * Requests that are traffic, not administration: never audited. A trigger is the hot path (an
- * audit row per trigger would double its writes); an inbox token is minted per page view of a
- * customer's site; the subscriber-facing inbox routes are left out by their `auth: 'subscriber'`.
+ * Requests never audited. Traffic, not administration: a trigger is the hot path (an audit row per
+ * trigger would double its writes); an inbox token is minted per page view of a customer's site;
+ * the subscriber-facing inbox routes are left out by their `auth: 'subscriber'`. And reads made
+ * with POST: a preview renders a workflow and changes nothing.
  */
 const NOT_AUDITED = new Set([
   'POST /v1/workflows/:key/trigger',
   'POST /v1/subscribers/:subscriberId/inbox-token',
   'POST /v1/bench/noop-trigger/:key',
+  'POST /v1/workflows/:key/preview',
+  'POST /v1/workflows/preview',
 ]);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

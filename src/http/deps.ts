@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { IntegrationService } from '../core/integrations.js';
+import type { PreviewDeps } from '../core/preview-workflow.js';
 import type { Store } from '../core/store.js';
 import type { TriggerDeps } from '../core/trigger-workflow.js';
 import type { UnsubscribeTokens } from '../core/unsubscribe.js';
@@ -20,6 +21,8 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   trigger: TriggerDeps;
+  /** Workflow previews: their render pool, how channels route, the default time zone. */
+  preview: PreviewDeps;
   integrations: IntegrationService;
   /** What the `email` format accepts: the addresses the email channel can send to. */
   isDeliverableAddress(address: string): boolean;

@@ -128,18 +128,16 @@ const ChatAddresses = component(
   ),
 );
 
+/** Channel data: set through the subscriber API (and given whole to a preview), not inline in triggers. */
+export const SubscriberChannelFields = {
+  push: Type.Optional(Nullable(PushDevices)),
+  chat: Type.Optional(Nullable(ChatAddresses)),
+  webhookUrl: Type.Optional(Nullable(HttpsUrl('Where webhook steps POST for this subscriber'))),
+};
+
 export const SubscriberBody = component(
   'SubscriberInput',
-  Type.Object(
-    {
-      ...SubscriberFields,
-      // Channel data: set through the subscriber API only (not inline in triggers).
-      push: Type.Optional(Nullable(PushDevices)),
-      chat: Type.Optional(Nullable(ChatAddresses)),
-      webhookUrl: Type.Optional(Nullable(HttpsUrl('Where webhook steps POST for this subscriber'))),
-    },
-    { additionalProperties: false },
-  ),
+  Type.Object({ ...SubscriberFields, ...SubscriberChannelFields }, { additionalProperties: false }),
 );
 export type SubscriberBody = Static<typeof SubscriberBody>;
 
@@ -225,6 +223,9 @@ export const MessageQuery = Type.Object(
     channel: Type.Optional(
       StringEnum(MESSAGE_CHANNELS, { description: "Only messages of this channel: the step's type" }),
     ),
+    test: Type.Optional(
+      Type.Boolean({ description: 'Only the messages of test sends (true), or only the others (false)' }),
+    ),
     ...pageQuery(MessageCursor),
     since: Type.Optional(
       PatternString('^(now|0|[1-9][0-9]{0,14})$', 'now, 0 or the nextSince of an earlier read', {
@@ -273,6 +274,7 @@ const MessageFields = {
   redacted: Type.Optional(
     Type.Boolean({ description: 'true for a viewer (docs/dashboard.md): subject and content are null' }),
   ),
+  test: Type.Boolean({ description: 'Sent by a test send (POST /v1/workflows/{key}/test)' }),
 };
 
 export const Message = component('Message', Type.Object(MessageFields));
@@ -282,9 +284,21 @@ export const MessageWithAttempts = component(
   Type.Object({
     ...MessageFields,
     attempts: Type.Array(Attempt),
-    content: Nullable(Type.Object({ html: NullableString, text: Type.String() }), {
-      description: 'The rendered bodies that were sent; null before the first attempt or once erased',
-    }),
+    content: Nullable(
+      Type.Object({
+        html: NullableString,
+        text: Type.String(),
+        warnings: Type.Optional(
+          Type.Array(Type.String(), {
+            description:
+              'What the render warned of without failing: a missing translation key (rendered as the key), a date or number the format_* filters could not read',
+          }),
+        ),
+      }),
+      {
+        description: 'The rendered bodies that were sent; null before the first attempt or once erased',
+      },
+    ),
   }),
 );
 

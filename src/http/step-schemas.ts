@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { WEEKDAYS } from '../core/local-time.js';
-import { component, componentPointer, PatternString, StringEnum } from './components.js';
+import { component, componentPointer, KEY_PATTERN, PatternString, StringEnum } from './components.js';
 
 // The shapes of a workflow step, one component each, and `Step`, the union of them.
 
@@ -70,6 +70,14 @@ const EmailStepSchema = Type.Object(
     subject: Type.String({ minLength: 1, maxLength: 2000, description: 'Liquid template of the subject' }),
     html: Type.Optional(Template(500_000, 'Liquid template of the HTML body; output is HTML-escaped')),
     text: Type.Optional(Template(500_000, 'Liquid template of the text body; derived from html when absent')),
+    layout: Type.Optional(
+      Type.Union([Type.String({ pattern: KEY_PATTERN }), Type.Literal(false)], {
+        'x-expected': 'the key of a layout, or false for none',
+        description:
+          "The layout the email renders in (docs/templates.md): a layout's key, which must exist; false: none, " +
+          "even when the environment has a default; absent: the environment's default layout, if it has one",
+      }),
+    ),
     ...SENDING,
   },
   { additionalProperties: false, description: 'Needs html, text or both' },

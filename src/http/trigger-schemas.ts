@@ -8,7 +8,7 @@ import { Identifier, JsonObject, Message, Printable, SubscriberFields } from './
 // Triggers and their runs: POST /v1/workflows/{key}/trigger, GET /v1/triggers/{triggerId} and
 // POST /v1/triggers/cancel.
 
-const Recipient = component(
+export const Recipient = component(
   'Recipient',
   Type.Union(
     [
@@ -160,6 +160,7 @@ export const TriggerDetail = component(
     cancellationKey: Type.Union([Type.String(), Type.Null()]),
     actor: Type.Union([Type.String(), Type.Null()], { description: 'The subscriber left out of the audience' }),
     fanout: Type.Union([Fanout, Type.Null()], { description: 'Null when `to` named no topic' }),
+    test: Type.Boolean({ description: 'A test send (POST /v1/workflows/{key}/test)' }),
     createdAt: Type.Number(),
     runs: Type.Array(Run, { description: 'One per recipient, by subscriberId' }),
     nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as ?cursor= for the next runs' }),

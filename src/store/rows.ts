@@ -1,5 +1,12 @@
 import type { SubscriberPreferences, WorkflowConsent } from '../core/preferences.js';
-import type { ClaimedJob, MessageLogPage, StoredIntegration, WorkflowVersion } from '../core/store.js';
+import type {
+  ClaimedJob,
+  MessageLogPage,
+  NumberedWorkflowVersion,
+  StoredIntegration,
+  WorkflowVersion,
+  WorkflowVersionSummary,
+} from '../core/store.js';
 import type { DigestContext } from '../core/templates.js';
 import type {
   Attempt,
@@ -75,6 +82,8 @@ export interface ClaimedDetailRow extends SubscriberRow {
   run_id: string | null;
   run_state: string | null;
   run_digest: string | null;
+  /** The message's: a test send's (0/1 on SQLite). */
+  test: number | boolean;
 }
 
 /**
@@ -106,6 +115,7 @@ export function claimedJobMapper(): (job: ClaimedJobRow, detail: ClaimedDetailRo
     digest: detail.run_digest ? (JSON.parse(detail.run_digest) as DigestContext) : null,
     // Only an active run can be waiting for an outcome (a condition rechecking earlier sends).
     openRunId: detail.run_state === 'active' ? detail.run_id : null,
+    test: Boolean(detail.test),
   });
 }
 
@@ -184,6 +194,36 @@ export function toWorkflowVersion(row: WorkflowVersionRow): WorkflowVersion {
   };
 }
 
+/** The version columns `toNumberedWorkflowVersion` reads, for a versions-table query. */
+export const NUMBERED_VERSION_COLUMNS = 'id, key, name, steps, consent, version, created_at';
+
+export interface NumberedWorkflowVersionRow extends WorkflowVersionRow {
+  version: number;
+  created_at: number;
+}
+
+export function toNumberedWorkflowVersion(row: NumberedWorkflowVersionRow): NumberedWorkflowVersion {
+  return { ...toWorkflowVersion(row), version: row.version, createdAt: row.created_at };
+}
+
+export interface WorkflowVersionSummaryRow {
+  id: string;
+  version: number;
+  name: string;
+  step_count: number;
+  created_at: number;
+}
+
+export function toWorkflowVersionSummary(row: WorkflowVersionSummaryRow): WorkflowVersionSummary {
+  return {
+    version: row.version,
+    versionId: row.id,
+    name: row.name,
+    stepCount: row.step_count,
+    createdAt: row.created_at,
+  };
+}
+
 export interface MessageRow {
   id: string;
   trigger_id: string;
@@ -201,10 +241,12 @@ export interface MessageRow {
   updated_at: number;
   sent_at: number | null;
   seq: number | null;
+  /** 0/1 on SQLite, a boolean on PostgreSQL. */
+  test: number | boolean;
 }
 
 export const MESSAGE_COLUMNS = `id, trigger_id, workflow_key, subscriber_id, channel, step_index, status, reason,
-  recipient, subject, attempt_count, provider_message_id, created_at, updated_at, sent_at, seq`;
+  recipient, subject, attempt_count, provider_message_id, created_at, updated_at, sent_at, seq, test`;
 
 export function toMessage(row: MessageRow): Message {
   return {
@@ -224,6 +266,7 @@ export function toMessage(row: MessageRow): Message {
     updatedAt: row.updated_at,
     sentAt: row.sent_at,
     seq: row.seq,
+    test: Boolean(row.test),
   };
 }
 

@@ -14,6 +14,8 @@ export interface TriggerRow extends FanoutRow {
   send_at: number | null;
   cancellation_key: string | null;
   actor_id: string | null;
+  /** 0/1 on SQLite, a boolean on PostgreSQL. */
+  test: number | boolean;
   created_at: number;
 }
 
@@ -63,6 +65,7 @@ export function toTriggerDetails(
     cancellationKey: trigger.cancellation_key,
     actor: trigger.actor_id,
     fanout: toFanoutProgress(trigger),
+    test: Boolean(trigger.test),
     createdAt: trigger.created_at,
     runs,
   };

@@ -69,6 +69,8 @@ export function createInPlaceRenderer(
   }
 
   return (request) => {
+    // A layout or partials: templates of any kind, and CSS to inline, so a thread renders it.
+    if (request.assets) return undefined;
     const step = compiledStep(request);
     if (step === null || !fitsIn(request.context, { left: IN_PLACE_MAX_CHARS })) return undefined;
     try {

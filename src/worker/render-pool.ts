@@ -15,6 +15,7 @@ import {
   type RenderThreadMessage,
   type RenderThreadSetup,
   type ThreadResult,
+  give,
 } from './render-protocol.js';
 
 export interface RenderPoolOptions {
@@ -27,6 +28,11 @@ export interface RenderPoolOptions {
   timeoutMs: number;
   /** Renders sent to a thread in one message at most. */
   maxBatch?: number;
+  /** Compiled workflow versions kept per thread (and in place); default VERSIONS_PER_THREAD. */
+  versionsPerThread?: number;
+  /** The language and time zone of subscribers without a usable one; default `en` and UTC. */
+  defaultLocale?: string;
+  defaultTimeZone?: string;
   logger: Logger;
   /** A render ran past a limit: Liquid's time limit (`limit`), the hard one (`stopped`), or memory (`memory`). */
   onOverrun?(how: 'limit' | 'stopped' | 'memory'): void;
@@ -65,6 +71,8 @@ const WALL_CAP_FACTOR = 10;
 const MAX_BATCH = 32;
 /** Compiled workflow versions per thread; the pool tells a thread which to forget. */
 const VERSIONS_PER_THREAD = 500;
+/** Environments' template assets (per revision) per thread, with the steps compiled from them. */
+const ASSETS_PER_THREAD = 16;
 /** Steps that overran recently, remembered at most. */
 const SUSPECTS = 1_000;
 
@@ -85,6 +93,8 @@ interface Thread {
   progress: Int32Array;
   /** Versions this thread was given, least recently used first. */
   versions: Set<string>;
+  /** Template assets (by id) this thread was given, least recently used first. */
+  assets: Set<string>;
   batch?: { id: number; sentAt: number; items: Pending[]; suspect: boolean };
   watchdog?: NodeJS.Timeout;
 }
@@ -116,7 +126,8 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
   const maxBatch = Math.max(1, options.maxBatch ?? MAX_BATCH);
   const hardMs = hardLimitMs(timeoutMs);
   const suspectThreads = Math.max(1, size - 1);
-  const renderInPlace = createInPlaceRenderer(timeoutMs, VERSIONS_PER_THREAD);
+  const versionsKept = Math.max(1, options.versionsPerThread ?? VERSIONS_PER_THREAD);
+  const renderInPlace = createInPlaceRenderer(timeoutMs, versionsKept);
   const threads: Thread[] = [];
   const queue: Pending[] = [];
   const suspectQueue: Pending[] = [];
@@ -149,14 +160,19 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
   function start(): void {
     started = true;
     const progress = new Int32Array(new SharedArrayBuffer(PROGRESS_LENGTH * Int32Array.BYTES_PER_ELEMENT));
-    const setup: RenderThreadSetup = { renderLimitMs: timeoutMs, progress: progress.buffer as SharedArrayBuffer };
+    const setup: RenderThreadSetup = {
+      renderLimitMs: timeoutMs,
+      progress: progress.buffer as SharedArrayBuffer,
+      defaultLocale: options.defaultLocale ?? 'en',
+      defaultTimeZone: options.defaultTimeZone ?? 'UTC',
+    };
     // No resourceLimits: a thread reaching a heap cap of its own can abort the whole process
     // (V8's last-resort allocation failure, seen with a 256 MB cap and `group_by_exp` over
     // 3 M items). A render's memory is bounded by Liquid's memoryLimit and by its time limit.
     const worker = new Worker(threadScript(), { workerData: setup });
     // The pool is closed explicitly; an idle render thread must not keep the process alive.
     worker.unref();
-    const thread: Thread = { worker, ready: false, ended: false, progress, versions: new Set() };
+    const thread: Thread = { worker, ready: false, ended: false, progress, versions: new Set(), assets: new Set() };
     threads.push(thread);
     worker.on('message', (message: RenderThreadMessage) => {
       if ('ready' in message) {
@@ -280,31 +296,32 @@ export function createRenderPool(options: RenderPoolOptions): RenderPool {
   }
 
   function send(thread: Thread, items: Pending[], isSuspect: boolean): void {
-    const versions: RenderBatch['versions'] = [];
-    const forget: string[] = [];
-    for (const { request } of items) {
-      const { versionId, steps } = request.workflow;
-      if (thread.versions.delete(versionId)) {
-        thread.versions.add(versionId); // most recently used last
-        continue;
-      }
-      thread.versions.add(versionId);
-      versions.push([versionId, steps]);
-      if (thread.versions.size > VERSIONS_PER_THREAD) {
-        const oldest = thread.versions.values().next().value!;
-        thread.versions.delete(oldest);
-        forget.push(oldest);
-      }
-    }
+    const requests = items.map(({ request }) => request);
+    const versions = give(
+      thread.versions,
+      requests.map((request) => request.workflow.versionId),
+      versionsKept,
+    );
+    const withAssets = requests.flatMap((request) => (request.assets ? [request.assets] : []));
+    const assets = give(
+      thread.assets,
+      withAssets.map(({ id }) => id),
+      ASSETS_PER_THREAD,
+    );
+    const stepsOf = new Map(requests.map(({ workflow }) => [workflow.versionId, workflow.steps]));
+    const assetsOf = new Map(withAssets.map(({ id, assets }) => [id, assets]));
     const batch: RenderBatch = {
       id: nextBatchId++,
       sentAt: Date.now(),
-      versions,
-      forget,
-      items: items.map(({ request }) => ({
+      versions: versions.fresh.map((versionId) => [versionId, stepsOf.get(versionId)!]),
+      forget: versions.forget,
+      assets: assets.fresh.map((id) => [id, assetsOf.get(id)!]),
+      forgetAssets: assets.forget,
+      items: requests.map((request) => ({
         versionId: request.workflow.versionId,
         stepIndex: request.stepIndex,
         context: request.context,
+        ...(request.assets && { assetsId: request.assets.id }),
       })),
     };
     Atomics.store(thread.progress, PROGRESS_INDEX, -1);

@@ -1,3 +1,4 @@
+import type { TemplateAssets } from '../core/template-assets.js';
 import type { RenderContext, RenderOutcome } from '../core/templates.js';
 import type { WorkflowStep } from '../core/types.js';
 
@@ -13,6 +14,9 @@ export interface RenderThreadSetup {
   renderLimitMs: number;
   /** A SharedArrayBuffer viewed as an Int32Array; see PROGRESS_*. */
   progress: SharedArrayBuffer;
+  /** For the `t` and `format_*` filters: the language and zone of a subscriber without a usable one. */
+  defaultLocale: string;
+  defaultTimeZone: string;
 }
 
 /** Index in the progress array: the render of the batch under way, -1 between renders (and while compiling). */
@@ -27,6 +31,8 @@ export interface RenderItem {
   versionId: string;
   stepIndex: number;
   context: RenderContext;
+  /** The environment's template assets it renders with (given in this batch or before), by id. */
+  assetsId?: string;
 }
 
 /** Pool → thread: renders to run in order. Renders of one trigger share its data object, cloned once. */
@@ -38,6 +44,10 @@ export interface RenderBatch {
   versions: [versionId: string, steps: WorkflowStep[]][];
   /** Versions the thread may forget: the pool keeps the same bounded set per thread. */
   forget: string[];
+  /** Environments' template assets (one per revision) the thread has not been given yet. */
+  assets: [assetsId: string, assets: TemplateAssets][];
+  /** Assets the thread may forget, with what it compiled from them. */
+  forgetAssets: string[];
   items: RenderItem[];
 }
 
@@ -51,3 +61,26 @@ export type ThreadResult = Exclude<RenderOutcome, { status: 'refused' }>;
 export type RenderThreadMessage =
   /** `tid`: the thread's kernel id, for reading its CPU time (null where unknown). */
   { ready: true; tid: number | null } | { id: number; results: ThreadResult[] };
+
+/**
+ * Marks `ids` as used by a thread, most recently last. Answers those it was not given yet, and
+ * the least recently used ones past `limit` it may forget: never one of `ids`, which the batch
+ * that brings them needs.
+ */
+export function give(given: Set<string>, ids: Iterable<string>, limit: number): { fresh: string[]; forget: string[] } {
+  const used = new Set<string>();
+  const fresh: string[] = [];
+  for (const id of ids) {
+    if (used.has(id)) continue;
+    used.add(id);
+    if (!given.delete(id)) fresh.push(id);
+    given.add(id);
+  }
+  const forget: string[] = [];
+  for (const id of given) {
+    if (given.size - forget.length <= limit) break;
+    if (!used.has(id)) forget.push(id);
+  }
+  for (const id of forget) given.delete(id);
+  return { fresh, forget };
+}

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { deliverJob, type DeliverDeps } from '../core/deliver-job.js';
-import type { ClaimedJob, JobCompletion, WorkflowVersion, JobStore, WorkflowStore } from '../core/store.js';
+import type {
+  ClaimedJob,
+  JobCompletion,
+  WorkflowVersion,
+  JobStore,
+  TemplateStore,
+  WorkflowStore,
+} from '../core/store.js';
+import type { TemplateAssets } from '../core/template-assets.js';
 import { createCompletionBatcher } from './completion-batcher.js';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
@@ -24,7 +32,8 @@ export interface WorkerOptions {
 }
 
 export interface WorkerDeps {
-  store: JobStore & Pick<WorkflowStore, 'getWorkflowVersions'>;
+  /** getTemplateAssets is called once per claim batch and environment: give it a cached store. */
+  store: JobStore & Pick<WorkflowStore, 'getWorkflowVersions'> & Pick<TemplateStore, 'getTemplateAssets'>;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
@@ -84,8 +93,11 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
     },
   });
 
-  /** Reads the workflow versions the jobs need that are not cached yet. */
-  async function prepare(jobs: ClaimedJob[]): Promise<void> {
+  /**
+   * Reads the workflow versions the jobs need that are not cached yet, and answers their
+   * environments' template assets as they are now.
+   */
+  async function prepare(jobs: ClaimedJob[]): Promise<Map<string, TemplateAssets>> {
     const missing = [...new Set(jobs.map((job) => job.workflowVersionId))].filter((v) => !workflows.has(v));
     if (missing.length > 0) {
       for (const version of await store.getWorkflowVersions(missing)) {
@@ -93,15 +105,22 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
         workflows.set(version.versionId, version);
       }
     }
+    const assets = new Map<string, TemplateAssets>();
+    for (const job of jobs) {
+      if (!assets.has(job.environmentId))
+        assets.set(job.environmentId, await store.getTemplateAssets(job.environmentId));
+    }
+    return assets;
   }
 
-  async function run(job: ClaimedJob): Promise<void> {
+  async function run(job: ClaimedJob, assets: TemplateAssets | undefined): Promise<void> {
     let completion: JobCompletion;
     try {
       completion = await deliverJob(deps.deliver, job, {
         workflow: workflows.get(job.workflowVersionId),
         data: job.data,
         workerId: id,
+        assets,
       });
     } catch (error) {
       logger.error({ err: error, messageId: job.messageId }, 'delivery crashed; the job will be retried');
@@ -157,7 +176,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
     try {
       jobs = await store.claimJobs(id, free, clock.now(), options.leaseMs);
       if (jobs.length > 0) {
-        await prepare(jobs);
+        const assets = await prepare(jobs);
         // stop() came while claiming: its release (queued after this claim) hands these back.
         if (!running) {
           claiming = false;
@@ -166,7 +185,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
         for (const job of jobs) {
           sending++;
           held.add(job.jobId);
-          void run(job).finally(() => {
+          void run(job, assets.get(job.environmentId)).finally(() => {
             held.delete(job.jobId);
             if (held.size === 0 && idle) idle();
             else void pump();

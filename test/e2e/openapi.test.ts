@@ -86,6 +86,9 @@ describe('GET /openapi.json', () => {
         'listDevMail',
         'benchNoopTrigger',
         'triggerWorkflow',
+        'previewWorkflow',
+        'previewDraftWorkflow',
+        'testWorkflow',
       ]),
     );
   });

@@ -171,16 +171,22 @@ describe('template sandbox', () => {
     const secret = join(dir, 'secret.liquid');
     writeFileSync(secret, 'TOP-SECRET-FILE-CONTENT');
     try {
-      for (const tag of [`include '${secret}'`, `render '${secret}'`, `layout '${secret}'`]) {
+      for (const tag of [`include '${secret}'`, `layout '${secret}'`, 'render data.file', `render '{{ data.file }}'`]) {
         const saved = await h.api('PUT', '/v1/workflows/includer', {
           steps: [emailStep({ html: `<p>ok</p>\n<p>{% ${tag} %}</p>` })],
         });
         expectProblem(saved, 422, 'TEMPLATE_INVALID');
         expect(saved.body.errors).toEqual([
-          { path: '/steps/0/html', message: expect.stringMatching(/^line 2: .*not available/) },
+          { path: '/steps/0/html', message: expect.stringMatching(/^line 2: .*(not available|key in quotes)/) },
         ]);
         expect(saved.text).not.toContain('TOP-SECRET');
       }
+      // {% render %} reads the environment's stored partials, never files: a path names no partial.
+      const saved = await h.api('PUT', '/v1/workflows/includer', {
+        steps: [emailStep({ html: `<p>{% render '${secret}' %}</p>` })],
+      });
+      expectProblem(saved, 422, 'UNKNOWN_PARTIALS');
+      expect(saved.text).not.toContain('TOP-SECRET');
       expectProblem(await h.api('GET', '/v1/workflows/includer'), 404, 'WORKFLOW_NOT_FOUND');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -255,7 +261,7 @@ describe('validation errors name the fix', () => {
     expect((await refused([{ type: 'email', subject: '', htm: '<p>x</p>' }])).errors).toEqual([
       {
         path: '/steps/0/htm',
-        message: 'is not a known field; known fields: type, ref, if, subject, html, text, window',
+        message: 'is not a known field; known fields: type, ref, if, subject, html, text, layout, window',
       },
       { path: '/steps/0/subject', message: 'must not be empty' },
     ]);

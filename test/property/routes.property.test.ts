@@ -192,6 +192,24 @@ describe('any request gets a 2xx or a 4xx problem+json', () => {
     );
   });
 
+  it('GET /v1/workflows/{key}/versions and …/{n}, POST …/{n}/restore, with any number and query', async () => {
+    const number = fc.oneof(
+      fc.integer({ min: -2, max: 4 }).map(String),
+      fc.constantFrom('2147483647', '2147483648', '1e3', '1e400', '0x1', '01', '%201', '1.0', 'NaN', 'Infinity'),
+      segment,
+    );
+    const query = fc.array(fc.tuple(fc.constantFrom('limit', 'cursor', 'x'), segment), { maxLength: 3 });
+    await fc.assert(
+      fc.asyncProperty(usually('fuzz', segment), number, query, async (key, n, pairs) => {
+        const search = pairs.map(([k, v]) => `${k}=${v}`).join('&');
+        expectWellFormed(await send('GET', `/v1/workflows/${key}/versions?${search}`));
+        expectWellFormed(await send('GET', `/v1/workflows/${key}/versions/${n}`));
+        expectWellFormed(await send('POST', `/v1/workflows/${key}/versions/${n}/restore`));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('POST /v1/api-keys and DELETE /v1/api-keys/{id}', async () => {
     const keyBody = fc.record({ name: fc.string({ unit: 'binary', maxLength: 120 }) }, { requiredKeys: [] });
     await fc.assert(

@@ -16,6 +16,7 @@ const PORT_FILES = {
   subscribers: 'Subscriber',
   topics: 'Topic',
   workflows: 'Workflow',
+  templates: 'Template',
   triggers: 'Trigger',
   runs: 'Run',
   'delivery-log': 'DeliveryLog',

@@ -6,12 +6,14 @@ import type { InboxEvent, InboxEventRef } from '../../src/core/inbox.js';
 import { newId } from '../../src/core/ids.js';
 import type { Store } from '../../src/core/store.js';
 import type { WorkflowStep } from '../../src/core/types.js';
+import { withCachedTemplateAssets } from '../../src/store/cached-template-assets.js';
 import { inboxChannel } from '../../src/store/postgres/notifications.js';
 import { createPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { sqlLiteral, withLiterals } from '../../src/store/postgres/sql-literals.js';
 import { waitFor } from '../support/wait-for.js';
 import { claimInApp, inAppSent } from './contracts/inbox.js';
 import { describeStoreContracts } from './contracts/index.js';
+import { describeRepeatedVersionNumbers } from './contracts/workflows.js';
 import { claimRuns, decide, saveWorkflow, trigger } from './contracts/runs.js';
 
 const DATABASE_URL = process.env.HERALD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -53,6 +55,23 @@ async function openOnFreshSchema(poolSize?: number) {
 }
 
 describeStoreContracts('postgres', () => openOnFreshSchema());
+
+describeRepeatedVersionNumbers(
+  'postgres',
+  () => openOnFreshSchema(),
+  async ({ schema }, row) => {
+    await admin.query(
+      `INSERT INTO ${schema}.workflow_versions (id, environment_id, key, name, version, steps, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [row.id, row.environmentId, row.key, row.name, row.version, row.steps, row.createdAt],
+    );
+    await admin.query(
+      `INSERT INTO ${schema}.workflows (environment_id, key, name, version, version_id, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $6)`,
+      [row.environmentId, row.key, row.name, row.version, row.id, row.createdAt],
+    );
+  },
+);
 
 describe('postgres statements sent with literals', () => {
   // Text PostgreSQL can store: anything but NUL, which Herald refuses before it gets here.
@@ -288,6 +307,39 @@ describe('postgres inbox across processes', () => {
       ]);
       // The ref is enough to read the event.
       expect(await second.listInboxEvents(env, 'alice', 1, 1)).toEqual([created[1]]);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+});
+
+describe('postgres template assets across processes', () => {
+  const T0 = 1_800_000_000_000;
+
+  it("tells another process's template cache at once when an environment's assets change", async () => {
+    const first = await openOnFreshSchema(4);
+    const second = await createPostgresStore({ connectionString: DATABASE_URL, schema: first.schema, poolSize: 4 });
+    try {
+      const heard: (string | undefined)[] = [];
+      second.onTemplateAssetsChanged!((env) => heard.push(env));
+      // A cache that would keep what it read for an hour: only the announcement can refresh it.
+      const cached = withCachedTemplateAssets(second, 3_600_000);
+      const env = first.environmentId;
+      // The listener connects in the background: write until it hears.
+      let n = 0;
+      await waitFor(
+        async () => {
+          await first.store.putPartial(env, 'probe', { name: 'probe', template: `${++n}` }, T0);
+          return heard.includes(env);
+        },
+        { what: 'the second store to listen' },
+      );
+      expect((await cached.getTemplateAssets(env)).partials.probe).toBe(`${n}`);
+      await first.store.putPartial(env, 'probe', { name: 'probe', template: 'changed' }, T0);
+      await waitFor(async () => (await cached.getTemplateAssets(env)).partials.probe === 'changed', {
+        what: 'the cache to see the change made by the other process',
+      });
     } finally {
       await second.close();
       await first.close();

@@ -35,6 +35,10 @@ const DIALECT_ONLY: { fact: string; on: 'sqlite' | 'postgres'; reason: string }[
   { fact: 'primary key attempts (seq)', on: 'postgres', reason: 'the same: SQLite keys attempts by rowid' },
   { fact: 'column integrations.enabled: integer not null', on: 'sqlite', reason: 'SQLite has no boolean type (0/1)' },
   { fact: 'column integrations.enabled: boolean not null', on: 'postgres', reason: 'the same column as a boolean' },
+  { fact: 'column triggers.test: integer not null', on: 'sqlite', reason: 'SQLite has no boolean type (0/1)' },
+  { fact: 'column triggers.test: boolean not null', on: 'postgres', reason: 'the same column as a boolean' },
+  { fact: 'column messages.test: integer not null', on: 'sqlite', reason: 'SQLite has no boolean type (0/1)' },
+  { fact: 'column messages.test: boolean not null', on: 'postgres', reason: 'the same column as a boolean' },
   {
     fact: 'index api_keys_by_id on api_keys (id) unique',
     on: 'postgres',

@@ -19,6 +19,8 @@ export interface TestHerald {
   herald: Herald;
   url: string;
   dir: string;
+  /** The PostgreSQL schema this Herald uses, in the PostgreSQL run of the suite (else the SQLite file is in `dir`). */
+  schema: string | undefined;
   /** Calls the API with the test key; `body` objects are sent as JSON, strings as they are. */
   api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
   close(): Promise<void>;
@@ -74,6 +76,7 @@ export async function startTestHerald(
     herald,
     url: herald.url,
     dir,
+    schema,
     api: (method, path, body, headers = {}) =>
       call(herald.url + path, method, body, { authorization: `Bearer ${TEST_API_KEY}`, ...headers }),
     async close() {

@@ -93,6 +93,26 @@ export async function workflows(): Promise<void> {
   console.log(fax, noSubject, next, version, page.items.length, deleted);
 }
 
+export async function workflowVersions(): Promise<void> {
+  const query: Query<'listWorkflowVersions'> = { limit: 10 };
+  const history = await send<Json<'listWorkflowVersions', 200>>('GET', '/v1/workflows/welcome/versions?limit=' + query.limit);
+  const newest = history.items[0];
+  const summary: [number, string, string, number, number] | undefined = newest && [
+    newest.version,
+    newest.versionId,
+    newest.name,
+    newest.stepCount,
+    newest.createdAt,
+  ];
+  const path: Path<'getWorkflowVersion'> = { key: 'welcome', n: 1 };
+  const first = await send<Json<'getWorkflowVersion', 200>>('GET', '/v1/workflows/welcome/versions/' + path.n);
+  const firstSteps: Schemas['Step'][] = first.steps;
+  const category: string | undefined = first.category;
+  const restored = await send<Json<'restoreWorkflowVersion', 200>>('POST', '/v1/workflows/welcome/versions/1/restore');
+  const number: number = restored.version;
+  console.log(history.nextCursor, summary, first.versionId, firstSteps, category, number);
+}
+
 export async function triggers(): Promise<void> {
   const input: Input<'triggerWorkflow'> = {
     to: ['ada', { subscriberId: 'bob', email: 'bob@example.com', locale: 'pt-BR' }],

@@ -36,6 +36,12 @@ describe('rendersInBoundedTime', () => {
     expect(rendersInBoundedTime({ type: 'chat', text: 'x', blocks: [{ text: '{% if a %}y{% endif %}' }] })).toBe(false);
     expect(rendersInBoundedTime({ type: 'delay', for: '1h' })).toBe(false);
   });
+
+  it('sends partials and CSS to inline to a thread; a layout named is not a template', () => {
+    expect(rendersInBoundedTime(email("<p>{% render 'footer' %}</p>"))).toBe(false);
+    expect(rendersInBoundedTime(email('<style>p { color: red }</style><p>{{ data.a }}</p>'))).toBe(false);
+    expect(rendersInBoundedTime({ ...email('<p>{{ data.a }}</p>'), layout: 'brand' } as WorkflowStep)).toBe(true);
+  });
 });
 
 describe('render pool', () => {
@@ -83,5 +89,27 @@ describe('render pool', () => {
     const long = email(`<p>${'z'.repeat(IN_PLACE_MAX_CHARS)}</p>`);
     expect(await pool.render(request([long], 'v2'))).toMatchObject({ status: 'rendered' });
     expect(pool.stats().threads).toBe(1);
+  });
+
+  it('sends a bounded step with template assets to a thread, which renders it in its layout', async () => {
+    pool = createRenderPool({ threads: 1, timeoutMs: 250, logger: pino({ level: 'silent' }) });
+    const assets = {
+      revision: '1',
+      layouts: { frame: { html: '<div>{{ content }}{% render "sig" %}</div>', text: null, variables: {} } },
+      defaultLayout: 'frame',
+      partials: { sig: '<i>{{ subscriber.name }}</i>' },
+      translations: {},
+    };
+    const framed = await pool.render({ ...request([email('<p>Hi</p>')], 'v1'), assets: { id: 'env#1', assets } });
+    expect(pool.stats().threads).toBe(1);
+    expect(framed).toEqual({
+      status: 'rendered',
+      rendered: {
+        type: 'email',
+        subject: 'Hi Ann <3',
+        html: '<div><p>Hi</p><i>Ann &lt;3</i></div>',
+        text: 'Hi\n\nAnn <3',
+      },
+    });
   });
 });

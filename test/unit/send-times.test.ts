@@ -206,6 +206,7 @@ describe('deliverJob under quiet hours', () => {
     data: {},
     digest: null,
     openRunId: null,
+    test: false,
   };
 
   function deps(now: number, sent: string[]): DeliverDeps {

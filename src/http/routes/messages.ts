@@ -4,7 +4,7 @@ import type { AppDeps } from '../deps.js';
 import { MessageParams, MessagePage, MessageQuery, MessageWithAttempts } from '../schemas.js';
 
 /** What `since` cannot be combined with: the log is every message of the environment, in commit order. */
-const NOT_WITH_SINCE = ['cursor', 'triggerId', 'subscriberId', 'status', 'workflow', 'channel'] as const;
+const NOT_WITH_SINCE = ['cursor', 'triggerId', 'subscriberId', 'status', 'workflow', 'channel', 'test'] as const;
 
 export const messageRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>

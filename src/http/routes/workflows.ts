@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { HeraldError, type FieldError } from '../../core/errors.js';
-import { newId } from '../../core/ids.js';
-import { checkSteps } from '../../core/run-engine.js';
-import { compileSteps } from '../../core/templates.js';
+import { HeraldError } from '../../core/errors.js';
+import { saveWorkflow } from '../../core/save-workflow.js';
 import type { AppDeps } from '../deps.js';
 import { WorkflowListQuery, pageOf, Workflow, WorkflowBody, WorkflowParams } from '../schemas.js';
 
@@ -26,33 +24,7 @@ export const workflowRoutes =
           response: { 200: Workflow },
         },
       },
-      async (request) => {
-        const { key } = request.params;
-        const invalid = checkSteps(request.body.steps);
-        if (invalid.length > 0) {
-          throw new HeraldError('VALIDATION_FAILED', invalid.map((e) => `${e.path}: ${e.message}`).join('; '), invalid);
-        }
-        // A webhook URL without Liquid is known now: refuse it on save, as the send would (SSRF guard).
-        const refusedUrls: FieldError[] = request.body.steps.flatMap((step, index) => {
-          if (step.type !== 'webhook' || !step.url || /{{|{%/.test(step.url)) return [];
-          const refusal = deps.refuseOutboundUrl(step.url);
-          return refusal ? [{ path: `/steps/${index}/url`, message: `refused: ${refusal}` }] : [];
-        });
-        if (refusedUrls.length > 0) {
-          throw new HeraldError(
-            'VALIDATION_FAILED',
-            refusedUrls.map((e) => `${e.path}: ${e.message}`).join('; '),
-            refusedUrls,
-          );
-        }
-        compileSteps(request.body.steps); // throws a 422 naming the step, field and line
-        const { name, category, critical, preferences, steps } = request.body;
-        return deps.store.putWorkflow(
-          request.environmentId,
-          { key, name: name ?? key, category, critical, preferences, steps, versionId: newId('wfv') },
-          deps.clock.now(),
-        );
-      },
+      async (request) => saveWorkflow(deps, request.environmentId, request.params.key, request.body),
     );
 
     app.get(

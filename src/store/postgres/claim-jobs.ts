@@ -24,10 +24,11 @@ export const CLAIM = `
     UPDATE messages SET status = 'sending', updated_at = $1
     FROM j WHERE messages.id = j.message_id
     RETURNING messages.id, messages.environment_id, messages.trigger_id, messages.workflow_key,
-              messages.workflow_version_id, messages.step_index, messages.failed_attempts, messages.subscriber_id
+              messages.workflow_version_id, messages.step_index, messages.failed_attempts, messages.subscriber_id,
+              messages.test
   )
   SELECT j.id, j.message_id, j.claims, m.environment_id, m.trigger_id, m.workflow_key, m.workflow_version_id,
-         m.step_index, m.failed_attempts,
+         m.step_index, m.failed_attempts, m.test,
          s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale, s.timezone,
          s.data, s.channels, s.preferences, s.created_at, s.updated_at, t.data AS trigger_data,
          r.id AS run_id, r.state AS run_state, r.digest AS run_digest

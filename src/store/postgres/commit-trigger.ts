@@ -238,9 +238,9 @@ async function insertTriggersAndJobs(client: pg.PoolClient, plans: readonly Trig
     name: 'herald_insert_triggers',
     text: `WITH t AS (
              INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, send_at,
-                                   cancellation_key, created_at, actor_id)
+                                   cancellation_key, created_at, actor_id, test)
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-                                  $7::text[], $8::bigint[], $21::text[])
+                                  $7::text[], $8::bigint[], $21::text[], $22::bool[])
            ), r AS (
              INSERT INTO runs (id, environment_id, trigger_id, subscriber_id, state, step_index, created_at, updated_at)
              SELECT id, e, trigger_id, subscriber_id, state, step_index, at, at
@@ -274,6 +274,7 @@ async function insertTriggersAndJobs(client: pg.PoolClient, plans: readonly Trig
       queued.map(({ message }) => message.id),
       queued.map(({ plan }) => plan.createdAt),
       plans.map((plan) => plan.actor?.subscriberId ?? null),
+      plans.map((plan) => plan.test === true),
     ],
   });
 }
@@ -307,14 +308,14 @@ async function insertFanouts(client: pg.PoolClient, plans: readonly TriggerPlan[
  */
 const APPEND_MESSAGES = {
   name: 'herald_append_messages',
-  parameters: 'text[], text[], text[], text[], text[], text[], text[], int[], text[], bigint[], bigint',
+  parameters: 'text[], text[], text[], text[], text[], text[], text[], int[], text[], bigint[], bigint, text[]',
   text: `WITH s AS (
            UPDATE log_sequence SET value = value + $11 WHERE name = 'messages' RETURNING value - $11 AS base
          )
          INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
-                               channel, step_index, status, created_at, updated_at, seq)
+                               channel, step_index, status, created_at, updated_at, seq, test)
          SELECT u.id, u.e, u.trigger_id, u.workflow_key, u.version_id, u.subscriber_id, u.channel, u.step_index,
-                u.status, u.at, u.at, s.base + u.n
+                u.status, u.at, u.at, s.base + u.n, u.id = ANY($12)
          FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) WITH ORDINALITY
            AS u(id, e, trigger_id, workflow_key, version_id, subscriber_id, channel, step_index, status, at, n)
          CROSS JOIN s`,
@@ -335,6 +336,8 @@ export interface MessageRowToAppend {
   stepIndex: number;
   status: string;
   createdAt: number;
+  /** A test send's message (core/test-send.ts). */
+  test?: boolean;
 }
 
 function messageRow(plan: TriggerPlan, message: PlannedMessage): MessageRowToAppend {
@@ -349,6 +352,7 @@ function messageRow(plan: TriggerPlan, message: PlannedMessage): MessageRowToApp
     stepIndex: message.stepIndex,
     status: message.status,
     createdAt: plan.createdAt,
+    ...(plan.test && { test: true }),
   };
 }
 
@@ -387,6 +391,8 @@ export async function appendMessagesAndCommit(
     messages.map((m) => m.status),
     messages.map((m) => m.createdAt),
     messages.length,
+    // Test sends are rare: their ids, not a flag per message, so a batch without one adds '{}'.
+    messages.filter((m) => m.test).map((m) => m.id),
   ];
   const prepare = appendPrepared.has(client)
     ? ''

@@ -7,7 +7,9 @@ import { MESSAGE_COLUMNS } from '../rows.js';
  * size: none → messages_by_environment; triggerId → messages_by_trigger; subscriberId →
  * messages_by_subscriber; status → messages_by_status; workflow → messages_by_workflow; channel →
  * messages_by_channel. Filters combined walk one of their indexes and check the others on the rows
- * it reads. A cursor narrows the same index scan to `id < cursor`. (Plans: docs/query-plans.md.)
+ * it reads. A cursor narrows the same index scan to `id < cursor`. `test=true` can walk
+ * messages_by_test, a partial index of the test sends' messages only (few); `test=false` is checked
+ * on the rows another walk reads. (Plans: docs/query-plans.md.)
  */
 export function listMessagesQuery(environmentId: string, filter: MessageFilter): { text: string; values: unknown[] } {
   const values: unknown[] = [environmentId];
@@ -21,6 +23,8 @@ export function listMessagesQuery(environmentId: string, filter: MessageFilter):
   if (filter.status !== undefined) narrow('status =', filter.status);
   if (filter.workflow !== undefined) narrow('workflow_key =', filter.workflow);
   if (filter.channel !== undefined) narrow('channel =', filter.channel);
+  // A literal, so that the planner can match the partial index's predicate.
+  if (filter.test !== undefined) where.push(filter.test ? 'test' : 'NOT test');
   if (filter.cursor !== undefined) narrow('id <', filter.cursor);
   values.push(filter.limit + 1);
   return {

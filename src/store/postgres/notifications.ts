@@ -11,6 +11,11 @@ export function workflowsChannel(schema: string | undefined): string {
   return `herald_workflows_${schema ?? 'public'}`;
 }
 
+/** The NOTIFY channel for "an environment's layouts, partials or translations changed" (payload: the environment id). */
+export function templatesChannel(schema: string | undefined): string {
+  return `herald_templates_${schema ?? 'public'}`;
+}
+
 /** The NOTIFY channel for inbox events (payload: an InboxEvent, or an InboxEventRef when too large). */
 export function inboxChannel(schema: string | undefined): string {
   return `herald_inbox_${schema ?? 'public'}`;

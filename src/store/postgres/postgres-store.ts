@@ -17,11 +17,13 @@ import {
   jobsChannel,
   listenForNotifications,
   parseInboxNotifyPayload,
+  templatesChannel,
   workflowsChannel,
 } from './notifications.js';
 import { postgresRunMethods } from './runs.js';
 import { postgresSecretMethods } from './secrets.js';
 import { postgresSubscriberMethods } from './subscribers.js';
+import { postgresTemplateMethods } from './templates.js';
 import { postgresTopicMethods } from './topics.js';
 import { postgresTriggerMethods } from './triggers.js';
 import { postgresWorkflowMethods } from './workflows.js';
@@ -65,6 +67,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     commitTriggers(client, plans, { idempotencyWindowMs, jobsChannel: channel }),
   );
   const workflowChannel = workflowsChannel(schema);
+  const templateChannel = templatesChannel(schema);
   const inboxEventsChannel = inboxChannel(schema);
   const inboxSettingsChanges = inboxSettingsChannel(schema);
   // One LISTEN connection for the process, opened when something first listens.
@@ -91,6 +94,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         const [environmentId, key] = JSON.parse(payload) as [string, string];
         listener({ environmentId, key });
       });
+      notifications.onConnected(() => listener(undefined)); // changes may have been missed
+    },
+
+    onTemplateAssetsChanged(listener) {
+      notifications.on(templateChannel, listener);
       notifications.onConnected(() => listener(undefined)); // changes may have been missed
     },
 
@@ -124,6 +132,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...postgresSubscriberMethods(pool, transaction),
     ...postgresTopicMethods(pool, transaction),
     ...postgresWorkflowMethods(pool, transaction, workflowChannel),
+    ...postgresTemplateMethods(pool, transaction, templateChannel),
     ...postgresTriggerMethods(pool, triggers),
     ...postgresRunMethods(pool, channel),
     ...postgresDeliveryLogMethods(pool),

@@ -295,7 +295,7 @@ export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore
     async getTrigger(env, triggerId, { limit, cursor }) {
       const { rows: triggers } = await pool.query<TriggerRow>(
         `SELECT t.id, t.workflow_key, t.workflow_version_id, t.data, t.send_at, t.cancellation_key, t.actor_id,
-                t.created_at, f.topics AS fanout_topics, f.state AS fanout_state, f.recipients AS fanout_recipients,
+                t.test, t.created_at, f.topics AS fanout_topics, f.state AS fanout_state, f.recipients AS fanout_recipients,
                 f.finished_at AS fanout_finished_at
          FROM triggers t LEFT JOIN fanouts f ON f.trigger_id = t.id
          WHERE t.id = $1 AND t.environment_id = $2`,

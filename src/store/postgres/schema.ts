@@ -449,6 +449,78 @@ ALTER TABLE workflow_versions ADD COLUMN consent TEXT;
 `,
   },
   {
+    id: 11,
+    name: 'layouts, partials and translations',
+    sql: `
+-- An environment's shared template parts (core/template-assets.ts). Every write of one moves the
+-- environment's revision on in the same transaction: render threads keep what they compiled per
+-- (environment, revision). default_layout names the default layout, so there is one at most.
+CREATE TABLE template_revisions (
+  environment_id TEXT PRIMARY KEY,
+  revision BIGINT NOT NULL,
+  default_layout TEXT
+);
+
+-- Read whole per environment (getTemplateAssets) and listed in key order (byte order, as SQLite):
+-- the primary keys serve both.
+CREATE TABLE layouts (
+  environment_id TEXT NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  name TEXT NOT NULL,
+  html TEXT NOT NULL,
+  text TEXT,
+  variables TEXT NOT NULL, -- JSON object
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (environment_id, key)
+);
+
+CREATE TABLE partials (
+  environment_id TEXT NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  name TEXT NOT NULL,
+  template TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (environment_id, key)
+);
+
+CREATE TABLE translations (
+  environment_id TEXT NOT NULL,
+  locale TEXT COLLATE "C" NOT NULL,
+  messages TEXT NOT NULL, -- JSON object
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (environment_id, locale)
+);
+`,
+  },
+  {
+    id: 12,
+    name: 'workflow version history',
+    sql: `
+-- A workflow's versions by number (GET /v1/workflows/{key}/versions and …/versions/{n}, and the
+-- highest number a save goes on from), highest first; id orders a number saved twice (a workflow
+-- deleted and saved again before numbers went on across deletes) and is the list's cursor.
+CREATE INDEX workflow_versions_by_key ON workflow_versions (environment_id, key, version, id);
+`,
+  },
+  {
+    id: 13,
+    name: 'test sends',
+    sql: `
+-- A test send (POST /v1/workflows/{key}/test, core/test-send.ts): its trigger and messages are
+-- marked, read by the job claim (a test passes over preferences and quiet hours) and shown by the
+-- API. Existing rows are not tests; a constant default adds the columns without rewriting the tables.
+ALTER TABLE triggers ADD COLUMN test boolean NOT NULL DEFAULT false;
+ALTER TABLE messages ADD COLUMN test boolean NOT NULL DEFAULT false;
+-- GET /v1/messages?test=true walks only the test messages, newest first (list-messages.ts): they
+-- are few, so the index is small. ?test=false is checked on the rows another walk reads. Built
+-- inside the migration's transaction (see migration 8).
+CREATE INDEX messages_by_test ON messages (environment_id, id) WHERE test;
+`,
+  },
+  {
     id: 14,
     name: 'dashboard users, sessions and the audit log',
     sql: `

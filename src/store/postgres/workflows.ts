@@ -4,11 +4,16 @@ import type { Workflow } from '../../core/types.js';
 import {
   consentJson,
   consentOf,
+  NUMBERED_VERSION_COLUMNS,
   page,
+  toNumberedWorkflowVersion,
   toWorkflow,
   toWorkflowVersion,
+  toWorkflowVersionSummary,
+  type NumberedWorkflowVersionRow,
   type WorkflowRow,
   type WorkflowVersionRow,
+  type WorkflowVersionSummaryRow,
 } from '../rows.js';
 import { rowQueries } from './connection.js';
 
@@ -47,13 +52,18 @@ export function postgresWorkflowMethods(
   return {
     async putWorkflow(env, input, now) {
       return transaction(async (client) => {
-        // The upsert takes the workflow's row lock, so concurrent saves get successive versions.
+        // The next number is one past the highest the key ever had, deleted versions included
+        // (workflow_versions_by_key). The upsert takes the workflow's row lock, so concurrent saves
+        // get successive numbers: one that waited for the lock reads the row as the other left it
+        // (workflows.version), which its statement's snapshot of workflow_versions may not show yet.
         const { rows } = await client.query<{ version: number; created_at: number }>(
           `INSERT INTO workflows (environment_id, key, name, version, version_id, created_at, updated_at)
-           VALUES ($1, $2, $3, 1, $4, $5, $5)
+           VALUES ($1, $2, $3,
+             (SELECT COALESCE(MAX(version), 0) + 1 FROM workflow_versions WHERE environment_id = $1 AND key = $2),
+             $4, $5, $5)
            ON CONFLICT (environment_id, key) DO UPDATE SET
-             name = excluded.name, version = workflows.version + 1, version_id = excluded.version_id,
-             updated_at = excluded.updated_at
+             name = excluded.name, version = GREATEST(workflows.version + 1, excluded.version),
+             version_id = excluded.version_id, updated_at = excluded.updated_at
            RETURNING version, created_at`,
           [env, input.key, input.name, input.versionId, now],
         );
@@ -122,6 +132,37 @@ export function postgresWorkflowMethods(
         [versionIds],
       );
       return rows.map(toWorkflowVersion);
+    },
+
+    // Both walk workflow_versions_by_key backwards from the key's highest number.
+    async listWorkflowVersions(env, key, limit, cursor) {
+      const columns = 'id, version, name, json_array_length(steps::json) AS step_count, created_at';
+      const rows =
+        cursor === undefined
+          ? await query<WorkflowVersionSummaryRow>(
+              `SELECT ${columns} FROM workflow_versions WHERE environment_id = $1 AND key = $2
+               ORDER BY version DESC, id DESC LIMIT $3`,
+              [env, key, limit + 1],
+            )
+          : await query<WorkflowVersionSummaryRow>(
+              `SELECT ${columns} FROM workflow_versions
+               WHERE environment_id = $1 AND key = $2
+                 AND (version, id) < (SELECT version, id FROM workflow_versions
+                                      WHERE id = $4 AND environment_id = $1 AND key = $2)
+               ORDER BY version DESC, id DESC LIMIT $3`,
+              [env, key, limit + 1, cursor],
+            );
+      return page(rows, limit, toWorkflowVersionSummary, (row) => row.id);
+    },
+
+    async getWorkflowVersionByNumber(env, key, version) {
+      const [row] = await query<NumberedWorkflowVersionRow>(
+        `SELECT ${NUMBERED_VERSION_COLUMNS} FROM workflow_versions
+         WHERE environment_id = $1 AND key = $2 AND version = $3
+         ORDER BY id DESC LIMIT 1`,
+        [env, key, version],
+      );
+      return row ? toNumberedWorkflowVersion(row) : undefined;
     },
   };
 }

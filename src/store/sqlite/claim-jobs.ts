@@ -17,7 +17,7 @@ export function prepareClaimJobs(db: Database) {
     WHERE id IN (SELECT value FROM json_each(?))`);
   const details = db.prepare(`
     SELECT m.id AS message_id, m.environment_id, m.trigger_id, m.workflow_key, m.workflow_version_id,
-           m.step_index, m.failed_attempts,
+           m.step_index, m.failed_attempts, m.test,
            s.subscriber_id AS s_subscriber_id, s.subscriber_id, s.email, s.phone, s.name, s.locale,
            s.timezone, s.data, s.channels, s.preferences, s.created_at, s.updated_at, t.data AS trigger_data,
            r.id AS run_id, r.state AS run_state, r.digest AS run_digest

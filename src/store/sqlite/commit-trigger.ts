@@ -40,8 +40,8 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
       updated_at = excluded.updated_at`);
   const insertTrigger = db.prepare(`
     INSERT INTO triggers (id, environment_id, workflow_key, workflow_version_id, data, send_at, cancellation_key,
-                          actor_id, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+                          actor_id, test, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const writeRuns = prepareWriteRuns(db);
   // topics_pkey probes, one statement for the trigger's topics.
   const unknownTopicKeys = db
@@ -98,6 +98,7 @@ export function prepareCommitTrigger(db: Database, idempotencyWindowMs: number) 
       plan.sendAt,
       plan.cancellationKey,
       plan.actor?.subscriberId ?? null,
+      plan.test ? 1 : 0,
       now,
     );
     writeRuns({ ...plan, environmentId: env, now });

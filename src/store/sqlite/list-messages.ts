@@ -11,6 +11,9 @@ import { MESSAGE_COLUMNS } from '../rows.js';
  * walked every sent message of the environment for a subscriber's 20 (54 ms at 200,000 messages,
  * growing with the table; 0.2 ms along messages_by_subscriber). A static order can still pick the
  * wider of two (a common workflow with a rare status): that walk reads more rows, never a sort.
+ * `test=true` walks messages_by_test, which holds only test sends' messages (a partial index; its
+ * condition is written as a literal, which SQLite needs to use it), after a trigger's messages;
+ * `test=false` is checked on the rows another walk reads (nearly all of them pass).
  */
 const WALKS: [keyof MessageFilter, string][] = [
   ['triggerId', 'messages_by_trigger'],
@@ -26,13 +29,17 @@ const WALKS: [keyof MessageFilter, string][] = [
  * walk to `id < @cursor`. (Plans: docs/query-plans.md.)
  */
 export function listMessagesSql(filter: MessageFilter): string {
-  const index = WALKS.find(([name]) => filter[name] !== undefined)?.[1] ?? 'messages_by_environment';
+  const index =
+    filter.test === true && filter.triggerId === undefined
+      ? 'messages_by_test'
+      : (WALKS.find(([name]) => filter[name] !== undefined)?.[1] ?? 'messages_by_environment');
   const where = ['environment_id = @env'];
   if (filter.triggerId !== undefined) where.push('trigger_id = @triggerId');
   if (filter.subscriberId !== undefined) where.push('subscriber_id = @subscriberId');
   if (filter.status !== undefined) where.push('status = @status');
   if (filter.workflow !== undefined) where.push('workflow_key = @workflow');
   if (filter.channel !== undefined) where.push('channel = @channel');
+  if (filter.test !== undefined) where.push(filter.test ? 'test = 1' : 'test = 0');
   if (filter.cursor !== undefined) where.push('id < @cursor');
   return `SELECT ${MESSAGE_COLUMNS} FROM messages INDEXED BY ${index}
     WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`;

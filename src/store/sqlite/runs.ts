@@ -110,7 +110,8 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
   const cancelFanout = db.prepare(`
     UPDATE fanouts SET state = 'canceled', updated_at = ?, finished_at = ? WHERE trigger_id = ? AND state = 'running'`);
   const triggerRow = db.prepare(`
-    SELECT t.id, t.workflow_key, t.workflow_version_id, t.data, t.send_at, t.cancellation_key, t.actor_id, t.created_at,
+    SELECT t.id, t.workflow_key, t.workflow_version_id, t.data, t.send_at, t.cancellation_key, t.actor_id, t.test,
+           t.created_at,
            f.topics AS fanout_topics, f.state AS fanout_state, f.recipients AS fanout_recipients,
            f.finished_at AS fanout_finished_at
     FROM triggers t LEFT JOIN fanouts f ON f.trigger_id = t.id

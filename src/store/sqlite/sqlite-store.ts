@@ -14,6 +14,7 @@ import { sqliteRunMethods } from './runs.js';
 import { sqliteSecretMethods } from './secrets.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { sqliteSubscriberMethods } from './subscribers.js';
+import { sqliteTemplateMethods } from './templates.js';
 import { sqliteTopicMethods } from './topics.js';
 import { sqliteTriggerMethods } from './triggers.js';
 import { sqliteWorkflowMethods } from './workflows.js';
@@ -95,6 +96,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...sqliteSubscriberMethods(prepared, writer),
     ...sqliteTopicMethods(prepared, writer),
     ...sqliteWorkflowMethods(prepared, writer),
+    ...sqliteTemplateMethods(prepared, writer),
     ...sqliteTriggerMethods(db, prepared, writer, idempotencyWindowMs),
     ...sqliteRunMethods(db, writer),
     ...sqliteDeliveryLogMethods(db, prepared, writer),

@@ -3,11 +3,16 @@ import type { WorkflowStore } from '../../core/store.js';
 import {
   consentJson,
   consentOf,
+  NUMBERED_VERSION_COLUMNS,
   page,
+  toNumberedWorkflowVersion,
   toWorkflow,
   toWorkflowVersion,
+  toWorkflowVersionSummary,
+  type NumberedWorkflowVersionRow,
   type WorkflowRow,
   type WorkflowVersionRow,
+  type WorkflowVersionSummaryRow,
 } from '../rows.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 
@@ -19,11 +24,15 @@ export function sqliteWorkflowMethods(
   return {
     async putWorkflow(env, input, now) {
       return writer.run(() => {
-        const current = prepared('SELECT version, created_at FROM workflows WHERE environment_id = ? AND key = ?').get(
+        const current = prepared('SELECT created_at FROM workflows WHERE environment_id = ? AND key = ?').get(
           env,
           input.key,
-        ) as { version: number; created_at: number } | undefined;
-        const version = (current?.version ?? 0) + 1;
+        ) as { created_at: number } | undefined;
+        // The highest number the key ever had, deleted versions included (workflow_versions_by_key).
+        const { highest } = prepared(
+          'SELECT MAX(version) AS highest FROM workflow_versions WHERE environment_id = ? AND key = ?',
+        ).get(env, input.key) as { highest: number | null };
+        const version = (highest ?? 0) + 1;
         const consent = consentJson(input);
         prepared(`
           INSERT INTO workflow_versions (id, environment_id, key, name, version, steps, consent, created_at)
@@ -87,6 +96,34 @@ export function sqliteWorkflowMethods(
         JSON.stringify(versionIds),
       ) as WorkflowVersionRow[];
       return rows.map(toWorkflowVersion);
+    },
+
+    // Both walk workflow_versions_by_key backwards from the key's highest number.
+    async listWorkflowVersions(env, key, limit, cursor) {
+      const after =
+        cursor === undefined
+          ? ''
+          : `AND (version, id) < (SELECT version, id FROM workflow_versions
+               WHERE id = @cursor AND environment_id = @env AND key = @key)`;
+      const rows = prepared(`
+        SELECT id, version, name, json_array_length(steps) AS step_count, created_at
+        FROM workflow_versions
+        WHERE environment_id = @env AND key = @key ${after}
+        ORDER BY version DESC, id DESC LIMIT @limit`).all({
+        env,
+        key,
+        limit: limit + 1,
+        ...(cursor !== undefined && { cursor }),
+      }) as WorkflowVersionSummaryRow[];
+      return page(rows, limit, toWorkflowVersionSummary, (row) => row.id);
+    },
+
+    async getWorkflowVersionByNumber(env, key, version) {
+      const row = prepared(`
+        SELECT ${NUMBERED_VERSION_COLUMNS} FROM workflow_versions
+        WHERE environment_id = ? AND key = ? AND version = ?
+        ORDER BY id DESC LIMIT 1`).get(env, key, version) as NumberedWorkflowVersionRow | undefined;
+      return row ? toNumberedWorkflowVersion(row) : undefined;
     },
   };
 }

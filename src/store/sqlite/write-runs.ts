@@ -10,6 +10,8 @@ export interface RunsToWrite {
   runs: readonly PlannedRun[];
   messages: readonly PlannedMessage[];
   start: RunStart;
+  /** The messages are a test send's (core/test-send.ts). */
+  test?: boolean;
   now: number;
 }
 
@@ -31,13 +33,14 @@ export function prepareWriteRuns(db: Database) {
     .pluck();
   const insertMessage = db.prepare(`
     INSERT INTO messages (id, environment_id, trigger_id, workflow_key, workflow_version_id, subscriber_id,
-                          channel, step_index, status, created_at, updated_at, seq)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+                          channel, step_index, status, created_at, updated_at, seq, test)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const insertJob = db.prepare(`
     INSERT INTO jobs (id, message_id, available_at, created_at) VALUES (?, ?, ?, ?)`);
 
   return (rows: RunsToWrite): { runs: number; messages: number; queued: number } => {
     const { environmentId: env, triggerId, start, now } = rows;
+    const test = rows.test ? 1 : 0;
     let skipped: Set<string> | undefined;
     for (const run of rows.runs) {
       const written = insertRun.run(run.id, env, triggerId, run.subscriberId, start.state, start.stepIndex, now, now);
@@ -64,6 +67,7 @@ export function prepareWriteRuns(db: Database) {
         now,
         now,
         ++seq,
+        test,
       );
       if (message.status === 'queued') {
         insertJob.run(message.id, message.id, now, now);

@@ -219,6 +219,46 @@ export function describeDeliveryLogContract(name: string, open: OpenStore) {
       await close();
     });
 
+    it('marks a test trigger and its messages, hands the mark to the claim, and filters the log on it', async () => {
+      const { store, environmentId: env, close } = await open();
+      const plans = [
+        await logPlan(store, env, inline('a', 'b'), T0),
+        await logPlan(store, env, inline('c'), T0 + 1, { test: true }),
+        await logPlan(store, env, inline('d'), T0 + 2),
+        await logPlan(store, env, inline('e', 'f'), T0 + 3, { test: true }),
+      ];
+      for (const plan of plans) await store.commitTrigger(plan);
+      const ids = (marked: boolean) =>
+        plans
+          .filter((plan) => (plan.test === true) === marked)
+          .flatMap((plan) => plan.messages.map((m) => m.id))
+          .sort()
+          .reverse(); // newest first: by id
+      const pages = async (filter: Omit<MessageFilter, 'limit' | 'cursor'>) => {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listMessages(env, { ...filter, limit: 2, cursor });
+          seen.push(...page.items.map((m) => m.id));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        return seen;
+      };
+      expect(await pages({ test: true })).toEqual(ids(true));
+      expect(await pages({ test: false })).toEqual(ids(false));
+      expect(await pages({ test: true, subscriberId: 'e' })).toEqual([plans[3]!.messages[0]!.id]);
+      expect(await pages({ test: false, triggerId: plans[1]!.triggerId })).toEqual([]);
+      expect((await store.getMessage(env, plans[1]!.messages[0]!.id))?.test).toBe(true);
+      expect((await store.getMessage(env, plans[0]!.messages[0]!.id))?.test).toBe(false);
+      expect((await store.getTrigger(env, plans[3]!.triggerId, { limit: 10 }))?.test).toBe(true);
+      expect((await store.getTrigger(env, plans[2]!.triggerId, { limit: 10 }))?.test).toBe(false);
+      const claimed = await store.claimJobs('w1', 10, T0 + 10, LEASE);
+      expect(new Map(claimed.map((job) => [job.messageId, job.test]))).toEqual(
+        new Map(plans.flatMap((plan) => plan.messages.map((m) => [m.id, plan.test === true]))),
+      );
+      await close();
+    });
+
     it('lists messages by workflow and by channel, alone and combined, across pages', async () => {
       const { store, environmentId: env, close } = await open();
       const w = (await seedWorkflow(store, env)).versionId;

@@ -9,6 +9,7 @@ import { describeJobsContract } from './jobs.js';
 import { describeRunsContract } from './runs.js';
 import { describeSecretsContract } from './secrets.js';
 import { describeSubscribersContract } from './subscribers.js';
+import { describeTemplatesContract } from './templates.js';
 import { describeTopicsContract } from './topics.js';
 import { describeTriggersContract } from './triggers.js';
 import { describeWorkflowsContract } from './workflows.js';
@@ -25,6 +26,7 @@ export const PORT_CONTRACTS = {
   subscribers: describeSubscribersContract,
   topics: describeTopicsContract,
   workflows: describeWorkflowsContract,
+  templates: describeTemplatesContract,
   triggers: describeTriggersContract,
   runs: describeRunsContract,
   'delivery-log': describeDeliveryLogContract,
