@@ -6,6 +6,9 @@ import type { AccessStore, User } from './store.js';
 
 export { ROLES, refusal, type Actor, type Role } from './roles.js';
 
+// Dashboard users (docs/dashboard.md): adding one, setting a password. What each role may do is
+// in roles.ts; signing in, in login.ts.
+
 /** Emails are compared without case or surrounding space: `Ann@Example.com ` is ann@example.com. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
