@@ -3,11 +3,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { logOut } from './api.js';
 
 /**
- * The pages the dashboard will have, by path under /dashboard/. Only the overview is built so far;
- * the others say so (they come in later releases, on the same /v1 API).
+ * The pages of the dashboard, by path under /dashboard/ (the first segment: a page reads what
+ * follows, e.g. messages/msg_…). A page without a component says it is not built yet. Each page
+ * is a component of its own module under pages/, given { session, path, navigate }.
  */
 const PAGES = [
-  { path: '', title: 'Overview' },
+  { path: '', title: 'Overview', component: Overview },
   { path: 'workflows', title: 'Workflows' },
   { path: 'messages', title: 'Messages' },
   { path: 'subscribers', title: 'Subscribers' },
@@ -19,6 +20,8 @@ const PAGES = [
 ];
 
 const currentPath = () => location.pathname.replace(/^\/dashboard\/?/, '').replace(/\/$/, '');
+/** The page a path belongs to: its first segment. */
+const pageOf = (path) => path.split('/')[0];
 
 function Overview({ session }) {
   const { user } = session;
@@ -47,7 +50,7 @@ export function Shell({ session, onSignedOut }) {
   const [error, setError] = useState(null);
   const headingRef = useRef(null);
   const pages = PAGES.filter((page) => !page.role || page.role === session.user.role);
-  const page = pages.find((candidate) => candidate.path === path) ?? pages[0];
+  const page = pages.find((candidate) => candidate.path === pageOf(path)) ?? pages[0];
 
   useEffect(() => {
     const onPop = () => setPath(currentPath());
@@ -117,7 +120,12 @@ export function Shell({ session, onSignedOut }) {
       </nav>
       <main id="main" ref=${headingRef}>
         ${error ? html`<p class="alert" role="alert">${error}</p>` : null}
-        ${page.path === '' ? html`<${Overview} session=${session} />` : html`<${Later} title=${page.title} />`}
+        <${page.component ?? Later}
+          session=${session}
+          title=${page.title}
+          path=${path}
+          navigate=${(target) => go({ button: 0, preventDefault() {} }, target)}
+        />
       </main>
     </div>
   `;
