@@ -123,6 +123,8 @@ describe('the Workflows pages', () => {
     const refusal = page.getByRole('form', { name: 'Workflow' }).getByRole('alert');
     await refusal.getByText('Editor line 10 · /steps/1/body: line 1:').waitFor();
     expect(await refusal.innerText()).toContain('Template does not parse TEMPLATE_INVALID');
+    // The refusal takes the focus, so keyboard users land on it.
+    expect(await refusal.evaluate((element) => element === (globalThis as any).document.activeElement)).toBe(true);
     expect((await h.api('GET', '/v1/workflows/report-ready')).status).toBe(404);
     // Chromium logs each refused request (the previews' and the save's 422) as a failed load.
     const refused = problems.splice(0);
@@ -182,8 +184,8 @@ describe('the Workflows pages', () => {
     await page.screenshot({ path: `${ARTIFACTS}dashboard-workflows.png`, fullPage: true });
   });
 
-  it('shows email HTML with a <script> inert in a sandboxed iframe', async () => {
-    const page = await openSignedIn('workflows/new');
+  it('shows email HTML with a <script> inert in a sandboxed iframe, at 375 px', async () => {
+    const page = await openSignedIn('workflows/new', OWNER, PHONE);
     await shows(page, 'New workflow');
     // The script would change the parent's title, or its own document, if it ran.
     const script = '<script>parent.document.title = "pwned"; document.body.textContent = "ran";</script>';
@@ -206,7 +208,11 @@ describe('the Workflows pages', () => {
     for (const problem of blocked) {
       expect(problem).toMatch(/Blocked script execution in 'about:srcdoc'|Applying inline style violates/);
     }
-    expect(await frame.getByText('Styled').evaluate((element) => getComputedStyle(element).color)).toBe('rgb(0, 0, 0)');
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(PHONE.width);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-workflow-editor-phone.png`, fullPage: true });
+    expect(
+      await frame.getByText('Styled').evaluate((element) => (globalThis as any).getComputedStyle(element).color),
+    ).toBe('rgb(0, 0, 0)');
   });
 
   it('compares two versions and restores one', async () => {
@@ -259,11 +265,13 @@ describe('the Workflows pages', () => {
       expect(await page.getByRole('button', { name }).count(), name).toBe(0);
     }
     expect(await preview(page).count()).toBe(0);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(PHONE.width);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-workflow-viewer.png`, fullPage: true });
 
     await page.getByRole('link', { name: 'Versions' }).click();
     await shows(page, 'Versions of read-only');
     await page.getByLabel('Differences').waitFor();
     expect(await page.getByRole('button', { name: /Restore/ }).count()).toBe(0);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(PHONE.width);
   });
 });

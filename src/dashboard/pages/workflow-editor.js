@@ -228,7 +228,7 @@ function EditorForm({ workflow, form, setForm, canEdit, navigate, onSaved }) {
           rows=${18}
           hint="An array of steps as docs/workflows.md describes them; templates are Liquid (docs/templates.md)."
         />
-        <${Problem} error=${saveError} lines=${lines} />
+        <${Problem} error=${saveError} lines=${lines} focus />
         ${saved ? html`<p class="notice" role="status">${saved}</p>` : null}
         ${
           canEdit

@@ -1,25 +1,32 @@
 // Parts the Workflows pages share: a link inside the dashboard, a problem shown in full, a button
 // that asks before it acts, and the 422 errors of a save or preview with their editor lines.
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { lineOf } from '../json-lines.js';
 
 /** A link to another dashboard page that moves without a reload. */
-export function PageLink({ to, navigate, children }) {
+export function PageLink({ to, navigate, children, className }) {
   const onClick = (event) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
     navigate(to);
   };
-  return html`<a href=${`/dashboard/${to}`} onClick=${onClick}>${children}</a>`;
+  return html`<a class=${className} href=${`/dashboard/${to}`} onClick=${onClick}>${children}</a>`;
 }
 
-/** An API failure: its detail (or, for a 422, its title and each field error) and its code. */
-export function Problem({ error, lines }) {
+/**
+ * An API failure: its detail (or, for a 422, its title and each field error) and its code. With
+ * `focus`, a new failure takes the focus, so keyboard and screen-reader users land on it.
+ */
+export function Problem({ error, lines, focus }) {
+  const ref = useRef(null);
+  useEffect(() => {
+    if (focus && error) ref.current?.focus();
+  }, [error]);
   if (!error) return null;
   const errors = error.problem?.errors ?? [];
   return html`
-    <div class="alert" role="alert">
+    <div class="alert" role="alert" tabindex="-1" ref=${ref}>
       <p class="wf-problem">
         ${errors.length && error.problem.title ? error.problem.title : error.message}${error.code ? html` <code>${error.code}</code>` : null}
       </p>

@@ -77,7 +77,7 @@ function SendForm({ id, title, hint, button, data: initialData, send, navigate }
       </div>
       <${JsonArea} id=${`${id}-data`} label="Data (JSON)" value=${data} onInput=${setData} rows=${4} />
       <button type="submit" disabled=${busy}>${busy ? 'Sending…' : button}</button>
-      <${Problem} error=${error} />
+      <${Problem} error=${error} focus />
       ${
         answer
           ? html`<div class="notice" role="status">

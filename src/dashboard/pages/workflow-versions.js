@@ -67,7 +67,7 @@ export function WorkflowVersions({ session, workflowKey, navigate }) {
       <${PageLink} to="workflows" navigate=${navigate}>All workflows</${PageLink}>${' · '}<${PageLink} to=${`workflows/${workflowKey}`} navigate=${navigate}>Editor</${PageLink}>
     </p>
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
-    <${Problem} error=${restoreError} />
+    <${Problem} error=${restoreError} focus />
     ${list.status === 'loading' ? html`<p aria-busy="true">Loading…</p>` : null}
     ${list.status === 'failed' ? html`<${Problem} error=${list.error} />` : null}
     ${list.status === 'ok' && list.items.length === 0 ? html`<p>This workflow has no versions.</p>` : null}

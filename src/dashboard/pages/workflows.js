@@ -46,15 +46,7 @@ function WorkflowList({ session, navigate }) {
       session.user.role === 'viewer'
         ? null
         : html`<p>
-            <a
-              class="wf-button"
-              href="/dashboard/workflows/new"
-              onClick=${(event) => {
-                event.preventDefault();
-                navigate('workflows/new');
-              }}
-              >New workflow</a
-            >
+            <${PageLink} className="wf-button" to="workflows/new" navigate=${navigate}>New workflow</${PageLink}>
           </p>`
     }
     ${state.status === 'failed' ? html`<${Problem} error=${state.error} />` : null}
