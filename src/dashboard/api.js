@@ -10,6 +10,8 @@ export class ApiError extends Error {
     super(problem?.detail ?? `Herald answered ${status}`);
     this.status = status;
     this.code = problem?.code ?? null;
+    /** The whole problem+json, e.g. a 422's errors[] ({path, message}). */
+    this.problem = problem ?? null;
     this.retryAfter = retryAfter === null ? null : Number(retryAfter);
   }
 }

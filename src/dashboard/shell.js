@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { logOut } from './api.js';
+import { WorkflowsPage } from './pages/workflows.js';
 
 /**
  * The pages of the dashboard, by path under /dashboard/ (the first segment: a page reads what
@@ -9,7 +10,7 @@ import { logOut } from './api.js';
  */
 const PAGES = [
   { path: '', title: 'Overview', component: Overview },
-  { path: 'workflows', title: 'Workflows' },
+  { path: 'workflows', title: 'Workflows', component: WorkflowsPage },
   { path: 'messages', title: 'Messages' },
   { path: 'subscribers', title: 'Subscribers' },
   { path: 'topics', title: 'Topics' },
