@@ -1,6 +1,9 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { logOut } from './api.js';
+import { AuditPage } from './pages/audit.js';
+import { TopicsPage } from './pages/topics.js';
+import { UsersPage } from './pages/users.js';
 
 /**
  * The pages of the dashboard, by path under /dashboard/ (the first segment: a page reads what
@@ -12,11 +15,11 @@ const PAGES = [
   { path: 'workflows', title: 'Workflows' },
   { path: 'messages', title: 'Messages' },
   { path: 'subscribers', title: 'Subscribers' },
-  { path: 'topics', title: 'Topics' },
+  { path: 'topics', title: 'Topics', component: TopicsPage },
   { path: 'integrations', title: 'Integrations' },
   { path: 'api-keys', title: 'API keys' },
-  { path: 'audit', title: 'Audit log' },
-  { path: 'users', title: 'Users', role: 'owner' },
+  { path: 'audit', title: 'Audit log', component: AuditPage },
+  { path: 'users', title: 'Users', role: 'owner', component: UsersPage },
 ];
 
 const currentPath = () => location.pathname.replace(/^\/dashboard\/?/, '').replace(/\/$/, '');
