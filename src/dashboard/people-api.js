@@ -27,3 +27,12 @@ export const removeMembers = (key, subscriberIds) =>
 
 /** Admins and owners change things; viewers only read (the API refuses them anyway). */
 export const mayEdit = (session) => session.user.role !== 'viewer';
+
+export const searchSubscribers = ({ by, text, cursor, limit = 25 }) =>
+  call('GET', `/v1/subscribers${query({ [by === 'email' ? 'email' : 'prefix']: text || undefined, cursor, limit })}`);
+export const getSubscriber = (id) => call('GET', `/v1/subscribers/${seg(id)}`);
+export const getPreferences = (id) => call('GET', `/v1/subscribers/${seg(id)}/preferences`);
+export const putPreferences = (id, preferences) => call('PUT', `/v1/subscribers/${seg(id)}/preferences`, preferences);
+export const listWorkflows = () => call('GET', '/v1/workflows?limit=100');
+export const listSubscriberMessages = (id, { channel, cursor } = {}) =>
+  call('GET', `/v1/messages${query({ subscriberId: id, channel, cursor, limit: 20 })}`);

@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { logOut } from './api.js';
 import { AuditPage } from './pages/audit.js';
+import { SubscribersPage } from './pages/subscribers.js';
 import { TopicsPage } from './pages/topics.js';
 import { UsersPage } from './pages/users.js';
 
@@ -14,7 +15,7 @@ const PAGES = [
   { path: '', title: 'Overview', component: Overview },
   { path: 'workflows', title: 'Workflows' },
   { path: 'messages', title: 'Messages' },
-  { path: 'subscribers', title: 'Subscribers' },
+  { path: 'subscribers', title: 'Subscribers', component: SubscribersPage },
   { path: 'topics', title: 'Topics', component: TopicsPage },
   { path: 'integrations', title: 'Integrations' },
   { path: 'api-keys', title: 'API keys' },

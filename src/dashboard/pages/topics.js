@@ -77,20 +77,22 @@ function TopicList({ session, title, navigate }) {
   return html`
     <h1 tabindex="-1">${title}</h1>
     <p class="hint">Named groups of subscribers that a trigger can fan out to, by key.</p>
-    ${result.state !== 'ready'
-      ? html`<${Pending} result=${result} what="topics" />`
-      : result.data.items.length === 0
-        ? html`<p class="people-empty">No topics yet.</p>`
-        : html`<ul class="people-list" aria-label="Topics">
-            ${result.data.items.map(
-              (topic) => html`
-                <li key=${topic.key}>
-                  <${PageLink} to=${`topics/${encodeURIComponent(topic.key)}`} navigate=${navigate}>${topic.name}<//>
-                  <code>${topic.key}</code>
-                </li>
-              `,
-            )}
-          </ul>`}
+    ${
+      result.state !== 'ready'
+        ? html`<${Pending} result=${result} what="topics" />`
+        : result.data.items.length === 0
+          ? html`<p class="people-empty">No topics yet.</p>`
+          : html`<ul class="people-list" aria-label="Topics">
+              ${result.data.items.map(
+                (topic) => html`
+                  <li key=${topic.key}>
+                    <${PageLink} to=${`topics/${encodeURIComponent(topic.key)}`} navigate=${navigate}>${topic.name}<//>
+                    <code>${topic.key}</code>
+                  </li>
+                `,
+              )}
+            </ul>`
+    }
     <${Pager} pages=${pages} result=${result} label="Pages of topics" />
     ${mayEdit(session) ? html`<${CreateTopic} navigate=${navigate} />` : null}
   `;
@@ -113,13 +115,15 @@ function TopicEditor({ topic, onChanged, navigate }) {
     </form>
     <form class="people-inline" onSubmit=${remove.onSubmit}>
       ${remove.alert}
-      ${confirming
-        ? html`<span class="people-confirm">
-            Delete the topic and its memberships? A fan-out to it still running reaches no one more.
-            <button type="submit" class="danger" disabled=${remove.busy}>Yes, delete</button>
-            <button type="button" onClick=${() => setConfirming(false)}>Keep</button>
-          </span>`
-        : html`<button type="button" onClick=${() => setConfirming(true)}>Delete topic…</button>`}
+      ${
+        confirming
+          ? html`<span class="people-confirm">
+              Delete the topic and its memberships? A fan-out to it still running reaches no one more.
+              <button type="submit" class="danger" disabled=${remove.busy}>Yes, delete</button>
+              <button type="button" onClick=${() => setConfirming(false)}>Keep</button>
+            </span>`
+          : html`<button type="button" onClick=${() => setConfirming(true)}>Delete topic…</button>`
+      }
     </form>
   `;
 }
@@ -170,31 +174,35 @@ function Members({ topicKey, editable, navigate, round, onChanged }) {
   return html`
     <h2>Members</h2>
     ${error ? html`<p class="alert" role="alert">${error}</p>` : null}
-    ${result.state !== 'ready'
-      ? html`<${Pending} result=${result} what="members" />`
-      : result.data.items.length === 0
-        ? html`<p class="people-empty">No members${pages.first ? '' : ' on this page'}.</p>`
-        : html`<ul class="people-list" aria-label="Members">
-            ${result.data.items.map(
-              (member) => html`
-                <li key=${member.subscriberId}>
-                  <${PageLink} to=${`subscribers/${encodeURIComponent(member.subscriberId)}`} navigate=${navigate}
-                    >${member.subscriberId}<//
-                  >
-                  <span class="hint">added ${when(member.addedAt)}</span>
-                  ${editable
-                    ? html`<button
-                        type="button"
-                        aria-label=${`Remove ${member.subscriberId}`}
-                        onClick=${() => remove(member.subscriberId)}
-                      >
-                        Remove
-                      </button>`
-                    : null}
-                </li>
-              `,
-            )}
-          </ul>`}
+    ${
+      result.state !== 'ready'
+        ? html`<${Pending} result=${result} what="members" />`
+        : result.data.items.length === 0
+          ? html`<p class="people-empty">No members${pages.first ? '' : ' on this page'}.</p>`
+          : html`<ul class="people-list" aria-label="Members">
+              ${result.data.items.map(
+                (member) => html`
+                  <li key=${member.subscriberId}>
+                    <${PageLink} to=${`subscribers/${encodeURIComponent(member.subscriberId)}`} navigate=${navigate}
+                      >${member.subscriberId}<//
+                    >
+                    <span class="hint">added ${when(member.addedAt)}</span>
+                    ${
+                      editable
+                        ? html`<button
+                            type="button"
+                            aria-label=${`Remove ${member.subscriberId}`}
+                            onClick=${() => remove(member.subscriberId)}
+                          >
+                            Remove
+                          </button>`
+                        : null
+                    }
+                  </li>
+                `,
+              )}
+            </ul>`
+    }
     <${Pager} pages=${pages} result=${result} label="Pages of members" />
   `;
 }
@@ -209,26 +217,28 @@ function TopicDetail({ session, topicKey, navigate }) {
   const editable = mayEdit(session);
   return html`
     <p><${PageLink} to="topics" navigate=${navigate}>← Topics<//></p>
-    ${result.state !== 'ready'
-      ? html`<h1 tabindex="-1">Topic ${topicKey}</h1>
-          <${Pending} result=${result} what="the topic" />`
-      : html`
-          <h1 tabindex="-1">${result.data.name}</h1>
-          <p>
-            Key <code>${result.data.key}</code> · ${result.data.subscriberCount} member${result.data.subscriberCount === 1
-              ? ''
-              : 's'}
-            · created ${when(result.data.createdAt)}
-          </p>
-          ${editable
-            ? html`<${TopicEditor}
-                key=${result.data.updatedAt}
-                topic=${result.data}
-                onChanged=${changed}
-                navigate=${navigate}
-              />`
-            : null}
-        `}
+    ${
+      result.state !== 'ready'
+        ? html`<h1 tabindex="-1">Topic ${topicKey}</h1>
+            <${Pending} result=${result} what="the topic" />`
+        : html`
+            <h1 tabindex="-1">${result.data.name}</h1>
+            <p>
+              Key <code>${result.data.key}</code> · ${result.data.subscriberCount}
+              member${result.data.subscriberCount === 1 ? '' : 's'} · created ${when(result.data.createdAt)}
+            </p>
+            ${
+              editable
+                ? html`<${TopicEditor}
+                    key=${result.data.updatedAt}
+                    topic=${result.data}
+                    onChanged=${changed}
+                    navigate=${navigate}
+                  />`
+                : null
+            }
+          `
+    }
     ${editable ? html`<${AddMembers} topicKey=${topicKey} onAdded=${changed} />` : null}
     <${Members} topicKey=${topicKey} editable=${editable} navigate=${navigate} round=${round} onChanged=${changed} />
   `;

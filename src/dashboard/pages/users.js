@@ -9,7 +9,7 @@ const ROLES = ['owner', 'admin', 'viewer'];
 /** A password of 20 random characters from the browser's CSPRNG (about 119 bits). */
 function generatePassword() {
   const alphabet = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-  const bytes = crypto.getRandomValues(new Uint8Array(20));
+  const bytes = window.crypto.getRandomValues(new Uint8Array(20));
   return Array.from(bytes, (byte) => alphabet[byte % alphabet.length]).join('');
 }
 
@@ -113,13 +113,15 @@ function UserRow({ user, self, onChanged, onPassword }) {
       <div class="people-actions">
         <button type="button" onClick=${toggle}>${user.disabledAt === null ? 'Disable' : 'Enable'}</button>
         <button type="button" onClick=${resetPassword}>Reset password</button>
-        ${confirming
-          ? html`<span class="people-confirm">
-              Delete ${user.email}?
-              <button type="button" class="danger" onClick=${remove}>Yes, delete</button>
-              <button type="button" onClick=${() => setConfirming(false)}>Keep</button>
-            </span>`
-          : html`<button type="button" onClick=${() => setConfirming(true)}>Delete…</button>`}
+        ${
+          confirming
+            ? html`<span class="people-confirm">
+                Delete ${user.email}?
+                <button type="button" class="danger" onClick=${remove}>Yes, delete</button>
+                <button type="button" onClick=${() => setConfirming(false)}>Keep</button>
+              </span>`
+            : html`<button type="button" onClick=${() => setConfirming(true)}>Delete…</button>`
+        }
       </div>
     </li>
   `;
@@ -136,24 +138,26 @@ export function UsersPage({ session, title }) {
   return html`
     <h1 tabindex="-1">${title}</h1>
     <p class="hint">
-      Users are the people of the whole instance. The instance always keeps an enabled owner: Herald refuses to
-      demote, disable or delete the last one.
+      Users are the people of the whole instance. The instance always keeps an enabled owner: Herald refuses to demote,
+      disable or delete the last one.
     </p>
     ${shown ? html`<${OneTimePassword} shown=${shown} onDone=${() => setShown(null)} />` : null}
-    ${result.state !== 'ready'
-      ? html`<${Pending} result=${result} what="users" />`
-      : html`<ul class="people-users" aria-label="Users">
-          ${result.data.items.map(
-            (user) =>
-              html`<${UserRow}
-                key=${`${user.id}-${user.updatedAt}`}
-                user=${user}
-                self=${user.id === session.user.id}
-                onChanged=${() => result.reload()}
-                onPassword=${setShown}
-              />`,
-          )}
-        </ul>`}
+    ${
+      result.state !== 'ready'
+        ? html`<${Pending} result=${result} what="users" />`
+        : html`<ul class="people-users" aria-label="Users">
+            ${result.data.items.map(
+              (user) =>
+                html`<${UserRow}
+                  key=${`${user.id}-${user.updatedAt}`}
+                  user=${user}
+                  self=${user.id === session.user.id}
+                  onChanged=${() => result.reload()}
+                  onPassword=${setShown}
+                />`,
+            )}
+          </ul>`
+    }
     <${AddUser} onAdded=${added} />
   `;
 }
