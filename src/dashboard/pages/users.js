@@ -112,7 +112,9 @@ function UserRow({ user, self, onChanged, onPassword }) {
       </form>
       <div class="people-actions">
         <button type="button" onClick=${toggle}>${user.disabledAt === null ? 'Disable' : 'Enable'}</button>
-        <button type="button" onClick=${resetPassword}>Reset password</button>
+        <button type="button" onClick=${resetPassword} aria-describedby=${self ? 'reset-self-hint' : undefined}>
+          Reset password
+        </button>
         ${
           confirming
             ? html`<span class="people-confirm">
@@ -123,6 +125,11 @@ function UserRow({ user, self, onChanged, onPassword }) {
             : html`<button type="button" onClick=${() => setConfirming(true)}>Delete…</button>`
         }
       </div>
+      ${
+        self
+          ? html`<p class="hint" id="reset-self-hint">Disabling yourself or a new password ends your own sessions.</p>`
+          : null
+      }
     </li>
   `;
 }
