@@ -24,6 +24,7 @@ import type {
   Translation,
   TranslationMessages,
 } from './template-assets.js';
+import type { SubscriberSearch } from './subscriber-search.js';
 import type { Topic, TopicDetail, TopicMember } from './topics.js';
 import type {
   MessageChannel,
@@ -145,6 +146,11 @@ export interface SubscriberStore {
    * content from their messages, and their inbox.
    */
   deleteSubscriber(environmentId: string, subscriberId: string): Promise<boolean>;
+  /**
+   * A page of subscribers by id, or by email (lower case, then id), from `search.after` on: the
+   * nextCursor is the last id, or by email an emailCursor (core/subscriber-search.ts).
+   */
+  listSubscribers(environmentId: string, search: SubscriberSearch): Promise<Page<Subscriber>>;
 }
 
 /** Workflows and their immutable versions. */

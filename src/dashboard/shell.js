@@ -2,6 +2,10 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { logOut } from './api.js';
 import { WorkflowsPage } from './pages/workflows.js';
+import { AuditPage } from './pages/audit.js';
+import { SubscribersPage } from './pages/subscribers.js';
+import { TopicsPage } from './pages/topics.js';
+import { UsersPage } from './pages/users.js';
 
 /**
  * The pages of the dashboard, by path under /dashboard/ (the first segment: a page reads what
@@ -12,12 +16,12 @@ const PAGES = [
   { path: '', title: 'Overview', component: Overview },
   { path: 'workflows', title: 'Workflows', component: WorkflowsPage },
   { path: 'messages', title: 'Messages' },
-  { path: 'subscribers', title: 'Subscribers' },
-  { path: 'topics', title: 'Topics' },
+  { path: 'subscribers', title: 'Subscribers', component: SubscribersPage },
+  { path: 'topics', title: 'Topics', component: TopicsPage },
   { path: 'integrations', title: 'Integrations' },
   { path: 'api-keys', title: 'API keys' },
-  { path: 'audit', title: 'Audit log' },
-  { path: 'users', title: 'Users', role: 'owner' },
+  { path: 'audit', title: 'Audit log', component: AuditPage },
+  { path: 'users', title: 'Users', role: 'owner', component: UsersPage },
 ];
 
 const currentPath = () => location.pathname.replace(/^\/dashboard\/?/, '').replace(/\/$/, '');

@@ -7,6 +7,13 @@ import type { FastifyRequest } from 'fastify';
  */
 type Json = Record<string, unknown>;
 const redactMessage = (message: Json): Json => ({ ...message, subject: null, redacted: true });
+const redactSubscriber = (subscriber: Json): Json => ({
+  ...subscriber,
+  push: null,
+  chat: null,
+  webhookUrl: null,
+  redacted: true,
+});
 const mapItems = (page: Json, map: (item: Json) => Json): Json => ({ ...page, items: (page.items as Json[]).map(map) });
 
 const REDACTIONS: Record<string, (payload: Json) => Json> = {
@@ -25,13 +32,8 @@ const REDACTIONS: Record<string, (payload: Json) => Json> = {
     redacted: true,
   }),
   '/v1/inbox/settings': (settings) => ({ ...settings, secret: '', redacted: true }),
-  '/v1/subscribers/:subscriberId': (subscriber) => ({
-    ...subscriber,
-    push: null,
-    chat: null,
-    webhookUrl: null,
-    redacted: true,
-  }),
+  '/v1/subscribers/:subscriberId': (subscriber) => redactSubscriber(subscriber),
+  '/v1/subscribers': (page) => mapItems(page, redactSubscriber),
 };
 
 /** The routes whose answers viewers get redacted (docs/dashboard.md lists them). */

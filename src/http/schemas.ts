@@ -141,27 +141,56 @@ export const SubscriberBody = component(
 );
 export type SubscriberBody = Static<typeof SubscriberBody>;
 
+const SubscriberReadFields = {
+  subscriberId: Type.String(),
+  email: NullableString,
+  phone: NullableString,
+  name: NullableString,
+  locale: NullableString,
+  timezone: NullableString,
+  data: Nullable(JsonObject()),
+  push: Nullable(PushDevices),
+  chat: Nullable(ChatAddresses),
+  webhookUrl: NullableString,
+  preferences: Nullable(SubscriberPreferences, { description: 'null until preferences are set' }),
+  redacted: Type.Optional(
+    Type.Boolean({ description: 'true for a viewer (docs/dashboard.md): push, chat and webhookUrl are null' }),
+  ),
+  createdAt: Type.Number(),
+  updatedAt: Type.Number(),
+};
+
 export const Subscriber = component(
   'Subscriber',
   Type.Object({
-    subscriberId: Type.String(),
-    email: NullableString,
-    phone: NullableString,
-    name: NullableString,
-    locale: NullableString,
-    timezone: NullableString,
-    data: Nullable(JsonObject()),
-    push: Nullable(PushDevices),
-    chat: Nullable(ChatAddresses),
-    webhookUrl: NullableString,
-    preferences: Nullable(SubscriberPreferences, { description: 'null until preferences are set' }),
+    ...SubscriberReadFields,
     topics: Type.Array(Type.String(), { description: 'The keys of the topics the subscriber is a member of' }),
-    redacted: Type.Optional(
-      Type.Boolean({ description: 'true for a viewer (docs/dashboard.md): push, chat and webhookUrl are null' }),
-    ),
-    createdAt: Type.Number(),
-    updatedAt: Type.Number(),
   }),
+);
+
+export const SubscriberListItem = component(
+  'SubscriberListItem',
+  Type.Object(SubscriberReadFields, { description: 'A subscriber as lists show it: without its topics' }),
+);
+
+export const SubscriberListQuery = Type.Object(
+  {
+    prefix: Type.Optional(Printable(255, 'Only subscribers whose subscriberId starts with this (byte for byte)')),
+    email: Type.Optional(
+      PatternString(IDENTIFIER_PATTERN, 'text without control characters', {
+        maxLength: 254,
+        description: 'Only subscribers whose email starts with this, ASCII letters compared without case',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+    cursor: Type.Optional(
+      PatternString(IDENTIFIER_PATTERN, 'the nextCursor of an earlier page', {
+        maxLength: 2000,
+        description: 'nextCursor of the previous page (of the same search)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
 );
 
 export const SubscriberParams = Type.Object({ subscriberId: Identifier("The customer's own id for the person") });

@@ -110,6 +110,17 @@ describe('for viewers', () => {
     });
   });
 
+  it('the subscriber list leaves them out too', async () => {
+    const { full, redacted } = await both('/v1/subscribers?prefix=ann', SLACK_HOOK);
+    expect(full.items[0].chat).toEqual({ slack: SLACK_HOOK });
+    expect(redacted.items[0]).toMatchObject({
+      subscriberId: 'ann',
+      email: 'ann@example.com',
+      chat: null,
+      redacted: true,
+    });
+  });
+
   it('integration credentials are masked for everyone', async () => {
     for (const browser of [admin, viewer]) {
       const res = await browser.call('GET', '/v1/integrations/sms');

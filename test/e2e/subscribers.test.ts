@@ -198,3 +198,49 @@ describe('deleting a subscriber erases their personal data', () => {
     }
   });
 });
+
+describe('GET /v1/subscribers', () => {
+  const ids = (res: { body: { items: { subscriberId: string }[] } }) => res.body.items.map((s) => s.subscriberId);
+
+  it('finds subscribers by id prefix, page by page in byte order, and by email prefix without case', async () => {
+    for (const [id, email] of [
+      ['list-b', 'Zed@Example.com'],
+      ['list-a', 'zoe@example.com'],
+      ['list-C', null],
+      ['list-é', 'zed.two@example.com'],
+    ] as const) {
+      expect((await h.api('PUT', `/v1/subscribers/${encodeURIComponent(id)}`, { email })).status).toBe(200);
+    }
+    const first = await h.api('GET', '/v1/subscribers?prefix=list-&limit=2');
+    expect(first.status).toBe(200);
+    expect(ids(first)).toEqual(['list-C', 'list-a']);
+    expect(first.body.items[0]).toMatchObject({ subscriberId: 'list-C', email: null, preferences: null });
+    expect(first.body.items[0]).not.toHaveProperty('topics');
+    const second = await h.api('GET', `/v1/subscribers?prefix=list-&limit=2&cursor=${first.body.nextCursor}`);
+    expect(ids(second)).toEqual(['list-b', 'list-é']);
+    expect(second.body.nextCursor).toBeNull();
+
+    // By email, then id: "zed.two@" before "zed@" ('.' before '@').
+    const byEmail = await h.api('GET', '/v1/subscribers?email=ZED&limit=1');
+    expect(ids(byEmail)).toEqual(['list-é']);
+    const next = await h.api('GET', `/v1/subscribers?email=ZED&limit=1&cursor=${byEmail.body.nextCursor}`);
+    expect(ids(next)).toEqual(['list-b']);
+    expect(next.body.nextCursor).toBeNull();
+    expect(ids(await h.api('GET', '/v1/subscribers?email=nobody-has-this'))).toEqual([]);
+
+    // Without a filter: every subscriber, by id.
+    const all = await h.api('GET', '/v1/subscribers?limit=100');
+    expect(ids(all)).toEqual([...ids(all)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+    expect(ids(all)).toEqual(expect.arrayContaining(['list-a', 'list-é']));
+  });
+
+  it('refuses prefix with email, a cursor not made by an email search, and bad limits with 400', async () => {
+    expectProblem(await h.api('GET', '/v1/subscribers?prefix=a&email=a'), 400, 'INVALID_REQUEST');
+    const cursor = await h.api('GET', '/v1/subscribers?email=zed&cursor=list-a');
+    expectProblem(cursor, 400, 'INVALID_REQUEST');
+    expect(cursor.body.detail).toMatch(/^cursor: /);
+    expect((await h.api('GET', '/v1/subscribers?limit=0')).status).toBe(400);
+    expect((await h.api('GET', '/v1/subscribers?email=')).status).toBe(400);
+    expect((await h.api('GET', '/v1/subscribers?color=red')).status).toBe(400);
+  });
+});

@@ -13,7 +13,8 @@ import { TEST_DATABASE_URL, testDatabaseUrl, testSchema } from '../support/test-
 // NULL), primary keys, unique column sets and indexes by name. Each side is described as a list
 // of facts ("column messages.seq: integer"); a fact one side has and the other lacks fails the
 // test, unless DIALECT_ONLY lists it with the reason. Not compared: defaults, CHECKs, foreign
-// keys and collations (PostgreSQL's COLLATE "C" is what gives it SQLite's byte order).
+// keys, collations (PostgreSQL's COLLATE "C" is what gives it SQLite's byte order) and what an
+// index's expression computes (a column `(expression)`).
 
 /**
  * Column types, as the kind of value they hold. SQLite's INTEGER is 64-bit: PostgreSQL's integer
@@ -45,6 +46,13 @@ const DIALECT_ONLY: { fact: string; on: 'sqlite' | 'postgres'; reason: string }[
     reason:
       'api_keys.id is unique on both (see the unique facts): SQLite declares it UNIQUE when migration 5 rebuilds ' +
       'the table, PostgreSQL adds the column to the existing table and indexes it',
+  },
+  {
+    fact: 'index subscribers_by_id on subscribers (environment_id, subscriber_id)',
+    on: 'postgres',
+    reason:
+      'lists subscribers in byte order (COLLATE "C") whatever the database\'s collation; SQLite\'s primary key ' +
+      'is in byte order already',
   },
 ];
 
@@ -132,8 +140,10 @@ function sqliteTables(path: string): Map<string, TableFacts> {
         .map((index) => ({
           name: index.name,
           columns: (
-            db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').all(index.name) as { name: string }[]
-          ).map((c) => c.name),
+            db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').all(index.name) as {
+              name: string | null;
+            }[]
+          ).map((c) => c.name ?? '(expression)'),
           unique: index.unique === 1,
           partial: index.partial === 1,
           explicit: index.origin === 'c',
@@ -171,8 +181,8 @@ async function postgresTables(client: pg.Client, schema: string): Promise<Map<st
     constraint: boolean;
   }>(
     `SELECT x.tablename AS table, x.indexname AS name,
-            array(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
-                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.n)::text[] AS columns,
+            array(SELECT coalesce(a.attname::text, '(expression)') FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+                  LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.n)::text[] AS columns,
             i.indisunique AS unique, i.indisprimary AS primary, i.indpred IS NOT NULL AS partial,
             EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) AS constraint
      FROM pg_indexes x

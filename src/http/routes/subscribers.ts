@@ -1,8 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { HeraldError } from '../../core/errors.js';
+import { emailSearchKey, readEmailCursor, type SubscriberSearch } from '../../core/subscriber-search.js';
 import type { AppDeps } from '../deps.js';
-import { Subscriber, SubscriberBody, SubscriberParams } from '../schemas.js';
+import {
+  pageOf,
+  Subscriber,
+  SubscriberBody,
+  SubscriberListItem,
+  SubscriberListQuery,
+  SubscriberParams,
+} from '../schemas.js';
 
 export const subscriberRoutes =
   (deps: AppDeps): FastifyPluginAsyncTypebox =>
@@ -52,6 +60,48 @@ export const subscriberRoutes =
           ...subscriber,
           topics: await deps.store.listSubscriberTopics(request.environmentId, subscriber.subscriberId),
         };
+      },
+    );
+
+    app.get(
+      '/subscribers',
+      {
+        schema: {
+          tags,
+          operationId: 'listSubscribers',
+          summary: 'List subscribers by id, or find them by id prefix or by email prefix',
+          description:
+            'Ordered by subscriberId (byte order); with `email`, by email (ASCII letters in lower case), then ' +
+            'subscriberId. `prefix` and `email` cannot be combined. Each page walks an index.',
+          querystring: SubscriberListQuery,
+          response: { 200: pageOf(SubscriberListItem) },
+        },
+      },
+      async (request) => {
+        const { prefix, email, limit = 50, cursor } = request.query;
+        if (prefix !== undefined && email !== undefined) {
+          throw new HeraldError('INVALID_REQUEST', 'prefix and email cannot be combined: search by one of them');
+        }
+        const search: SubscriberSearch =
+          email === undefined
+            ? {
+                limit,
+                by: 'id',
+                prefix: prefix ?? '',
+                ...(cursor !== undefined && { after: { key: cursor, id: cursor } }),
+              }
+            : { limit, by: 'email', prefix: emailSearchKey(email) };
+        if (email !== undefined && cursor !== undefined) {
+          const after = readEmailCursor(cursor);
+          if (!after) {
+            throw new HeraldError(
+              'INVALID_REQUEST',
+              'cursor: not the nextCursor of an earlier page found by email; leave it out to start from the first page',
+            );
+          }
+          search.after = after;
+        }
+        return deps.store.listSubscribers(request.environmentId, search);
       },
     );
 

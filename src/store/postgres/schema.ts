@@ -579,4 +579,15 @@ CREATE INDEX audit_events_by_actor_email ON audit_events (actor_email, id);
 CREATE INDEX audit_events_by_action ON audit_events (action, id);
 `,
   },
+  {
+    id: 17,
+    name: 'subscribers listed and found by id or email prefix',
+    sql: `
+-- Subscribers listed by id and found by id or email prefix (GET /v1/subscribers), in byte order
+-- like SQLite, whatever the database's collation (the primary key's may not be "C"). lower() of a
+-- "C" value folds ASCII letters only, as core/subscriber-search.ts emailSearchKey does.
+CREATE INDEX subscribers_by_id ON subscribers (environment_id, subscriber_id COLLATE "C");
+CREATE INDEX subscribers_by_email ON subscribers (environment_id, lower(email COLLATE "C") COLLATE "C", subscriber_id COLLATE "C");
+`,
+  },
 ];

@@ -1,10 +1,36 @@
 import type pg from 'pg';
 import { withWorkflowChannelOff, type SubscriberPreferences } from '../../core/preferences.js';
 import type { SubscriberStore } from '../../core/store.js';
-import { channelsJson, toSubscriber, type SubscriberRow } from '../rows.js';
+import { emailCursor, emailSearchKey, prefixUpperBound, type SubscriberSearch } from '../../core/subscriber-search.js';
+import { channelsJson, page, toSubscriber, type SubscriberRow } from '../rows.js';
 import { lockInboxFeeds } from './inbox.js';
 
-/** Subscribers on PostgreSQL: upsert, read, and delete with the erasure of their data. Primary keys. */
+/**
+ * A page of subscribers (limit + 1 rows) in byte order (COLLATE "C", whatever the database's
+ * collation), walking subscribers_by_id (environment_id, subscriber_id "C") or
+ * subscribers_by_email (environment_id, lower(email "C"), subscriber_id "C") from the search's
+ * range: the expressions must stay the indexes' own. lower() of a "C" value folds ASCII only, as
+ * emailSearchKey does.
+ */
+export function listSubscribersQuery(env: string, { limit, by, prefix, after }: SubscriberSearch) {
+  const upper = prefixUpperBound(prefix);
+  const id = 'subscriber_id COLLATE "C"';
+  const column = by === 'id' ? id : 'lower(email COLLATE "C")';
+  const params: unknown[] = [env, prefix, limit + 1];
+  const conditions = ['environment_id = $1', `${column} >= $2`];
+  if (upper !== null) conditions.push(`${column} < $${params.push(upper)}`);
+  if (after && by === 'id') conditions.push(`${id} > $${params.push(after.id)}`);
+  if (after && by === 'email') {
+    conditions.push(`(${column}, ${id}) > ($${params.push(after.key)}, $${params.push(after.id)})`);
+  }
+  const order = by === 'id' ? id : `${column}, ${id}`;
+  return {
+    sql: `SELECT * FROM subscribers WHERE ${conditions.join(' AND ')} ORDER BY ${order} LIMIT $3`,
+    params,
+  };
+}
+
+/** Subscribers on PostgreSQL: upsert, read, and delete with the erasure of their data. Primary keys; lists by listSubscribersQuery. */
 export function postgresSubscriberMethods(
   pool: pg.Pool,
   transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
@@ -71,6 +97,14 @@ export function postgresSubscriberMethods(
         );
         return preferences;
       });
+    },
+
+    async listSubscribers(env, search) {
+      const { sql, params } = listSubscribersQuery(env, search);
+      const { rows } = await pool.query<SubscriberRow>(sql, params);
+      return page(rows, search.limit, toSubscriber, (row) =>
+        search.by === 'id' ? row.subscriber_id : emailCursor(emailSearchKey(row.email!), row.subscriber_id),
+      );
     },
 
     async deleteSubscriber(env, subscriberId) {

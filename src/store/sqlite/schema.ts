@@ -569,4 +569,13 @@ CREATE INDEX audit_events_by_actor_email ON audit_events (actor_email, id);
 CREATE INDEX audit_events_by_action ON audit_events (action, id);
 `,
   },
+  {
+    id: 17,
+    name: 'subscribers listed and found by id or email prefix',
+    sql: `
+-- Subscribers listed and found by email prefix (GET /v1/subscribers?email=): lower() folds ASCII
+-- letters only, as core/subscriber-search.ts emailSearchKey does. By id, the primary key serves.
+CREATE INDEX subscribers_by_email ON subscribers (environment_id, lower(email), subscriber_id);
+`,
+  },
 ];

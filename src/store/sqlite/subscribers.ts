@@ -1,10 +1,40 @@
 import type { Statement } from 'better-sqlite3';
 import { withWorkflowChannelOff, type SubscriberPreferences } from '../../core/preferences.js';
 import type { SubscriberStore } from '../../core/store.js';
-import { subscriberParams, toSubscriber, type SubscriberRow } from '../rows.js';
+import { emailCursor, emailSearchKey, prefixUpperBound, type SubscriberSearch } from '../../core/subscriber-search.js';
+import { page, subscriberParams, toSubscriber, type SubscriberRow } from '../rows.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 
-/** Subscribers on SQLite: upsert, read, and delete with the erasure of their data. Primary keys. */
+/**
+ * A page of subscribers (limit + 1 rows), walking the primary key (by id) or subscribers_by_email
+ * (environment_id, lower(email), subscriber_id) from the search's range, in index order. lower()
+ * folds ASCII only, as emailSearchKey does; the expression must stay the index's.
+ */
+export function listSubscribersQuery(env: string, { limit, by, prefix, after }: SubscriberSearch) {
+  const upper = prefixUpperBound(prefix);
+  const column = by === 'id' ? 'subscriber_id' : 'lower(email)';
+  const conditions = ['environment_id = @env', `${column} >= @prefix`];
+  if (upper !== null) conditions.push(`${column} < @upper`);
+  if (after) {
+    conditions.push(by === 'id' ? 'subscriber_id > @afterId' : '(lower(email), subscriber_id) > (@afterKey, @afterId)');
+  }
+  const order = by === 'id' ? 'subscriber_id' : 'lower(email), subscriber_id';
+  return {
+    sql: `SELECT * FROM subscribers WHERE ${conditions.join(' AND ')} ORDER BY ${order} LIMIT @limit`,
+    params: {
+      env,
+      prefix,
+      limit: limit + 1,
+      ...(upper !== null && { upper }),
+      ...(after && { afterId: after.id, ...(by === 'email' && { afterKey: after.key }) }),
+    },
+  };
+}
+
+/**
+ * Subscribers on SQLite: upsert, read, and delete with the erasure of their data, by primary key;
+ * lists by listSubscribersQuery.
+ */
 export function sqliteSubscriberMethods(prepared: (sql: string) => Statement, writer: SqliteWriter): SubscriberStore {
   return {
     async putSubscriber(env, subscriberId, fields, now) {
@@ -57,6 +87,14 @@ export function sqliteSubscriberMethods(prepared: (sql: string) => Statement, wr
         ).run(JSON.stringify(preferences), now, env, subscriberId);
         return preferences;
       });
+    },
+
+    async listSubscribers(env, search) {
+      const { sql, params } = listSubscribersQuery(env, search);
+      const rows = prepared(sql).all(params) as SubscriberRow[];
+      return page(rows, search.limit, toSubscriber, (row) =>
+        search.by === 'id' ? row.subscriber_id : emailCursor(emailSearchKey(row.email!), row.subscriber_id),
+      );
     },
 
     async deleteSubscriber(env, subscriberId) {

@@ -84,6 +84,7 @@ export const STORE_PLACEMENTS = {
   putSubscriberPreferences: 'call',
   turnOffWorkflowChannel: 'call',
   deleteSubscriber: 'call',
+  listSubscribers: 'call',
   putTopic: 'call',
   getTopic: 'call',
   listTopics: 'call',

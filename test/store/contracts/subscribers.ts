@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SubscriberPreferences } from '../../../src/core/preferences.js';
+import { readEmailCursor, type SubscriberSearch } from '../../../src/core/subscriber-search.js';
 import { LEASE, seedMessages, sent, T0, type OpenStore } from './fixtures.js';
 
 /** Subscribers (SubscriberStore): upserts, reads and erasure. */
@@ -113,6 +114,57 @@ export function describeSubscribersContract(name: string, open: OpenStore) {
       expect(message).toMatchObject({ recipient: null, subject: null, status: 'sent', content: null });
       expect(message?.attempts[0]?.detail).toBe('[erased]');
       expect(await store.getSubscriber(environmentId, 's0')).toBeUndefined();
+      await close();
+    });
+
+    it('lists subscribers by id and finds them by id prefix or email prefix, page by page, in byte order', async () => {
+      const { store, environmentId: env, close } = await open();
+      const people: [string, string | null][] = [
+        ['ann', 'Ann@Example.com'],
+        ['anna', 'anna@example.com'],
+        ['an\u{10FFFF}', null],
+        ['Anton', 'ANTON@example.org'],
+        ['bob', 'bob@example.com'],
+        ['élise', 'élise@example.com'],
+        ['émile', 'Émile@example.com'],
+        ['f', 'ann.f@example.net'],
+      ];
+      for (const [id, email] of people) await store.putSubscriber(env, id, { email }, T0);
+      await store.putSubscriber('env_other', 'ann-elsewhere', { email: 'ann@elsewhere.com' }, T0);
+
+      const all = async (search: Omit<SubscriberSearch, 'after' | 'limit'>) => {
+        const ids: string[] = [];
+        let after: SubscriberSearch['after'];
+        for (;;) {
+          const page = await store.listSubscribers(env, { ...search, limit: 2, ...(after && { after }) });
+          expect(page.items.length).toBeLessThanOrEqual(2);
+          ids.push(...page.items.map((s) => s.subscriberId));
+          if (page.nextCursor === null) return ids;
+          after = search.by === 'id' ? { key: page.nextCursor, id: page.nextCursor } : readEmailCursor(page.nextCursor);
+        }
+      };
+      // Byte order: upper case before lower, U+10FFFF (F4 8F BF BF) after ASCII, é (C3 A9) before it.
+      expect(await all({ by: 'id', prefix: '' })).toEqual([
+        'Anton',
+        'ann',
+        'anna',
+        'an\u{10FFFF}',
+        'bob',
+        'f',
+        'élise',
+        'émile',
+      ]);
+      expect(await all({ by: 'id', prefix: 'an' })).toEqual(['ann', 'anna', 'an\u{10FFFF}']);
+      expect(await all({ by: 'id', prefix: 'ann' })).toEqual(['ann', 'anna']);
+      expect(await all({ by: 'id', prefix: 'é' })).toEqual(['élise', 'émile']);
+      expect(await all({ by: 'id', prefix: 'an\u{10FFFF}' })).toEqual(['an\u{10FFFF}']);
+      expect(await all({ by: 'id', prefix: 'zz' })).toEqual([]);
+      // By email: ASCII letters without case, then id; no email, no match.
+      expect(await all({ by: 'email', prefix: 'an' })).toEqual(['f', 'ann', 'anna', 'Anton']);
+      expect(await all({ by: 'email', prefix: 'ann@' })).toEqual(['ann']);
+      expect(await all({ by: 'email', prefix: 'é' })).toEqual(['élise']);
+      const first = await store.listSubscribers(env, { by: 'email', prefix: 'ann@', limit: 5 });
+      expect(first).toEqual({ items: [await store.getSubscriber(env, 'ann')], nextCursor: null });
       await close();
     });
   });
