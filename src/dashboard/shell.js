@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { logOut } from './api.js';
+import { MessagesPage } from './pages/messages.js';
 
 /**
  * The pages of the dashboard, by path under /dashboard/ (the first segment: a page reads what
@@ -10,7 +11,7 @@ import { logOut } from './api.js';
 const PAGES = [
   { path: '', title: 'Overview', component: Overview },
   { path: 'workflows', title: 'Workflows' },
-  { path: 'messages', title: 'Messages' },
+  { path: 'messages', title: 'Messages', component: MessagesPage },
   { path: 'subscribers', title: 'Subscribers' },
   { path: 'topics', title: 'Topics' },
   { path: 'integrations', title: 'Integrations' },
