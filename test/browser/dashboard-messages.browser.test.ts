@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, setUpOwner, signIn, type Browser as SessionBrowser } from '../support/dashboard.js';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
@@ -28,7 +28,7 @@ let receiverUrl: string;
 let broken = true;
 let owner: SessionBrowser;
 let viewer: SessionBrowser;
-const openPages: Page[] = [];
+const openContexts: BrowserContext[] = [];
 const problems: string[] = [];
 
 beforeAll(async () => {
@@ -65,7 +65,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const page of openPages.splice(0)) await page.close();
+  for (const context of openContexts.splice(0)) await context.close();
   expect(problems.splice(0)).toEqual([]);
 });
 
@@ -80,15 +80,14 @@ afterAll(async () => {
 async function open(session: SessionBrowser, path: string, viewport = PHONE): Promise<Page> {
   const context = await browser.newContext({ viewport });
   await context.addCookies([{ name: 'herald_session', value: session.cookie!, url: h.url }]);
+  openContexts.push(context);
   const page = await context.newPage();
-  openPages.push(page);
   page.on('console', (message) => {
     if (message.type() === 'error' && !SANDBOX_REFUSAL.test(message.text())) {
       problems.push(`console: ${message.text()}`);
     }
   });
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-  page.on('close', () => void context.close());
   await page.goto(`${h.url}/dashboard/${path}`);
   return page;
 }
