@@ -186,9 +186,10 @@ describe('the Messages page', () => {
   });
 
   it('shows a template with a script inert: the HTML in a sandboxed frame, nothing runs', async () => {
+    // Each script would leave a mark in the frame's own document, and try the dashboard's.
     const evil =
       '<p>Hello</p><script>document.title="pwned";parent.document.title="pwned";</script>' +
-      '<svg onload="parent.document.body.dataset.pwned=\'yes\'"></svg>';
+      "<svg onload=\"document.body.dataset.pwned='yes';parent.document.body.dataset.pwned='yes'\"></svg>";
     const res = await h.api('PUT', '/v1/workflows/evil', {
       steps: [{ type: 'email', subject: '<script>alert(1)</script>', html: evil }],
     });
@@ -206,8 +207,11 @@ describe('the Messages page', () => {
     await waitFor(async () => (await page.frameLocator('iframe.msg-html').getByText('Hello').count()) === 1, {
       what: 'the frame to render',
     });
+    const inner = page.frames().find((frame) => frame !== page.mainFrame())!;
+    expect(await inner.evaluate('document.title')).not.toBe('pwned');
+    expect(await inner.evaluate('document.body.dataset.pwned ?? null')).toBeNull();
     expect(await page.title()).toBe('Messages · Herald');
-    expect(await page.evaluate(() => document.body.dataset.pwned)).toBeUndefined();
+    expect(await page.evaluate('document.body.dataset.pwned ?? null')).toBeNull();
     // The subject is text, not markup.
     expect(await page.getByText('<script>alert(1)</script>').count()).toBe(1);
     expect(await page.locator('#app script').count()).toBe(0);
