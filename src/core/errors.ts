@@ -49,6 +49,7 @@ export const ERRORS = {
   EMAIL_TAKEN: { status: 409, title: 'A user has this email already' },
   LAST_OWNER: { status: 409, title: 'The last owner cannot be removed or demoted' },
   SETUP_DONE: { status: 409, title: 'Setup is done: Herald has users' },
+  MESSAGE_NOT_RETRYABLE: { status: 409, title: 'Only a failed message can be retried' },
   SECRET_KEY_MISMATCH: { status: 409, title: 'Credentials were sealed with another HERALD_SECRET_KEY' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   INTERNAL: { status: 500, title: 'Internal error' },

@@ -182,8 +182,33 @@ export interface MessageFilter {
   channel?: MessageChannel;
   /** Only test sends' messages (true), or only the others (false). */
   test?: boolean;
+  /** Only messages created at or after this time (ms), through their time-ordered ids. */
+  createdFrom?: number;
+  /** Only messages created before this time (ms). */
+  createdBefore?: number;
   limit: number;
   cursor?: string;
+}
+
+/**
+ * Which failed messages a re-drive re-queues (every one given must match). `createdFrom` and
+ * `createdBefore` bound the messages' creation time (ms) through their time-ordered ids.
+ */
+export interface RedriveFilter {
+  messageId?: string;
+  triggerId?: string;
+  subscriberId?: string;
+  /** A workflow key. */
+  workflow?: string;
+  channel?: MessageChannel;
+  createdFrom?: number;
+  createdBefore?: number;
+}
+
+/** What one re-drive batch did: the messages it re-queued, oldest first, and whether more match. */
+export interface RedriveBatch {
+  messageIds: string[];
+  more: boolean;
 }
 
 /** A job handed to one worker, with what is needed to run it. */

@@ -52,6 +52,8 @@ import type {
   WorkflowVersionSummary,
   JobCompletion,
   QueueStats,
+  RedriveBatch,
+  RedriveFilter,
 } from './store-records.js';
 import type { AccessStore, AuditStore } from './access-store.js';
 
@@ -425,6 +427,14 @@ export interface JobStore {
   /** Earliest time a job becomes due (or its lease expires); undefined when there are none. */
   nextJobDueAt(): Promise<number | undefined>;
   queueStats(now: number): Promise<QueueStats>;
+  /**
+   * Re-drives failed messages, in one transaction: up to `limit` of the environment's `failed`
+   * messages matching `filter`, oldest first, go back to `queued` with their failed-attempt count
+   * (the retry schedule) reset and a job due at `now`; their attempts stay. A message already
+   * re-queued is no longer failed, so a second call re-queues it no second time (and a message
+   * has at most one job: its id is the job's).
+   */
+  redriveMessages(environmentId: string, filter: RedriveFilter, limit: number, now: number): Promise<RedriveBatch>;
 }
 
 /** Integrations (providers) and what sends learn about them. */

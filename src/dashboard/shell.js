@@ -6,6 +6,7 @@ import { AuditPage } from './pages/audit.js';
 import { SubscribersPage } from './pages/subscribers.js';
 import { TopicsPage } from './pages/topics.js';
 import { UsersPage } from './pages/users.js';
+import { MessagesPage } from './pages/messages.js';
 
 /**
  * The pages of the dashboard, by path under /dashboard/ (the first segment: a page reads what
@@ -15,7 +16,7 @@ import { UsersPage } from './pages/users.js';
 const PAGES = [
   { path: '', title: 'Overview', component: Overview },
   { path: 'workflows', title: 'Workflows', component: WorkflowsPage },
-  { path: 'messages', title: 'Messages' },
+  { path: 'messages', title: 'Messages', component: MessagesPage },
   { path: 'subscribers', title: 'Subscribers', component: SubscribersPage },
   { path: 'topics', title: 'Topics', component: TopicsPage },
   { path: 'integrations', title: 'Integrations' },

@@ -255,6 +255,20 @@ export const MessageQuery = Type.Object(
     test: Type.Optional(
       Type.Boolean({ description: 'Only the messages of test sends (true), or only the others (false)' }),
     ),
+    from: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        'x-expected': 'an ISO 8601 time such as 2026-12-24T09:00:00Z',
+        description: 'Only messages created at or after this time',
+      }),
+    ),
+    until: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        'x-expected': 'an ISO 8601 time such as 2026-12-24T09:00:00Z',
+        description: 'Only messages created before this time',
+      }),
+    ),
     ...pageQuery(MessageCursor),
     since: Type.Optional(
       PatternString('^(now|0|[1-9][0-9]{0,14})$', 'now, 0 or the nextSince of an earlier read', {

@@ -3,12 +3,16 @@ import type { JobStore } from '../../core/store.js';
 import { claimJobs } from './claim-jobs.js';
 import { completeJobs } from './complete-jobs.js';
 import { rowQueries } from './connection.js';
+import { redriveMessages } from './redrive-messages.js';
 
 /**
  * Delivery jobs on PostgreSQL; claims and completions are in claim-jobs.ts and complete-jobs.ts.
- * Completions announce inbox events on `inboxEventsChannel`.
+ * Completions announce inbox events on `channels.inboxEvents`; re-drives wake workers on `channels.jobs`.
  */
-export function postgresJobMethods(pool: pg.Pool, inboxEventsChannel: string): Omit<JobStore, 'onJobsAvailable'> {
+export function postgresJobMethods(
+  pool: pg.Pool,
+  channels: { inboxEvents: string; jobs: string },
+): Omit<JobStore, 'onJobsAvailable'> {
   const { query, named } = rowQueries(pool);
   return {
     claimJobs(workerId, limit, now, leaseMs) {
@@ -16,7 +20,11 @@ export function postgresJobMethods(pool: pg.Pool, inboxEventsChannel: string): O
     },
 
     completeJobs(completions) {
-      return completeJobs(pool, completions, inboxEventsChannel);
+      return completeJobs(pool, completions, channels.inboxEvents);
+    },
+
+    redriveMessages(env, filter, limit, now) {
+      return redriveMessages(pool, channels.jobs, env, filter, limit, now);
     },
 
     async renewLeases(workerId, jobIds, until) {

@@ -1,3 +1,4 @@
+import { firstIdAt } from '../../core/ids.js';
 import type { MessageFilter } from '../../core/store.js';
 import { MESSAGE_COLUMNS } from '../rows.js';
 
@@ -25,6 +26,9 @@ export function listMessagesQuery(environmentId: string, filter: MessageFilter):
   if (filter.channel !== undefined) narrow('channel =', filter.channel);
   // A literal, so that the planner can match the partial index's predicate.
   if (filter.test !== undefined) where.push(filter.test ? 'test' : 'NOT test');
+  // The time range as a range of the time-ordered ids (ids.ts), on whichever index is walked.
+  if (filter.createdFrom !== undefined) narrow('id >=', firstIdAt('msg', filter.createdFrom));
+  if (filter.createdBefore !== undefined) narrow('id <', firstIdAt('msg', filter.createdBefore));
   if (filter.cursor !== undefined) narrow('id <', filter.cursor);
   values.push(filter.limit + 1);
   return {

@@ -136,7 +136,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...postgresTriggerMethods(pool, triggers),
     ...postgresRunMethods(pool, channel),
     ...postgresDeliveryLogMethods(pool),
-    ...postgresJobMethods(pool, inboxEventsChannel),
+    ...postgresJobMethods(pool, { inboxEvents: inboxEventsChannel, jobs: channel }),
     ...postgresIntegrationMethods(pool, transaction),
     ...postgresInboxMethods(pool, transaction, { events: inboxEventsChannel, settings: inboxSettingsChanges }),
   };

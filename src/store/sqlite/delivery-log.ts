@@ -15,7 +15,7 @@ import {
   type DevMailRow,
   type MessageRow,
 } from '../rows.js';
-import { listMessagesSql } from './list-messages.js';
+import { listMessagesParams, listMessagesSql } from './list-messages.js';
 import { preparePruneMessages } from './prune-messages.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 
@@ -28,7 +28,7 @@ export function sqliteDeliveryLogMethods(
   const pruneMessages = preparePruneMessages(db);
   return {
     async listMessages(env, filter) {
-      const rows = prepared(listMessagesSql(filter)).all({ ...filter, env, limit: filter.limit + 1 }) as MessageRow[];
+      const rows = prepared(listMessagesSql(filter)).all(listMessagesParams(env, filter)) as MessageRow[];
       return page(rows, filter.limit, toMessage, (row) => row.id);
     },
 

@@ -2,9 +2,13 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { JobStore } from '../../core/store.js';
 import { prepareClaimJobs } from './claim-jobs.js';
 import { prepareCompleteJobs } from './complete-jobs.js';
+import { prepareRedriveMessages } from './redrive-messages.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 
-/** Delivery jobs on SQLite; claims and completions are in claim-jobs.ts and complete-jobs.ts. */
+/**
+ * Delivery jobs on SQLite; claims, completions and re-drives are in claim-jobs.ts,
+ * complete-jobs.ts and redrive-messages.ts.
+ */
 export function sqliteJobMethods(
   db: Database,
   prepared: (sql: string) => Statement,
@@ -12,6 +16,7 @@ export function sqliteJobMethods(
 ): Omit<JobStore, 'onJobsAvailable'> {
   const claimJobs = prepareClaimJobs(db);
   const completeJobs = prepareCompleteJobs(db);
+  const redriveMessages = prepareRedriveMessages(db);
   return {
     claimJobs(workerId, limit, now, leaseMs) {
       return writer.run(() => claimJobs(workerId, limit, now, leaseMs));
@@ -39,6 +44,10 @@ export function sqliteJobMethods(
     async nextJobDueAt() {
       const row = prepared('SELECT MIN(available_at) AS at FROM jobs').get() as { at: number | null };
       return row.at ?? undefined;
+    },
+
+    redriveMessages(env, filter, limit, now) {
+      return writer.run(() => redriveMessages(env, filter, limit, now));
     },
 
     async queueStats(now) {

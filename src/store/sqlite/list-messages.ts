@@ -1,3 +1,4 @@
+import { firstIdAt } from '../../core/ids.js';
 import type { MessageFilter } from '../../core/store.js';
 import { MESSAGE_COLUMNS } from '../rows.js';
 
@@ -25,7 +26,7 @@ const WALKS: [keyof MessageFilter, string][] = [
 
 /**
  * The delivery-log page query, newest first, with named parameters (`@env`, `@limit` and the
- * filter's own names). Without a filter it walks messages_by_environment; a cursor narrows the
+ * filter's own names; the time range as `@createdFromId`/`@createdBeforeId`, listMessagesParams). Without a filter it walks messages_by_environment; a cursor narrows the
  * walk to `id < @cursor`. (Plans: docs/query-plans.md.)
  */
 export function listMessagesSql(filter: MessageFilter): string {
@@ -40,7 +41,21 @@ export function listMessagesSql(filter: MessageFilter): string {
   if (filter.workflow !== undefined) where.push('workflow_key = @workflow');
   if (filter.channel !== undefined) where.push('channel = @channel');
   if (filter.test !== undefined) where.push(filter.test ? 'test = 1' : 'test = 0');
+  if (filter.createdFrom !== undefined) where.push('id >= @createdFromId');
+  if (filter.createdBefore !== undefined) where.push('id < @createdBeforeId');
   if (filter.cursor !== undefined) where.push('id < @cursor');
   return `SELECT ${MESSAGE_COLUMNS} FROM messages INDEXED BY ${index}
     WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`;
+}
+
+/** The named parameters of listMessagesSql: the filter's, with the time range as id bounds (ids.ts). */
+export function listMessagesParams(env: string, filter: MessageFilter): Record<string, unknown> {
+  const { createdFrom, createdBefore, ...rest } = filter;
+  return {
+    ...rest,
+    env,
+    limit: filter.limit + 1,
+    ...(createdFrom !== undefined && { createdFromId: firstIdAt('msg', createdFrom) }),
+    ...(createdBefore !== undefined && { createdBeforeId: firstIdAt('msg', createdBefore) }),
+  };
 }

@@ -133,6 +133,7 @@ export const STORE_PLACEMENTS = {
   releaseJobs: 'call',
   nextJobDueAt: 'call',
   queueStats: 'call',
+  redriveMessages: 'call',
   pruneIdempotency: 'call',
   pruneMessages: 'call',
   putIntegration: 'call',

@@ -202,6 +202,78 @@ export function describeJobsContract(name: string, open: OpenStore) {
       await close();
     });
 
+    it('re-drives failed messages: queued again with one job each, attempts kept, the schedule reset', async () => {
+      const { store, environmentId, close } = await open();
+      const plan = await seedMessages(store, environmentId, 3);
+      const jobs = await store.claimJobs('w1', 3, T0, LEASE);
+      const failed = (job: ClaimedJob): JobCompletion => ({
+        jobId: job.jobId,
+        workerId: 'w1',
+        messageId: job.messageId,
+        at: T0 + 1,
+        attempts: [{ outcome: 'failed', detail: '550 no such user', durationMs: 1 }],
+        status: 'failed',
+        reason: '550 no such user',
+      });
+      const [first, second, third] = [...jobs].sort((a, b) => (a.messageId < b.messageId ? -1 : 1));
+      await store.completeJobs([failed(first!), failed(second!), sent(third!, T0 + 1, '250 ok', 'hi', 1)]);
+      const ids = plan.messages.map((m) => m.id).sort();
+
+      // One message by id; a sent one is not failed, so nothing happens to it.
+      expect(await store.redriveMessages(environmentId, { messageId: ids[2]! }, 1, T0 + 2)).toEqual({
+        messageIds: [],
+        more: false,
+      });
+      expect(await store.redriveMessages(environmentId, { messageId: ids[0]! }, 1, T0 + 2)).toEqual({
+        messageIds: [ids[0]],
+        more: false,
+      });
+      // The rest, oldest first, one per call: then none, however often asked.
+      expect(await store.redriveMessages(environmentId, {}, 1, T0 + 2)).toEqual({ messageIds: [ids[1]], more: false });
+      expect(await store.redriveMessages(environmentId, {}, 10, T0 + 2)).toEqual({ messageIds: [], more: false });
+      expect(await store.redriveMessages('env_other', {}, 10, T0 + 2)).toEqual({ messageIds: [], more: false });
+
+      const message = await store.getMessage(environmentId, ids[0]!);
+      expect(message).toMatchObject({ status: 'queued', reason: null, attemptCount: 1 });
+      expect(message?.attempts.map((a) => a.outcome)).toEqual(['failed']);
+      const again = await store.claimJobs('w2', 10, T0 + 2, LEASE);
+      expect(again.map((job) => job.messageId).sort()).toEqual(ids.slice(0, 2));
+      expect(again.every((job) => job.claims === 1 && job.failedAttempts === 0)).toBe(true);
+      await close();
+    });
+
+    it('re-drives by workflow, subscriber and creation time, and says when more match', async () => {
+      const { store, environmentId, close } = await open();
+      const early = await seedMessages(store, environmentId, 2, T0);
+      const late = await seedMessages(store, environmentId, 2, T0 + 1000);
+      const jobs = await store.claimJobs('w1', 10, T0 + 2000, LEASE);
+      await store.completeJobs(
+        jobs.map((job) => ({
+          jobId: job.jobId,
+          workerId: 'w1',
+          messageId: job.messageId,
+          at: T0 + 2001,
+          attempts: [],
+          status: 'failed' as const,
+          reason: 'gone',
+        })),
+      );
+      const redrive = (filter: Parameters<typeof store.redriveMessages>[1], limit = 10) =>
+        store.redriveMessages(environmentId, filter, limit, T0 + 3000);
+      expect(await redrive({ workflow: 'other' })).toEqual({ messageIds: [], more: false });
+      expect(await redrive({ channel: 'sms' })).toEqual({ messageIds: [], more: false });
+      const earlyIds = early.messages.map((m) => m.id).sort();
+      expect(await redrive({ createdBefore: T0 + 500 }, 1)).toEqual({ messageIds: [earlyIds[0]], more: true });
+      expect(await redrive({ createdBefore: T0 + 500 })).toEqual({ messageIds: [earlyIds[1]], more: false });
+      const lateMessage = late.messages[0]!;
+      expect(await redrive({ createdFrom: T0 + 1000, subscriberId: lateMessage.subscriberId, workflow: 'w' })).toEqual({
+        messageIds: [lateMessage.id],
+        more: false,
+      });
+      expect((await redrive({ triggerId: late.triggerId })).messageIds).toEqual([late.messages[1]!.id]);
+      await close();
+    });
+
     it('releases the jobs a worker holds', async () => {
       const { store, environmentId, close } = await open();
       await seedMessages(store, environmentId, 3);
