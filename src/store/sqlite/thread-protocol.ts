@@ -134,6 +134,8 @@ export const STORE_PLACEMENTS = {
   queueStats: 'call',
   pruneIdempotency: 'call',
   pruneMessages: 'call',
+  messageRollup: 'call',
+  pruneMessageRollup: 'call',
   putIntegration: 'call',
   getIntegration: 'call',
   listIntegrations: 'call',
