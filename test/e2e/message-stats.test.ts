@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHousekeeping } from '../../src/worker/housekeeping.js';
+import { addUser, setUpOwner, signIn } from '../support/dashboard.js';
 import { expectProblem } from '../support/expect-problem.js';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
 import { waitFor } from '../support/wait-for.js';
@@ -182,6 +183,15 @@ describe('message stats', () => {
     expect(long.body.detail).toMatch(/bucket=day/);
     expect((await h.api('GET', `/v1/stats/messages?since=${now - 60 * DAY}&until=${now}&bucket=day`)).status).toBe(200);
     expectProblem(await h.api('GET', '/v1/stats/messages?bucket=week'), 400);
+    expectProblem(await h.api('GET', '/v1/stats/messages?until=99999999999999999999'), 400);
+  });
+
+  it('may be read by every role, viewers included (the dashboard reads them with a session)', async () => {
+    const owner = await setUpOwner(h);
+    const viewer = await addUser(owner, 'viewer@example.com', 'viewer');
+    const session = await signIn(h, viewer);
+    expect((await session.call('GET', '/v1/stats/messages')).status).toBe(200);
+    expect((await session.call('GET', '/v1/stats/queue')).status).toBe(200);
   });
 
   it('answers the queue depth and the oldest due job, counting a job waiting for its retry', async () => {

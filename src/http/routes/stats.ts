@@ -11,15 +11,21 @@ const MAX_RANGE_MS = { hour: 31 * DAY_MS, day: 400 * DAY_MS } as const;
 /** Without `since`: the last 24 hours by hour, the last 7 days by day. */
 const DEFAULT_RANGE_MS = { hour: DAY_MS, day: 7 * DAY_MS } as const;
 
+/** The last millisecond a JavaScript Date can hold: no real range ends later. */
+const MAX_TIME = 8_640_000_000_000_000;
+
 const StatsQuery = Type.Object(
   {
     since: Type.Optional(
       Type.Integer({
         minimum: 0,
+        maximum: MAX_TIME,
         description: 'Epoch ms; its bucket is included. Default: 24 h (hour) or 7 d (day) before until',
       }),
     ),
-    until: Type.Optional(Type.Integer({ minimum: 0, description: 'Epoch ms, exclusive. Default: now' })),
+    until: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: MAX_TIME, description: 'Epoch ms, exclusive. Default: now' }),
+    ),
     bucket: Type.Optional(StringEnum(['hour', 'day'], { description: 'UTC hours (default) or UTC days' })),
   },
   { additionalProperties: false },
