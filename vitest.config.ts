@@ -22,6 +22,7 @@ const ON_BOTH_STORES = [
   'test/e2e/delivery-log.test.ts',
   'test/e2e/message-log.test.ts',
   'test/e2e/message-retry.test.ts',
+  'test/e2e/message-stats.test.ts',
   'test/e2e/errors-and-health.test.ts',
   'test/e2e/smtp-delivery.test.ts',
   'test/e2e/shutdown.test.ts',

@@ -56,6 +56,7 @@ import type {
   RedriveFilter,
 } from './store-records.js';
 import type { AccessStore, AuditStore } from './access-store.js';
+import type { RollupCount } from './message-stats.js';
 
 export type { AccessStore, AuditStore } from './access-store.js';
 
@@ -402,6 +403,17 @@ export interface DeliveryLogStore {
   listDevMail(environmentId: string, limit: number, cursor?: string): Promise<Page<DevMail>>;
 }
 
+/**
+ * The message rollup (core/message-stats.ts): kept by the writes that give messages a final
+ * status, in their transaction, and read by the dashboard's overview instead of the delivery log.
+ */
+export interface MessageStatsStore {
+  /** The environment's rollup rows for the UTC hours that start in [hourOf(since), until), by hour. */
+  messageRollup(environmentId: string, since: number, until: number): Promise<RollupCount[]>;
+  /** Deletes the rollup hours that ended before `before` (retention); returns how many rows. */
+  pruneMessageRollup(before: number): Promise<number>;
+}
+
 /** Delivery jobs: leased to workers, completed with their outcome. */
 export interface JobStore {
   /**
@@ -540,6 +552,7 @@ export interface Store
     TriggerStore,
     RunStore,
     DeliveryLogStore,
+    MessageStatsStore,
     JobStore,
     IntegrationStore,
     InboxStore {}

@@ -7,6 +7,7 @@ import { SubscribersPage } from './pages/subscribers.js';
 import { TopicsPage } from './pages/topics.js';
 import { UsersPage } from './pages/users.js';
 import { MessagesPage } from './pages/messages.js';
+import { OverviewPage } from './pages/overview.js';
 
 /**
  * The pages of the dashboard, by path under /dashboard/ (the first segment: a page reads what
@@ -14,7 +15,7 @@ import { MessagesPage } from './pages/messages.js';
  * is a component of its own module under pages/, given { session, path, navigate }.
  */
 const PAGES = [
-  { path: '', title: 'Overview', component: Overview },
+  { path: '', title: 'Overview', component: OverviewPage },
   { path: 'workflows', title: 'Workflows', component: WorkflowsPage },
   { path: 'messages', title: 'Messages', component: MessagesPage },
   { path: 'subscribers', title: 'Subscribers', component: SubscribersPage },
@@ -28,19 +29,6 @@ const PAGES = [
 const currentPath = () => location.pathname.replace(/^\/dashboard\/?/, '').replace(/\/$/, '');
 /** The page a path belongs to: its first segment. */
 const pageOf = (path) => path.split('/')[0];
-
-function Overview({ session }) {
-  const { user } = session;
-  const until = new Date(session.expiresAt).toLocaleString();
-  return html`
-    <h1 tabindex="-1">Overview</h1>
-    <p>You are signed in as <strong>${user.email}</strong> (${user.role}).</p>
-    <p class="hint">This session ends after 30 minutes without use, and at ${until} at the latest.</p>
-    <p>
-      The dashboard calls the same HTTP API as your scripts; its reference is <a href="/openapi.json">/openapi.json</a>.
-    </p>
-  `;
-}
 
 function Later({ title }) {
   return html`

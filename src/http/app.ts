@@ -31,6 +31,7 @@ import { devMailRoutes } from './routes/dev-mail.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
 import { preferenceRoutes } from './routes/preferences.js';
+import { statsRoutes } from './routes/stats.js';
 import { subscriberRoutes } from './routes/subscribers.js';
 import { topicRoutes } from './routes/topics.js';
 import { triggerRoutes } from './routes/triggers.js';
@@ -235,6 +236,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(messageRoutes(deps), { prefix: '/v1' });
   await app.register(devMailRoutes(deps), { prefix: '/v1' });
   await app.register(integrationRoutes(deps), { prefix: '/v1' });
+  await app.register(statsRoutes(deps), { prefix: '/v1' });
   await app.register(apiKeyRoutes({ ...deps, authenticator }), { prefix: '/v1' });
   const inboxStreams = createInboxStreams({
     store: deps.store,

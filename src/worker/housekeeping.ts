@@ -31,7 +31,7 @@ const EVERY_MS = 3_600_000;
  * Hourly, and once a minute after start (a process restarted more often than hourly still does
  * it): drops expired idempotency records and inbox events past INBOX_EVENT_WINDOW_MS, ended
  * dashboard sessions, failed logins past their window and audit events past AUDIT_RETENTION_MS
- * (90 days), and applies --retention in small batches. Several
+ * (90 days), and applies --retention in small batches (and to the message rollup's hours). Several
  * processes may do it at once on PostgreSQL: a batch that finds another one running returns 0,
  * and this pass ends.
  */
@@ -41,6 +41,7 @@ export function startHousekeeping(
       Store,
       | 'pruneIdempotency'
       | 'pruneMessages'
+      | 'pruneMessageRollup'
       | 'pruneInboxEvents'
       | 'pruneSessions'
       | 'pruneLoginFailures'
@@ -67,6 +68,8 @@ export function startHousekeeping(
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
     if (walked > 0) logger.info({ messages: walked }, 'retention: pruned messages older than --retention');
+    // The rollup's hours go with the messages they count (one short delete: a row per hour and group).
+    await store.pruneMessageRollup(before);
   };
 
   const pruneInboxEvents = async () => {

@@ -21,6 +21,7 @@ const PORT_FILES = {
   runs: 'Run',
   'delivery-log': 'DeliveryLog',
   jobs: 'Job',
+  'message-stats': 'MessageStats',
   integrations: 'Integration',
   inbox: 'Inbox',
 } as const;

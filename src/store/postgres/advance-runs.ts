@@ -33,9 +33,9 @@ const DISPATCH_AND_SKIP = `
     UPDATE messages SET status = 'skipped', reason = u.reason, updated_at = $1
     FROM unnest($3::text[], $4::text[]) AS u(id, reason)
     WHERE messages.id = u.id AND messages.status = 'pending'
-    RETURNING messages.channel
+    RETURNING messages.environment_id, messages.channel
   )
-  SELECT channel FROM skipped`;
+  SELECT environment_id, channel FROM skipped`;
 
 /**
  * Throttle scopes, locked in hash order (equal hashes share a lock, which only makes them wait).
@@ -109,18 +109,21 @@ export async function applyAdvances(
   if (valid.length === 0) return { statuses: [], dueNow: false };
 
   const statuses: Changed[] = [];
+  const writes = new RunWrites();
   const toDispatch = valid.flatMap((a) => a.dispatched);
   const toSkip = valid.flatMap((a) => a.skipped);
   if (toDispatch.length > 0 || toSkip.length > 0) {
-    const { rows } = await client.query<{ channel: MessageChannel }>({
+    const { rows } = await client.query<{ environment_id: string; channel: MessageChannel }>({
       name: 'herald_dispatch_and_skip',
       text: DISPATCH_AND_SKIP,
       values: [now, toDispatch, toSkip.map((s) => s.messageId), toSkip.map((s) => s.reason)],
     });
-    for (const row of rows) statuses.push({ channel: row.channel, status: 'skipped' });
+    for (const row of rows) {
+      statuses.push({ channel: row.channel, status: 'skipped' });
+      writes.tally.add(row.environment_id, row.channel, 'skipped', now);
+    }
   }
 
-  const writes = new RunWrites();
   const throttles: { run: LockedRun; next: Extract<RunNext, { kind: 'throttle' }> }[] = [];
   const digests: { run: LockedRun; next: Extract<RunNext, { kind: 'digest' }> }[] = [];
   for (const advance of valid) {

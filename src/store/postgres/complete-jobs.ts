@@ -214,6 +214,27 @@ const WOKEN = `woken AS (
   ),`;
 
 /**
+ * The rollup (core/message-stats.ts), one upsert per group of the run, in key order (as
+ * addToRollup locks them): each message changed counts +1 in the group of its new status and -1 in
+ * the group it was counted in before (a message finished again after a lost lease, or canceled
+ * while its send was in flight). `old` is the message as the statement found it (its snapshot).
+ * The statuses counted, and seen/read/archived counting as sent, are core's rollupStatus.
+ */
+const ROLLED = `
+  INSERT INTO message_rollup AS r (environment_id, hour, channel, status, count)
+  SELECT environment_id, hour, channel, status, SUM(n) FROM (
+    SELECT environment_id, at - at % 3600000 AS hour, channel, status, 1 AS n FROM finished
+    UNION ALL
+    SELECT environment_id, old_at - old_at % 3600000, channel,
+           CASE WHEN old_status IN ('seen', 'read', 'archived') THEN 'sent' ELSE old_status END, -1
+    FROM (SELECT * FROM finished UNION ALL SELECT * FROM retried) c
+  ) d
+  WHERE status IN ('sent', 'failed', 'skipped', 'canceled')
+  GROUP BY 1, 2, 3, 4 HAVING SUM(n) <> 0
+  ORDER BY 1, 2, 3, 4
+  ON CONFLICT (environment_id, hour, channel, status) DO UPDATE SET count = r.count + excluded.count`;
+
+/**
  * One run of completions, as one statement. The subscriber was deleted while a send was in
  * flight when `kept` misses its message: their erasure has already run, so the outcome is recorded
  * without the personal data it would bring back. FOR SHARE holds a concurrent deleteSubscriber
@@ -265,24 +286,31 @@ const completeStatement = (waking: boolean) => `
     UPDATE messages SET status = 'retrying',
       reason = CASE WHEN v.erased THEN NULL ELSE v.reason END,
       recipient = CASE WHEN v.erased THEN NULL ELSE COALESCE(v.recipient, messages.recipient) END,
-      attempt_count = attempt_count + v.attempted, failed_attempts = failed_attempts + (NOT v.deferred)::int,
+      attempt_count = messages.attempt_count + v.attempted,
+      failed_attempts = messages.failed_attempts + (NOT v.deferred)::int,
       updated_at = v.at
-    FROM v JOIN held ON held.id = v.job_id
+    FROM v JOIN held ON held.id = v.job_id JOIN messages old ON old.id = v.message_id
     WHERE messages.id = v.message_id
+    RETURNING messages.environment_id, messages.channel, 'retrying' AS status, v.at,
+      old.status AS old_status, old.updated_at AS old_at
   ), ${waking ? WOKEN : ''} finished_jobs AS (
     DELETE FROM jobs WHERE id = ANY(ARRAY(SELECT job_id FROM v WHERE status <> 'retrying'))
-  )
+  ), finished AS (
   UPDATE messages SET status = v.status,
     reason = CASE WHEN v.erased THEN NULL ELSE v.reason END,
     recipient = CASE WHEN v.erased THEN NULL ELSE COALESCE(v.recipient, messages.recipient) END,
     subject = CASE WHEN v.erased THEN NULL ELSE COALESCE(v.subject, messages.subject) END,
     content = CASE WHEN v.erased THEN NULL ELSE COALESCE(v.content, messages.content) END,
     provider_message_id = v.provider_message_id,
-    attempt_count = attempt_count + v.attempted,
-    failed_attempts = failed_attempts + (v.attempted > 0 AND v.status <> 'sent')::int,
+    attempt_count = messages.attempt_count + v.attempted,
+    failed_attempts = messages.failed_attempts + (v.attempted > 0 AND v.status <> 'sent')::int,
     sent_at = CASE WHEN v.status = 'sent' THEN v.at END,
     updated_at = v.at
-  FROM v WHERE v.status <> 'retrying' AND messages.id = v.message_id`;
+  FROM v JOIN messages old ON old.id = v.message_id
+  WHERE v.status <> 'retrying' AND messages.id = v.message_id
+  RETURNING messages.environment_id, messages.channel, v.status, v.at, old.status AS old_status, old.updated_at AS old_at
+  )
+  ${ROLLED}`;
 
 const COMPLETE = completeStatement(false);
 

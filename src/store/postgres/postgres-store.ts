@@ -10,6 +10,7 @@ import { PostgresGroupCommit } from './group-commit.js';
 import { postgresInboxMethods } from './inbox.js';
 import { postgresIntegrationMethods } from './integrations.js';
 import { postgresJobMethods } from './jobs.js';
+import { postgresMessageStatsMethods } from './message-stats.js';
 import { migratePostgres, postgresSchemaIsCurrent } from './migrate.js';
 import {
   inboxChannel,
@@ -137,6 +138,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...postgresRunMethods(pool, channel),
     ...postgresDeliveryLogMethods(pool),
     ...postgresJobMethods(pool, { inboxEvents: inboxEventsChannel, jobs: channel }),
+    ...postgresMessageStatsMethods(pool),
     ...postgresIntegrationMethods(pool, transaction),
     ...postgresInboxMethods(pool, transaction, { events: inboxEventsChannel, settings: inboxSettingsChanges }),
   };

@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import type { RunState, RunWorkResult } from '../../core/runs.js';
+import { RollupTally } from '../../core/message-stats.js';
 import type { MessageChannel, MessageStatus } from '../../core/types.js';
+import { addToRollup } from './message-stats.js';
 
 /**
  * Run engine decisions applied on PostgreSQL (advanceRuns in advance-runs.ts, closeDigests in
@@ -51,7 +53,7 @@ const APPLY = `
   FROM unnest($13::text[], $14::text[], $15::text[], $16::text[]) AS u(trigger_id, subscriber_id, status, reason)
   WHERE messages.trigger_id = u.trigger_id AND messages.subscriber_id = u.subscriber_id
     AND messages.status = 'pending'
-  RETURNING messages.channel, messages.status`;
+  RETURNING messages.environment_id, messages.channel, messages.status`;
 
 interface Move {
   id: string;
@@ -68,6 +70,8 @@ export class RunWrites {
   readonly timersDropped: string[] = [];
   readonly timersSet: { id: string; kind: 'run' | 'digest'; env: string; due: number }[] = [];
   readonly ended: { triggerId: string; subscriberId: string; status: MessageStatus; reason: string }[] = [];
+  /** Messages the call ended (skipped, failed, …): added to the rollup by apply, in the same transaction. */
+  readonly tally = new RollupTally();
 
   move(
     id: string,
@@ -93,9 +97,12 @@ export class RunWrites {
   }
 
   async apply(client: pg.PoolClient, now: number): Promise<Changed[]> {
-    if (this.moves.length === 0 && this.timersDropped.length === 0 && this.timersSet.length === 0) return [];
+    if (this.moves.length === 0 && this.timersDropped.length === 0 && this.timersSet.length === 0) {
+      await addToRollup(client, this.tally);
+      return [];
+    }
     const { moves, timersSet: timers, ended } = this;
-    const { rows } = await client.query<{ channel: MessageChannel; status: MessageStatus }>({
+    const { rows } = await client.query<{ environment_id: string; channel: MessageChannel; status: MessageStatus }>({
       name: 'herald_apply_run_writes',
       text: APPLY,
       values: [
@@ -117,7 +124,9 @@ export class RunWrites {
         ended.map((e) => e.reason),
       ],
     });
-    return rows;
+    for (const row of rows) this.tally.add(row.environment_id, row.channel, row.status, now);
+    await addToRollup(client, this.tally);
+    return rows.map((row) => ({ channel: row.channel, status: row.status }));
   }
 
   /** Whether anything became due now: workers of every process should look. */

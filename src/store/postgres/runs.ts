@@ -115,7 +115,8 @@ const LOCK_JOBS_NOT_UNDER_WAY = `
 
 /**
  * Then those messages (messages_by_trigger), made `canceled`, and their jobs deleted (locked by
- * this transaction already; SKIP LOCKED passes over any a claim took meanwhile).
+ * this transaction already; SKIP LOCKED passes over any a claim took meanwhile); counted in the
+ * rollup of the environment ($3) the triggers belong to.
  */
 const CANCEL_MESSAGES = `
   WITH canceled AS (
@@ -126,8 +127,15 @@ const CANCEL_MESSAGES = `
     DELETE FROM jobs WHERE id IN (
       SELECT id FROM jobs WHERE id = ANY(ARRAY(SELECT id FROM canceled)) AND locked_by IS NULL FOR UPDATE SKIP LOCKED
     )
+  ), per_channel AS (
+    SELECT channel, COUNT(*)::int AS n FROM canceled GROUP BY channel
+  ), rolled AS (
+    -- The rollup (core/message-stats.ts): in key order, as addToRollup locks its rows.
+    INSERT INTO message_rollup AS r (environment_id, hour, channel, status, count)
+    SELECT $3, $2 - $2 % 3600000, channel, 'canceled', n FROM per_channel ORDER BY channel
+    ON CONFLICT (environment_id, hour, channel, status) DO UPDATE SET count = r.count + excluded.count
   )
-  SELECT channel, COUNT(*)::int AS n FROM canceled GROUP BY channel`;
+  SELECT channel, n FROM per_channel`;
 
 /** runs_by_trigger, from the cursor on, with each run's timer when no worker holds it. */
 const RUN_PAGE = `
@@ -284,8 +292,9 @@ export function postgresRunMethods(pool: pg.Pool, jobsChannel: string): RunStore
         await client.query(CANCEL_FANOUTS, [ids, now]);
         const [runs] = (await client.query<{ n: number }>(CANCEL_RUNS, [ids, now])).rows;
         await client.query(LOCK_JOBS_NOT_UNDER_WAY, [ids]);
-        const perChannel = (await client.query<{ channel: MessageChannel; n: number }>(CANCEL_MESSAGES, [ids, now]))
-          .rows;
+        const perChannel = (
+          await client.query<{ channel: MessageChannel; n: number }>(CANCEL_MESSAGES, [ids, now, env])
+        ).rows;
         const byChannel = Object.fromEntries(perChannel.map((row) => [row.channel, Number(row.n)]));
         const messages = perChannel.reduce((sum, row) => sum + Number(row.n), 0);
         return { runs: Number(runs!.n), messages, byChannel };

@@ -1,8 +1,11 @@
 import type { Database } from 'better-sqlite3';
 import type { InboxEvent } from '../../core/inbox.js';
 import type { JobCompletion } from '../../core/store.js';
+import { RollupTally } from '../../core/message-stats.js';
+import type { MessageChannel } from '../../core/types.js';
 import { packContent } from '../content.js';
 import { prepareAddInboxItems } from './inbox.js';
+import { prepareAddToRollup } from './message-stats.js';
 
 /**
  * Records job outcomes: the attempt, the message's new state, and the job deleted (finished) or
@@ -53,9 +56,21 @@ export function prepareCompleteJobs(db: Database) {
       AND EXISTS (SELECT 1 FROM runs WHERE runs.id = @run AND runs.state = 'active')`);
 
   const addInboxItem = prepareAddInboxItems(db);
+  // The message as it was before this outcome (primary key), for the rollup: a message counted
+  // already (delivered again after a lost lease, canceled while in flight) moves to its new group.
+  const before = db.prepare('SELECT environment_id, channel, status, updated_at FROM messages WHERE id = ?');
+  const addToRollup = prepareAddToRollup(db);
+  const tallyChange = (tally: RollupTally, messageId: string, status: string, at: number) => {
+    const row = before.get(messageId) as
+      { environment_id: string; channel: MessageChannel; status: string; updated_at: number } | undefined;
+    if (!row) return;
+    tally.add(row.environment_id, row.channel, row.status, row.updated_at, -1);
+    tally.add(row.environment_id, row.channel, status, at);
+  };
 
   return (completions: readonly JobCompletion[]): InboxEvent[] => {
     const events: InboxEvent[] = [];
+    const tally = new RollupTally();
     for (const c of completions) {
       // The subscriber was deleted while this send was in flight: their erasure has already run,
       // so record the outcome without the personal data it would bring back.
@@ -88,6 +103,7 @@ export function prepareCompleteJobs(db: Database) {
         const deferred = c.deferred === true ? 1 : 0;
         const held = rescheduleJob.run(c.retryAt ?? c.at, deferred, c.jobId, c.workerId).changes > 0;
         if (held) {
+          tallyChange(tally, c.messageId, 'retrying', c.at);
           retryMessage.run({
             messageId: c.messageId,
             reason: erase ? null : c.reason,
@@ -101,6 +117,7 @@ export function prepareCompleteJobs(db: Database) {
         }
         continue;
       }
+      tallyChange(tally, c.messageId, c.status, c.at);
       finishMessage.run({
         messageId: c.messageId,
         status: c.status,
@@ -118,6 +135,7 @@ export function prepareCompleteJobs(db: Database) {
       deleteJob.run(c.jobId);
       if (c.wakeRun) wakeRun.run({ run: c.wakeRun, at: c.at });
     }
+    addToRollup(tally);
     return events;
   };
 }

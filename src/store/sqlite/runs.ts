@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { newId } from '../../core/ids.js';
 import { digestOf, foldedReason } from '../../core/run-engine.js';
+import { RollupTally } from '../../core/message-stats.js';
 import type { RunStore } from '../../core/store.js';
 import type { ClaimedRun, ClaimedTimer, RunAdvance, RunState, RunWorkResult } from '../../core/runs.js';
 import type { DigestContext } from '../../core/templates.js';
@@ -8,6 +9,7 @@ import type { MessageChannel, MessageStatus } from '../../core/types.js';
 import { MESSAGE_COLUMNS, toSubscriber, type MessageRow, type SubscriberRow } from '../rows.js';
 import { toTriggerDetails, type RunPageRow, type TriggerRow } from '../run-rows.js';
 import { prepareSqliteFanouts } from './fan-out.js';
+import { prepareAddToRollup } from './message-stats.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 
 /** Run states the engine still moves; the others are final. */
@@ -124,8 +126,20 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
   const messagesOfRun = db.prepare(`
     SELECT ${MESSAGE_COLUMNS} FROM messages WHERE trigger_id = ? AND subscriber_id = ? ORDER BY step_index`);
 
-  const ended = (changed: Changed[], rows: { channel: MessageChannel }[], status: MessageStatus) => {
-    for (const row of rows) changed.push({ channel: row.channel, status });
+  const addToRollup = prepareAddToRollup(db);
+  /** Run work ends pending messages (never counted before): they join the rollup at `now`. */
+  const ended = (
+    changed: Changed[],
+    tally: RollupTally,
+    env: string,
+    now: number,
+    rows: { channel: MessageChannel }[],
+    status: MessageStatus,
+  ) => {
+    for (const row of rows) {
+      changed.push({ channel: row.channel, status });
+      tally.add(env, row.channel, status, now);
+    }
   };
 
   function claimTimers(workerId: string, limit: number, now: number, leaseMs: number): ClaimedTimer[] {
@@ -189,7 +203,7 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
     return timers;
   }
 
-  function applyAdvance(a: RunAdvance, now: number, changed: Changed[]): void {
+  function applyAdvance(a: RunAdvance, now: number, changed: Changed[], tally: RollupTally): void {
     const run = currentRun.get(a.runId) as
       | { environment_id: string; trigger_id: string; subscriber_id: string; state: RunState; step_index: number }
       | undefined;
@@ -201,7 +215,7 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
       if (dispatch.run(now, messageId).changes > 0) insertJob.run(messageId, messageId, now, now);
     }
     for (const { messageId, reason } of a.skipped) {
-      ended(changed, skip.all(reason, now, messageId) as { channel: MessageChannel }[], 'skipped');
+      ended(changed, tally, env, now, skip.all(reason, now, messageId) as { channel: MessageChannel }[], 'skipped');
     }
     const move = (
       state: RunState,
@@ -220,7 +234,7 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
     const endRun = (state: RunState, status: MessageStatus, reason: string) => {
       move(state, run.step_index, { reason });
       const rows = endPending.all({ status, reason, now, triggerId: run.trigger_id, subscriberId: run.subscriber_id });
-      ended(changed, rows as { channel: MessageChannel }[], status);
+      ended(changed, tally, env, now, rows as { channel: MessageChannel }[], status);
       deleteTimer.run(a.runId);
     };
     const next = a.next;
@@ -331,7 +345,9 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
     advanceRuns(advances, now) {
       return writer.run((): RunWorkResult => {
         const changed: Changed[] = [];
-        for (const advance of advances) applyAdvance(advance, now, changed);
+        const tally = new RollupTally();
+        for (const advance of advances) applyAdvance(advance, now, changed, tally);
+        addToRollup(tally);
         return { statuses: changed };
       });
     },
@@ -353,6 +369,7 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
         let runs = 0;
         let messages = 0;
         const byChannel: Partial<Record<MessageChannel, number>> = {};
+        const tally = new RollupTally();
         for (const triggerId of triggersByKey.pluck().all({ env, key, workflow: workflow ?? null }) as string[]) {
           // A fan-out stops first: no page adds runs after this.
           if (cancelFanout.run(now, now, triggerId).changes > 0) deleteTimer.run(triggerId);
@@ -363,10 +380,12 @@ export function sqliteRunMethods(db: Database, writer: SqliteWriter): RunStore {
           const canceled = cancelTriggerMessages.all(now, triggerId) as { id: string; channel: MessageChannel }[];
           for (const { id, channel } of canceled) {
             deleteUnheldJob.run(id);
+            tally.add(env, channel, 'canceled', now);
             byChannel[channel] = (byChannel[channel] ?? 0) + 1;
             messages++;
           }
         }
+        addToRollup(tally);
         return { runs, messages, byChannel };
       });
     },

@@ -570,6 +570,31 @@ CREATE INDEX audit_events_by_action ON audit_events (action, id);
 `,
   },
   {
+    id: 16,
+    name: 'message rollup',
+    sql: `
+-- How many messages reached each final status, per environment, UTC hour of the outcome (epoch
+-- ms), channel and status (core/message-stats.ts): kept by the writes that set those statuses, in
+-- their transaction, so the dashboard's overview reads a few rows instead of the delivery log.
+-- Pruned with --retention (housekeeping). In-app messages seen, read or archived count as sent.
+CREATE TABLE message_rollup (
+  environment_id TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  status TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (environment_id, hour, channel, status)
+);
+-- Messages finished before this migration, by the hour they were last updated.
+INSERT INTO message_rollup (environment_id, hour, channel, status, count)
+SELECT environment_id, updated_at - updated_at % 3600000, channel,
+       CASE WHEN status IN ('seen', 'read', 'archived') THEN 'sent' ELSE status END, COUNT(*)
+FROM messages
+WHERE status IN ('sent', 'seen', 'read', 'archived', 'failed', 'skipped', 'canceled')
+GROUP BY 1, 2, 3, 4;
+`,
+  },
+  {
     id: 17,
     name: 'subscribers listed and found by id or email prefix',
     sql: `

@@ -9,6 +9,7 @@ import { sqliteDeliveryLogMethods } from './delivery-log.js';
 import { sqliteInboxMethods } from './inbox.js';
 import { sqliteIntegrationMethods } from './integrations.js';
 import { sqliteJobMethods } from './jobs.js';
+import { sqliteMessageStatsMethods } from './message-stats.js';
 import { migrateSqlite, sqliteSchemaIsCurrent } from './migrate.js';
 import { sqliteRunMethods } from './runs.js';
 import { sqliteSecretMethods } from './secrets.js';
@@ -101,6 +102,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...sqliteRunMethods(db, writer),
     ...sqliteDeliveryLogMethods(db, prepared, writer),
     ...sqliteJobMethods(db, prepared, writer),
+    ...sqliteMessageStatsMethods(db, writer),
     ...sqliteIntegrationMethods(prepared, writer),
     ...sqliteInboxMethods(prepared, writer),
   };

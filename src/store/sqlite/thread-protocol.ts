@@ -136,6 +136,8 @@ export const STORE_PLACEMENTS = {
   redriveMessages: 'call',
   pruneIdempotency: 'call',
   pruneMessages: 'call',
+  messageRollup: 'call',
+  pruneMessageRollup: 'call',
   putIntegration: 'call',
   getIntegration: 'call',
   listIntegrations: 'call',

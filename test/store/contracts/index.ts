@@ -6,6 +6,7 @@ import type { OpenStore } from './fixtures.js';
 import { describeInboxContract } from './inbox.js';
 import { describeIntegrationsContract } from './integrations.js';
 import { describeJobsContract } from './jobs.js';
+import { describeMessageStatsContract } from './message-stats.js';
 import { describeRunsContract } from './runs.js';
 import { describeSecretsContract } from './secrets.js';
 import { describeSubscribersContract } from './subscribers.js';
@@ -31,6 +32,7 @@ export const PORT_CONTRACTS = {
   runs: describeRunsContract,
   'delivery-log': describeDeliveryLogContract,
   jobs: describeJobsContract,
+  'message-stats': describeMessageStatsContract,
   integrations: describeIntegrationsContract,
   inbox: describeInboxContract,
 } satisfies Record<string, (name: string, open: OpenStore) => void>;
