@@ -1,6 +1,10 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { logOut } from './api.js';
+import { ApiKeysPage } from './pages/api-keys.js';
+import { IntegrationsPage } from './pages/integrations.js';
+import { MailboxPage } from './pages/mailbox.js';
+import { TemplatesPage } from './pages/templates.js';
 
 /**
  * The pages of the dashboard, by path under /dashboard/ (the first segment: a page reads what
@@ -13,8 +17,10 @@ const PAGES = [
   { path: 'messages', title: 'Messages' },
   { path: 'subscribers', title: 'Subscribers' },
   { path: 'topics', title: 'Topics' },
-  { path: 'integrations', title: 'Integrations' },
-  { path: 'api-keys', title: 'API keys' },
+  { path: 'templates', title: 'Templates', component: TemplatesPage },
+  { path: 'integrations', title: 'Integrations', component: IntegrationsPage },
+  { path: 'api-keys', title: 'API keys', component: ApiKeysPage },
+  { path: 'mailbox', title: 'Dev mailbox', component: MailboxPage },
   { path: 'audit', title: 'Audit log' },
   { path: 'users', title: 'Users', role: 'owner' },
 ];
