@@ -10,6 +10,8 @@ export class ApiError extends Error {
     super(problem?.detail ?? `Herald answered ${status}`);
     this.status = status;
     this.code = problem?.code ?? null;
+    /** A validation problem's `errors`: [{path, message}], the path in the request body. */
+    this.errors = Array.isArray(problem?.errors) ? problem.errors : [];
     this.retryAfter = retryAfter === null ? null : Number(retryAfter);
   }
 }

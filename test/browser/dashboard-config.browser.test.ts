@@ -212,6 +212,11 @@ describe('the configuration pages', () => {
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.innerText()).toMatch(/^\/template: line 2: .*\(422 TEMPLATE_INVALID\)$/);
+    // … and under the field it is about, tied to it for screen readers.
+    const template = page.getByLabel('Template', { exact: true });
+    expect(await template.getAttribute('aria-invalid')).toBe('true');
+    const described = (await template.getAttribute('aria-describedby'))!.split(' ');
+    expect(await page.locator(`#${described.at(-1)}`).innerText()).toMatch(/^line 2: /);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-partial-422.png`, fullPage: true });
     expect((await h.api('GET', '/v1/partials/footer')).body.template).toBe('Sent by {{ data.team }}');
 

@@ -126,7 +126,16 @@ function Editor({ kind, itemKey, canEdit, navigate }) {
                   </div>`
                 : null
             }
-            ${spec.fields.map((field) => html`<${FieldOf} field=${field} value=${form[field.name]} onInput=${set} readOnly=${readOnly} />`)}
+            ${spec.fields.map(
+              (field) =>
+                html`<${FieldOf}
+                  field=${field}
+                  value=${form[field.name]}
+                  onInput=${set}
+                  readOnly=${readOnly}
+                  errors=${fieldErrors(action.error, field.name)}
+                />`,
+            )}
             ${
               canEdit
                 ? html`<div class="actions">
@@ -164,9 +173,18 @@ function Editor({ kind, itemKey, canEdit, navigate }) {
   </section>`;
 }
 
-function FieldOf({ field, value, onInput, readOnly }) {
+/** The messages of a 422 about one field of the body (its path is /<field> or below it). */
+const fieldErrors = (error, name) =>
+  (error?.errors ?? [])
+    .filter((entry) => entry.path === `/${name}` || entry.path.startsWith(`/${name}/`))
+    .map((entry) => entry.message);
+
+function FieldOf({ field, value, onInput, readOnly, errors }) {
   const id = `template-${field.name}`;
-  const hintId = field.hint ? `${id}-hint` : undefined;
+  const errorId = errors.length > 0 ? `${id}-error` : null;
+  const hintId = [field.hint ? `${id}-hint` : null, errorId].filter(Boolean).join(' ') || undefined;
+  const invalid = errors.length > 0 ? 'true' : undefined;
+  const errorText = errorId ? html`<p class="field-error" id=${errorId}>${errors.join('; ')}</p>` : null;
   if (field.type === 'checkbox') {
     return html`<div class="field checkbox">
       <input
@@ -190,6 +208,7 @@ function FieldOf({ field, value, onInput, readOnly }) {
             spellcheck=${false}
             readonly=${readOnly}
             aria-describedby=${hintId}
+            aria-invalid=${invalid}
             value=${value}
             onInput=${(event) => onInput(field.name, event.currentTarget.value)}
           ></textarea>`
@@ -198,9 +217,10 @@ function FieldOf({ field, value, onInput, readOnly }) {
             value=${value}
             readonly=${readOnly}
             aria-describedby=${hintId}
+            aria-invalid=${invalid}
             onInput=${(event) => onInput(field.name, event.currentTarget.value)}
           />`
     }
-    ${field.hint ? html`<p class="hint" id=${hintId}>${field.hint}</p>` : null}
+    ${errorText} ${field.hint ? html`<p class="hint" id=${`${id}-hint`}>${field.hint}</p>` : null}
   </div>`;
 }
