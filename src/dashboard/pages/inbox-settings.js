@@ -62,7 +62,8 @@ export function InboxSettings({ canEdit }) {
                           onInput=${(event) => setOrigins(event.currentTarget.value)}
                         ></textarea>
                         <p class="hint" id="inbox-origins-hint">
-                          e.g. https://app.example.com; empty to go back to the default. See docs/inbox.md.
+                          Each as the browser sends it in Origin: scheme, host and port, no path. Empty: back to the
+                          default (docs/inbox.md).
                         </p>
                       </div>
                       <button type="submit" disabled=${action.busy}>Save origins</button>
