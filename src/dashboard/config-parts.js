@@ -34,19 +34,30 @@ export function Problem({ error }) {
   return html`<p class="alert" role="alert" tabindex="-1" ref=${ref}>${error.message}${code}</p>`;
 }
 
-/** A button that asks again inline before acting (no window.confirm: it stays keyboard friendly). */
+/**
+ * A button that asks again inline before acting (no window.confirm: it stays keyboard friendly).
+ * Asking moves the focus to the confirming button; cancelling brings it back.
+ */
 export function ConfirmButton({ label, question, confirmLabel, onConfirm, busy }) {
   const [asking, setAsking] = useState(false);
+  const confirmRef = useRef(null);
+  const askRef = useRef(null);
+  const asked = useRef(false);
+  useEffect(() => {
+    if (asking) confirmRef.current?.focus();
+    else if (asked.current) askRef.current?.focus();
+    asked.current = asking;
+  }, [asking]);
   if (!asking) {
-    return html`<button type="button" class="danger" onClick=${() => setAsking(true)}>${label}</button>`;
+    return html`<button type="button" class="danger" ref=${askRef} onClick=${() => setAsking(true)}>${label}</button>`;
   }
   return html`<span class="confirm" role="group" aria-label=${question}>
     <span>${question}</span>
     <button
       type="button"
       class="danger"
+      ref=${confirmRef}
       disabled=${busy}
-      autofocus
       onClick=${async () => {
         await onConfirm();
         setAsking(false);

@@ -176,8 +176,13 @@ describe('the configuration pages', () => {
     expect(text).not.toContain(key);
     expect(text).toContain(`${listed.prefix}…`);
 
-    await page.getByRole('button', { name: 'Revoke ci deploys' }).click();
-    await page.getByRole('button', { name: 'Revoke key' }).click();
+    // By keyboard: asking moves the focus to the confirming button.
+    await page.getByRole('button', { name: 'Revoke ci deploys' }).focus();
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await page.evaluate('document.activeElement?.textContent?.trim()')) === 'Revoke key', {
+      what: 'the focus on the confirming button',
+    });
+    await page.keyboard.press('Enter');
     await waitFor(async () => !(await page.locator('#app').innerText()).includes('ci deploys'), {
       what: 'the key to leave the list',
     });
