@@ -240,6 +240,7 @@ describe('the configuration pages', () => {
     await page.getByRole('heading', { name: 'Layout brand' }).waitFor();
     const preview = page.frameLocator('iframe[title="Layout preview"]');
     await preview.getByText('Sample email content').waitFor();
+    await page.locator('iframe[title="Layout preview"]').scrollIntoViewIfNeeded();
     expect(await page.locator('iframe[title="Layout preview"]').getAttribute('sandbox')).toBe('');
     await shows(page, 'Templates', 'templates-layout');
 
