@@ -290,6 +290,36 @@ describe('the configuration pages', () => {
     expect(await page.locator('#app').innerText()).toMatch(/X-Herald-Message-Id/i);
   });
 
+  it('HERALD_SMTP_URL: env-smtp is read-only, its password masked, and the dev mailbox says email is sent', async () => {
+    const other = await startTestHerald({ 'smtp-url': 'smtp://relay-user:relay-password-9876@127.0.0.1:2525' });
+    try {
+      await setUpOwner(other, ADMIN);
+      const page = await browser.newPage({ viewport: PHONE });
+      openPages.push(page);
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+      });
+      await page.goto(`${other.url}/dashboard/integrations`);
+      await page.getByLabel('Email').fill(ADMIN.email);
+      await page.getByLabel('Password').fill(ADMIN.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await shows(page, 'Integrations', 'integrations-env-smtp');
+      expect(await page.getByRole('row', { name: /env-smtp/ }).innerText()).toContain('read-only');
+      await page.getByRole('link', { name: 'env-smtp' }).click();
+      await shows(page, 'Integration env-smtp', 'integration-env-smtp');
+      await page.getByText(/Read-only: defined by the server's environment/).waitFor();
+      for (const name of ['Edit', 'Delete', 'Disable']) {
+        expect(await page.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+      }
+      expect(await page.content()).not.toContain('relay-password-9876');
+      await page.goto(`${other.url}/dashboard/mailbox`);
+      await shows(page, 'Dev mailbox', 'mailbox-not-capturing');
+      await page.getByText('An email integration is enabled').waitFor();
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a viewer sees no secrets and no controls', async () => {
     await h.api('PUT', '/v1/integrations/sms-view', {
       channel: 'sms',
