@@ -10,8 +10,8 @@ export class ApiError extends Error {
     super(problem?.detail ?? `Herald answered ${status}`);
     this.status = status;
     this.code = problem?.code ?? null;
-    /** A validation problem's `errors`: [{path, message}], the path in the request body. */
-    this.errors = Array.isArray(problem?.errors) ? problem.errors : [];
+    /** The whole problem+json, e.g. a 422's errors[] ({path, message}). */
+    this.problem = problem ?? null;
     this.retryAfter = retryAfter === null ? null : Number(retryAfter);
   }
 }

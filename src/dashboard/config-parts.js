@@ -49,13 +49,15 @@ export function ConfirmButton({ label, question, confirmLabel, onConfirm, busy }
     asked.current = asking;
   }, [asking]);
   if (!asking) {
-    return html`<button type="button" class="danger" ref=${askRef} onClick=${() => setAsking(true)}>${label}</button>`;
+    return html`<button type="button" class="cfg-danger" ref=${askRef} onClick=${() => setAsking(true)}>
+      ${label}
+    </button>`;
   }
-  return html`<span class="confirm" role="group" aria-label=${question}>
+  return html`<span class="cfg-confirm" role="group" aria-label=${question}>
     <span>${question}</span>
     <button
       type="button"
-      class="danger"
+      class="cfg-danger"
       ref=${confirmRef}
       disabled=${busy}
       onClick=${async () => {
@@ -132,5 +134,5 @@ export function inertHtml(source) {
 
 /** A sandboxed frame for rendered email HTML (or a layout's preview). */
 export function MailFrame({ source, title }) {
-  return html`<iframe class="mail-frame" sandbox="" title=${title} srcdoc=${inertHtml(source)}></iframe>`;
+  return html`<iframe class="cfg-mail-frame" sandbox="" title=${title} srcdoc=${inertHtml(source)}></iframe>`;
 }

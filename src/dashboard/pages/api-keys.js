@@ -4,7 +4,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../config-api.js';
 import { ConfirmButton, LoadState, Problem, useAction, useLoad, when } from '../config-parts.js';
 
 /** The environment's API keys: list, create (the key shown once), revoke (never the last one). */
-export function ApiKeysPage({ session, title }) {
+function ApiKeysContent({ session, title }) {
   const canEdit = session.user.role !== 'viewer';
   const state = useLoad(listApiKeys);
   const [created, setCreated] = useState(null);
@@ -18,18 +18,18 @@ export function ApiKeysPage({ session, title }) {
     ${created ? html`<${CreatedKey} created=${created} onDone=${() => setCreated(null)} />` : null}
     <${LoadState} state=${state} what="API keys" />
     <${Problem} error=${action.error} />
-    ${items && items.length === 0 ? html`<p class="empty">No API keys.</p>` : null}
+    ${items && items.length === 0 ? html`<p class="cfg-empty">No API keys.</p>` : null}
     ${
       items && items.length > 0
-        ? html`<div class="table-scroll">
-            <table class="config-table">
+        ? html`<div class="cfg-table-scroll">
+            <table class="cfg-config-table">
               <thead>
                 <tr>
                   <th scope="col">Name</th>
                   <th scope="col">Prefix</th>
                   <th scope="col">Created</th>
                   <th scope="col">Last used</th>
-                  ${canEdit ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : null}
+                  ${canEdit ? html`<th scope="col"><span class="cfg-visually-hidden">Actions</span></th>` : null}
                 </tr>
               </thead>
               <tbody>
@@ -89,7 +89,7 @@ function NewKey({ onCreated }) {
   };
   return html`<section aria-labelledby="api-key-new">
     <h2 id="api-key-new">Create a key</h2>
-    <form class="config-form" onSubmit=${submit}>
+    <form class="cfg-config-form" onSubmit=${submit}>
       <${Problem} error=${action.error} />
       <div class="field">
         <label for="api-key-name">Name</label>
@@ -117,14 +117,19 @@ function CreatedKey({ created, onDone }) {
       setCopied('The browser refused: select the key and copy it.');
     }
   };
-  return html`<section class="shown-once" aria-labelledby="api-key-created">
+  return html`<section class="cfg-shown-once" aria-labelledby="api-key-created">
     <h2 id="api-key-created">Key ${created.name} created</h2>
-    <p class="warning" role="status">Copy it now: it is shown this once, and Herald cannot show it again.</p>
-    <p><code class="secret" id="api-key-secret">${created.key}</code></p>
-    <div class="actions">
+    <p class="cfg-warning" role="status">Copy it now: it is shown this once, and Herald cannot show it again.</p>
+    <p><code class="cfg-secret" id="api-key-secret">${created.key}</code></p>
+    <div class="cfg-actions">
       <button type="button" onClick=${copy}>Copy key</button>
       <button type="button" onClick=${onDone}>Done</button>
     </div>
     ${copied ? html`<p class="hint" role="status">${copied}</p>` : null}
   </section>`;
+}
+
+/** The page, in the wrapper its styles are scoped to. */
+export function ApiKeysPage(props) {
+  return html`<div class="cfg-page"><${ApiKeysContent} ...${props} /></div>`;
 }

@@ -42,7 +42,7 @@ export function InboxSettings({ canEdit }) {
               Pages allowed to call the inbox API: ${settings.allowedOriginsDefault ? ' (the default) ' : ' '}
               ${
                 settings.allowedOrigins.length > 0
-                  ? settings.allowedOrigins.map((origin) => html`<code class="origin">${origin}</code> `)
+                  ? settings.allowedOrigins.map((origin) => html`<code class="cfg-origin">${origin}</code> `)
                   : html`<em>none</em>`
               }
             </p>
@@ -50,12 +50,12 @@ export function InboxSettings({ canEdit }) {
             ${saved ? html`<p class="notice" role="status">${saved}</p>` : null}
             ${
               canEdit
-                ? html`<form class="config-form" onSubmit=${save}>
+                ? html`<form class="cfg-config-form" onSubmit=${save}>
                       <div class="field">
                         <label for="inbox-origins">Allowed origins, one per line</label>
                         <textarea
                           id="inbox-origins"
-                          class="code"
+                          class="cfg-code"
                           rows="3"
                           aria-describedby="inbox-origins-hint"
                           value=${origins}
@@ -72,7 +72,7 @@ export function InboxSettings({ canEdit }) {
                     <p class="hint">
                       subscriberHash = hex(HMAC-SHA256(secret, subscriberId)), computed by your backend.
                     </p>
-                    <div class="actions">
+                    <div class="cfg-actions">
                       <button type="button" aria-expanded=${shown ? 'true' : 'false'} onClick=${() => setShown(!shown)}>
                         ${shown ? 'Hide secret' : 'Show secret'}
                       </button>
@@ -90,7 +90,7 @@ export function InboxSettings({ canEdit }) {
                           })}
                       />
                     </div>
-                    ${shown ? html`<p><code class="secret">${settings.secret}</code></p>` : null}`
+                    ${shown ? html`<p><code class="cfg-secret">${settings.secret}</code></p>` : null}`
                 : html`<p class="hint">The inbox secret is not shown to viewers.</p>`
             }
           `

@@ -16,7 +16,7 @@ import { PROVIDERS, SECRET_FIELDS, TEST_TO_HINT } from './integration-providers.
  * Integrations: the list (integrations), one integration (integrations/<id>) with its editor and
  * test, and the inbox settings below the list. Viewers read; they get no controls.
  */
-export function IntegrationsPage({ session, title, path, navigate }) {
+function IntegrationsContent({ session, title, path, navigate }) {
   const id = path.split('/')[1];
   const canEdit = session.user.role !== 'viewer';
   if (id) return html`<${IntegrationDetail} id=${decodeURIComponent(id)} canEdit=${canEdit} navigate=${navigate} />`;
@@ -42,13 +42,13 @@ function IntegrationList({ navigate, canEdit }) {
       <${LoadState} state=${state} what="integrations" />
       ${
         items && items.length === 0
-          ? html`<p class="empty">No integrations yet: email goes to the dev mailbox until one is added.</p>`
+          ? html`<p class="cfg-empty">No integrations yet: email goes to the dev mailbox until one is added.</p>`
           : null
       }
       ${
         items && items.length > 0
-          ? html`<div class="table-scroll">
-              <table class="config-table">
+          ? html`<div class="cfg-table-scroll">
+              <table class="cfg-config-table">
                 <thead>
                   <tr>
                     <th scope="col">Id</th>
@@ -67,14 +67,14 @@ function IntegrationList({ navigate, canEdit }) {
                           <${PageLink} to=${`integrations/${encodeURIComponent(item.id)}`} navigate=${navigate}
                             >${item.id}<//
                           >
-                          ${item.source === 'environment' ? html` <span class="badge">read-only</span>` : null}
+                          ${item.source === 'environment' ? html` <span class="cfg-badge">read-only</span>` : null}
                         </td>
                         <td>${item.channel}</td>
                         <td>${item.provider}</td>
                         <td>${item.priority}</td>
                         <td>${item.enabled ? 'yes' : 'no'}</td>
                         <td>
-                          <span class=${`breaker breaker-${circuitLabel(item.circuit)}`}
+                          <span class=${`cfg-breaker cfg-breaker-${circuitLabel(item.circuit)}`}
                             >${circuitLabel(item.circuit)}</span
                           >
                         </td>
@@ -128,7 +128,7 @@ function NewIntegration({ navigate }) {
   return html`
     <section aria-labelledby="integration-new">
       <h2 id="integration-new">Add an integration</h2>
-      <form onSubmit=${submit} class="config-form">
+      <form onSubmit=${submit} class="cfg-config-form">
         <${Problem} error=${action.error} />
         <div class="field">
           <label for="integration-id">Id</label>
@@ -169,7 +169,7 @@ function BodyEditor({ id, value, onInput, provider }) {
     <label for=${id}>Body (JSON)</label>
     <textarea
       id=${id}
-      class="code"
+      class="cfg-code"
       rows="10"
       spellcheck=${false}
       aria-describedby=${`${id}-hint`}
@@ -186,10 +186,10 @@ function BodyEditor({ id, value, onInput, provider }) {
 
 /** A webhook integration's signing secret, in the one answer that holds it. */
 function ShownOnce({ integration, navigate }) {
-  return html`<section class="shown-once" aria-labelledby="secret-once">
+  return html`<section class="cfg-shown-once" aria-labelledby="secret-once">
     <h2 id="secret-once" tabindex="-1">Signing secret of ${integration.id}</h2>
-    <p class="warning">Copy it now: it is shown this once. Receivers verify signatures with it.</p>
-    <p><code class="secret">${integration.secret}</code></p>
+    <p class="cfg-warning">Copy it now: it is shown this once. Receivers verify signatures with it.</p>
+    <p><code class="cfg-secret">${integration.secret}</code></p>
     <${PageLink} to=${`integrations/${encodeURIComponent(integration.id)}`} navigate=${navigate}
       >Open ${integration.id}<//
     >
@@ -235,7 +235,7 @@ function IntegrationDetail({ id, canEdit, navigate }) {
                   </p>`
                 : null
             }
-            <dl class="facts">
+            <dl class="cfg-facts">
               <dt>Channel</dt>
               <dd>${integration.channel}</dd>
               <dt>Provider</dt>
@@ -250,7 +250,7 @@ function IntegrationDetail({ id, canEdit, navigate }) {
               </dd>
               <dt>Breaker</dt>
               <dd>
-                <span class=${`breaker breaker-${circuitLabel(integration.circuit)}`}
+                <span class=${`cfg-breaker cfg-breaker-${circuitLabel(integration.circuit)}`}
                   >${circuitLabel(integration.circuit)}</span
                 >
                 ${integration.circuit?.consecutiveFailures ? ` after ${integration.circuit.consecutiveFailures} failures` : ''}
@@ -260,13 +260,13 @@ function IntegrationDetail({ id, canEdit, navigate }) {
               <dd>${when(integration.updatedAt)}</dd>
             </dl>
             <h2>Config</h2>
-            <pre class="code-block" aria-label="Config (credentials masked)">
+            <pre class="cfg-code-block" aria-label="Config (credentials masked)">
 ${JSON.stringify(integration.config, null, 2)}</pre>
             <${Problem} error=${action.error} />
-            ${secret ? html`<p class="warning">New signing secret, shown once: <code class="secret">${secret}</code></p>` : null}
+            ${secret ? html`<p class="cfg-warning">New signing secret, shown once: <code class="cfg-secret">${secret}</code></p>` : null}
             ${
               canEdit && !readOnly
-                ? html`<div class="actions">
+                ? html`<div class="cfg-actions">
                     <button
                       type="button"
                       disabled=${action.busy}
@@ -312,7 +312,7 @@ ${JSON.stringify(integration.config, null, 2)}</pre>
             ${
               editing !== null
                 ? html`<form
-                    class="config-form"
+                    class="cfg-config-form"
                     onSubmit=${(event) => {
                       event.preventDefault();
                       void action.run(async () => {
@@ -328,7 +328,7 @@ ${JSON.stringify(integration.config, null, 2)}</pre>
                       onInput=${setEditing}
                       provider=${integration.provider}
                     />
-                    <div class="actions">
+                    <div class="cfg-actions">
                       <button type="submit" class="primary" disabled=${action.busy}>Save</button>
                       <button type="button" onClick=${() => setEditing(null)}>Cancel</button>
                     </div>
@@ -361,7 +361,7 @@ function TestForm({ id, channel }) {
   };
   return html`<section aria-labelledby="integration-test">
     <h2 id="integration-test">Test</h2>
-    <form class="config-form" onSubmit=${submit}>
+    <form class="cfg-config-form" onSubmit=${submit}>
       <div class="field">
         <label for="test-to">Send to</label>
         <input
@@ -381,11 +381,16 @@ function TestForm({ id, channel }) {
     <${Problem} error=${action.error} />
     ${
       result
-        ? html`<div class=${`test-result test-${result.status}`} role="status">
+        ? html`<div class=${`cfg-test-result cfg-test-${result.status}`} role="status">
             <p><strong>${result.status}</strong>: ${result.detail}</p>
             ${result.providerMessageId ? html`<p class="hint">Provider message id: <code>${result.providerMessageId}</code></p>` : null}
           </div>`
         : null
     }
   </section>`;
+}
+
+/** The page, in the wrapper its styles are scoped to. */
+export function IntegrationsPage(props) {
+  return html`<div class="cfg-page"><${IntegrationsContent} ...${props} /></div>`;
 }

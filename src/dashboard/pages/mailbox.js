@@ -7,7 +7,7 @@ import { LoadState, MailFrame, PageLink, useLoad, when } from '../config-parts.j
  * The dev mailbox: email captured while no email integration is configured (mailbox), and one
  * email (mailbox/<id>): headers, text, and the HTML in a sandboxed frame that runs nothing.
  */
-export function MailboxPage({ title, path, navigate }) {
+function MailboxContent({ title, path, navigate }) {
   const id = path.split('/')[1];
   const state = useLoad(async () => {
     const [mail, integrations] = await Promise.all([listDevMail(), listIntegrations()]);
@@ -29,7 +29,7 @@ export function MailboxPage({ title, path, navigate }) {
       <${LoadState} state=${state} what="the mailbox" />
       ${
         items && !mail
-          ? html`<p class="empty">No email ${id} among the latest ${items.length} captured.</p>
+          ? html`<p class="cfg-empty">No email ${id} among the latest ${items.length} captured.</p>
               ${cursor ? html`<button type="button" onClick=${loadMore}>Look further back</button>` : null}`
           : null
       }
@@ -48,10 +48,10 @@ export function MailboxPage({ title, path, navigate }) {
         ? html`<p class="notice">An email integration is enabled: new email is sent, not captured here.</p>`
         : null
     }
-    ${items && items.length === 0 ? html`<p class="empty">No email captured yet.</p>` : null}
+    ${items && items.length === 0 ? html`<p class="cfg-empty">No email captured yet.</p>` : null}
     ${
       items && items.length > 0
-        ? html`<ul class="mail-list">
+        ? html`<ul class="cfg-mail-list">
             ${items.map(
               (mail) =>
                 html`<li key=${mail.id}>
@@ -70,7 +70,7 @@ export function MailboxPage({ title, path, navigate }) {
 
 function Mail({ mail }) {
   if (mail.redacted) {
-    return html`<dl class="facts">
+    return html`<dl class="cfg-facts">
         <dt>From</dt>
         <dd>${mail.from}</dd>
         <dt>To</dt>
@@ -81,7 +81,7 @@ function Mail({ mail }) {
       <p class="notice">Viewers do not see email content: subject, headers and bodies are left out.</p>`;
   }
   return html`
-    <dl class="facts">
+    <dl class="cfg-facts">
       <dt>From</dt>
       <dd>${mail.from}</dd>
       <dt>To</dt>
@@ -93,7 +93,7 @@ function Mail({ mail }) {
     </dl>
     <details>
       <summary>Headers</summary>
-      <dl class="facts headers">
+      <dl class="cfg-facts cfg-headers">
         ${Object.entries(mail.headers).map(
           ([name, value]) =>
             html`<dt>${name}</dt>
@@ -106,9 +106,14 @@ function Mail({ mail }) {
       mail.html
         ? html`<p class="hint">Shown in a sandbox: scripts, styles and remote images are left out.</p>
             <${MailFrame} source=${mail.html} title="The email's HTML" />`
-        : html`<p class="empty">This email has no HTML part.</p>`
+        : html`<p class="cfg-empty">This email has no HTML part.</p>`
     }
     <h2>Text</h2>
-    <pre class="code-block mail-text">${mail.text}</pre>
+    <pre class="cfg-code-block cfg-mail-text">${mail.text}</pre>
   `;
+}
+
+/** The page, in the wrapper its styles are scoped to. */
+export function MailboxPage(props) {
+  return html`<div class="cfg-page"><${MailboxContent} ...${props} /></div>`;
 }

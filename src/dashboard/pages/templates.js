@@ -9,14 +9,14 @@ import { KINDS, layoutPreview } from './template-kinds.js';
  * edits one, templates/<kind>/new makes one. Saving shows the API's 422 (path and line);
  * deleting one in use shows its 409.
  */
-export function TemplatesPage({ session, title, path, navigate }) {
+function TemplatesContent({ session, title, path, navigate }) {
   const [, kindPath, keyPath] = path.split('/');
   const kind = KINDS[kindPath] ? kindPath : 'layouts';
   const key = KINDS[kindPath] && keyPath ? decodeURIComponent(keyPath) : null;
   const canEdit = session.user.role !== 'viewer';
   return html`
     <h1 tabindex="-1">${title}</h1>
-    <div class="tabs" role="navigation" aria-label="Template parts">
+    <div class="cfg-tabs" role="navigation" aria-label="Template parts">
       ${Object.entries(KINDS).map(
         ([name, spec]) =>
           html`<${PageLink} to=${`templates/${name}`} navigate=${navigate} current=${name === kind}>${spec.title}<//>`,
@@ -46,10 +46,10 @@ function KindList({ kind, selected, canEdit, navigate }) {
   return html`<section aria-labelledby="template-list">
     <h2 id="template-list">${spec.title}</h2>
     <${LoadState} state=${state} what=${spec.title.toLowerCase()} />
-    ${items && items.length === 0 ? html`<p class="empty">No ${spec.noun}s yet.</p>` : null}
+    ${items && items.length === 0 ? html`<p class="cfg-empty">No ${spec.noun}s yet.</p>` : null}
     ${
       items && items.length > 0
-        ? html`<ul class="template-list">
+        ? html`<ul class="cfg-template-list">
             ${items.map((item) => {
               const key = spec.keyOf(item);
               return html`<li key=${key}>
@@ -59,7 +59,7 @@ function KindList({ kind, selected, canEdit, navigate }) {
                   current=${key === selected}
                   >${key}<//
                 >
-                ${spec.summary(item) ? html` <span class="badge">${spec.summary(item)}</span>` : null}
+                ${spec.summary(item) ? html` <span class="cfg-badge">${spec.summary(item)}</span>` : null}
                 <span class="hint"> · updated ${when(item.updatedAt)}</span>
               </li>`;
             })}
@@ -103,12 +103,12 @@ function Editor({ kind, itemKey, canEdit, navigate }) {
   const heading = creating ? `New ${spec.noun}` : `${spec.title.replace(/s$/, '')} ${itemKey}`;
   const readOnly = !canEdit;
 
-  return html`<section class="template-editor" aria-labelledby="template-editor">
+  return html`<section class="cfg-template-editor" aria-labelledby="template-editor">
     <h2 id="template-editor">${heading}</h2>
     <${LoadState} state=${state} what=${`the ${spec.noun}`} />
     ${
       form
-        ? html`<form class="config-form" onSubmit=${save}>
+        ? html`<form class="cfg-config-form" onSubmit=${save}>
             <${Problem} error=${action.error} />
             ${saved ? html`<p class="notice" role="status">${saved}</p>` : null}
             ${
@@ -138,7 +138,7 @@ function Editor({ kind, itemKey, canEdit, navigate }) {
             )}
             ${
               canEdit
-                ? html`<div class="actions">
+                ? html`<div class="cfg-actions">
                     <button type="submit" class="primary" disabled=${action.busy}>
                       ${action.busy ? 'Saving…' : 'Save'}
                     </button>
@@ -175,7 +175,7 @@ function Editor({ kind, itemKey, canEdit, navigate }) {
 
 /** The messages of a 422 about one field of the body (its path is /<field> or below it). */
 const fieldErrors = (error, name) =>
-  (error?.errors ?? [])
+  (error?.problem?.errors ?? [])
     .filter((entry) => entry.path === `/${name}` || entry.path.startsWith(`/${name}/`))
     .map((entry) => entry.message);
 
@@ -184,9 +184,9 @@ function FieldOf({ field, value, onInput, readOnly, errors }) {
   const errorId = errors.length > 0 ? `${id}-error` : null;
   const hintId = [field.hint ? `${id}-hint` : null, errorId].filter(Boolean).join(' ') || undefined;
   const invalid = errors.length > 0 ? 'true' : undefined;
-  const errorText = errorId ? html`<p class="field-error" id=${errorId}>${errors.join('; ')}</p>` : null;
+  const errorText = errorId ? html`<p class="cfg-field-error" id=${errorId}>${errors.join('; ')}</p>` : null;
   if (field.type === 'checkbox') {
-    return html`<div class="field checkbox">
+    return html`<div class="field cfg-checkbox">
       <input
         id=${id}
         type="checkbox"
@@ -203,7 +203,7 @@ function FieldOf({ field, value, onInput, readOnly, errors }) {
       field.rows
         ? html`<textarea
             id=${id}
-            class="code"
+            class="cfg-code"
             rows=${field.rows}
             spellcheck=${false}
             readonly=${readOnly}
@@ -223,4 +223,9 @@ function FieldOf({ field, value, onInput, readOnly, errors }) {
     }
     ${errorText} ${field.hint ? html`<p class="hint" id=${`${id}-hint`}>${field.hint}</p>` : null}
   </div>`;
+}
+
+/** The page, in the wrapper its styles are scoped to. */
+export function TemplatesPage(props) {
+  return html`<div class="cfg-page"><${TemplatesContent} ...${props} /></div>`;
 }
