@@ -178,8 +178,8 @@ function BodyEditor({ id, value, onInput, provider }) {
     ></textarea>
     <p class="hint" id=${`${id}-hint`}>
       ${'{channel, provider, config, priority, enabled, rateLimit: {limit, interval}}'} or ${'{url}'} (an Apprise URL).
-      ${secrets.length > 0 ? ` Secret fields: ${secrets.join(', ')}; a masked value sent back unchanged keeps the stored one.` : ''}
-      See docs/channels.md for each provider's fields.
+      ${secrets.length > 0 ? ` Secret fields: ${secrets.join(', ')}; a masked value sent back unchanged keeps the stored one. ` : ' '}See
+      docs/channels.md for each provider's fields.
     </p>
   </div>`;
 }
