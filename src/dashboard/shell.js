@@ -8,6 +8,10 @@ import { TopicsPage } from './pages/topics.js';
 import { UsersPage } from './pages/users.js';
 import { MessagesPage } from './pages/messages.js';
 import { OverviewPage } from './pages/overview.js';
+import { ApiKeysPage } from './pages/api-keys.js';
+import { IntegrationsPage } from './pages/integrations.js';
+import { MailboxPage } from './pages/mailbox.js';
+import { TemplatesPage } from './pages/templates.js';
 
 /**
  * The pages of the dashboard, by path under /dashboard/ (the first segment: a page reads what
@@ -17,11 +21,13 @@ import { OverviewPage } from './pages/overview.js';
 const PAGES = [
   { path: '', title: 'Overview', component: OverviewPage },
   { path: 'workflows', title: 'Workflows', component: WorkflowsPage },
+  { path: 'templates', title: 'Templates', component: TemplatesPage },
   { path: 'messages', title: 'Messages', component: MessagesPage },
   { path: 'subscribers', title: 'Subscribers', component: SubscribersPage },
   { path: 'topics', title: 'Topics', component: TopicsPage },
-  { path: 'integrations', title: 'Integrations' },
-  { path: 'api-keys', title: 'API keys' },
+  { path: 'integrations', title: 'Integrations', component: IntegrationsPage },
+  { path: 'api-keys', title: 'API keys', component: ApiKeysPage },
+  { path: 'mailbox', title: 'Dev mailbox', component: MailboxPage },
   { path: 'audit', title: 'Audit log', component: AuditPage },
   { path: 'users', title: 'Users', role: 'owner', component: UsersPage },
 ];
