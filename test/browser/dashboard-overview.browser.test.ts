@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setUpOwner } from '../support/dashboard.js';
+import { ARTIFACTS, dashboardPages, launchChromium, PHONE, WIDE } from '../support/dashboard-browser.js';
 import { startFakeHttp, type FakeHttp } from '../support/fake-http.js';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
 import { waitFor } from '../support/wait-for.js';
@@ -14,11 +13,7 @@ import { waitFor } from '../support/wait-for.js';
 // needs attention (failed messages, an open circuit breaker). Screenshots go to test-artifacts/; a
 // console error or a CSP violation fails the test.
 
-const CHROMIUM = process.env.HERALD_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const OWNER = { email: 'owner@example.com', password: 'correct horse battery staple' };
-const PHONE = { width: 375, height: 740 };
-const WIDE = { width: 1280, height: 900 };
 
 let h: TestHerald;
 let browser: Browser;
@@ -26,13 +21,9 @@ let receiver: Server;
 let receiverUrl: string;
 /** Twilio's Messages API, always down (503): its integration's breaker opens. */
 let twilio: FakeHttp;
-const openPages: Page[] = [];
-const problems: string[] = [];
+const pages = dashboardPages(() => browser);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`The browser tests need Chromium at ${CHROMIUM}: apt-get install chromium`);
-  }
   receiver = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -53,19 +44,12 @@ beforeAll(async () => {
       'breaker-threshold': '2',
       'breaker-cooldown': '1h',
     }),
-    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
+    launchChromium(),
   ]);
   await setUpOwner(h, OWNER);
 });
 
-afterEach(async () => {
-  for (const page of openPages.splice(0)) {
-    const violations = await page.evaluate('window.__cspViolations');
-    expect(violations, 'CSP violations').toEqual([]);
-    await page.close();
-  }
-  expect(problems.splice(0)).toEqual([]);
-});
+afterEach(() => pages.check());
 
 afterAll(async () => {
   await browser?.close();
@@ -79,22 +63,7 @@ afterAll(async () => {
 });
 
 async function signedInPage(viewport: { width: number; height: number }): Promise<Page> {
-  const page = await browser.newPage({ viewport });
-  openPages.push(page);
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-  // Every CSP refusal, whether or not the browser also logs it.
-  await page.addInitScript(`
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (event) =>
-      window.__cspViolations.push(event.violatedDirective + ': ' + event.blockedURI));
-  `);
-  await page.goto(`${h.url}/dashboard/`);
-  await page.getByLabel('Email').fill(OWNER.email);
-  await page.getByLabel('Password').fill(OWNER.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  const page = await pages.signedIn(h.url, OWNER, '', viewport);
   await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor({ timeout: 10_000 });
   return page;
 }

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, setUpOwner, signIn, OWNER } from '../support/dashboard.js';
+import { dashboardPages, expectShown, launchChromium, PHONE, type Credentials } from '../support/dashboard-browser.js';
 import { startTestHerald, type TestHerald } from '../support/herald.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -11,27 +10,17 @@ import { waitFor } from '../support/wait-for.js';
 // and a viewer. Every page is saved as a screenshot in test-artifacts/; a console error (a CSP
 // refusal among them) or a blank page fails the test.
 
-const CHROMIUM = process.env.HERALD_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
-const WIDE = { width: 1280, height: 900 };
-const PHONE = { width: 375, height: 740 };
 const SLACK_HOOK = 'https://hooks.slack.com/services/T000/B000/people-secret';
 
 let h: TestHerald;
 let browser: Browser;
 let admin: { email: string; password: string };
 let viewer: { email: string; password: string };
-const openPages: Page[] = [];
-const problems: string[] = [];
+const pages = dashboardPages(() => browser);
+const { problems } = pages;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`The browser tests need Chromium at ${CHROMIUM}: apt-get install chromium`);
-  }
-  [h, browser] = await Promise.all([
-    startTestHerald(),
-    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
-  ]);
+  [h, browser] = await Promise.all([startTestHerald(), launchChromium()]);
   const owner = await setUpOwner(h);
   admin = await addUser(owner, 'admin@example.com', 'admin');
   viewer = await addUser(owner, 'viewer@example.com', 'viewer');
@@ -52,8 +41,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const page of openPages.splice(0)) await page.context().close();
-  expect(problems.splice(0)).toEqual([]);
+  await pages.check();
 });
 
 afterAll(async () => {
@@ -62,29 +50,11 @@ afterAll(async () => {
 });
 
 /** A new browser signed in as `who`, on `path` under /dashboard/. */
-async function signedIn(who: { email: string; password: string }, path: string, viewport = WIDE): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  openPages.push(page);
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-  await page.goto(`${h.url}/dashboard/${path}`);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  return page;
-}
+const signedIn = (who: Credentials, path: string, viewport?: { width: number; height: number }) =>
+  pages.signedIn(h.url, who, path, viewport);
 
-/** Waits for the page's heading, checks the page is not blank, and saves a screenshot. */
-async function shows(page: Page, heading: string | RegExp, name: string): Promise<void> {
-  await page.getByRole('heading', { level: 1, name: heading }).waitFor({ timeout: 10_000 });
-  await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached', timeout: 10_000 });
-  const text = await page.locator('#app').innerText();
-  expect(text.trim().length, `${name} has text`).toBeGreaterThan(20);
-  await page.screenshot({ path: `${ARTIFACTS}dashboard-people-${name}.png`, fullPage: true });
-}
+/** The page is shown (heading, not blank, fits), saved as test-artifacts/dashboard-people-<name>.png. */
+const shows = (page: Page, heading: string | RegExp, name: string) => expectShown(page, heading, `people-${name}`);
 
 describe('the people pages in a browser', () => {
   it('an admin finds a subscriber, opens the profile and changes a preference, which the API then answers', async () => {
