@@ -15,6 +15,8 @@ export const createUser = (body) => call('POST', '/v1/users', body);
 export const updateUser = (id, change) => call('PATCH', `/v1/users/${seg(id)}`, change);
 export const deleteUser = (id) => call('DELETE', `/v1/users/${seg(id)}`);
 
+export const listSubscriberInbox = (subscriberId, cursor) =>
+  call('GET', `/v1/subscribers/${seg(subscriberId)}/inbox${query({ cursor, limit: 20 })}`);
 export const listTopics = (cursor) => call('GET', `/v1/topics${query({ cursor, limit: 50 })}`);
 export const getTopic = (key) => call('GET', `/v1/topics/${seg(key)}`);
 export const putTopic = (key, name) => call('PUT', `/v1/topics/${seg(key)}`, name ? { name } : {});

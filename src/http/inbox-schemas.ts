@@ -20,6 +20,12 @@ export const InboxItem = component(
     seenAt: NullableNumber,
     readAt: NullableNumber,
     archivedAt: NullableNumber,
+    redacted: Type.Optional(
+      Type.Boolean({
+        description:
+          'true for a viewer reading GET /v1/subscribers/{id}/inbox (docs/dashboard.md): title, body, links and data are left out',
+      }),
+    ),
   }),
 );
 

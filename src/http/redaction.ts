@@ -34,6 +34,16 @@ const REDACTIONS: Record<string, (payload: Json) => Json> = {
   '/v1/inbox/settings': (settings) => ({ ...settings, secret: '', redacted: true }),
   '/v1/subscribers/:subscriberId': (subscriber) => redactSubscriber(subscriber),
   '/v1/subscribers': (page) => mapItems(page, redactSubscriber),
+  '/v1/subscribers/:subscriberId/inbox': (page) =>
+    mapItems(page, (item) => ({
+      ...item,
+      title: null,
+      body: '',
+      actionUrl: null,
+      avatarUrl: null,
+      data: null,
+      redacted: true,
+    })),
 };
 
 /** The routes whose answers viewers get redacted (docs/dashboard.md lists them). */

@@ -121,6 +121,23 @@ describe('for viewers', () => {
     });
   });
 
+  it("a subscriber's inbox items keep their state, not their content", async () => {
+    await h.api('PUT', '/v1/workflows/secret-inbox', {
+      steps: [{ type: 'in_app', title: 'Title: {{ data.words }}', body: 'Body: {{ data.words }}' }],
+    });
+    const sent = await h.api('POST', '/v1/workflows/secret-inbox/trigger', {
+      to: { subscriberId: 'ann' },
+      data: { words: SECRET_WORDS },
+    });
+    expect(sent.status, sent.text).toBe(202);
+    await waitFor(async () => (await h.api('GET', '/v1/subscribers/ann/inbox')).body.items.length === 1, {
+      what: 'the inbox item',
+    });
+    const { full, redacted } = await both('/v1/subscribers/ann/inbox', SECRET_WORDS);
+    expect(full.items[0]).toMatchObject({ title: `Title: ${SECRET_WORDS}`, body: `Body: ${SECRET_WORDS}` });
+    expect(redacted.items[0]).toMatchObject({ id: full.items[0].id, title: null, body: '', redacted: true });
+  });
+
   it('integration credentials are masked for everyone', async () => {
     for (const browser of [admin, viewer]) {
       const res = await browser.call('GET', '/v1/integrations/sms');

@@ -244,3 +244,35 @@ describe('GET /v1/subscribers', () => {
     expect((await h.api('GET', '/v1/subscribers?color=red')).status).toBe(400);
   });
 });
+
+describe('GET /v1/subscribers/{id}/inbox', () => {
+  it("answers the subscriber's items as their inbox shows them, marking nothing; 404 for an unknown subscriber", async () => {
+    const saved = await h.api('PUT', '/v1/workflows/inbox-note', {
+      steps: [{ type: 'in_app', title: 'Hello {{ data.n }}', body: 'Note {{ data.n }}' }],
+    });
+    expect(saved.status, saved.text).toBe(200);
+    const ids: string[] = [];
+    for (const n of [1, 2]) {
+      const res = await h.api('POST', '/v1/workflows/inbox-note/trigger', {
+        to: { subscriberId: 'inbox-1' },
+        data: { n },
+      });
+      expect(res.status, res.text).toBe(202);
+      ids.push(res.body.messageIds[0]);
+    }
+    const page = await waitFor(
+      async () => {
+        const res = await h.api('GET', '/v1/subscribers/inbox-1/inbox?limit=1');
+        return res.body.items?.length === 1 && res.body.nextCursor ? res.body : undefined;
+      },
+      { what: 'the inbox items' },
+    );
+    expect(page.items[0]).toMatchObject({ id: ids[1], title: 'Hello 2', body: 'Note 2', seenAt: null, readAt: null });
+    const next = await h.api('GET', `/v1/subscribers/inbox-1/inbox?limit=1&cursor=${page.nextCursor}`);
+    expect(next.body.items.map((item: { id: string }) => item.id)).toEqual([ids[0]]);
+    // Reading as an operator leaves the subscriber's counts as they were.
+    const again = await h.api('GET', '/v1/subscribers/inbox-1/inbox');
+    expect(again.body.items.every((item: { seenAt: number | null }) => item.seenAt === null)).toBe(true);
+    expectProblem(await h.api('GET', '/v1/subscribers/nobody-here/inbox'), 404, 'SUBSCRIBER_NOT_FOUND');
+  });
+});

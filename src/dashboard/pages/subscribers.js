@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import {
   getPreferences,
   getSubscriber,
+  listSubscriberInbox,
   listSubscriberMessages,
   listWorkflows,
   mayEdit,
@@ -142,6 +143,31 @@ function Messages({ subscriberId, channel, navigate, what }) {
   `;
 }
 
+/** The item's state as the subscriber's inbox shows it. */
+const itemState = (item) => (item.archivedAt ? 'archived' : item.readAt ? 'read' : item.seenAt ? 'seen' : 'unseen');
+
+/** The subscriber's inbox as they see it (GET /v1/subscribers/{id}/inbox); reading it marks nothing. */
+function Inbox({ subscriberId, navigate }) {
+  const result = useLoad(() => listSubscriberInbox(subscriberId), [subscriberId]);
+  if (result.state !== 'ready') return html`<${Pending} result=${result} what="the inbox" />`;
+  const { items, nextCursor } = result.data;
+  if (items.length === 0) return html`<p class="people-empty">The inbox is empty.</p>`;
+  return html`
+    <ul class="people-list" aria-label="Inbox items">
+      ${items.map(
+        (item) =>
+          html`<li key=${item.id}>
+            <strong>${item.redacted ? '(content not shown to viewers)' : (item.title ?? item.body)}</strong>
+            ${item.title && !item.redacted ? html`<span>${item.body}</span>` : null}
+            <span class="hint">${itemState(item)} · ${item.workflowKey} · ${when(item.createdAt)}</span>
+            <${PageLink} to=${`messages/${item.id}`} navigate=${navigate}>message<//>
+          </li>`,
+      )}
+    </ul>
+    ${nextCursor ? html`<p class="hint">The ${items.length} newest items.</p>` : null}
+  `;
+}
+
 function Profile({ session, subscriberId, navigate }) {
   const result = useLoad(
     () => Promise.all([getSubscriber(subscriberId), getPreferences(subscriberId), listWorkflows()]),
@@ -184,11 +210,7 @@ function Profile({ session, subscriberId, navigate }) {
     <h2>Messages</h2>
     <${Messages} subscriberId=${subscriber.subscriberId} navigate=${navigate} what="messages" />
     <h2>Inbox</h2>
-    <p class="hint">
-      Herald reads inbox items only with the subscriber's own credentials; these are the in-app messages that put them
-      there.
-    </p>
-    <${Messages} subscriberId=${subscriber.subscriberId} channel="in_app" navigate=${navigate} what="in-app messages" />
+    <${Inbox} subscriberId=${subscriber.subscriberId} navigate=${navigate} />
   `;
 }
 

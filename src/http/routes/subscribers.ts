@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { HeraldError } from '../../core/errors.js';
 import { emailSearchKey, readEmailCursor, type SubscriberSearch } from '../../core/subscriber-search.js';
 import type { AppDeps } from '../deps.js';
+import { InboxItem, InboxItemsQuery } from '../inbox-schemas.js';
 import {
   pageOf,
   Subscriber,
@@ -124,6 +125,38 @@ export const subscriberRoutes =
         ]);
         if (!subscriber) throw notFound(request.params.subscriberId);
         return { ...subscriber, topics };
+      },
+    );
+
+    app.get(
+      '/subscribers/:subscriberId/inbox',
+      {
+        schema: {
+          tags,
+          operationId: 'listSubscriberInbox',
+          summary: "A subscriber's inbox items, newest first, as the subscriber sees them (for operators)",
+          description:
+            'The same items GET /v1/inbox/items answers the subscriber, read with an API key or a dashboard session. ' +
+            'Reading them changes nothing (not seen, not read). Viewers get them without their content.',
+          params: SubscriberParams,
+          querystring: InboxItemsQuery,
+          response: { 200: pageOf(InboxItem) },
+        },
+      },
+      async (request) => {
+        const { environmentId } = request;
+        const { subscriberId } = request.params;
+        const { status, limit, cursor } = request.query;
+        const [subscriber, page] = await Promise.all([
+          deps.store.getSubscriber(environmentId, subscriberId),
+          deps.store.listInboxItems(environmentId, subscriberId, {
+            status: status ?? 'all',
+            limit: limit ?? 20,
+            cursor,
+          }),
+        ]);
+        if (!subscriber) throw notFound(subscriberId);
+        return page;
       },
     );
 
