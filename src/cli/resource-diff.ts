@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { structuredPatch } from 'diff';
 import { Document } from 'yaml';
 import { KIND_SPECS, type Kind, type Resource } from './resource-kinds.js';
 
@@ -72,94 +73,17 @@ export function renderResource(resource: Resource, options: { like?: Resource } 
 
 /** Lines of context around each change in a diff. */
 const CONTEXT = 2;
-/** Past this many cells the diff stops looking for common lines and shows the middle as replaced. */
-const MAX_CELLS = 4_000_000;
-
-type Edit = { op: ' ' | '-' | '+'; line: string };
 
 /**
  * A unified diff (`@@ -a,b +c,d @@`, lines prefixed ` `, `-`, `+`) of two texts, with
- * {@link CONTEXT} lines around each change; empty when they are equal.
+ * {@link CONTEXT} lines around each change; empty when they are equal (jsdiff's structuredPatch).
  */
 export function lineDiff(before: string, after: string): string[] {
-  const edits = diffLines(before.replace(/\n$/, '').split('\n'), after.replace(/\n$/, '').split('\n'));
-  // Each edit's line numbers on both sides (1-based), for the hunk headers.
-  const at: { old: number; new: number }[] = [];
-  let oldLine = 1;
-  let newLine = 1;
-  for (const edit of edits) {
-    at.push({ old: oldLine, new: newLine });
-    if (edit.op !== '+') oldLine++;
-    if (edit.op !== '-') newLine++;
-  }
-  const changed = edits.flatMap((edit, index) => (edit.op === ' ' ? [] : [index]));
-  const out: string[] = [];
-  let next = 0;
-  while (next < changed.length) {
-    // A hunk runs from CONTEXT lines before a change to CONTEXT lines after the last change that
-    // follows the one before it within 2 × CONTEXT unchanged lines.
-    let last = changed[next]!;
-    const first = Math.max(0, last - CONTEXT);
-    while (next + 1 < changed.length && changed[next + 1]! - last <= 2 * CONTEXT + 1) last = changed[++next]!;
-    next++;
-    const hunk = edits.slice(first, Math.min(edits.length, last + 1 + CONTEXT));
-    const oldCount = hunk.filter((edit) => edit.op !== '+').length;
-    const newCount = hunk.filter((edit) => edit.op !== '-').length;
-    out.push(`@@ -${at[first]!.old},${oldCount} +${at[first]!.new},${newCount} @@`);
-    for (const edit of hunk) out.push(edit.op + edit.line);
-  }
-  return out;
-}
-
-/** The edits turning `a` into `b`: common lines kept, by a longest common subsequence. */
-function diffLines(a: string[], b: string[]): Edit[] {
-  let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start++;
-  let endA = a.length;
-  let endB = b.length;
-  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
-    endA--;
-    endB--;
-  }
-  const head: Edit[] = a.slice(0, start).map((line) => ({ op: ' ', line }));
-  const tail: Edit[] = a.slice(endA).map((line) => ({ op: ' ', line }));
-  const midA = a.slice(start, endA);
-  const midB = b.slice(start, endB);
-  const n = midA.length;
-  const m = midB.length;
-  if ((n + 1) * (m + 1) > MAX_CELLS) {
-    return [
-      ...head,
-      ...midA.map((line): Edit => ({ op: '-', line })),
-      ...midB.map((line): Edit => ({ op: '+', line })),
-      ...tail,
-    ];
-  }
-  // lengths[i * (m + 1) + j]: the longest common subsequence of midA[i..] and midB[j..].
-  const lengths = new Uint32Array((n + 1) * (m + 1));
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      lengths[i * (m + 1) + j] =
-        midA[i] === midB[j]
-          ? lengths[(i + 1) * (m + 1) + j + 1]! + 1
-          : Math.max(lengths[(i + 1) * (m + 1) + j]!, lengths[i * (m + 1) + j + 1]!);
-    }
-  }
-  const middle: Edit[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n || j < m) {
-    if (i < n && j < m && midA[i] === midB[j]) {
-      middle.push({ op: ' ', line: midA[i]! });
-      i++;
-      j++;
-    } else if (i < n && (j === m || lengths[(i + 1) * (m + 1) + j]! >= lengths[i * (m + 1) + j + 1]!)) {
-      middle.push({ op: '-', line: midA[i]! });
-      i++;
-    } else {
-      middle.push({ op: '+', line: midB[j]! });
-      j++;
-    }
-  }
-  return [...head, ...middle, ...tail];
+  // Both end in one newline: a missing last newline is not a change worth a line of its own.
+  const ended = (text: string) => `${text.replace(/\n$/, '')}\n`;
+  const { hunks } = structuredPatch('', '', ended(before), ended(after), '', '', { context: CONTEXT });
+  return hunks.flatMap((hunk) => [
+    `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`,
+    ...hunk.lines.filter((line) => !line.startsWith('\\')),
+  ]);
 }
