@@ -38,6 +38,9 @@ function signedIn(session) {
   return session;
 }
 
+/** The session's CSRF token, for a form that posts to Herald (it cannot set X-CSRF-Token). */
+export const csrfTokenOf = () => csrfToken;
+
 export const dashboardState = () => call('GET', '/dashboard/api/state');
 export const currentSession = async () => signedIn(await call('GET', '/dashboard/api/session'));
 export const logIn = async (email, password) =>

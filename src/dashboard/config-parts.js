@@ -1,7 +1,8 @@
 // Parts the configuration pages share: loading/empty/error states, a confirm-before-acting
-// button, dates, and email HTML made inert for a sandboxed frame.
+// button, dates, and a frame for email HTML.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { EmailFrame } from './email-frame.js';
 
 /** Loads `load()` on mount and whenever `deps` change; `reload` runs it again. */
 export function useLoad(load, deps = []) {
@@ -107,32 +108,7 @@ export function PageLink({ to, navigate, children, current }) {
   >`;
 }
 
-/**
- * Email HTML for `<iframe sandbox="" srcdoc>`. The empty sandbox is what keeps it inert (no
- * script, no forms, no navigation of the dashboard, an opaque origin); the frame also inherits
- * the dashboard's CSP, which refuses inline styles and remote files (images show their alt text). So that a refused script or
- * style does not fill the console, those are taken out first, in a DOMParser document (inert: it
- * runs nothing and loads nothing).
- */
-export function inertHtml(source) {
-  // Chromium checks an inline handler against the CSP (and logs a refusal) as it parses one, even
-  // into an inert document: handlers are renamed in the text first. One this misses is still inert.
-  const renamed = source.replace(/<[a-zA-Z][^>]*>/g, (tag) => tag.replace(/([\s/])on[a-z]+\s*=/gi, '$1data-off='));
-  const doc = new window.DOMParser().parseFromString(renamed, 'text/html');
-  for (const node of doc.querySelectorAll('script, style, link, iframe, object, embed, base, meta')) node.remove();
-  for (const element of doc.querySelectorAll('*')) {
-    for (const { name, value } of [...element.attributes]) {
-      const lower = name.toLowerCase();
-      const scriptUrl = /^\s*javascript:/i.test(value);
-      const remote = (lower === 'src' || lower === 'srcset') && !/^\s*data:/i.test(value);
-      if (lower.startsWith('on') || lower === 'data-off' || lower === 'style' || scriptUrl || remote)
-        element.removeAttribute(name);
-    }
-  }
-  return `<!doctype html>${doc.documentElement.outerHTML}`;
-}
-
-/** A sandboxed frame for rendered email HTML (or a layout's preview). */
+/** A sandboxed frame for rendered email HTML (or a layout's preview), with its styles. */
 export function MailFrame({ source, title }) {
-  return html`<iframe class="cfg-mail-frame" sandbox="" title=${title} srcdoc=${inertHtml(source)}></iframe>`;
+  return html`<${EmailFrame} className="cfg-mail-frame" html=${source} title=${title} />`;
 }

@@ -9,6 +9,7 @@ import { dashboardHeaders } from './dashboard-files.js';
 import { redactForViewers } from './redaction.js';
 import { createSessionCookies } from './session-auth.js';
 import { auditRoutes } from './routes/audit.js';
+import { dashboardFrameRoutes } from './routes/dashboard-frame.js';
 import { dashboardSessionRoutes } from './routes/dashboard-session.js';
 import { dashboardStaticRoutes } from './routes/dashboard-static.js';
 import { userRoutes } from './routes/users.js';
@@ -257,6 +258,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(userRoutes(deps), { prefix: '/v1' });
   await app.register(auditRoutes(deps), { prefix: '/v1' });
   await app.register(dashboardSessionRoutes({ ...deps, sessions, audit }));
+  await app.register(dashboardFrameRoutes({ ...deps, sessions }));
   await app.register(dashboardStaticRoutes({ dir: deps.dashboardDir }));
   if (deps.benchRoutes) await app.register(benchRoutes(), { prefix: '/v1' });
   return app;

@@ -85,7 +85,9 @@ export function dashboardHeaders(
   done: (error: null, payload: unknown) => void,
 ): void {
   const url = request.url;
-  if (url === '/' || url.startsWith('/dashboard')) {
+  // The email frame (routes/dashboard-frame.ts) sets its own policy and headers on its 200.
+  const ownPolicy = reply.hasHeader('content-security-policy');
+  if ((url === '/' || url.startsWith('/dashboard')) && !ownPolicy) {
     reply.header('Content-Security-Policy', DASHBOARD_CSP);
     reply.header('X-Frame-Options', 'DENY');
     reply.header('X-Content-Type-Options', 'nosniff');

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 // What the dashboard's browser tests share: Debian's Chromium, the screenshots folder, the two
@@ -11,6 +11,15 @@ export const CHROMIUM = process.env.HERALD_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 export const WIDE = { width: 1280, height: 900 };
 export const PHONE = { width: 375, height: 740 };
+
+/**
+ * The document of an email frame (POST /dashboard/api/frame): what it logs is its own sandbox and
+ * CSP refusing the email's scripts and remote files, not the dashboard's doing.
+ */
+const EMAIL_FRAME_DOCUMENT = /\/dashboard\/api\/frame$/;
+
+/** Whether a console message comes from an email frame's document rather than the dashboard. */
+export const fromEmailFrame = (message: ConsoleMessage): boolean => EMAIL_FRAME_DOCUMENT.test(message.location().url);
 
 export interface Credentials {
   email: string;
@@ -32,13 +41,17 @@ export async function launchChromium(): Promise<Browser> {
 export function dashboardPages(browser: () => Browser) {
   const open: Page[] = [];
   const problems: string[] = [];
+  /** What email frames logged (their refusals): kept apart, for a test to look at. */
+  const frameLogs: string[] = [];
 
   async function newPage(viewport: { width: number; height: number }): Promise<Page> {
     const context = await browser().newContext({ viewport });
     const page = await context.newPage();
     open.push(page);
     page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+      if (message.type() !== 'error') return;
+      if (fromEmailFrame(message)) frameLogs.push(message.text());
+      else problems.push(`console: ${message.text()}`);
     });
     page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
     await page.addInitScript(`
@@ -51,6 +64,7 @@ export function dashboardPages(browser: () => Browser) {
 
   return {
     problems,
+    frameLogs,
     newPage,
     /** A new browser context signed in as `who`, on `path` under `${url}/dashboard/`. */
     async signedIn(url: string, who: Credentials, path = '', viewport = WIDE): Promise<Page> {
@@ -68,6 +82,7 @@ export function dashboardPages(browser: () => Browser) {
         await page.context().close();
       }
       expect(problems.splice(0)).toEqual([]);
+      frameLogs.splice(0);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getMessage, getTrigger, retryMessage } from '../messages-api.js';
+import { EmailFrame } from '../email-frame.js';
 
 /** Statuses a message stays in: after a retry, the view looks again until it reaches one. */
 const SETTLED = new Set(['sent', 'failed', 'skipped', 'seen', 'read', 'archived', 'canceled', 'throttled', 'digested']);
@@ -179,7 +180,7 @@ function Content({ message }) {
       ${
         markup !== null && markup !== undefined
           ? html`<h3>HTML</h3>
-              <iframe class="msg-html" sandbox="" srcdoc=${markup} title="The email's HTML, without scripts"></iframe>`
+              <${EmailFrame} className="msg-html" html=${markup} title="The email's HTML, without scripts" />`
           : null
       }
       <h3>Text</h3>

@@ -3,6 +3,7 @@
 // email HTML only in a sandboxed iframe without allow-scripts.
 import { html } from 'htm/preact';
 import { FieldErrors } from './workflow-parts.js';
+import { EmailFrame } from '../email-frame.js';
 
 /** state: { status: 'idle' | 'loading' | 'ok' | 'invalid' | 'local' | 'failed', ... } */
 export function PreviewPanel({ state, lines }) {
@@ -98,13 +99,7 @@ function Rendered({ type, rendered }) {
         if (type === 'email' && field === 'html') {
           return html`<dt>html</dt>
             <dd>
-              <iframe
-                class="wf-html"
-                sandbox=""
-                srcdoc=${value}
-                title="Rendered email HTML"
-                referrerpolicy="no-referrer"
-              ></iframe>
+              <${EmailFrame} className="wf-html" html=${value} title="Rendered email HTML" />
             </dd>`;
         }
         const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
