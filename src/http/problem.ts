@@ -117,6 +117,12 @@ export function isStoreUnavailable(error: unknown): boolean {
   return DRIVER_UNAVAILABLE.test(typeof e?.message === 'string' ? e.message : '');
 }
 
+/** A body limit as people read it: "1 MiB", "6.0 MiB"; 1 MiB when the route sets none. */
+function mebibytes(limit: number | undefined): string {
+  const mib = (limit ?? 1_048_576) / 1_048_576;
+  return Number.isInteger(mib) ? `${mib} MiB` : `${mib.toFixed(1)} MiB`;
+}
+
 /** Maps any error to problem+json: catalogue errors keep their status, unknown ones become a logged 500. */
 export function toProblem(error: unknown, request: FastifyRequest): ProblemBody {
   if (error instanceof HeraldError) return problem(error.code, error.message, error.errors);
@@ -129,7 +135,10 @@ export function toProblem(error: unknown, request: FastifyRequest): ProblemBody 
   }
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return problem('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB');
+      return problem(
+        'PAYLOAD_TOO_LARGE',
+        `The request body is larger than ${mebibytes(request.routeOptions.bodyLimit)}`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problem('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');

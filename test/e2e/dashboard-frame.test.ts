@@ -97,5 +97,7 @@ describe('POST /dashboard/api/frame', () => {
     // A body too large even for the encoding's worst case is refused before it is read.
     const huge = await postFrame(owner, { html: '<'.repeat(3 * 1024 * 1024) });
     expect(huge.status).toBe(413);
+    // The route's own limit (its form may carry 2 MiB of HTML encoded), not the API's 1 MiB.
+    expect(JSON.parse(huge.text).detail).toMatch(/larger than 6\.0 MiB/);
   });
 });

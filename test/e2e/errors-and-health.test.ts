@@ -105,7 +105,9 @@ describe('malformed requests', () => {
 
   it('answers a body over 1 MiB with 413 PAYLOAD_TOO_LARGE', async () => {
     const body = JSON.stringify({ to: 'a', data: { big: 'x'.repeat(BODY_LIMIT) } });
-    expectProblem(await raw('POST', '/v1/workflows/w/trigger', body), 413, 'PAYLOAD_TOO_LARGE');
+    const res = await raw('POST', '/v1/workflows/w/trigger', body);
+    expectProblem(res, 413, 'PAYLOAD_TOO_LARGE');
+    expect(res.body.detail).toBe('The request body is larger than 1 MiB');
   });
 
   it('answers wrong types with 422 and one error per field', async () => {
